@@ -1,0 +1,68 @@
+/**
+ * The one catalogue of Clickstream error codes. Each code has the HTTP status a server answers with
+ * and the fix a user can apply. docs/errors.md documents every code; a test keeps the two in sync.
+ * Sections are per stage: add a code to your stage's section and a row to docs/errors.md.
+ */
+export interface ErrorDefinition {
+  readonly status: number;
+  readonly message: string;
+  readonly fix: string;
+}
+
+export const errorCodes = {
+  // --- general / config / cli ---
+  CS_ERR_INVALID_CONFIG: {
+    status: 500,
+    message: "Invalid configuration",
+    fix: "Check the option named in the message against `clickstream <command> --help`; unknown keys are rejected.",
+  },
+  CS_ERR_INVALID_ARGUMENT: {
+    status: 400,
+    message: "Invalid argument",
+    fix: "Check the argument named in the message against `clickstream <command> --help`.",
+  },
+  CS_ERR_INTERNAL: {
+    status: 500,
+    message: "Internal error",
+    fix: "A bug: please report it with the message and the command that produced it.",
+  },
+
+  // --- storage ---
+  CS_ERR_STORAGE_NOT_FOUND: {
+    status: 404,
+    message: "Object not found",
+    fix: "Check the bucket and key; list what exists with `ls` on the warehouse folder or `aws s3 ls`.",
+  },
+  CS_ERR_STORAGE_IO: {
+    status: 500,
+    message: "Storage I/O failed",
+    fix: "Check that the warehouse folder (or S3 endpoint) is reachable, writable and has free space.",
+  },
+  CS_ERR_INVALID_KEY: {
+    status: 400,
+    message: "Invalid object key",
+    fix: "Keys are relative, use `/` as separator and may not contain `..`, empty segments or NUL bytes.",
+  },
+
+  // --- transform ---
+  CS_ERR_TRANSFORM_LOCKED: {
+    status: 409,
+    message: "Another transform run holds the warehouse lock",
+    fix: "Wait for the other run to finish (or pass --wait). A lock left by a killed run is taken over automatically once its process is gone.",
+  },
+  CS_ERR_TRANSFORM_FAILED: {
+    status: 500,
+    message: "Transform run failed",
+    fix: "Nothing was published; the message names the failing step. Rerun after fixing it: the run is idempotent.",
+  },
+
+  // --- collector ---
+
+  // --- catalog ---
+
+  // --- query ---
+
+  // --- aws ---
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,204 @@
+import { randomUUID } from "node:crypto";
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createWriteStream } from "node:fs";
+import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
+import { assertKeyInBucket } from "./object-key.js";
+import {
+  bucketHomePrefix,
+  type BucketRole,
+  type ObjectBody,
+  type ObjectInfo,
+  type Storage,
+} from "./storage.js";
+
+const TEMP_PREFIX = ".tmp-";
+
+/** Storage on a local warehouse folder. Writes are atomic: temp file, fsync, rename, fsync of the folder. */
+export class LocalStorage implements Storage {
+  readonly kind = "local" as const;
+
+  constructor(readonly root: string) {}
+
+  /** The bucket's folder: `<warehouse>/raw`, `<warehouse>/transformed`, …, `<warehouse>/_state`. */
+  bucketPath(bucket: BucketRole): string {
+    return join(this.root, bucketHomePrefix[bucket]);
+  }
+
+  localPath(bucket: BucketRole, key: string): string {
+    assertKeyInBucket(bucket, key);
+    return join(this.root, ...key.split("/"));
+  }
+
+  async *list(bucket: BucketRole, prefix = ""): AsyncIterable<ObjectInfo> {
+    const files: ObjectInfo[] = [];
+    await walk(this.root, this.bucketPath(bucket), files);
+    files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const file of files) if (file.key.startsWith(prefix)) yield file;
+  }
+
+  async stat(bucket: BucketRole, key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const info = await stat(this.localPath(bucket, key));
+      return info.isFile() ? { key, size: info.size, lastModified: info.mtime } : undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw wrapError("CS_ERR_STORAGE_IO", error, `stat ${bucket}/${key}`);
+    }
+  }
+
+  async readStream(bucket: BucketRole, key: string): Promise<Readable> {
+    const path = this.localPath(bucket, key);
+    const handle = await open(path, "r").catch((error: unknown) => {
+      throw this.readError(error, bucket, key);
+    });
+    return handle.createReadStream({ highWaterMark: 1 << 20 });
+  }
+
+  async readBytes(bucket: BucketRole, key: string): Promise<Buffer> {
+    try {
+      return await readFile(this.localPath(bucket, key));
+    } catch (error) {
+      throw this.readError(error, bucket, key);
+    }
+  }
+
+  async writeAtomic(bucket: BucketRole, key: string, body: ObjectBody): Promise<ObjectInfo> {
+    const path = this.localPath(bucket, key);
+    const temp = join(dirname(path), `${TEMP_PREFIX}${randomUUID()}`);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      if (body instanceof Readable) {
+        await pipeline(body, createWriteStream(temp, { flags: "wx" }));
+        await fsyncFile(temp);
+      } else {
+        const handle = await open(temp, "wx");
+        try {
+          await handle.writeFile(body);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+      await rename(temp, path);
+      await fsyncDir(dirname(path));
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw wrapError("CS_ERR_STORAGE_IO", error, `write ${bucket}/${key}`);
+    }
+    return (await this.stat(bucket, key)) as ObjectInfo;
+  }
+
+  async moveFileIn(bucket: BucketRole, key: string, localPath: string): Promise<ObjectInfo> {
+    const path = this.localPath(bucket, key);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await fsyncFile(localPath);
+      try {
+        await rename(localPath, path);
+      } catch (error) {
+        // Another filesystem: copy to a temp name beside the target, then rename atomically.
+        if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+        const temp = join(dirname(path), `${TEMP_PREFIX}${randomUUID()}`);
+        await copyFile(localPath, temp);
+        await fsyncFile(temp);
+        await rename(temp, path);
+        await unlink(localPath);
+      }
+      await fsyncDir(dirname(path));
+    } catch (error) {
+      throw wrapError("CS_ERR_STORAGE_IO", error, `move ${localPath} to ${bucket}/${key}`);
+    }
+    return (await this.stat(bucket, key)) as ObjectInfo;
+  }
+
+  async rename(bucket: BucketRole, fromKey: string, toKey: string): Promise<void> {
+    const from = this.localPath(bucket, fromKey);
+    const to = this.localPath(bucket, toKey);
+    try {
+      await mkdir(dirname(to), { recursive: true });
+      await rename(from, to);
+      await fsyncDir(dirname(to));
+    } catch (error) {
+      throw this.readError(error, bucket, fromKey);
+    }
+  }
+
+  async delete(bucket: BucketRole, key: string): Promise<void> {
+    const path = this.localPath(bucket, key);
+    try {
+      await unlink(path);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw wrapError("CS_ERR_STORAGE_IO", error, `delete ${bucket}/${key}`);
+    }
+    await removeEmptyParents(dirname(path), this.bucketPath(bucket));
+  }
+
+  private readError(error: unknown, bucket: BucketRole, key: string): ClickstreamError {
+    if (isNotFound(error)) return new ClickstreamError("CS_ERR_STORAGE_NOT_FOUND", `${bucket}/${key}`);
+    return wrapError("CS_ERR_STORAGE_IO", error, `${bucket}/${key}`);
+  }
+}
+
+async function walk(base: string, dir: string, out: ObjectInfo[]): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw wrapError("CS_ERR_STORAGE_IO", error, `list ${dir}`);
+  }
+  for (const entry of entries) {
+    if (entry.name.startsWith(TEMP_PREFIX)) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await walk(base, path, out);
+    else if (entry.isFile()) {
+      const info = await stat(path).catch(() => undefined);
+      if (info)
+        out.push({
+          key: relative(base, path).split(sep).join("/"),
+          size: info.size,
+          lastModified: info.mtime,
+        });
+    }
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, "r+");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Makes a rename durable: without an fsync of the folder, a crash can forget the new name. */
+export async function fsyncDir(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function removeEmptyParents(dir: string, stopAt: string): Promise<void> {
+  let current = dir;
+  const stop = stopAt.replace(/\/+$/, "");
+  while (current.startsWith(stop) && current !== stop) {
+    try {
+      await rmdir(current);
+    } catch {
+      return; // not empty (or already gone): stop climbing
+    }
+    current = dirname(current);
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+}

@@ -1,0 +1,56 @@
+import type { Readable } from "node:stream";
+
+/** The buckets of the AWS design; `state` holds internal state (bookmarks, run reports, locks, catalog). */
+export const bucketRoles = ["raw", "transformed", "errors", "athena-results", "state"] as const;
+export type BucketRole = (typeof bucketRoles)[number];
+
+/**
+ * Every key in a bucket starts with its role's folder, exactly as the AWS deployment keys them
+ * (Firehose writes `raw/year=…/`, the crawler names the table after `transformed/`). So the local
+ * warehouse is one folder whose sub-folders are the buckets, and a key is the same path in both worlds.
+ */
+export const bucketHomePrefix: Record<BucketRole, string> = {
+  raw: "raw/",
+  transformed: "transformed/",
+  errors: "errors/",
+  "athena-results": "athena-results/",
+  state: "_state/",
+};
+
+export interface ObjectInfo {
+  /** Key inside the bucket, `/`-separated, starting with the bucket's home prefix, exactly as in S3. */
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified: Date;
+}
+
+export type ObjectBody = Buffer | string | Readable;
+
+/**
+ * Where every stage reads and writes objects. Two implementations share one contract test suite:
+ * `LocalStorage` (a warehouse folder) and `S3Storage` (any S3-protocol endpoint).
+ */
+export interface Storage {
+  readonly kind: "local" | "s3";
+  /** Objects under `prefix`, in ascending key order (as S3 lists them). */
+  list(bucket: BucketRole, prefix?: string): AsyncIterable<ObjectInfo>;
+  /** Metadata of one object, or undefined when it does not exist. */
+  stat(bucket: BucketRole, key: string): Promise<ObjectInfo | undefined>;
+  /** A stream of the object's bytes; throws CS_ERR_STORAGE_NOT_FOUND when absent. */
+  readStream(bucket: BucketRole, key: string): Promise<Readable>;
+  /** The whole object in memory; for small objects (state files, reports). */
+  readBytes(bucket: BucketRole, key: string): Promise<Buffer>;
+  /** Writes an object so that readers see either nothing or all of it, never a part. */
+  writeAtomic(bucket: BucketRole, key: string, body: ObjectBody): Promise<ObjectInfo>;
+  /** Publishes a local file as an object and takes ownership of the file (moved or uploaded then removed). */
+  moveFileIn(bucket: BucketRole, key: string, localPath: string): Promise<ObjectInfo>;
+  /** Renames an object within a bucket (S3: copy then delete). */
+  rename(bucket: BucketRole, fromKey: string, toKey: string): Promise<void>;
+  /** Deletes an object; deleting a missing object is not an error (as in S3). */
+  delete(bucket: BucketRole, key: string): Promise<void>;
+  /**
+   * The object's path on the local filesystem when the storage is a local folder, so DuckDB can read
+   * files in place; undefined for remote storage (callers then download to a scratch folder).
+   */
+  localPath(bucket: BucketRole, key: string): string | undefined;
+}
