@@ -1,13 +1,13 @@
 import { createReadStream } from "node:fs";
 import { readFile, stat as statFile, unlink } from "node:fs/promises";
 import { Readable } from "node:stream";
+import type { S3Client } from "@aws-sdk/client-s3";
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
   ListObjectsCommand,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
