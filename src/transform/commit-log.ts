@@ -37,12 +37,15 @@ export async function applyManifest(storage: Storage, manifest: CommitManifest):
 export async function recover(storage: Storage): Promise<string | undefined> {
   let rolledForward: string | undefined;
   if (await storage.stat("state", manifestKey)) {
-    const manifest = JSON.parse((await storage.readBytes("state", manifestKey)).toString("utf8")) as CommitManifest;
+    const manifest = JSON.parse(
+      (await storage.readBytes("state", manifestKey)).toString("utf8"),
+    ) as CommitManifest;
     await applyManifest(storage, manifest);
     rolledForward = manifest.runId;
   }
   for (const bucket of ["transformed", "errors"] as const) {
-    for await (const object of storage.list(bucket, `${bucket}/_staging/`)) await storage.delete(bucket, object.key);
+    for await (const object of storage.list(bucket, `${bucket}/_staging/`))
+      await storage.delete(bucket, object.key);
   }
   return rolledForward;
 }
@@ -50,6 +53,7 @@ export async function recover(storage: Storage): Promise<string | undefined> {
 /** Lists the visible objects of a bucket (hidden `_`/`.` segments skipped, as Athena and Spark do). */
 export async function listVisible(storage: Storage, bucket: BucketRole, prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  for await (const object of storage.list(bucket, prefix)) if (!isHiddenKey(object.key)) keys.push(object.key);
+  for await (const object of storage.list(bucket, prefix))
+    if (!isHiddenKey(object.key)) keys.push(object.key);
   return keys;
 }

@@ -54,7 +54,7 @@ const t = (field: InputField): string => `t_${field}`;
 const s = (field: InputField): string => `s_${field}`;
 
 /** The full SELECT. `staged` must have columns obj INTEGER, line INTEGER, raw VARCHAR, checked BOOLEAN. */
-export function buildRulesSql(options: RuleOptions): string {
+export function buildRulesSql(options: RuleOptions, input = "staged"): string {
   const paths = inputFields.map((f) => sqlString(`$."${f}"`)).join(", ");
   const known = [...inputFields, ...droppedFields].map(sqlString).join(", ");
   const typeAndText = inputFields
@@ -90,7 +90,7 @@ FROM (
 WITH extracted AS (
   SELECT obj, line, raw,
     CASE WHEN checked OR json_valid(raw) THEN json_extract(raw, [${paths}]) END AS v
-  FROM staged
+  FROM ${input}
 ),
 typed AS (
   SELECT obj, line, raw, v IS NOT NULL AS parsed,

@@ -52,21 +52,32 @@ export function decodeObject(bytes: Buffer): Buffer {
  * DuckDB validates the JSON in bulk. Everything else goes through a string-aware scanner and JSON.parse.
  * A malformed record costs only up to the first newline after its start, so the next line survives.
  */
-export async function splitObject(buf: Buffer, sink: SplitSink): Promise<void> {
+export async function splitObject(
+  buf: Buffer,
+  sink: SplitSink,
+  options: { firstLine?: number; scanEverything?: boolean } = {},
+): Promise<void> {
   // Whole-object checks are native and fast; per-line checks only run when they find something.
-  const suspicious = buf.indexOf(CR) !== -1 || buf.indexOf(0x01) !== -1 || buf.indexOf(0x00) !== -1 || !isUtf8(buf);
-  const splitter = new Splitter(buf, sink, suspicious);
-  await splitter.run();
+  const scanEverything = options.scanEverything === true;
+  const suspicious =
+    scanEverything ||
+    buf.indexOf(CR) !== -1 ||
+    buf.indexOf(0x01) !== -1 ||
+    buf.indexOf(0x00) !== -1 ||
+    !isUtf8(buf);
+  await new Splitter(buf, sink, suspicious, options.firstLine ?? 1, scanEverything).run();
 }
 
 class Splitter {
   private pos = 0;
-  private line = 1;
 
   constructor(
     private readonly buf: Buffer,
     private readonly sink: SplitSink,
     private readonly suspicious: boolean,
+    private line: number,
+    /** Send every line through the scanner (used to re-examine lines DuckDB found invalid). */
+    private readonly scanEverything: boolean,
   ) {}
 
   async run(): Promise<void> {
@@ -84,6 +95,7 @@ class Splitter {
         continue;
       }
       if (
+        !this.scanEverything &&
         buf[start] === OPEN_BRACE &&
         buf[end - 1] === CLOSE_BRACE &&
         buf.subarray(start, end).indexOf(CLOSE_OPEN) === -1 &&
@@ -121,12 +133,9 @@ class Splitter {
 
   /** Advances pos to `to`, counting newlines passed. */
   private advanceTo(to: number): void {
-    const { buf } = this;
-    let i = buf.indexOf(LF, this.pos);
-    while (i !== -1 && i < to) {
-      this.line++;
-      i = buf.indexOf(LF, i + 1);
-    }
+    // Bounded to the span passed: searching the whole buffer would be quadratic on one-line objects.
+    const span = this.buf.subarray(this.pos, to);
+    for (let i = span.indexOf(LF); i !== -1; i = span.indexOf(LF, i + 1)) this.line++;
     this.pos = to;
   }
 
@@ -144,7 +153,7 @@ class Splitter {
     for (;;) {
       this.skipSpace();
       if (this.pos >= buf.length) return;
-      let b = buf[this.pos];
+      const b = buf[this.pos];
       if (inArray) {
         if (b === COMMA) {
           this.advanceTo(this.pos + 1);
@@ -161,9 +170,14 @@ class Splitter {
         this.advanceTo(this.pos + 1);
         continue;
       }
-      b = buf[this.pos];
       const start = this.pos;
       const startLine = this.line;
+      if (!inArray && b !== OPEN_BRACE) {
+        // A top-level value that is not an object counts line by line: a scalar alone on its line is
+        // not_an_object, anything else there (fragments of a broken record, garbage) is malformed.
+        this.scalarLine(start, startLine);
+        return;
+      }
       const end = scanValue(buf, start);
       if (end > 0 && end - start > maxRecordBytes) {
         this.tooLarge(start, end);
@@ -177,6 +191,38 @@ class Splitter {
         continue;
       }
       if (!inArray && this.atLineEnd()) return;
+    }
+  }
+
+  /** Judges the rest of the line from `start` as one value, then resumes on the next line. */
+  private scalarLine(start: number, line: number): void {
+    const { buf } = this;
+    let stop = buf.indexOf(LF, start);
+    if (stop === -1) stop = buf.length;
+    let end = stop;
+    while (end > start && isSpace(buf[end - 1])) end--;
+    const slice = buf.subarray(start, end);
+    let parsed = false;
+    let value: unknown;
+    if (isUtf8(slice)) {
+      try {
+        value = JSON.parse(slice.toString("utf8"));
+        parsed = true;
+      } catch {
+        parsed = false;
+      }
+    }
+    if (parsed) {
+      this.sink.reject({
+        reason: "not_an_object",
+        message: `expected a JSON object, got ${describe(value)}`,
+        line,
+        raw: slice,
+      });
+      this.advanceTo(Math.min(stop + 1, buf.length));
+      if (stop < buf.length) this.line = line + 1;
+    } else {
+      this.malformed(start, line);
     }
   }
 
@@ -210,7 +256,7 @@ class Splitter {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       this.sink.reject({
         reason: "not_an_object",
-        message: `expected a JSON object, got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`,
+        message: `expected a JSON object, got ${describe(value)}`,
         line,
         raw: slice,
       });
@@ -256,6 +302,12 @@ class Splitter {
   }
 }
 
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}
+
 /**
  * Returns the end (exclusive) of the JSON value starting at `start`, matching brackets and skipping strings,
  * or -1 when it is cut short (end of data, or a raw newline inside a string, which JSON forbids).
@@ -286,7 +338,14 @@ export function scanValue(buf: Buffer, start: number): number {
   let i = start;
   while (i < buf.length) {
     const b = buf[i]!;
-    if (isSpace(b) || b === COMMA || b === CLOSE_BRACE || b === CLOSE_BRACKET || b === OPEN_BRACE || b === OPEN_BRACKET)
+    if (
+      isSpace(b) ||
+      b === COMMA ||
+      b === CLOSE_BRACE ||
+      b === CLOSE_BRACKET ||
+      b === OPEN_BRACE ||
+      b === OPEN_BRACKET
+    )
       break;
     i++;
   }

@@ -24,7 +24,12 @@ export class RunLock {
     for (;;) {
       try {
         const handle = await open(path, "wx");
-        const owner: LockOwner = { pid: process.pid, host: hostname(), runId, since: new Date().toISOString() };
+        const owner: LockOwner = {
+          pid: process.pid,
+          host: hostname(),
+          runId,
+          since: new Date().toISOString(),
+        };
         await handle.writeFile(JSON.stringify(owner));
         await handle.sync();
         await handle.close();

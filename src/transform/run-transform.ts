@@ -5,7 +5,14 @@ import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import type { TransformConfig } from "../config/config-schema.js";
 import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
-import { applyManifest, listVisible, recover, stagingPrefix, writeManifest, type CommitManifest } from "./commit-log.js";
+import {
+  applyManifest,
+  listVisible,
+  recover,
+  stagingPrefix,
+  writeManifest,
+  type CommitManifest,
+} from "./commit-log.js";
 import { maxRecordBytes, rejectReasons, transformedColumns, type RejectReason } from "./event-schema.js";
 import { decodeObject, splitObject, type SplitReject } from "./record-splitter.js";
 import { buildRulesSql } from "./record-rules-sql.js";
@@ -126,7 +133,13 @@ class TransformRun {
     });
     const connection = await db.connect();
     try {
-      const manifest = await this.transformInDuckDB(connection, sources, stagingPath, existingFiles, fullRefresh);
+      const manifest = await this.transformInDuckDB(
+        connection,
+        sources,
+        stagingPath,
+        existingFiles,
+        fullRefresh,
+      );
       const newState: TransformState = {
         processed: fullRefresh ? rawKeys : [...state.processed, ...sources.map((s) => s.key)].sort(),
       };
@@ -134,7 +147,10 @@ class TransformRun {
       this.finish();
       manifest.state.push(
         { key: stateKey, body: JSON.stringify(newState) },
-        { key: `_state/transform/runs/${this.report.runId}.json`, body: JSON.stringify(this.report, null, 2) },
+        {
+          key: `_state/transform/runs/${this.report.runId}.json`,
+          body: JSON.stringify(this.report, null, 2),
+        },
         { key: "_state/transform/last-run.json", body: JSON.stringify(this.report, null, 2) },
       );
       this.options.onProgress?.({ phase: "commit" });
@@ -180,7 +196,12 @@ class TransformRun {
           reject: (reject) => this.addNodeReject(source, reject),
         });
         done++;
-        onProgress?.({ phase: "read", objectsDone: done, objectsTotal: sources.length, bytesRead: this.report.bytesRead });
+        onProgress?.({
+          phase: "read",
+          objectsDone: done,
+          objectsTotal: sources.length,
+          bytesRead: this.report.bytesRead,
+        });
       }
     } finally {
       await writer.close();
@@ -219,10 +240,7 @@ class TransformRun {
       (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
     onProgress?.({ phase: "validate" });
 
-    await run(`CREATE TABLE staged AS SELECT * FROM read_csv(${sqlLiteral(stagingPath)},
-      columns = {'obj': 'INTEGER', 'line': 'INTEGER', 'checked': 'BOOLEAN', 'raw': 'VARCHAR'},
-      delim = '\x01', quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n',
-      max_line_size = ${maxRecordBytes * 2 + 64})`);
+    await run(`CREATE TABLE staged AS ${stagedReader(stagingPath)}`);
     await run(`CREATE TABLE sources (obj INTEGER, key VARCHAR)`);
     const appender = await connection.createAppender("sources");
     for (const s of sources) {
@@ -234,12 +252,20 @@ class TransformRun {
     appender.closeSync();
 
     const nowMs = this.processingTime.getTime();
-    await run(`CREATE TABLE judged AS ${buildRulesSql({
-      nowMs,
-      futureToleranceMs: config.futureToleranceMs,
-      eventCategories: config.eventCategories,
-      otherCategory: config.otherCategory,
-    })}`);
+    const rulesSql = (input: string): string =>
+      buildRulesSql(
+        {
+          nowMs,
+          futureToleranceMs: config.futureToleranceMs,
+          eventCategories: config.eventCategories,
+          otherCategory: config.otherCategory,
+        },
+        input,
+      );
+    await run(`CREATE TABLE judged AS ${rulesSql("staged")}`);
+
+    await this.resplitInvalidLines(connection, sources, rulesSql);
+    await this.rejectLenientJson(connection);
 
     // Event ids already in the table win over everything new (first arrival wins across runs).
     const existingLocal = fullRefresh ? [] : await this.localFiles(existingFiles);
@@ -249,7 +275,9 @@ class TransformRun {
       await run(`CREATE TABLE existing_ids AS
         SELECT event_id, session_id, year, month, day FROM read_parquet(${existingList}, ${hive})`);
     } else {
-      await run(`CREATE TABLE existing_ids (event_id VARCHAR, session_id VARCHAR, year VARCHAR, month VARCHAR, day VARCHAR)`);
+      await run(
+        `CREATE TABLE existing_ids (event_id VARCHAR, session_id VARCHAR, year VARCHAR, month VARCHAR, day VARCHAR)`,
+      );
     }
 
     await run(`CREATE TABLE ranked AS
@@ -312,6 +340,66 @@ class TransformRun {
   }
 
   /**
+   * Lines the fast path handed to DuckDB as one record but which do not parse may still hold several
+   * records (`{…} {…}` with a blank between). The scanner re-examines them; what it finds replaces the line.
+   */
+  private async resplitInvalidLines(
+    connection: DuckDBConnection,
+    sources: SourceObject[],
+    rulesSql: (input: string) => string,
+  ): Promise<void> {
+    const invalid = (
+      await connection.runAndReadAll(`SELECT obj, line, raw FROM judged WHERE reason = 'malformed_json'`)
+    ).getRowObjectsJS() as { obj: number; line: number; raw: string }[];
+    if (invalid.length === 0) return;
+    const path = join(this.scratch, "resplit.txt");
+    const writer = await StagingWriter.create(path);
+    for (const row of invalid) {
+      const found: { line: number; text: Buffer }[] = [];
+      const rejects: SplitReject[] = [];
+      await splitObject(
+        Buffer.from(row.raw, "utf8"),
+        {
+          record: (line, text) => void found.push({ line, text: Buffer.from(text) }),
+          reject: (r) => void rejects.push(r),
+        },
+        { firstLine: row.line, scanEverything: true },
+      );
+      if (found.length === 0 && rejects.length === 1 && rejects[0]!.reason === "malformed_json") continue;
+      await connection.run(
+        `DELETE FROM judged WHERE obj = ${row.obj} AND line = ${row.line} AND raw = ${sqlLiteral(row.raw)}`,
+      );
+      for (const reject of rejects) this.addNodeReject(sources[row.obj]!, reject);
+      for (const record of found) await writer.add(row.obj, record.line, record.text, true);
+    }
+    await writer.close();
+    if (writer.records === 0) return;
+    await connection.run(`CREATE TABLE resplit AS ${stagedReader(path)}`);
+    await connection.run(`INSERT INTO judged BY NAME ${rulesSql("resplit")}`);
+  }
+
+  /**
+   * DuckDB's JSON reader accepts a few things RFC 8259 does not (NaN/Infinity literals, trailing commas).
+   * The few records whose text could contain them are re-checked with JSON.parse, the strict judge.
+   */
+  private async rejectLenientJson(connection: DuckDBConnection): Promise<void> {
+    const suspects = (
+      await connection.runAndReadAll(`SELECT obj, line, raw FROM judged
+        WHERE reason IS DISTINCT FROM 'malformed_json'
+          AND regexp_matches(raw, '(?i)[:\\[,]\\s*[+-]?(nan|inf)|,\\s*[}\\]]')`)
+    ).getRowObjectsJS() as { obj: number; line: number; raw: string }[];
+    for (const suspect of suspects) {
+      try {
+        JSON.parse(suspect.raw);
+      } catch {
+        await connection.run(`UPDATE judged SET reason = 'malformed_json', field = NULL,
+          message = 'the text is not valid JSON (RFC 8259)', unknown_fields = NULL
+          WHERE obj = ${suspect.obj} AND line = ${suspect.line} AND raw = ${sqlLiteral(suspect.raw)}`);
+      }
+    }
+  }
+
+  /**
    * Rewrites every partition that gains rows, plus every partition holding rows of a session that gains
    * events (its event_sequence may shift). Rows of other sessions keep their values.
    */
@@ -325,16 +413,24 @@ class TransformRun {
   ): Promise<void> {
     const { storage, config } = this.options;
     const partitionOf = (key: string): string => key.split("/").slice(1, 4).join("/");
-    await run(`CREATE TABLE touched_sessions AS SELECT DISTINCT session_id FROM fresh WHERE session_id IS NOT NULL`);
+    await run(
+      `CREATE TABLE touched_sessions AS SELECT DISTINCT session_id FROM fresh WHERE session_id IS NOT NULL`,
+    );
     await run(`CREATE TABLE affected AS
       SELECT DISTINCT year, month, day FROM fresh
       UNION SELECT DISTINCT year, month, day FROM existing_ids WHERE session_id IN (SELECT session_id FROM touched_sessions)`);
     const affected = new Set(
-      (await rows(`SELECT year, month, day FROM affected`)).map((r) => `year=${r.year}/month=${r.month}/day=${r.day}`),
+      (await rows(`SELECT year, month, day FROM affected`)).map(
+        (r) => `year=${r.year}/month=${r.month}/day=${r.day}`,
+      ),
     );
-    const oldFiles = fullRefresh ? existingFiles : existingFiles.filter((key) => affected.has(partitionOf(key)));
+    const oldFiles = fullRefresh
+      ? existingFiles
+      : existingFiles.filter((key) => affected.has(partitionOf(key)));
     const processed = `TIMESTAMP '${this.processingTime.toISOString().replace("T", " ").replace("Z", "")}'`;
-    const keep = outputColumns.filter((c) => c !== "event_sequence" && c !== "is_session_start" && c !== "processed_timestamp");
+    const keep = outputColumns.filter(
+      (c) => c !== "event_sequence" && c !== "is_session_start" && c !== "processed_timestamp",
+    );
 
     if (haveExisting && oldFiles.length > 0) {
       const oldLocal = await this.localFiles(oldFiles);
@@ -382,9 +478,7 @@ class TransformRun {
       manifest.publish.push({ bucket: "transformed", from: staged, to: `transformed/${relativeKey}` });
     }
     for (const key of oldFiles) manifest.delete.push({ bucket: "transformed", key });
-    this.report.partitionsWritten = [
-      ...new Set(manifest.publish.map((p) => partitionOf(p.to))),
-    ].sort();
+    this.report.partitionsWritten = [...new Set(manifest.publish.map((p) => partitionOf(p.to)))].sort();
   }
 
   /** One NDJSON object of rejects per run, in source order, under errors/transform/year=…/month=…/day=… (run date). */
@@ -426,6 +520,14 @@ class TransformRun {
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, "0");
+
+/** Reads a staging file written by StagingWriter. */
+function stagedReader(path: string): string {
+  return `SELECT * FROM read_csv(${sqlLiteral(path)},
+      columns = {'obj': 'INTEGER', 'line': 'INTEGER', 'checked': 'BOOLEAN', 'raw': 'VARCHAR'},
+      delim = '\x01', quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n',
+      max_line_size = ${maxRecordBytes * 2 + 64})`;
+}
 
 function sqlLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;

@@ -24,7 +24,10 @@ export function transformCommand(): Command {
     )
     .addOption(warehouseOption())
     .addOption(configOption())
-    .option("--now <iso-8601>", "pin the processing time (processed_timestamp and the future-timestamp check)")
+    .option(
+      "--now <iso-8601>",
+      "pin the processing time (processed_timestamp and the future-timestamp check)",
+    )
     .option("--full-refresh", "reprocess every raw object from scratch instead of only new ones")
     .option("--json", "print the run report as JSON on stdout")
     .addOption(
@@ -66,7 +69,10 @@ export function transformCommand(): Command {
 function parseNow(value: string): Date {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) {
-    throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", `--now ${JSON.stringify(value)} is not an ISO-8601 time`);
+    throw new ClickstreamError(
+      "CS_ERR_INVALID_ARGUMENT",
+      `--now ${JSON.stringify(value)} is not an ISO-8601 time`,
+    );
   }
   return date;
 }
@@ -86,7 +92,9 @@ class ProgressDisplay {
       this.bar.update(event.objectsDone, { mb: (event.bytesRead / 1e6).toFixed(1) });
     } else {
       this.stop();
-      process.stderr.write(`${event.phase === "validate" ? "validating and deduplicating" : event.phase === "write" ? "writing Parquet" : "committing"}…\n`);
+      process.stderr.write(
+        `${event.phase === "validate" ? "validating and deduplicating" : event.phase === "write" ? "writing Parquet" : "committing"}…\n`,
+      );
     }
   }
 
@@ -105,9 +113,11 @@ function formatSummary(report: RunReport): string {
     `  records read ${report.records.read} = written ${report.records.written} + rejected ${report.records.rejected}`,
   ];
   const reasons = Object.entries(report.rejectedByReason).filter(([, n]) => n > 0);
-  if (reasons.length > 0) lines.push(`  rejected by reason: ${reasons.map(([r, n]) => `${r} ${n}`).join(", ")}`);
+  if (reasons.length > 0)
+    lines.push(`  rejected by reason: ${reasons.map(([r, n]) => `${r} ${n}`).join(", ")}`);
   const unknown = Object.entries(report.unknownFields);
-  if (unknown.length > 0) lines.push(`  unknown fields dropped: ${unknown.map(([f, n]) => `${f} ${n}`).join(", ")}`);
+  if (unknown.length > 0)
+    lines.push(`  unknown fields dropped: ${unknown.map(([f, n]) => `${f} ${n}`).join(", ")}`);
   lines.push(
     `  partitions written: ${report.partitionsWritten.length}${report.rowsRewritten ? ` (${report.rowsRewritten} existing rows rewritten)` : ""}`,
     `  bytes read ${(report.bytesRead / 1e6).toFixed(1)} MB, written ${(report.bytesWritten / 1e6).toFixed(1)} MB`,
