@@ -647,7 +647,8 @@ def load_vector_bytes(case):
 def process_object(data, source, now, **rule_options):
     """Frames and transforms one raw object. Returns (rows, rejects).
 
-    Each row carries `_line`; each reject is the errors/ line
+    Each row carries `_line` (where it starts) and `_raw` (its text, for a later duplicate reject); each
+    reject is the errors/ line
     `{"reason","field","message","source","line","raw"}`.
     """
     rows, rejects = [], []
@@ -657,6 +658,7 @@ def process_object(data, source, now, **rule_options):
                 try:
                     row = transform_record(framed.value, now, **rule_options)
                     row["_line"] = framed.line
+                    row["_raw"] = raw_text(framed.raw)
                     rows.append(row)
                     continue
                 except Reject as reject:

@@ -253,6 +253,7 @@ class Framing(unittest.TestCase):
         rows, rejects = rules.process_object(data, "raw/year=2026/month=11/day=25/o", NOW)
         self.assertEqual([r["event_id"] for r in rows], ["e1"])
         self.assertEqual(rows[0]["_line"], 1)
+        self.assertEqual(rows[0]["_raw"], ev(1))
         self.assertEqual(rejects, [
             {"reason": "not_an_object", "field": None, "message": "expected a JSON object, got a number",
              "source": "raw/year=2026/month=11/day=25/o", "line": 2, "raw": "1"},
