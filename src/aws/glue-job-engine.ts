@@ -11,27 +11,33 @@ export const finalJobRunStates = ["SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "
 
 /** Key of the run report the Glue job writes to the state bucket (the errors bucket on AWS). */
 export function glueRunReportKey(runId: string): string {
-  return `_state/glue-runs/${runId}.json`;
+  return `_state/glue/runs/${runId}.json`;
 }
 
+const count = z.number().int().min(0);
+
 /**
- * The run report glue/clickstream_transform.py writes at the end of every run: the same counts as the
- * local transform's report. `recordsRead = recordsWritten + recordsRejected`.
+ * The run report glue/clickstream_transform.py writes at the end of every run: the local transform's
+ * report (src/transform/run-report.ts) plus the engine and job name. `records.read = written + rejected`.
  */
-export const glueRunReportSchema = z.object({
+export const glueRunReportSchema = z.looseObject({
   engine: z.literal("glue"),
-  runId: z.string(),
   jobName: z.string(),
+  runId: z.string(),
+  status: z.enum(["succeeded", "no_new_data"]),
   startedAt: z.string(),
   finishedAt: z.string(),
-  objectsProcessed: z.number().int(),
-  bytesRead: z.number().int(),
-  recordsRead: z.number().int(),
-  recordsWritten: z.number().int(),
-  recordsRejected: z.number().int(),
-  rejectedByReason: z.record(z.string(), z.number().int()),
-  unknownFields: z.record(z.string(), z.number().int()),
+  durationMs: count,
+  processingTime: z.string(),
+  objectsProcessed: count,
+  records: z.object({ read: count, written: count, rejected: count }),
+  rejectedByReason: z.record(z.string(), count),
+  unknownFields: z.record(z.string(), count),
   partitionsWritten: z.array(z.string()),
+  rowsRewritten: count,
+  bytesRead: count,
+  bytesWritten: count,
+  errorObjects: z.array(z.string()),
 });
 export type GlueRunReport = z.infer<typeof glueRunReportSchema>;
 
@@ -152,16 +158,17 @@ export function formatGlueJobResult(jobName: string, result: GlueJobRunResult): 
   if (r) {
     lines.push(
       `  objects processed  ${r.objectsProcessed}`,
-      `  records read       ${r.recordsRead}`,
-      `  records written    ${r.recordsWritten}`,
-      `  records rejected   ${r.recordsRejected}`,
+      `  records read       ${r.records.read}`,
+      `  records written    ${r.records.written}`,
+      `  records rejected   ${r.records.rejected}`,
     );
-    for (const [reason, count] of Object.entries(r.rejectedByReason).sort())
-      lines.push(`    ${reason.padEnd(24)} ${count}`);
+    for (const [reason, n] of Object.entries(r.rejectedByReason).sort())
+      if (n > 0) lines.push(`    ${reason.padEnd(24)} ${n}`);
     const unknown = Object.entries(r.unknownFields).sort();
     if (unknown.length > 0)
       lines.push(`  unknown fields     ${unknown.map(([name, n]) => `${name} (${n})`).join(", ")}`);
     lines.push(`  partitions written ${r.partitionsWritten.length}`);
+    if (r.errorObjects.length > 0) lines.push(`  rejects in         ${r.errorObjects.join(", ")}`);
   } else if (result.reportProblem) {
     lines.push(`  counts unavailable: ${result.reportProblem}`);
   }

@@ -33,18 +33,23 @@ async function glue(respond: Responder) {
 
 const report: GlueRunReport = {
   engine: "glue",
-  runId: "jr_abc",
   jobName: "clickstream-pipeline-transform",
+  runId: "jr_abc",
+  status: "succeeded",
+  fullRefresh: false,
   startedAt: "2026-11-25T10:00:00.000Z",
   finishedAt: "2026-11-25T10:03:00.000Z",
+  durationMs: 180000,
+  processingTime: "2026-11-25T10:00:00.000Z",
   objectsProcessed: 3,
-  bytesRead: 1234,
-  recordsRead: 10,
-  recordsWritten: 7,
-  recordsRejected: 3,
-  rejectedByReason: { duplicate: 1, malformed_json: 2 },
+  records: { read: 10, written: 7, rejected: 3 },
+  rejectedByReason: { duplicate: 1, malformed_json: 2, not_an_object: 0 },
   unknownFields: { campaign: 4 },
   partitionsWritten: ["year=2026/month=11/day=24", "year=2026/month=11/day=25"],
+  rowsRewritten: 2,
+  bytesRead: 1234,
+  bytesWritten: 0,
+  errorObjects: ["errors/glue/year=2026/month=11/day=25/jr_abc/part-00000.txt"],
 };
 
 describe("glue job engine", () => {
@@ -110,6 +115,8 @@ describe("glue job engine", () => {
     assert.match(text, /duplicate +1/);
     assert.match(text, /campaign \(4\)/);
     assert.match(text, /partitions written 2/);
+    assert.doesNotMatch(text, /not_an_object/, "reasons with no rejects are not listed");
+    assert.match(text, /rejects in {9}errors\/glue\/year=2026/);
   });
 
   it("fails with CS_ERR_AWS_JOB_FAILED and the run's error message when the run fails", async () => {
@@ -172,7 +179,7 @@ describe("glue job engine", () => {
       reportStorage: new LocalStorage(await tempDir()),
     });
     assert.equal(result.report, undefined);
-    assert.match(result.reportProblem ?? "", /cannot read _state\/glue-runs\/jr_x\.json/);
+    assert.match(result.reportProblem ?? "", /cannot read _state\/glue\/runs\/jr_x\.json/);
     assert.match(formatGlueJobResult("j", result), /counts unavailable/);
   });
 });
