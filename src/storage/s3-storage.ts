@@ -169,13 +169,8 @@ export class S3Storage implements Storage {
     assertKeyInBucket(bucket, toKey);
     const name = this.buckets[bucket];
     try {
-      // CopySource is "bucket/key" with the key URL-encoded per segment.
       await this.client.send(
-        new CopyObjectCommand({
-          Bucket: name,
-          Key: toKey,
-          CopySource: `${name}/${fromKey.split("/").map(encodeURIComponent).join("/")}`,
-        }),
+        new CopyObjectCommand({ Bucket: name, Key: toKey, CopySource: `${name}/${copySourceKey(fromKey)}` }),
       );
       await this.client.send(new DeleteObjectCommand({ Bucket: name, Key: fromKey }));
     } catch (error) {
@@ -251,6 +246,18 @@ export function s3ClientConfig(options: {
     config.responseChecksumValidation = "WHEN_REQUIRED";
   }
   return config;
+}
+
+/**
+ * The key in x-amz-copy-source: URL-encoded per segment, with `=` left as is. AWS decodes either form;
+ * some S3-compatible servers (s3rver) decode with decodeURI, which leaves `%3D` encoded, and the
+ * partition folders (`year=2026/…`) would not be found.
+ */
+export function copySourceKey(key: string): string {
+  return key
+    .split("/")
+    .map((segment) => encodeURIComponent(segment).replaceAll("%3D", "="))
+    .join("/");
 }
 
 function isNotFound(error: unknown): boolean {

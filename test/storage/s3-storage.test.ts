@@ -141,6 +141,17 @@ describe("s3 storage beyond the contract", () => {
     assert.deepEqual(listed, keys);
   });
 
+  it("renames keys with partition folders, spaces and unicode (copy, then delete)", async () => {
+    const storage = await makeStorage();
+    const from = "transformed/_staging/run 1/year=2026/month=11/day=25/part é 1.parquet";
+    const to = "transformed/year=2026/month=11/day=25/part é 1.parquet";
+    await storage.writeAtomic("transformed", from, "PAR1");
+    await storage.rename("transformed", from, to);
+    assert.equal((await storage.readBytes("transformed", to)).toString(), "PAR1");
+    assert.equal(await storage.stat("transformed", from), undefined);
+    await assert.rejects(storage.rename("transformed", from, to), { code: "CS_ERR_STORAGE_NOT_FOUND" });
+  });
+
   it("roles sharing a bucket do not see each other's keys", async () => {
     const storage = await makeStorage();
     await storage.writeAtomic("errors", "errors/run=1/part-0.json", "{}\n");
