@@ -10,59 +10,85 @@ export interface Product {
   readonly json: string;
 }
 
-const categories: readonly { name: string; nouns: readonly string[]; minPrice: number; maxPrice: number }[] =
-  [
-    {
-      name: "electronics",
-      nouns: [
-        "Headphones",
-        "Bluetooth Speaker",
-        "Smartwatch",
-        "USB-C Charger",
-        "Webcam",
-        "Keyboard",
-        "Monitor",
-      ],
-      minPrice: 15,
-      maxPrice: 899,
-    },
-    {
-      name: "clothing",
-      nouns: ["T-Shirt", "Hoodie", "Rain Jacket", "Chinos", "Wool Socks", "Sneakers", "Beanie"],
-      minPrice: 9,
-      maxPrice: 189,
-    },
-    {
-      name: "home_garden",
-      nouns: ["Coffee Grinder", "Desk Lamp", "Plant Pot", "Throw Blanket", "Chef Knife", "Garden Hose"],
-      minPrice: 12,
-      maxPrice: 249,
-    },
-    {
-      name: "books",
-      nouns: ["Cookbook", "Travel Guide", "Mystery Novel", "Data Science Handbook", "Poetry Collection"],
-      minPrice: 7,
-      maxPrice: 59,
-    },
-    {
-      name: "sports",
-      nouns: ["Yoga Mat", "Running Shoes", "Water Bottle", "Dumbbell Set", "Cycling Gloves", "Tennis Racket"],
-      minPrice: 8,
-      maxPrice: 329,
-    },
-    {
-      name: "beauty",
-      nouns: ["Face Serum", "Shampoo", "Lip Balm", "Sunscreen SPF 50", "Hand Cream"],
-      minPrice: 5,
-      maxPrice: 79,
-    },
-    {
-      name: "toys",
-      nouns: ["Building Blocks", "Puzzle 1000 Pieces", "Plush Bear", "Board Game", "RC Car"],
-      minPrice: 9,
-      maxPrice: 149,
-    },
-  ];
+/** Categories with their products' nouns and typical prices (USD), so a product's price fits what it is. */
+const categories: readonly { name: string; nouns: readonly (readonly [string, number])[] }[] = [
+  {
+    name: "electronics",
+    nouns: [
+      ["Headphones", 129],
+      ["Bluetooth Speaker", 79],
+      ["Smartwatch", 249],
+      ["USB-C Charger", 24],
+      ["Webcam", 69],
+      ["Keyboard", 89],
+      ["Monitor", 299],
+    ],
+  },
+  {
+    name: "clothing",
+    nouns: [
+      ["T-Shirt", 19],
+      ["Hoodie", 49],
+      ["Rain Jacket", 119],
+      ["Chinos", 59],
+      ["Wool Socks", 14],
+      ["Sneakers", 89],
+      ["Beanie", 22],
+    ],
+  },
+  {
+    name: "home_garden",
+    nouns: [
+      ["Coffee Grinder", 69],
+      ["Desk Lamp", 39],
+      ["Plant Pot", 17],
+      ["Throw Blanket", 45],
+      ["Chef Knife", 79],
+      ["Garden Hose", 34],
+    ],
+  },
+  {
+    name: "books",
+    nouns: [
+      ["Cookbook", 27],
+      ["Travel Guide", 19],
+      ["Mystery Novel", 14],
+      ["Data Science Handbook", 44],
+      ["Poetry Collection", 16],
+    ],
+  },
+  {
+    name: "sports",
+    nouns: [
+      ["Yoga Mat", 29],
+      ["Running Shoes", 109],
+      ["Water Bottle", 18],
+      ["Dumbbell Set", 89],
+      ["Cycling Gloves", 24],
+      ["Tennis Racket", 139],
+    ],
+  },
+  {
+    name: "beauty",
+    nouns: [
+      ["Face Serum", 34],
+      ["Shampoo", 11],
+      ["Lip Balm", 5],
+      ["Sunscreen SPF 50", 17],
+      ["Hand Cream", 9],
+    ],
+  },
+  {
+    name: "toys",
+    nouns: [
+      ["Building Blocks", 39],
+      ["Puzzle 1000 Pieces", 19],
+      ["Plush Bear", 24],
+      ["Board Game", 34],
+      ["RC Car", 59],
+    ],
+  },
+];
 
 const adjectives = ["Classic", "Pro", "Eco", "Ultra", "Compact", "Deluxe", "Everyday", "Nordic", "Urban"];
 
@@ -88,12 +114,14 @@ function buildCatalogue(): Product[] {
   for (const category of categories) {
     const used = new Set<string>();
     while (used.size < productsPerCategory) {
-      const name = `${random.pick(adjectives)} ${random.pick(category.nouns)}`;
+      const [noun, typical] = random.pick(category.nouns);
+      const name = `${random.pick(adjectives)} ${noun}`;
       if (used.has(name)) continue;
       used.add(name);
-      // Shop prices end in .99 or .49; skew towards the cheap end like real catalogues.
-      const base = category.minPrice + (category.maxPrice - category.minPrice) * random.float() ** 2;
-      const price = Math.floor(base) + (random.chance(0.7) ? 0.99 : 0.49);
+      // Within ±40% of the typical price; shop prices end in .99 or .49.
+      const dollars = Math.max(1, Math.floor(typical * (0.6 + 0.8 * random.float())));
+      // Cents / 100 is the double nearest the decimal price: it prints as 87.99, never 87.99000000000001.
+      const price = (dollars * 100 + (random.chance(0.7) ? 99 : 49)) / 100;
       const productId = `prod_${String(products.length + 1).padStart(4, "0")}`;
       products.push({
         productId,
