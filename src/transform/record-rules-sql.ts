@@ -2,7 +2,7 @@ import { droppedFields } from "./event-schema.js";
 
 /**
  * The per-record rules of the data contract (docs/data-contract.md) as one DuckDB SELECT, so a whole
- * run is validated and normalised in bulk. Input: a relation `staged(obj, line, raw, checked)`.
+ * run is validated and normalised in bulk. Input: a relation `staged(seq, obj, line, checked, raw)`.
  * Output: one row per record with either `reason`/`field`/`message` set (rejected) or the contract
  * columns filled (valid). The Glue job implements the same rules in glue/clickstream_rules.py; both are
  * checked against test/vectors/.
@@ -48,14 +48,20 @@ const TIMESTAMP_PATTERN =
   `'^([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9])` +
   `(\\.[0-9]{1,9})?(Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$'`;
 
+const CANONICAL_TIMESTAMP = `'[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z'`;
+
 const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 const idx = (field: InputField): number => inputFields.indexOf(field) + 1;
 const t = (field: InputField): string => `t_${field}`;
 const s = (field: InputField): string => `s_${field}`;
 
-/** The full SELECT. `staged` must have columns obj INTEGER, line INTEGER, raw VARCHAR, checked BOOLEAN. */
+/** The full SELECT over `input` (columns seq BIGINT, obj INTEGER, line INTEGER, checked BOOLEAN, raw VARCHAR). */
 export function buildRulesSql(options: RuleOptions, input = "staged"): string {
-  const paths = inputFields.map((f) => sqlString(`$."${f}"`)).join(", ");
+  // The dropped fields are extracted too, only to count which known keys a record has (see unknown_fields).
+  const paths = [...inputFields, ...droppedFields].map((f) => sqlString(`$."${f}"`)).join(", ");
+  const knownPresent = [...inputFields, ...droppedFields]
+    .map((_, i) => `(v[${i + 1}] IS NOT NULL)::INTEGER`)
+    .join(" + ");
   const known = [...inputFields, ...droppedFields].map(sqlString).join(", ");
   const typeAndText = inputFields
     .map((f) => `json_type(v[${idx(f)}]) AS ${t(f)}, v[${idx(f)}] ->> '$' AS ${s(f)}`)
@@ -88,12 +94,15 @@ SELECT *,
   price IS NOT NULL AS has_price_data
 FROM (
 WITH extracted AS (
-  SELECT obj, line, raw,
-    CASE WHEN checked OR json_valid(raw) THEN json_extract(raw, [${paths}]) END AS v
+  SELECT seq, obj, line, raw,
+    CASE WHEN checked OR json_valid(raw) THEN json_extract(raw, [${paths}]) END AS v,
+    -- DuckDB's reader accepts NaN/Infinity and trailing commas, RFC 8259 does not: flag lines that may
+    -- hold them so the caller re-checks them with a strict parser (rare, so it costs nothing).
+    NOT checked AND regexp_matches(raw, '(?i)[:\\[,]\\s*[+-]?(nan|inf)|,\\s*[}\\]]') AS suspect
   FROM ${input}
 ),
 typed AS (
-  SELECT obj, line, raw, v IS NOT NULL AS parsed,
+  SELECT seq, obj, line, raw, suspect, v IS NOT NULL AS parsed, ${knownPresent} AS known_keys,
       ${typeAndText}
   FROM extracted
 ),
@@ -103,6 +112,7 @@ ts AS (
       WHEN t_timestamp IN ${NUM_TYPES} THEN
         CASE WHEN try_cast(s_timestamp AS DOUBLE) >= 1e11 THEN floor(try_cast(s_timestamp AS DOUBLE))
              ELSE floor(try_cast(s_timestamp AS DOUBLE) * 1000) END
+      WHEN canonical_ts THEN epoch_ms(try_cast(s_timestamp AS TIMESTAMP))
       WHEN t_timestamp = 'VARCHAR' AND tp.y <> '' THEN
         epoch_ms(try_cast(tp.y || '-' || tp.mo || '-' || tp.d || ' ' || tp.h || ':' || tp.mi || ':' || tp.sec AS TIMESTAMP))
           + coalesce(try_cast(rpad(substr(tp.frac, 2, 3), 3, '0') AS BIGINT), 0)
@@ -111,11 +121,16 @@ ts AS (
                       * (substr(tp.tz, 2, 2)::BIGINT * 60 + substr(tp.tz, 5, 2)::BIGINT) * 60000 END
     END AS ts_ms
   FROM (
-    SELECT *, CASE WHEN t_timestamp = 'VARCHAR' THEN ${tsParts} END AS tp FROM typed
+    SELECT *, CASE WHEN t_timestamp = 'VARCHAR' AND NOT canonical_ts THEN ${tsParts} END AS tp
+    FROM (
+      -- Most producers send the canonical form; a plain match is far cheaper than extracting the parts.
+      SELECT *, t_timestamp = 'VARCHAR' AND coalesce(regexp_full_match(s_timestamp, ${CANONICAL_TIMESTAMP}), false) AS canonical_ts
+      FROM typed
+    )
   )
 ),
 checked AS (
-  SELECT obj, line, raw, parsed, t_timestamp, s_timestamp, ts_ms,
+  SELECT seq, obj, line, raw, suspect, parsed, known_keys, t_timestamp, s_timestamp, ts_ms,
     ${idValue("event_id")} AS event_id,
     ${idValue("user_id")} AS user_id,
     ${idValue("session_id")} AS session_id,
@@ -165,7 +180,10 @@ judged AS (
   SELECT *, list_position(list_transform(faults, f -> f IS NOT NULL), true) AS fault_at
   FROM checked
 )
-SELECT obj, line, raw,
+SELECT seq, obj, line, suspect,
+  -- The raw text is kept only where a reject or a re-check needs it: carrying it for every row would
+  -- copy the whole input once more.
+  CASE WHEN NOT parsed OR fault_at IS NOT NULL OR suspect THEN raw END AS raw,
   CASE
     WHEN NOT parsed THEN 'malformed_json'
     WHEN fault_at IS NULL THEN NULL
@@ -190,8 +208,13 @@ SELECT obj, line, raw,
   CASE event_type ${categories} ELSE ${sqlString(options.otherCategory)} END AS event_category,
   CASE WHEN parsed AND fault_at IS NULL THEN epoch_ms(ts_ms::BIGINT) END AS event_time,
   page_url, referrer, product_id, product_name, product_category, device_type, price, quantity,
-  CASE WHEN parsed AND fault_at IS NULL
-       THEN list_filter(list_distinct(json_keys(raw)), k -> NOT list_contains([${known}], k)) END AS unknown_fields
+  -- Listing a record's keys costs a parse and a list filter; only records with more keys than the known
+  -- ones they carry can have unknown fields, so only those pay for it.
+  CASE WHEN parsed AND fault_at IS NULL THEN
+    CASE WHEN len(json_keys(raw)) > known_keys
+         THEN list_filter(list_distinct(json_keys(raw)), k -> NOT list_contains([${known}], k))
+         ELSE []::VARCHAR[] END
+  END AS unknown_fields
 FROM judged
 )
 `;

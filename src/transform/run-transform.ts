@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import type { TransformConfig } from "../config/config-schema.js";
-import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
+import { wrapError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import {
   applyManifest,
@@ -13,12 +12,13 @@ import {
   writeManifest,
   type CommitManifest,
 } from "./commit-log.js";
-import { maxRecordBytes, rejectReasons, transformedColumns, type RejectReason } from "./event-schema.js";
+import { maxRecordBytes, transformedColumns, type RejectReason } from "./event-schema.js";
 import { decodeObject, splitObject, type SplitReject } from "./record-splitter.js";
 import { buildRulesSql } from "./record-rules-sql.js";
 import { rejectToLine } from "./reject-record.js";
 import { RunLock } from "./run-lock.js";
 import { emptyReasonCounts, type RunReport } from "./run-report.js";
+import { SqlRunner } from "./sql-runner.js";
 import { StagingWriter } from "./staging-writer.js";
 import { loadTransformState, stateKey, type TransformState } from "./transform-state.js";
 
@@ -75,7 +75,8 @@ interface SourceObject {
 
 class TransformRun {
   private readonly report: RunReport;
-  private readonly nodeRejects: string[] = [];
+  /** Rejects found while framing (obj, line, reason, NDJSON line), merged with DuckDB's in errors/. */
+  private readonly nodeRejects: [number, number, string, string][] = [];
 
   constructor(
     private readonly options: TransformOptions,
@@ -125,21 +126,13 @@ class TransformRun {
     const stagingPath = join(this.scratch, "staged.txt");
     await this.readSources(sources, stagingPath);
 
-    const db = await DuckDBInstance.create(":memory:", {
-      memory_limit: `${Math.floor(this.options.config.duckdbMemoryLimitBytes / (1024 * 1024))}MB`,
-      threads: String(this.options.config.duckdbThreads || 2),
-      temp_directory: join(this.scratch, "duckdb-tmp"),
-      preserve_insertion_order: "false",
+    const sql = await SqlRunner.open({
+      memoryLimitBytes: this.options.config.duckdbMemoryLimitBytes,
+      threads: this.options.config.duckdbThreads,
+      tempDir: join(this.scratch, "duckdb-tmp"),
     });
-    const connection = await db.connect();
     try {
-      const manifest = await this.transformInDuckDB(
-        connection,
-        sources,
-        stagingPath,
-        existingFiles,
-        fullRefresh,
-      );
+      const manifest = await this.transformInDuckDB(sql, sources, stagingPath, existingFiles, fullRefresh);
       const newState: TransformState = {
         processed: fullRefresh ? rawKeys : [...state.processed, ...sources.map((s) => s.key)].sort(),
       };
@@ -158,8 +151,7 @@ class TransformRun {
       await applyManifest(storage, manifest);
       return this.report;
     } finally {
-      connection.closeSync();
-      db.closeSync();
+      sql.close();
     }
   }
 
@@ -209,128 +201,101 @@ class TransformRun {
   }
 
   private addNodeReject(source: SourceObject, reject: SplitReject): void {
-    const raw = reject.raw.toString("utf8");
-    this.nodeRejects.push(
-      `${source.obj}\x01${reject.line ?? 0}\x01` +
-        rejectToLine({
-          reason: reject.reason,
-          field: null,
-          message: reject.message,
-          source: source.key,
-          line: reject.line,
-          raw: reject.reason === "record_too_large" ? raw : raw,
-        }).trimEnd(),
-    );
-    this.report.rejectedByReason[reject.reason]++;
+    const text = rejectToLine({
+      reason: reject.reason,
+      field: null,
+      message: reject.message,
+      source: source.key,
+      line: reject.line,
+      raw: reject.raw.toString("utf8"),
+    }).trimEnd();
+    this.nodeRejects.push([source.obj, reject.line ?? 0, reject.reason, text]);
   }
 
   /** Phase 2 (DuckDB): rules, dedup, session sequence, Parquet output; returns the manifest to commit. */
   private async transformInDuckDB(
-    connection: DuckDBConnection,
+    sql: SqlRunner,
     sources: SourceObject[],
     stagingPath: string,
     existingFiles: string[],
     fullRefresh: boolean,
   ): Promise<CommitManifest> {
     const { storage, config, onProgress } = this.options;
-    const run = async (sql: string): Promise<void> => {
-      await connection.run(sql);
-    };
-    const rows = async (sql: string): Promise<Record<string, unknown>[]> =>
-      (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
     onProgress?.({ phase: "validate" });
 
-    await run(`CREATE TABLE staged AS ${stagedReader(stagingPath)}`);
-    await run(`CREATE TABLE sources (obj INTEGER, key VARCHAR)`);
-    const appender = await connection.createAppender("sources");
-    for (const s of sources) {
-      appender.appendInteger(s.obj);
-      appender.appendVarchar(s.key);
-      appender.endRow();
-    }
-    appender.flushSync();
-    appender.closeSync();
+    await sql.run(`CREATE TABLE sources (obj INTEGER, key VARCHAR)`);
+    await sql.append(
+      "sources",
+      sources.map((s) => [s.obj, s.key]),
+    );
 
-    const nowMs = this.processingTime.getTime();
     const rulesSql = (input: string): string =>
       buildRulesSql(
         {
-          nowMs,
+          nowMs: this.processingTime.getTime(),
           futureToleranceMs: config.futureToleranceMs,
           eventCategories: config.eventCategories,
           otherCategory: config.otherCategory,
         },
         input,
       );
-    await run(`CREATE TABLE judged AS ${rulesSql("staged")}`);
+    await sql.run(`CREATE TABLE judged AS ${rulesSql(stagedReader(stagingPath))}`);
+    await this.resplitInvalidLines(sql, sources, rulesSql);
+    await this.rejectLenientJson(sql);
 
-    await this.resplitInvalidLines(connection, sources, rulesSql);
-    await this.rejectLenientJson(connection);
-
-    // Event ids already in the table win over everything new (first arrival wins across runs).
+    // First arrival wins: ids already in the table beat everything new; within the run, the lowest seq.
     const existingLocal = fullRefresh ? [] : await this.localFiles(existingFiles);
-    const existingList = `[${existingLocal.map(sqlLiteral).join(", ")}]`;
-    const hive = `hive_partitioning = true, hive_types = {'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR}`;
     if (existingLocal.length > 0) {
-      await run(`CREATE TABLE existing_ids AS
-        SELECT event_id, session_id, year, month, day FROM read_parquet(${existingList}, ${hive})`);
+      await sql.run(`CREATE TABLE existing_ids AS
+        SELECT event_id, session_id, year, month, day FROM ${parquetReader(existingLocal, ["event_id", "session_id"])}`);
     } else {
-      await run(
-        `CREATE TABLE existing_ids (event_id VARCHAR, session_id VARCHAR, year VARCHAR, month VARCHAR, day VARCHAR)`,
-      );
+      await sql.run(`CREATE TABLE existing_ids
+        (event_id VARCHAR, session_id VARCHAR, year VARCHAR, month VARCHAR, day VARCHAR)`);
     }
-
-    await run(`CREATE TABLE ranked AS
-      SELECT j.*, row_number() OVER (PARTITION BY j.event_id ORDER BY j.obj, j.line) AS arrival_rank,
-             j.event_id IN (SELECT event_id FROM existing_ids) AS seen_before
-      FROM judged j WHERE j.reason IS NULL`);
-    await run(`CREATE TABLE fresh AS
-      SELECT * EXCLUDE (arrival_rank, seen_before, reason, field, message, raw, obj, line, unknown_fields),
-             unknown_fields,
-             strftime(event_time, '%Y') AS year, strftime(event_time, '%m') AS month, strftime(event_time, '%d') AS day
-      FROM ranked WHERE arrival_rank = 1 AND NOT seen_before`);
-
-    // Rejects from DuckDB (rules + duplicates), as ready-made NDJSON lines, merged with Node's by source order.
-    const rejectLine = (reason: string, field: string, message: string) =>
-      `to_json({'reason': ${reason}, 'field': ${field}, 'message': ${message}, 'source': s.key, 'line': r.line, 'raw': r.raw})`;
-    await run(`CREATE TABLE rejects (obj INTEGER, line INTEGER, reason VARCHAR, text VARCHAR)`);
-    await run(`INSERT INTO rejects
-      SELECT r.obj, r.line, r.reason, ${rejectLine("r.reason", "r.field", "r.message")}
-      FROM judged r JOIN sources s USING (obj) WHERE r.reason IS NOT NULL`);
-    await run(`INSERT INTO rejects
-      SELECT r.obj, r.line, 'duplicate', ${rejectLine(
-        "'duplicate'",
-        "'event_id'",
-        `'event_id ' || r.event_id || CASE WHEN r.seen_before THEN ' was already written by an earlier run' ELSE ' already appeared earlier in this run' END`,
-      )}
-      FROM ranked r JOIN sources s USING (obj) WHERE r.arrival_rank > 1 OR r.seen_before`);
-    if (this.nodeRejects.length > 0) {
-      const nodeRejectsPath = join(this.scratch, "node-rejects.txt");
-      const { writeFile } = await import("node:fs/promises");
-      await writeFile(nodeRejectsPath, this.nodeRejects.join("\n") + "\n");
-      await run(`INSERT INTO rejects SELECT obj, line, json_extract_string(text, '$.reason'), text FROM read_csv(${sqlLiteral(nodeRejectsPath)},
-        columns = {'obj': 'INTEGER', 'line': 'INTEGER', 'text': 'VARCHAR'}, delim = '\x01', quote = '', escape = '',
-        header = false, auto_detect = false, new_line = '\\n', max_line_size = ${maxRecordBytes * 8 + 64})`);
+    // Only ids that occur twice (or were seen before) need ranking: a full window over all rows is slow.
+    await sql.run(`CREATE TABLE losers AS
+      WITH candidates AS (
+        SELECT event_id FROM judged WHERE reason IS NULL GROUP BY event_id HAVING count(*) > 1
+        UNION SELECT event_id FROM judged WHERE reason IS NULL AND event_id IN (SELECT event_id FROM existing_ids)
+      ),
+      ranked AS (
+        SELECT seq, event_id, event_id IN (SELECT event_id FROM existing_ids) AS seen_before,
+               row_number() OVER (PARTITION BY event_id ORDER BY seq) AS arrival_rank
+        FROM judged WHERE reason IS NULL AND event_id IN (SELECT event_id FROM candidates)
+      )
+      SELECT seq, seen_before FROM ranked WHERE arrival_rank > 1 OR seen_before`);
+    if ((await sql.count("losers")) > 0) {
+      await sql.run(`UPDATE judged SET reason = 'duplicate', field = 'event_id',
+          message = 'event_id ' || judged.event_id || CASE WHEN l.seen_before
+            THEN ' was already written by an earlier run' ELSE ' already appeared earlier in this run' END
+        FROM losers l WHERE judged.seq = l.seq`);
+      // The raw text of duplicates was not carried (they looked valid): fetch just those lines again.
+      await sql.run(`UPDATE judged SET raw = s.raw FROM (
+          SELECT seq, raw FROM ${stagedReader(stagingPath)} WHERE seq IN (SELECT seq FROM losers)) s
+        WHERE judged.seq = s.seq AND judged.raw IS NULL`);
     }
 
     // Counts: every record read is written or rejected.
-    for (const row of await rows(`SELECT reason, count(*)::BIGINT AS n FROM rejects GROUP BY reason`)) {
-      const reason = row.reason as RejectReason;
-      if (rejectReasons.includes(reason)) this.report.rejectedByReason[reason] = Number(row.n);
+    await this.loadNodeRejects(sql);
+    for (const row of await sql.rows(`SELECT reason, count(*)::BIGINT AS n FROM (
+        SELECT reason FROM judged WHERE reason IS NOT NULL UNION ALL SELECT reason FROM node_rejects)
+        GROUP BY reason`)) {
+      this.report.rejectedByReason[row.reason as RejectReason] = Number(row.n);
     }
-    const written = Number((await rows(`SELECT count(*)::BIGINT AS n FROM fresh`))[0]!.n);
+    const written = Number(
+      (await sql.rows(`SELECT count(*)::BIGINT AS n FROM judged WHERE reason IS NULL`))[0]!.n,
+    );
     const rejected = Object.values(this.report.rejectedByReason).reduce((a, b) => a + b, 0);
     this.report.records = { read: written + rejected, written, rejected };
-    for (const row of await rows(
-      `SELECT k, count(*)::BIGINT AS n FROM (SELECT unnest(unknown_fields) AS k FROM fresh) GROUP BY k ORDER BY k`,
-    )) {
+    for (const row of await sql.rows(`SELECT k, count(*)::BIGINT AS n
+        FROM (SELECT unnest(unknown_fields) AS k FROM judged WHERE reason IS NULL) GROUP BY k ORDER BY k`)) {
       this.report.unknownFields[row.k as string] = Number(row.n);
     }
 
     onProgress?.({ phase: "write" });
     const manifest: CommitManifest = { runId: this.report.runId, publish: [], delete: [], state: [] };
-    await this.writePartitions(run, rows, existingFiles, existingLocal.length > 0, fullRefresh, manifest);
-    await this.writeRejects(run, manifest);
+    await this.writePartitions(sql, existingFiles, existingLocal.length > 0, fullRefresh, manifest);
+    await this.writeRejects(sql, manifest);
     if (fullRefresh) {
       for (const key of await listVisible(storage, "errors", "errors/transform/")) {
         manifest.delete.push({ bucket: "errors", key });
@@ -339,21 +304,28 @@ class TransformRun {
     return manifest;
   }
 
+  /** Framing rejects found by Node, as a table beside DuckDB's own. */
+  private async loadNodeRejects(sql: SqlRunner): Promise<void> {
+    await sql.run(`CREATE TABLE node_rejects (obj INTEGER, line INTEGER, reason VARCHAR, text VARCHAR)`);
+    await sql.append("node_rejects", this.nodeRejects);
+  }
+
   /**
    * Lines the fast path handed to DuckDB as one record but which do not parse may still hold several
    * records (`{…} {…}` with a blank between). The scanner re-examines them; what it finds replaces the line.
    */
   private async resplitInvalidLines(
-    connection: DuckDBConnection,
+    sql: SqlRunner,
     sources: SourceObject[],
     rulesSql: (input: string) => string,
   ): Promise<void> {
-    const invalid = (
-      await connection.runAndReadAll(`SELECT obj, line, raw FROM judged WHERE reason = 'malformed_json'`)
-    ).getRowObjectsJS() as { obj: number; line: number; raw: string }[];
+    const invalid = (await sql.rows(
+      `SELECT seq, obj, line, raw FROM judged WHERE reason = 'malformed_json'`,
+    )) as { seq: number; obj: number; line: number; raw: string }[];
     if (invalid.length === 0) return;
     const path = join(this.scratch, "resplit.txt");
     const writer = await StagingWriter.create(path);
+    const replaced: number[] = [];
     for (const row of invalid) {
       const found: { line: number; text: Buffer }[] = [];
       const rejects: SplitReject[] = [];
@@ -366,37 +338,38 @@ class TransformRun {
         { firstLine: row.line, scanEverything: true },
       );
       if (found.length === 0 && rejects.length === 1 && rejects[0]!.reason === "malformed_json") continue;
-      await connection.run(
-        `DELETE FROM judged WHERE obj = ${row.obj} AND line = ${row.line} AND raw = ${sqlLiteral(row.raw)}`,
-      );
+      replaced.push(row.seq);
       for (const reject of rejects) this.addNodeReject(sources[row.obj]!, reject);
-      for (const record of found) await writer.add(row.obj, record.line, record.text, true);
+      // Keep arrival order: the line's records take fractional places right after the line's own seq.
+      for (const [k, record] of found.entries()) {
+        await writer.add(row.obj, record.line, record.text, true, row.seq + (k + 1) / (found.length + 1));
+      }
     }
     await writer.close();
-    if (writer.records === 0) return;
-    await connection.run(`CREATE TABLE resplit AS ${stagedReader(path)}`);
-    await connection.run(`INSERT INTO judged BY NAME ${rulesSql("resplit")}`);
+    if (replaced.length > 0) await sql.run(`DELETE FROM judged WHERE seq IN (${replaced.join(", ")})`);
+    if (writer.records > 0) await sql.run(`INSERT INTO judged BY NAME ${rulesSql(stagedReader(path))}`);
   }
 
   /**
    * DuckDB's JSON reader accepts a few things RFC 8259 does not (NaN/Infinity literals, trailing commas).
-   * The few records whose text could contain them are re-checked with JSON.parse, the strict judge.
+   * The rules flag records whose text could contain them; JSON.parse, the strict judge, decides.
    */
-  private async rejectLenientJson(connection: DuckDBConnection): Promise<void> {
-    const suspects = (
-      await connection.runAndReadAll(`SELECT obj, line, raw FROM judged
-        WHERE reason IS DISTINCT FROM 'malformed_json'
-          AND regexp_matches(raw, '(?i)[:\\[,]\\s*[+-]?(nan|inf)|,\\s*[}\\]]')`)
-    ).getRowObjectsJS() as { obj: number; line: number; raw: string }[];
+  private async rejectLenientJson(sql: SqlRunner): Promise<void> {
+    const suspects = (await sql.rows(
+      `SELECT seq, raw FROM judged WHERE suspect AND reason IS DISTINCT FROM 'malformed_json'`,
+    )) as { seq: number; raw: string }[];
+    const bad: number[] = [];
     for (const suspect of suspects) {
       try {
         JSON.parse(suspect.raw);
       } catch {
-        await connection.run(`UPDATE judged SET reason = 'malformed_json', field = NULL,
-          message = 'the text is not valid JSON (RFC 8259)', unknown_fields = NULL
-          WHERE obj = ${suspect.obj} AND line = ${suspect.line} AND raw = ${sqlLiteral(suspect.raw)}`);
+        bad.push(suspect.seq);
       }
     }
+    if (bad.length === 0) return;
+    await sql.run(`UPDATE judged SET reason = 'malformed_json', field = NULL,
+        message = 'the text is not valid JSON (RFC 8259)', unknown_fields = NULL, event_time = NULL
+      WHERE seq IN (${bad.join(", ")})`);
   }
 
   /**
@@ -404,71 +377,73 @@ class TransformRun {
    * events (its event_sequence may shift). Rows of other sessions keep their values.
    */
   private async writePartitions(
-    run: (sql: string) => Promise<void>,
-    rows: (sql: string) => Promise<Record<string, unknown>[]>,
+    sql: SqlRunner,
     existingFiles: string[],
     haveExisting: boolean,
     fullRefresh: boolean,
     manifest: CommitManifest,
   ): Promise<void> {
-    const { storage, config } = this.options;
+    const { storage } = this.options;
     const partitionOf = (key: string): string => key.split("/").slice(1, 4).join("/");
-    await run(
-      `CREATE TABLE touched_sessions AS SELECT DISTINCT session_id FROM fresh WHERE session_id IS NOT NULL`,
-    );
-    await run(`CREATE TABLE affected AS
-      SELECT DISTINCT year, month, day FROM fresh
-      UNION SELECT DISTINCT year, month, day FROM existing_ids WHERE session_id IN (SELECT session_id FROM touched_sessions)`);
-    const affected = new Set(
-      (await rows(`SELECT year, month, day FROM affected`)).map(
-        (r) => `year=${r.year}/month=${r.month}/day=${r.day}`,
-      ),
-    );
-    const oldFiles = fullRefresh
-      ? existingFiles
-      : existingFiles.filter((key) => affected.has(partitionOf(key)));
+    const yearMonthDay = `strftime(event_time, '%Y') AS year, strftime(event_time, '%m') AS month,
+      strftime(event_time, '%d') AS day`;
     const processed = `TIMESTAMP '${this.processingTime.toISOString().replace("T", " ").replace("Z", "")}'`;
-    const keep = outputColumns.filter(
-      (c) => c !== "event_sequence" && c !== "is_session_start" && c !== "processed_timestamp",
-    );
+    const newColumns = outputColumns
+      .map((c) =>
+        c === "event_sequence"
+          ? "NULL::BIGINT AS event_sequence"
+          : c === "is_session_start"
+            ? "NULL::BOOLEAN AS is_session_start"
+            : c === "processed_timestamp"
+              ? `${processed} AS processed_timestamp`
+              : c,
+      )
+      .join(", ");
+    const fresh = `SELECT ${newColumns}, ${yearMonthDay}, true AS resequence FROM judged WHERE reason IS NULL`;
 
-    if (haveExisting && oldFiles.length > 0) {
-      const oldLocal = await this.localFiles(oldFiles);
-      await run(`CREATE TABLE old_rows AS SELECT * FROM read_parquet([${oldLocal.map(sqlLiteral).join(", ")}],
-        hive_partitioning = true, hive_types = {'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR}, union_by_name = true)`);
-      this.report.rowsRewritten = Number((await rows(`SELECT count(*)::BIGINT AS n FROM old_rows`))[0]!.n);
-    } else {
-      await run(`CREATE TABLE old_rows AS SELECT ${outputColumns.map((c) => `NULL::${transformedColumns.find((x) => x.name === c)!.duckdbType} AS ${c}`).join(", ")},
-        NULL::VARCHAR AS year, NULL::VARCHAR AS month, NULL::VARCHAR AS day WHERE false`);
+    let oldFiles: string[] = [];
+    let source = fresh;
+    if (haveExisting && !fullRefresh) {
+      await sql.run(`CREATE TABLE touched_sessions AS
+        SELECT DISTINCT session_id FROM judged WHERE reason IS NULL AND session_id IS NOT NULL`);
+      const affected = new Set(
+        (
+          await sql.rows(`SELECT DISTINCT year, month, day FROM (
+            SELECT ${yearMonthDay} FROM judged WHERE reason IS NULL
+            UNION ALL SELECT year, month, day FROM existing_ids
+              WHERE session_id IN (SELECT session_id FROM touched_sessions))`)
+        ).map((r) => `year=${r.year}/month=${r.month}/day=${r.day}`),
+      );
+      oldFiles = existingFiles.filter((key) => affected.has(partitionOf(key)));
+      if (oldFiles.length > 0) {
+        await sql.run(
+          `CREATE TABLE old_rows AS SELECT * FROM ${parquetReader(await this.localFiles(oldFiles))}`,
+        );
+        this.report.rowsRewritten = await sql.count("old_rows");
+        source = `SELECT ${outputColumns.join(", ")}, year, month, day,
+            session_id IN (SELECT session_id FROM touched_sessions) AS resequence FROM old_rows
+          UNION ALL ${fresh}`;
+      }
+    } else if (fullRefresh) {
+      oldFiles = existingFiles;
     }
-    await run(`CREATE TABLE combined AS
-      SELECT ${keep.join(", ")}, event_sequence, is_session_start, processed_timestamp, year, month, day,
-             session_id IN (SELECT session_id FROM touched_sessions) AS resequence
-      FROM old_rows
-      UNION ALL
-      SELECT ${keep.join(", ")}, NULL::BIGINT, NULL::BOOLEAN, ${processed}, year, month, day, true
-      FROM fresh`);
+
     const sequence = `CASE WHEN session_id IS NULL THEN NULL
         WHEN resequence THEN row_number() OVER (PARTITION BY session_id ORDER BY event_time, event_id)
         ELSE event_sequence END`;
+    const select = outputColumns
+      .map((c) =>
+        c === "event_sequence"
+          ? `(${sequence})::BIGINT AS event_sequence`
+          : c === "is_session_start"
+            ? `CASE WHEN session_id IS NULL THEN NULL ELSE (${sequence}) = 1 END AS is_session_start`
+            : c,
+      )
+      .join(", ");
     const outDir = join(this.scratch, "out");
-    const count = Number((await rows(`SELECT count(*)::BIGINT AS n FROM combined`))[0]!.n);
-    if (count > 0) {
-      await run(`COPY (
-          SELECT ${outputColumns
-            .map((c) =>
-              c === "event_sequence"
-                ? `(${sequence})::BIGINT AS event_sequence`
-                : c === "is_session_start"
-                  ? `CASE WHEN session_id IS NULL THEN NULL ELSE (${sequence}) = 1 END AS is_session_start`
-                  : c,
-            )
-            .join(", ")}, year, month, day
-          FROM combined
-        ) TO ${sqlLiteral(outDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month, day),
-          FILENAME_PATTERN 'part-${this.report.runId}-{i}', ROW_GROUP_SIZE 122880)`);
-      void config;
-    }
+    await sql.run(`COPY (SELECT ${select}, year, month, day FROM (${source}))
+      TO ${sqlLiteral(outDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month, day),
+        FILENAME_PATTERN 'part-${this.report.runId}-{i}', ROW_GROUP_SIZE 122880)`);
 
     for (const file of await listFiles(outDir)) {
       const relativeKey = relative(outDir, file).split(sep).join("/");
@@ -482,13 +457,19 @@ class TransformRun {
   }
 
   /** One NDJSON object of rejects per run, in source order, under errors/transform/year=…/month=…/day=… (run date). */
-  private async writeRejects(run: (sql: string) => Promise<void>, manifest: CommitManifest): Promise<void> {
+  private async writeRejects(sql: SqlRunner, manifest: CommitManifest): Promise<void> {
     const { storage } = this.options;
-    const total = Object.values(this.report.rejectedByReason).reduce((a, b) => a + b, 0);
-    if (total === 0) return;
+    if (this.report.records.rejected === 0) return;
     const path = join(this.scratch, "rejects.ndjson");
-    await run(`COPY (SELECT text FROM rejects ORDER BY obj, line) TO ${sqlLiteral(path)}
-      (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`);
+    const line = `to_json({'reason': j.reason, 'field': j.field, 'message': j.message, 'source': s.key,
+      'line': j.line, 'raw': j.raw})`;
+    // Lines are complete JSON texts already, so the CSV writer is told to add nothing (no quotes, no escapes).
+    await sql.run(`COPY (
+        SELECT text FROM (
+          SELECT j.obj, j.line, j.seq, ${line} AS text FROM judged j JOIN sources s USING (obj) WHERE j.reason IS NOT NULL
+          UNION ALL SELECT obj, line, -1, text FROM node_rejects)
+        ORDER BY obj, line, seq)
+      TO ${sqlLiteral(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`);
     const d = this.processingTime;
     const datePath = `year=${d.getUTCFullYear()}/month=${pad2(d.getUTCMonth() + 1)}/day=${pad2(d.getUTCDate())}`;
     const relativeKey = `transform/${datePath}/${this.report.runId}.ndjson`;
@@ -521,12 +502,20 @@ class TransformRun {
 
 const pad2 = (n: number): string => String(n).padStart(2, "0");
 
-/** Reads a staging file written by StagingWriter. */
+/** A relation over a staging file written by StagingWriter. */
 function stagedReader(path: string): string {
-  return `SELECT * FROM read_csv(${sqlLiteral(path)},
-      columns = {'obj': 'INTEGER', 'line': 'INTEGER', 'checked': 'BOOLEAN', 'raw': 'VARCHAR'},
+  return `read_csv(${sqlLiteral(path)},
+      columns = {'seq': 'DOUBLE', 'obj': 'INTEGER', 'line': 'INTEGER', 'checked': 'BOOLEAN', 'raw': 'VARCHAR'},
       delim = '\x01', quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n',
       max_line_size = ${maxRecordBytes * 2 + 64})`;
+}
+
+/** A relation over transformed Parquet files, partition keys typed as strings (as Athena and Glue see them). */
+function parquetReader(files: string[], columns?: string[]): string {
+  const list = `[${files.map(sqlLiteral).join(", ")}]`;
+  const relation = `read_parquet(${list}, hive_partitioning = true,
+    hive_types = {'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR}, union_by_name = true)`;
+  return columns ? `(SELECT ${columns.join(", ")}, year, month, day FROM ${relation})` : relation;
 }
 
 function sqlLiteral(value: string): string {
@@ -551,5 +540,3 @@ async function listFiles(dir: string): Promise<string[]> {
   await walk(dir);
   return out.sort();
 }
-
-export { ClickstreamError };

@@ -5,7 +5,7 @@ const NEWLINE = 0x0a;
 const FLUSH_BYTES = 8 << 20; // 8 MiB
 
 /**
- * Appends candidate records as `obj \x01 line \x01 checked \x01 text \n` to a staging file that DuckDB reads with
+ * Appends candidate records as `seq \x01 obj \x01 line \x01 checked \x01 text \n` to a staging file that DuckDB reads with
  * read_csv (delim \x01, no quoting). Records must not contain `\x01`, `\r`, `\n` or NUL; the splitter
  * guarantees it. Writes are batched into large buffers: per-record writes would dominate the run.
  */
@@ -21,14 +21,23 @@ export class StagingWriter {
     return new StagingWriter(await open(path, "w"));
   }
 
-  /** Adds one record; `text` is a slice of the object's bytes. */
-  add(obj: number, line: number, text: Buffer, checked: boolean): Promise<void> | undefined {
-    const header = `${obj}\x01${line}\x01${checked ? "true" : "false"}\x01`;
+  /**
+   * Adds one record; `text` is a slice of the object's bytes. `seq` orders records by arrival (first
+   * arrival wins on duplicates); it defaults to the running count.
+   */
+  add(
+    obj: number,
+    line: number,
+    text: Buffer,
+    checked: boolean,
+    seq = this.records,
+  ): Promise<void> | undefined {
+    const header = `${seq}\x01${obj}\x01${line}\x01${checked ? "true" : "false"}\x01`;
     const need = header.length + text.length + 1;
     if (this.used + need > this.buffer.length) {
       return this.flush().then(() => {
         if (need > this.buffer.length) this.buffer = Buffer.allocUnsafe(need * 2);
-        return this.add(obj, line, text, checked);
+        return this.add(obj, line, text, checked, seq);
       });
     }
     this.used += this.buffer.write(header, this.used, "latin1");
