@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { storageFromOptions } from "../../src/cli/cli-support.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { createStorage } from "../../src/storage/create-storage.js";
 import { S3Storage, s3ClientConfig, type BucketNames } from "../../src/storage/s3-storage.js";
@@ -203,6 +204,51 @@ describe("s3 storage beyond the contract", () => {
     await storage.writeAtomic("athena-results", key, "a,b\n");
     assert.equal((await storage.readBytes("athena-results", key)).toString(), "a,b\n");
     (storage as S3Storage).client.destroy();
+  });
+
+  it("--storage s3 --endpoint builds S3 storage with the bucket names of terraform-outputs.json", async () => {
+    process.env.AWS_ACCESS_KEY_ID = s3rverCredentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = s3rverCredentials.secretAccessKey;
+    const dir = await tempDir();
+    const outputsFile = join(dir, "terraform-outputs.json");
+    const out = (value: string) => ({ sensitive: false, type: "string", value });
+    await writeFile(
+      outputsFile,
+      JSON.stringify({
+        region: out("eu-west-1"),
+        raw_bucket_name: out("raw-1"),
+        transformed_bucket_name: out("transformed-1"),
+        errors_bucket_name: out("errors-1"),
+        state_bucket_name: out("errors-1"),
+        athena_results_bucket_name: out("athena-1"),
+        athena_workgroup_name: out("wg"),
+        firehose_stream_name: out("stream"),
+        glue_job_name: out("job"),
+        crawler_name: out("crawler"),
+        database_name: out("clickstream_db"),
+      }),
+    );
+    const { config, storage } = await storageFromOptions({
+      warehouse: dir,
+      storage: "s3",
+      endpoint: server.endpoint,
+      terraformOutputs: outputsFile,
+    });
+    assert.equal(config.warehouse.region, "eu-west-1");
+    assert.deepEqual(config.warehouse.buckets, {
+      raw: "raw-1",
+      transformed: "transformed-1",
+      errors: "errors-1",
+      athenaResults: "athena-1",
+      state: "errors-1",
+    });
+    assert.ok(storage instanceof S3Storage);
+    await storage.writeAtomic("state", "_state/cli/probe.json", "{}");
+    assert.equal((await storage.readBytes("state", "_state/cli/probe.json")).toString(), "{}");
+    storage.client.destroy();
+    // Local storage stays the default and needs no outputs file.
+    const local = await storageFromOptions({ warehouse: dir, terraformOutputs: join(dir, "missing.json") });
+    assert.equal(local.storage.kind, "local");
   });
 
   it("S3 storage without buckets is a clear config error", () => {
