@@ -245,6 +245,14 @@ class Framing(unittest.TestCase):
             {"line": 4, "event_id": "e2"},
         ])
 
+    def test_escapes_and_brackets_inside_strings(self):
+        tricky = json.dumps(record(event_id="t1", page_url='a\\"}{[x]\\', referrer="\\"))
+        data = (tricky + ev(2) + "\n" + tricky.replace("t1", "t3")).encode()
+        self.assertEqual(frame(data), [
+            {"line": 1, "event_id": "t1"}, {"line": 1, "event_id": "e2"}, {"line": 2, "event_id": "t3"}])
+        self.assertEqual(rules.scan_value(b'{"a":"\\\\"}x', 0), 10)
+        self.assertEqual(rules.scan_value(b'{"a":"b\nc"}', 0), -1)  # raw newline inside a string
+
     def test_nan_is_not_json(self):
         self.assertEqual(frame(b'{"event_id": NaN}\n'), [{"line": 1, "reason": "malformed_json"}])
 
