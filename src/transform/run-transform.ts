@@ -441,9 +441,7 @@ class TransformRun {
       )
       .join(", ");
     const outDir = join(this.scratch, "out");
-    await sql.run(`COPY (SELECT ${select}, year, month, day FROM (${source}))
-      TO ${sqlLiteral(outDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month, day),
-        FILENAME_PATTERN 'part-${this.report.runId}-{i}', ROW_GROUP_SIZE 122880)`);
+    await this.copyPartitions(sql, select, source, outDir);
 
     for (const file of await listFiles(outDir)) {
       const relativeKey = relative(outDir, file).split(sep).join("/");
@@ -454,6 +452,45 @@ class TransformRun {
     }
     for (const key of oldFiles) manifest.delete.push({ bucket: "transformed", key });
     this.report.partitionsWritten = [...new Set(manifest.publish.map((p) => partitionOf(p.to)))].sort();
+  }
+
+  /**
+   * Writes rows as Parquet, one folder per partition. DuckDB cannot split files while partitioning, so a
+   * partition with more than `maxRowsPerFile` rows is written on its own, split into files of that size:
+   * no file grows past a few hundred MB however busy a day is.
+   */
+  private async copyPartitions(
+    sql: SqlRunner,
+    select: string,
+    source: string,
+    outDir: string,
+  ): Promise<void> {
+    const maxRows = this.options.config.maxRowsPerFile;
+    const rowGroup = Math.min(122_880, maxRows);
+    const options = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroup}`;
+    const pattern = `FILENAME_PATTERN 'part-${this.report.runId}-{i}'`;
+    await sql.run(`CREATE TEMP VIEW output_rows AS SELECT ${select}, year, month, day FROM (${source})`);
+    const big = (await sql.rows(`SELECT year, month, day FROM (${source})
+      GROUP BY ALL HAVING count(*) > ${maxRows}`)) as { year: string; month: string; day: string }[];
+    if (big.length === 0) {
+      await sql.run(
+        `COPY output_rows TO ${sqlLiteral(outDir)} (${options}, PARTITION_BY (year, month, day), ${pattern})`,
+      );
+      return;
+    }
+    // The sequence numbers need every row of a session at once: compute them once, then split the writes.
+    await sql.run(`CREATE TEMP TABLE output_final AS SELECT * FROM output_rows`);
+    const isBig = big
+      .map((p) => `(year = '${p.year}' AND month = '${p.month}' AND day = '${p.day}')`)
+      .join(" OR ");
+    await sql.run(`COPY (SELECT * FROM output_final WHERE NOT (${isBig})) TO ${sqlLiteral(outDir)}
+      (${options}, PARTITION_BY (year, month, day), ${pattern}, OVERWRITE_OR_IGNORE)`);
+    for (const p of big) {
+      const dir = join(outDir, `year=${p.year}`, `month=${p.month}`, `day=${p.day}`);
+      await sql.run(`COPY (SELECT * EXCLUDE (year, month, day) FROM output_final
+          WHERE year = '${p.year}' AND month = '${p.month}' AND day = '${p.day}')
+        TO ${sqlLiteral(dir)} (${options}, ${pattern}, ROW_GROUPS_PER_FILE ${Math.ceil(maxRows / rowGroup)})`);
+    }
   }
 
   /** One NDJSON object of rejects per run, in source order, under errors/transform/year=…/month=…/day=… (run date). */

@@ -195,3 +195,40 @@ describe("transform runs", () => {
     assert.deepEqual(await readTransformed(a), await readTransformed(b));
   });
 });
+
+describe("output files", () => {
+  it("a partition over maxRowsPerFile is split into several files; small partitions get one file per run", async () => {
+    const warehouse = await tempDir();
+    const storage = new LocalStorage(warehouse);
+    await putRaw(
+      storage,
+      "2026-11-24T10:00:00Z",
+      "f1",
+      ndjson([...daySessions("2026-11-23", 1000, 10), ...daySessions("2026-11-24", 2, 5)]),
+    );
+    const report = await runTransform({
+      storage,
+      config: { ...config, maxRowsPerFile: 2048 },
+      workDir: warehouse,
+      now,
+    });
+    assert.equal(report.records.written, 10_010);
+    const files = (await readdir(`${warehouse}/transformed`, { recursive: true })).filter((f) =>
+      f.endsWith(".parquet"),
+    );
+    const day23 = files.filter((f) => f.includes("day=23"));
+    const day24 = files.filter((f) => f.includes("day=24"));
+    assert.ok(day23.length >= 3, `10,000 rows at ≤ 2,048 per file need several files, got ${day23.length}`);
+    assert.equal(day24.length, 1);
+    const rows = await readTransformed(warehouse);
+    assert.equal(rows.length, 10_010);
+    const sessions = new Map<string, number[]>();
+    for (const r of rows)
+      sessions.set(r.session_id!, [...(sessions.get(r.session_id!) ?? []), r.event_sequence!]);
+    for (const seqs of sessions.values())
+      assert.deepEqual(
+        [...seqs].sort((a, b) => a - b),
+        [...seqs.keys()].map((i) => i + 1),
+      );
+  });
+});
