@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { storageFromOptions } from "../../src/cli/cli-support.js";
 import { parseConfig } from "../../src/config/load-config.js";
-import { createStorage } from "../../src/storage/create-storage.js";
+import { createStorage, DeferredS3Storage } from "../../src/storage/create-storage.js";
 import { S3Storage, s3ClientConfig, type BucketNames } from "../../src/storage/s3-storage.js";
 import { s3rverCredentials, startS3rver } from "../support/s3rver-server.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -200,10 +200,20 @@ describe("s3 storage beyond the contract", () => {
     });
     const storage = createStorage(config);
     assert.equal(storage.kind, "s3");
+    assert.ok(storage instanceof DeferredS3Storage, "the SDK loads on first use, not at start-up");
     const key = "athena-results/q/1.csv";
     await storage.writeAtomic("athena-results", key, "a,b\n");
     assert.equal((await storage.readBytes("athena-results", key)).toString(), "a,b\n");
-    (storage as S3Storage).client.destroy();
+    const inner = await storage.storage();
+    assert.ok(inner instanceof S3Storage);
+    assert.deepEqual(inner.buckets, {
+      raw: "raw-0",
+      transformed: "transformed-0",
+      errors: "errors-0",
+      "athena-results": "athena-0",
+      state: "errors-0",
+    });
+    inner.client.destroy();
   });
 
   it("--storage s3 --endpoint builds S3 storage with the bucket names of terraform-outputs.json", async () => {
@@ -242,10 +252,18 @@ describe("s3 storage beyond the contract", () => {
       athenaResults: "athena-1",
       state: "errors-1",
     });
-    assert.ok(storage instanceof S3Storage);
+    assert.ok(storage instanceof DeferredS3Storage);
     await storage.writeAtomic("state", "_state/cli/probe.json", "{}");
     assert.equal((await storage.readBytes("state", "_state/cli/probe.json")).toString(), "{}");
-    storage.client.destroy();
+    const inner = (await storage.storage()) as S3Storage;
+    const endpoint = await inner.client.config.endpoint?.();
+    assert.equal(
+      endpoint?.port,
+      Number(new URL(server.endpoint).port),
+      "the --endpoint flag reaches the client",
+    );
+    assert.equal(inner.buckets.raw, "raw-1");
+    inner.client.destroy();
     // Local storage stays the default and needs no outputs file.
     const local = await storageFromOptions({ warehouse: dir, terraformOutputs: join(dir, "missing.json") });
     assert.equal(local.storage.kind, "local");
