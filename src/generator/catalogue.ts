@@ -6,7 +6,9 @@ export interface Product {
   readonly productName: string;
   readonly productCategory: string;
   readonly price: number;
-  /** `"product_id":"…","product_name":"…","product_category":"…","price":…` ready to splice into JSON. */
+  /** `/products/<id>`, the product page's path. */
+  readonly path: string;
+  /** `,"product_id":"…","product_name":"…","product_category":"…","price":…` ready to splice into JSON. */
   readonly json: string;
 }
 
@@ -128,7 +130,8 @@ function buildCatalogue(): Product[] {
         productName: name,
         productCategory: category.name,
         price,
-        json: `"product_id":"${productId}","product_name":"${name}","product_category":"${category.name}","price":${price}`,
+        path: `/products/${productId}`,
+        json: `,"product_id":"${productId}","product_name":"${name}","product_category":"${category.name}","price":${price}`,
       });
     }
   }

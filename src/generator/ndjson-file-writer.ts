@@ -28,19 +28,11 @@ export async function writeNdjsonStream(
 ): Promise<GenerationSummary> {
   const generator = new EventGenerator(options, true);
   const lineEnd = options.crlf ? "\r\n" : "\n";
-  const newlineBytes = Buffer.from(lineEnd);
   const buffer = new ChunkBuffer(chunkBytes);
   const flush = async (): Promise<void> => {
     for (const chunk of buffer.take()) if (!out.write(chunk)) await once(out, "drain");
   };
-  for (let record = generator.next(); record; record = generator.next()) {
-    if (record.raw) {
-      // Byte-exact record (invalid UTF-8): its bytes, not its lossy text.
-      buffer.appendBytes(record.raw);
-      buffer.appendBytes(newlineBytes);
-    } else {
-      buffer.appendText(record.text, record.kind === "clean", lineEnd);
-    }
+  while (generator.nextInto(buffer, lineEnd)) {
     if (buffer.hasFullChunk) await flush();
   }
   await flush();

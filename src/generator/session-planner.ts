@@ -39,6 +39,9 @@ export interface PlannedSession {
   readonly events: PlannedEvent[];
 }
 
+// Paths are built once: the serializer caches each path's bytes by string identity.
+const categoryPaths = new Map(productCategories.map((c) => [c, `/category/${c}`]));
+const searchPaths = new Map(searchTerms.map((t) => [t, `/search?q=${t.replace(/ /g, "+")}`]));
 const devices: readonly DeviceType[] = ["mobile", "desktop", "tablet"];
 const landingPaths = ["/", "/", "/", "/deals", "/new-arrivals", "/blog/gift-guide"];
 const paymentMethods = ["credit_card", "paypal", "apple_pay", "klarna"];
@@ -110,7 +113,7 @@ export class SessionPlanner {
         if (r.chance(0.6)) {
           add(
             "category_view",
-            `/category/${category}`,
+            categoryPaths.get(category)!,
             undefined,
             undefined,
             `,"sort":"${r.pick(["popular", "price_asc", "newest"])}"`,
@@ -119,7 +122,7 @@ export class SessionPlanner {
           const term = r.pick(searchTerms);
           add(
             "search",
-            `/search?q=${term.replace(/ /g, "+")}`,
+            searchPaths.get(term)!,
             undefined,
             undefined,
             `,"search_query":"${term}","results_count":${r.range(0, 60)}`,
@@ -129,7 +132,7 @@ export class SessionPlanner {
         for (let v = 0; v < views; v++) {
           const product = this.pickProduct(category);
           viewed.push(product);
-          add("product_view", `/products/${product.productId}`, product);
+          add("product_view", product.path, product);
         }
       }
       if (depth >= 2) {
@@ -139,7 +142,7 @@ export class SessionPlanner {
           const product = viewed[r.int(viewed.length)]!;
           const quantity = r.chance(0.8) ? 1 : r.range(2, 4);
           cart.push({ product, quantity });
-          add("add_to_cart", `/products/${product.productId}`, product, quantity);
+          add("add_to_cart", product.path, product, quantity);
         }
         if (cart.length > 1 && r.chance(0.35)) {
           const removed = cart.pop()!;
