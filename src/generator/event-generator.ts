@@ -190,6 +190,9 @@ export class EventGenerator {
     }
   }
 
+  /** The instant of the event behind the last record emitted (before any defect), for dating raw objects. */
+  lastEventTimeMs = Number.NaN;
+
   /** Records still to come. */
   get remaining(): number {
     return this.total - this.summary.events;
@@ -290,6 +293,7 @@ export class EventGenerator {
     field?: string,
   ): GeneratedRecord {
     const s = this.summary;
+    this.lastEventTimeMs = timeMs;
     s.events++;
     // Clean and variant records are ASCII by construction; measure the others.
     s.bytes += raw ? raw.length : kind === "clean" ? text.length : Buffer.byteLength(text);
@@ -351,6 +355,7 @@ export class EventGenerator {
     const start = out.position;
     const end = this.serializer.write(target, start, event, this.cursor === 1);
     const s = this.summary;
+    this.lastEventTimeMs = event.timeMs;
     s.events++;
     s.valid++;
     s.bytes += end - start;
