@@ -7,11 +7,12 @@ import {
   reasonAllowedIn,
   variantKinds,
   type CleanEvent,
+  type IntegerIds,
   type RecordScope,
 } from "./record-defects.js";
 import type { ChunkBuffer } from "./chunk-buffer.js";
 import { EventSerializer, maxCleanEventBytes } from "./event-serializer.js";
-import { SeededRandom } from "./seeded-random.js";
+import { hash32, SeededRandom } from "./seeded-random.js";
 import { SessionPlanner, type PlannedEvent, type PlannedSession } from "./session-planner.js";
 
 export type { RecordScope } from "./record-defects.js";
@@ -122,6 +123,21 @@ const reasonCycle: readonly Exclude<RejectReason, "unreadable_object">[] = [
 /** At most one 1 MB record per this many records (after the first), so dirty runs stay small. */
 export const tooLargeEveryRecords = 100_000;
 
+/**
+ * The PRNG seed for a generation: the user's seed mixed with the start, the number of days and users, so
+ * two generations that differ in any of these (say, day 1 and day 2 with the same --seed) never share
+ * event ids, session ids or object names. Same options → same seed → same bytes.
+ */
+export function streamSeed(options: Pick<GeneratorOptions, "seed" | "start" | "days" | "users">): number {
+  const startMs = options.start.getTime();
+  let h = hash32(options.seed >>> 0, 0x51ed);
+  h = hash32(h ^ (Math.floor(options.seed / 0x100000000) >>> 0), 0x51ee);
+  h = hash32(h ^ (startMs >>> 0), 0x51ef);
+  h = hash32(h ^ (Math.floor(startMs / 0x100000000) >>> 0), 0x51f0);
+  h = hash32(h ^ options.days, 0x51f1);
+  return hash32(h ^ options.users, 0x51f2);
+}
+
 const recentValidSize = 256;
 const earlyValidSize = 64;
 
@@ -161,6 +177,19 @@ export class EventGenerator {
   private readonly earlyValid: string[] = [];
   private readonly serializer: EventSerializer;
   private readonly scratch = Buffer.allocUnsafe(maxCleanEventBytes);
+  private readonly usedIntegerIds = new Set<number>();
+  /** Random 53-bit integers, unique within this generation (integer event_id variants). */
+  private readonly integerIds: IntegerIds = {
+    next: () => {
+      for (;;) {
+        const id = (this.random.uint32() & 0x1fffff) * 0x100000000 + this.random.uint32();
+        if (id > 0 && !this.usedIntegerIds.has(id)) {
+          this.usedIntegerIds.add(id);
+          return id;
+        }
+      }
+    },
+  };
 
   constructor(
     options: GeneratorOptions,
@@ -172,8 +201,9 @@ export class EventGenerator {
     this.variantRate = options.variantRate ?? options.dirtyRate;
     this.startMs = options.start.getTime();
     this.endMs = this.startMs + options.days * DAY_MS;
-    this.random = new SeededRandom(options.seed);
-    this.planner = new SessionPlanner(this.random, options.users, options.seed);
+    const seed = streamSeed(options);
+    this.random = new SeededRandom(seed);
+    this.planner = new SessionPlanner(this.random, options.users, seed);
     this.serializer = new EventSerializer(this.random);
 
     // Traffic per hour slot: hour-of-day shape × a per-day factor (busier weekends, day-to-day noise).
@@ -225,7 +255,7 @@ export class EventGenerator {
         this.summary.unknownFields[kind.unknownField] =
           (this.summary.unknownFields[kind.unknownField] ?? 0) + 1;
       }
-      return this.emit(kind.build(clean), undefined, "valid", kind.name, clean.timeMs);
+      return this.emit(kind.build(clean, this.integerIds), undefined, "valid", kind.name, clean.timeMs);
     }
     return this.emit(clean.text, undefined, "valid", "clean", clean.timeMs);
   }
@@ -377,7 +407,6 @@ export class EventGenerator {
       hasPrice: event.product !== undefined,
       hasQuantity: event.quantity !== undefined,
       hasReferrer: this.session!.referrerJson !== "",
-      recordIndex: this.summary.events,
     };
   }
 

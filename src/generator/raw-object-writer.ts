@@ -7,6 +7,7 @@ import {
   type GenerationSummary,
   type GeneratorOptions,
   type RecordScope,
+  streamSeed,
 } from "./event-generator.js";
 import { ChunkBuffer } from "./chunk-buffer.js";
 import { SeededRandom } from "./seeded-random.js";
@@ -59,7 +60,8 @@ export async function writeRawObjects(
   options: RawObjectsOptions,
 ): Promise<RawObjectsResult> {
   const generator = new EventGenerator(options, true);
-  const names = new SeededRandom((options.seed ^ 0x6f626a73) >>> 0);
+  // Object names come from their own stream of the same seed.
+  const names = new SeededRandom((streamSeed(options) ^ 0x6f626a73) >>> 0);
   const framingOption = options.framing ?? "ndjson";
   const stream = options.stream ?? defaultStreamName;
   const keys: string[] = [];
