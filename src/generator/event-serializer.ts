@@ -13,20 +13,8 @@ const OPEN = ascii('{"event_id":"');
 const PAGE_URL = ascii(`Z","page_url":"${shopOrigin}`);
 const QUANTITY = ascii(',"quantity":');
 
-/**
- * Byte pieces that recur (event types, paths, products) are encoded once. Keys are strings the planner
- * reuses (literals, catalogue fields), so V8 has their hashes cached and a lookup is cheap.
- */
-const pieces = new Map<string, Buffer>();
+/** `<type>","timestamp":"` per event type, encoded once (types are string literals: cheap Map keys). */
 const typePieces = new Map<string, Buffer>();
-function piece(text: string): Buffer {
-  let bytes = pieces.get(text);
-  if (bytes === undefined) {
-    bytes = ascii(text);
-    pieces.set(text, bytes);
-  }
-  return bytes;
-}
 function typePiece(type: string): Buffer {
   let bytes = typePieces.get(type);
   if (bytes === undefined) {
@@ -84,13 +72,12 @@ export class EventSerializer {
     p = this.writeTimestamp(target, p, event.timeMs);
     target.set(PAGE_URL, p);
     p += PAGE_URL.length;
-    const url = piece(event.url);
-    target.set(url, p);
-    p += url.length;
+    target.set(event.url, p);
+    p += event.url.length;
     target.set(this.referrer, p);
     p += this.referrer.length;
     if (event.product !== undefined) {
-      const product = piece(event.product.json);
+      const product = event.product.jsonBytes;
       target.set(product, p);
       p += product.length;
     }
