@@ -142,4 +142,10 @@ describe("generator: raw objects", () => {
     assert.ok(crlfBody.equals(Buffer.from(body.toString("latin1").replace(/\n/g, "\r\n"), "latin1")));
     assert.deepEqual({ ...crlf, path: "", fileBytes: 0 }, { ...plain, path: "", fileBytes: 0 });
   });
+
+  it("fails with CS_ERR_STORAGE_IO, not a crash or a hang, when the file cannot be written", async () => {
+    const missing = join(await tempDir(), "no-such-folder", "events.ndjson");
+    await assert.rejects(writeNdjsonFile(missing, options), { code: "CS_ERR_STORAGE_IO" });
+    await assert.rejects(writeNdjsonFile(missing, { ...options, gzip: true }), { code: "CS_ERR_STORAGE_IO" });
+  });
 });
