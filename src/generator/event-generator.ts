@@ -406,7 +406,6 @@ export class EventGenerator {
       timeMs: event.timeMs,
       hasPrice: event.product !== undefined,
       hasQuantity: event.quantity !== undefined,
-      hasReferrer: this.session!.referrerJson !== "",
     };
   }
 

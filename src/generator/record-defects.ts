@@ -16,7 +16,6 @@ export interface CleanEvent {
   readonly timeMs: number;
   readonly hasPrice: boolean;
   readonly hasQuantity: boolean;
-  readonly hasReferrer: boolean;
 }
 
 /** Source of integer event ids that are unique within a generation (and very unlikely to repeat across seeds). */
