@@ -22,6 +22,15 @@ export async function runGeneratorBench(options: { quick: boolean }): Promise<Be
   const dir = await mkdtemp(join(tmpdir(), "clickstream-generator-bench-"));
   const rows: BenchSection["rows"] = [];
   try {
+    // Warm the JIT so the measurement is the steady state, not compilation.
+    await writeNdjsonFile(join(dir, "warmup.ndjson"), {
+      events: 50_000,
+      users: 1_000,
+      days: 1,
+      start: new Date("2026-10-26T00:00:00Z"),
+      seed: 2,
+      dirtyRate: 0.02,
+    });
     for (const dirtyRate of [0, 0.02]) {
       const generatorOptions: GeneratorOptions = {
         events,
