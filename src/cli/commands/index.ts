@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { generateCommand } from "./generate-command.js";
+import { transformCommand } from "./transform-command.js";
 
-/** Every CLI command, one file each under this folder. Add yours here (one line). */
+/** Every CLI command, one file each under this folder, in pipeline order. */
 export function registerCommands(program: Command): void {
-  void program;
   program.addCommand(generateCommand());
+  program.addCommand(transformCommand());
 }
