@@ -2,13 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeNdjsonFile, type GeneratorOptions } from "../src/generator/index.js";
-
-/** One section of `npm run bench` (bench/run-bench.ts prints every section). */
-export interface BenchSection {
-  title: string;
-  rows: { name: string; value: string; goal?: string; met?: boolean }[];
-  notes?: string[];
-}
+import type { BenchSection } from "./bench-section.js";
 
 const goalEventsPerSecond = 300_000;
 
