@@ -80,6 +80,7 @@ export function generateEvents(
   const users = options.users ?? 30;
   const events: FixtureEvent[] = [];
   let counter = 0;
+  let purchases = 0;
   for (let u = 1; u <= users; u++) {
     const userId = `user-${String(u).padStart(3, "0")}`;
     const device = random() < 0.05 ? null : pick(devices);
@@ -115,8 +116,12 @@ export function generateEvents(
             type === "add_to_cart" || type === "purchase" ? 1 + Math.floor(random() * 3) : null;
           let price = hasProduct && type !== "checkout_start" ? product.price : null;
           let name: string | null = hasProduct ? product.name : null;
-          if (type === "purchase" && random() < 0.1) price = null;
-          if (type === "purchase" && random() < 0.1) name = null;
+          if (type === "purchase") {
+            purchases++;
+            // Data-quality gaps at fixed positions, so every seed has some.
+            if (purchases % 6 === 2) price = null;
+            if (purchases % 6 === 4) name = null;
+          }
           const make = (): FixtureEvent => {
             counter++;
             sequence++;
