@@ -26,9 +26,11 @@ export interface QueryEngineOptions {
 
 /** What a query scanned, from DuckDB's profile (EXPLAIN ANALYZE): proves partition pruning. */
 export interface ScanProfile {
-  /** Storage keys of the data files the scans opened. */
+  /** How many data files the scans opened ("Total Files Read"). */
+  fileCount: number;
+  /** Storage keys of those files (DuckDB names at most a few per scan; complete when its length is fileCount). */
   filesRead: string[];
-  /** Total size of those files. */
+  /** Total size of the files opened; NaN when DuckDB's list was cut short and it is not every file. */
   bytesOfFilesRead: number;
 }
 
@@ -218,12 +220,17 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
         );
         const plan = JSON.parse(String(result.rows[0]?.[1] ?? "{}")) as PlanNode;
         const byPath = new Map(tables.flatMap((t) => [...t.files]));
-        const filesRead = scannedFiles(plan).map((path) => byPath.get(path)?.key ?? path);
-        const sizes = new Map(objects.map((o) => [o.key, o.size]));
-        return {
-          filesRead,
-          bytesOfFilesRead: filesRead.reduce((sum, key) => sum + (sizes.get(key) ?? 0), 0),
-        };
+        const scans = scannedFiles(plan);
+        const fileCount = scans.reduce((sum, s) => sum + s.count, 0);
+        const filesRead = scans.flatMap((s) => s.names).map((path) => byPath.get(path)?.key ?? path);
+        const all = [...byPath.values()];
+        const bytesOfFilesRead =
+          filesRead.length === fileCount
+            ? filesRead.reduce((sum, key) => sum + (all.find((o) => o.key === key)?.size ?? 0), 0)
+            : fileCount === all.length
+              ? all.reduce((sum, o) => sum + o.size, 0)
+              : Number.NaN;
+        return { fileCount, filesRead, bytesOfFilesRead };
       }),
     refresh: () => serial(loadViews),
     close: () => {
@@ -239,12 +246,16 @@ interface PlanNode {
   children?: PlanNode[];
 }
 
-function scannedFiles(node: PlanNode): string[] {
-  const here: string[] = [];
+/** Per table scan: "Total Files Read" and the file names DuckDB lists (it cuts long lists with "..."). */
+function scannedFiles(node: PlanNode): { count: number; names: string[] }[] {
+  const here: { count: number; names: string[] }[] = [];
   if (node.operator_type === "TABLE_SCAN" && node.extra_info) {
-    const names = node.extra_info["Filename(s)"];
-    if (typeof names === "string" && names) here.push(...names.split(", "));
-    else if (Array.isArray(names)) here.push(...names.map(String));
+    const raw = node.extra_info["Filename(s)"];
+    const names = (
+      typeof raw === "string" ? raw.split(", ") : Array.isArray(raw) ? raw.map(String) : []
+    ).filter((n) => n !== "" && n !== "...");
+    const count = Number(node.extra_info["Total Files Read"] ?? names.length);
+    here.push({ count: Number.isFinite(count) ? count : names.length, names });
   }
   return [...here, ...(node.children ?? []).flatMap(scannedFiles)];
 }
