@@ -138,38 +138,54 @@ async function scanTables(
   skipped: CrawlReport["skippedObjects"],
 ): Promise<ScannedTable[]> {
   const cache = new LocalFileCache(storage, cacheDirFor(config));
+  // First the listing: the table's partition layout is the one most of its files follow (as Glue
+  // groups by the most common schema/layout); files in other layouts are reported, not guessed at.
+  const candidates: { object: ObjectInfo; folder: string; keys: string[]; values: string[] }[] = [];
+  for await (const object of storage.list("transformed", "transformed/")) {
+    const segments = object.key.split("/");
+    // transformed/<partition folders…>/<file>: the table is the crawled folder itself, as a Glue
+    // crawler target s3://bucket/transformed/ makes table "transformed".
+    const folder = segments[0]!;
+    if (isHiddenKey(object.key)) {
+      skipped.push({ key: object.key, reason: "hidden (a path segment starts with _ or .)" });
+      continue;
+    }
+    if (!object.key.endsWith(".parquet")) {
+      skipped.push({ key: object.key, reason: "not a .parquet file" });
+      continue;
+    }
+    const dirs = segments.slice(1, -1);
+    const keys = dirs.map((dir, i) =>
+      dir.includes("=") ? dir.slice(0, dir.indexOf("=")).toLowerCase() : `partition_${i}`,
+    );
+    const values = dirs.map((dir) => (dir.includes("=") ? dir.slice(dir.indexOf("=") + 1) : dir));
+    candidates.push({ object, folder, keys, values });
+  }
+  const layouts = new Map<string, Map<string, number>>();
+  for (const c of candidates) {
+    const counts = layouts.get(c.folder) ?? new Map<string, number>();
+    counts.set(c.keys.join("/"), (counts.get(c.keys.join("/")) ?? 0) + 1);
+    layouts.set(c.folder, counts);
+  }
+  const layoutOf = (folder: string): string =>
+    [...layouts.get(folder)!].sort((a, b) => b[1] - a[1] || b[0].length - a[0].length)[0]![0];
+
   const byFolder = new Map<string, ScannedTable>();
   const reader = await ParquetFooterReader.open();
   try {
-    for await (const object of storage.list("transformed", "transformed/")) {
-      const segments = object.key.split("/");
-      // transformed/<partition folders…>/<file>: the table is the crawled folder itself, as a Glue
-      // crawler target s3://bucket/transformed/ makes table "transformed".
-      const folder = segments[0]!;
-      if (isHiddenKey(object.key)) {
-        skipped.push({ key: object.key, reason: "hidden (a path segment starts with _ or .)" });
+    for (const { object, folder, keys, values } of candidates) {
+      const layout = layoutOf(folder);
+      if (keys.join("/") !== layout) {
+        skipped.push({
+          key: object.key,
+          reason: `partition folders ${keys.join("/") || "(none)"} differ from the table's ${layout || "(none)"}`,
+        });
         continue;
       }
-      if (!object.key.endsWith(".parquet")) {
-        skipped.push({ key: object.key, reason: "not a .parquet file" });
-        continue;
-      }
-      const dirs = segments.slice(1, -1);
-      const keys = dirs.map((dir, i) =>
-        dir.includes("=") ? dir.slice(0, dir.indexOf("=")).toLowerCase() : `partition_${i}`,
-      );
-      const values = dirs.map((dir) => (dir.includes("=") ? dir.slice(dir.indexOf("=") + 1) : dir));
       let table = byFolder.get(folder);
       if (!table) {
         table = { name: tableNameOf(folder), folder, partitionKeys: keys, files: [] };
         byFolder.set(folder, table);
-      }
-      if (keys.join("/") !== table.partitionKeys.join("/")) {
-        skipped.push({
-          key: object.key,
-          reason: `partition folders ${keys.join("/") || "(none)"} differ from the table's ${table.partitionKeys.join("/") || "(none)"}`,
-        });
-        continue;
       }
       const footer = await reader.read(await cache.path("transformed", object), object.key);
       table.files.push({ object, values, footer });
@@ -177,6 +193,7 @@ async function scanTables(
   } finally {
     reader.close();
   }
+  skipped.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return [...byFolder.values()];
 }
 

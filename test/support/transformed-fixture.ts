@@ -180,6 +180,8 @@ export async function writeTransformedFixture(
     fileName?: string;
     columns?: Record<string, string>;
     omit?: string[];
+    /** Extra columns: name → SQL expression over the row. */
+    extraColumns?: Record<string, string>;
   } = {},
 ): Promise<string[]> {
   const scratch = await mkdtemp(join(tmpdir(), "clickstream-fixture-"));
@@ -202,7 +204,11 @@ export async function writeTransformedFixture(
         await writeFile(json, slice.map((e) => JSON.stringify(e)).join("\n") + "\n");
         const parquet = join(scratch, `${date}-${part}.parquet`);
         await connection.run(
-          `COPY (SELECT * FROM read_ndjson(${quotedString(json)}, columns = {${spec.join(", ")}}, timestampformat = '%Y-%m-%dT%H:%M:%S.%gZ'))
+          `COPY (SELECT *${Object.entries(options.extraColumns ?? {})
+            .map(([name, expr]) => `, ${expr} AS ${name}`)
+            .join(
+              "",
+            )} FROM read_ndjson(${quotedString(json)}, columns = {${spec.join(", ")}}, timestampformat = '%Y-%m-%dT%H:%M:%S.%gZ'))
            TO ${quotedString(parquet)} (FORMAT parquet, COMPRESSION zstd)`,
         );
         const p = partitionOf(slice[0]!);
