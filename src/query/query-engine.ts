@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { DuckDBInstance, quotedString, StatementType } from "@duckdb/node-api";
 import { CatalogStore, type CatalogTable } from "../catalog/catalog-store.js";
 import { runCrawler } from "../catalog/crawler.js";
@@ -55,7 +56,7 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
   const store = new CatalogStore(storage);
   const cache = new LocalFileCache(storage, cacheDirFor(config));
   const instance = await DuckDBInstance.create(":memory:", {
-    threads: String(config.query.duckdbThreads || (await import("node:os")).availableParallelism()),
+    threads: String(config.query.duckdbThreads || availableParallelism()),
     memory_limit: `${Math.floor(config.query.duckdbMemoryLimitBytes / (1024 * 1024))}MiB`,
     autoinstall_known_extensions: "false",
     autoload_known_extensions: "false",
