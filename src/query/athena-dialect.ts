@@ -286,6 +286,23 @@ export function rewriteAthena(sql: string, tokens: Token[], context: DialectCont
         continue;
       }
       if (!isCall && context.partitionKeys.has(word)) checkPartitionComparison(i, from, to);
+      if (word === "tablesample") {
+        // Trino's TABLESAMPLE BERNOULLI (10) is 10 percent; DuckDB reads a bare number as a row count.
+        const method = next(i, to);
+        const open = next(method, to);
+        const value = next(open, to);
+        const close = next(value, to);
+        if (
+          ["bernoulli", "system"].includes(wordOf(tokens[method])) &&
+          tokens[open]?.text === "(" &&
+          tokens[value]?.kind === "number" &&
+          tokens[close]?.text === ")"
+        ) {
+          out += `${t.text} ${tokens[method]!.text} (${tokens[value]!.text} PERCENT)`;
+          i = close;
+          continue;
+        }
+      }
       out += t.text;
     }
     return out;

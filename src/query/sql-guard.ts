@@ -69,7 +69,25 @@ export function classifyStatement(
     }
   }
   if (kind === "query" || kind === "explain") checkQueryTokens(sql, words, forbiddenFunctions);
+  if (first === "with") checkWithBody(words);
   return kind;
+}
+
+const writingKeywords = new Set(["insert", "update", "delete", "merge", "copy", "create", "drop", "alter"]);
+
+/** `WITH x AS (…) INSERT …` is a write even though it starts like a query. */
+function checkWithBody(words: Token[]): void {
+  let depth = 0;
+  for (const t of words) {
+    if (t.kind === "op" && t.text === "(") depth++;
+    else if (t.kind === "op" && t.text === ")") depth--;
+    else if (depth === 0 && writingKeywords.has(wordOf(t))) {
+      throw new ClickstreamError(
+        "CS_ERR_QUERY_FORBIDDEN",
+        `${t.text.toUpperCase()} statements are not allowed (the query engine is read-only)`,
+      );
+    }
+  }
 }
 
 function checkQueryTokens(sql: string, words: Token[], forbiddenFunctions: ReadonlySet<string>): void {
@@ -96,7 +114,10 @@ function checkQueryTokens(sql: string, words: Token[], forbiddenFunctions: Reado
     }
     if (relationKeywords.has(word)) relationDepths.push(depth);
     else if (clauseEnds.has(word) && relationDepths.at(-1) === depth) relationDepths.pop();
-    if (t.kind === "string" && relationDepths.at(-1) === depth) {
+    // A path as a string ('/etc/passwd') or as a quoted name ("dir/file.parquet"): DuckDB would read the
+    // file directly (a replacement scan). Catalog table names never contain / or a file extension.
+    const pathLike = t.kind === "string" || (t.kind === "quoted" && /[/\\]|\.[A-Za-z0-9]+["`]$/.test(t.text));
+    if (pathLike && relationDepths.at(-1) === depth) {
       const p = wordOf(preceding);
       if (relationKeywords.has(p) || (preceding?.kind === "op" && preceding.text === ",")) {
         throw new ClickstreamError(

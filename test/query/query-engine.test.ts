@@ -336,6 +336,9 @@ describe("safe by default", () => {
     ["SELECT * FROM parquet_scan('x.parquet')", /parquet_scan/],
     ["SELECT * FROM '/etc/passwd'", /file by path/],
     ["SELECT * FROM transformed t, 'other.parquet'", /file by path/],
+    ['SELECT * FROM "/etc/passwd"', /file by path/],
+    ['SELECT count(*) FROM "transformed/year=2026/month=11/day=05/part-0.parquet"', /file by path/],
+    ["WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", /INSERT/],
     ["SELECT * FROM query('SELECT 1')", /query/],
     ["SELECT * FROM duckdb_settings()", /duckdb_settings/],
     ["SELECT getenv('HOME')", /getenv/],
@@ -347,6 +350,13 @@ describe("safe by default", () => {
       await rejects(sql, "CS_ERR_QUERY_FORBIDDEN", pattern);
     });
   }
+
+  test("TABLESAMPLE takes a percentage, as in Trino", async () => {
+    assert.deepEqual(await one("SELECT count(*) FROM transformed TABLESAMPLE BERNOULLI (100)"), [
+      events.length,
+    ]);
+    assert.deepEqual(await one("SELECT count(*) FROM transformed TABLESAMPLE SYSTEM (0)"), [0]);
+  });
 
   test("a second statement cannot ride along", async () => {
     await rejects("SELECT 1; DROP VIEW transformed", "CS_ERR_QUERY_SYNTAX", /one statement/);
