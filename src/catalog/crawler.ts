@@ -114,7 +114,9 @@ export async function runCrawler(options: CrawlerOptions): Promise<CrawlReport> 
       ? existing!
       : mergeTable(existing, scan, report, db, name, now, storage);
     const partitions = await store.getPartitions(db, name);
-    const merged = mergePartitions(partitions.Partitions, scan, table, report, now, storage);
+    const merged = mergePartitions(partitions.Partitions, scan, table, report, now, storage, {
+      addOnly: options.partitionsOnly === true,
+    });
 
     const schemaChanged = !existing || report.columnsAdded.length > 0 || report.columnsWidened.length > 0;
     const partitionsChanged = report.partitionsAdded.length > 0 || report.partitionsUpdated.length > 0;
@@ -301,6 +303,7 @@ function mergePartitions(
   report: TableCrawlReport,
   now: string,
   storage: Storage,
+  mode: { addOnly: boolean },
 ): GluePartition[] {
   const groups = new Map<string, ScannedFile[]>();
   for (const file of scan.files) {
@@ -317,6 +320,7 @@ function mergePartitions(
     };
     const name = partitionName(table.PartitionKeys, values);
     const previous = out.get(key);
+    if (previous && mode.addOnly) continue; // MSCK REPAIR TABLE only adds partitions
     if (previous) {
       const same = (["fileCount", "rowCount", "sizeBytes"] as const).every(
         (k) => previous.Parameters[k] === stats[k],
