@@ -7,12 +7,7 @@ import { runCrawler } from "../src/catalog/crawler.js";
 import { parseConfig } from "../src/config/load-config.js";
 import { openQueryEngine, type QueryEngine } from "../src/query/query-engine.js";
 import { LocalStorage } from "../src/storage/local-storage.js";
-
-interface BenchSection {
-  title: string;
-  rows: { name: string; value: string; goal?: string; met?: boolean }[];
-  notes?: string[];
-}
+import type { BenchSection } from "./bench-section.js";
 
 const threads = 2;
 const days = 30;

@@ -83,7 +83,8 @@ ORDER BY step;
 -- Query 6: Top referrers with conversion
 WITH session_source AS (
   SELECT session_id,
-         COALESCE(MAX(CASE WHEN event_sequence = 1 THEN url_extract_host(referrer) END), '(direct)') AS referrer_host,
+         -- A referrer is a URL (https://www.google.com/search?q=…) or already a bare source (google.com, newsletter).
+         COALESCE(MAX(CASE WHEN event_sequence = 1 THEN COALESCE(url_extract_host(referrer), referrer) END), '(direct)') AS referrer_host,
          MAX(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS converted
   FROM transformed
   GROUP BY session_id

@@ -129,7 +129,13 @@ const expectations: Record<
   "6": () => {
     const perSession = [...sessions().values()].map((list) => {
       const first = list.find((e) => e.event_sequence === 1)?.referrer ?? null;
-      return { host: first ? new URL(first).hostname : "(direct)", converted: list.some(isPurchase) ? 1 : 0 };
+      const host =
+        first === null
+          ? "(direct)"
+          : /^[a-z][a-z0-9+.-]*:\/\//i.test(first)
+            ? new URL(first).hostname
+            : first;
+      return { host, converted: list.some(isPurchase) ? 1 : 0 };
     });
     const rows = [...groupBy(perSession, (s) => s.host)]
       .map(([host, list]) => {

@@ -59,6 +59,7 @@ const referrers = [
   "https://www.google.com/search?q=jacket&src=ad",
   "https://facebook.com/ads/123",
   "https://news.example.org/reviews/2026?utm_source=news",
+  "newsletter",
   null,
 ];
 const devices = ["desktop", "mobile", "mobile", "tablet"];
