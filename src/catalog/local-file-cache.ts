@@ -21,11 +21,6 @@ export class LocalFileCache {
     this.root = resolve(cacheDir);
   }
 
-  /** True when files are read in place (no copies). */
-  get inPlace(): boolean {
-    return this.storage.localPath("transformed", "transformed/probe") !== undefined;
-  }
-
   /** The local folder that holds the bucket's files (for DuckDB's allowed_directories). */
   bucketDir(bucket: BucketRole, homePrefix: string): string {
     const inPlace = this.storage.localPath(bucket, `${homePrefix}probe`);

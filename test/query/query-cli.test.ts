@@ -91,6 +91,10 @@ test("query --file --name runs one named query; --now pins current_date", async 
   const all = await cli("query", "--file", queries, "--now", "2026-11-04T12:00:00Z");
   assert.equal(all.code, 0, all.stderr);
   assert.match(all.stdout, /-- Query 14: Top landing pages/);
+  const json = await cli("query", "--file", queries, "--now", "2026-11-04T12:00:00Z", "--format", "json");
+  const results = JSON.parse(json.stdout) as { query: string; title: string; rows: unknown[] }[];
+  assert.equal(results.length, 14);
+  assert.deepEqual(results[1]!.title, "Daily active users with events and sessions per user");
 });
 
 test("refused and failing statements exit 1 with the error code and the fix", async () => {

@@ -5,7 +5,7 @@ import { ClickstreamError, wrapError } from "../../errors/clickstream-error.js";
 import { createStorage } from "../../storage/create-storage.js";
 import { openQueryEngine } from "../../query/query-engine.js";
 import { parseQueryFile, pickStatement, type NamedStatement } from "../../query/query-file.js";
-import { formatResult, resultFormats, type ResultFormat } from "../../query/result-formatter.js";
+import { formatResult, resultFormats, toObjects, type ResultFormat } from "../../query/result-formatter.js";
 import { saveResult } from "../../query/result-store.js";
 import { action, configOption, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
 
@@ -77,6 +77,9 @@ export function queryCommand(): Command {
         const storage = createStorage(config);
         const engine = await openQueryEngine({ storage, config });
         try {
+          // Several statements as json: one array of { query, title, rows } so stdout stays one document.
+          const many: { query: string; title: string | null; rows: Record<string, unknown>[] }[] = [];
+          const jsonArray = statements.length > 1 && opts.format === "json";
           for (const statement of statements) {
             if (statements.length > 1 && opts.format === "table") {
               const label = statement.number
@@ -85,13 +88,20 @@ export function queryCommand(): Command {
               process.stdout.write(`-- ${label}\n`);
             }
             const result = await engine.run(statement.sql);
-            process.stdout.write(formatResult(result, opts.format));
+            if (jsonArray) {
+              many.push({
+                query: statement.number ?? String(statement.index),
+                title: statement.title ?? null,
+                rows: toObjects(result),
+              });
+            } else process.stdout.write(formatResult(result, opts.format));
             if (opts.output) {
               const saved = await saveResult(storage, result, statement.sql);
               // Keep stdout parseable for json/csv: the key then goes to stderr.
               (opts.format === "table" ? process.stdout : process.stderr).write(`saved ${saved.key}\n`);
             }
           }
+          if (jsonArray) process.stdout.write(`${JSON.stringify(many, null, 2)}\n`);
         } finally {
           engine.close();
         }
