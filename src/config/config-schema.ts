@@ -48,12 +48,37 @@ export const transformConfigSchema = z
   })
   .strict();
 
+/** Bucket names per storage role (S3 storage). */
+export const s3BucketsConfigSchema = z
+  .object({
+    raw: z.string().min(3),
+    transformed: z.string().min(3),
+    errors: z.string().min(3),
+    athenaResults: z.string().min(3),
+    state: z.string().min(3),
+  })
+  .strict();
+
 export const warehouseConfigSchema = z
   .object({
     /** Storage engine: a local warehouse folder, or S3 buckets. */
     storage: z.enum(["local", "s3"]).default("local"),
     /** The warehouse folder (local storage) or the scratch folder (S3 storage). */
     dir: z.string().min(1).default("./warehouse"),
+    /** S3 storage: an S3-compatible endpoint URL (omit for AWS S3). */
+    endpoint: z.url().optional(),
+    /** S3 storage: the region (default: $AWS_REGION, then us-east-1). */
+    region: z.string().min(1).optional(),
+    /** S3 storage: path-style URLs (default: on when an endpoint is set, as most S3-compatible servers need). */
+    forcePathStyle: z.boolean().optional(),
+    /** S3 storage: the bucket of each role (default: from terraform-outputs.json). Roles may share a bucket. */
+    buckets: s3BucketsConfigSchema.optional(),
+    /** S3 storage: bodies at least this big are uploaded in parts. */
+    multipartThresholdBytes: z
+      .number()
+      .int()
+      .min(5 * 1024 * 1024)
+      .default(16 * 1024 * 1024), // 16 MiB
   })
   .strict();
 
@@ -116,6 +141,7 @@ export const configSchema = z
   .strict();
 
 export type ClickstreamConfig = z.infer<typeof configSchema>;
+export type WarehouseConfig = z.infer<typeof warehouseConfigSchema>;
 export type TransformConfig = z.infer<typeof transformConfigSchema>;
 export type CatalogConfig = z.infer<typeof catalogConfigSchema>;
 export type QueryConfig = z.infer<typeof queryConfigSchema>;

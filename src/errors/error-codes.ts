@@ -118,6 +118,41 @@ export const errorCodes = {
   },
 
   // --- aws ---
+  CS_ERR_AWS_OUTPUTS_MISSING: {
+    status: 500,
+    message: "terraform-outputs.json not found",
+    fix: "Run ./deploy.sh (it writes terraform-outputs.json), pass --terraform-outputs FILE, or give the resource names as flags.",
+  },
+  CS_ERR_AWS_OUTPUTS_INVALID: {
+    status: 500,
+    message: "terraform-outputs.json is not a Clickstream deployment's outputs",
+    fix: "Rewrite it with `terraform -chdir=infra output -json > terraform-outputs.json` after a successful ./deploy.sh.",
+  },
+  CS_ERR_AWS_REQUEST: {
+    status: 502,
+    message: "AWS request failed",
+    fix: "Check credentials (aws sts get-caller-identity), the region, and that ./deploy.sh finished; the message names the call and AWS's error.",
+  },
+  CS_ERR_AWS_JOB_FAILED: {
+    status: 500,
+    message: "Glue job run did not succeed",
+    fix: "Read the run's error message and its CloudWatch logs (/aws-glue/jobs/error); fix the cause and rerun: the job is bookmarked and idempotent.",
+  },
+  CS_ERR_AWS_CRAWLER_FAILED: {
+    status: 500,
+    message: "Glue crawler run did not succeed",
+    fix: "Read the crawl's error message and the crawler's CloudWatch logs (/aws-glue/crawlers); then run the crawler again.",
+  },
+  CS_ERR_AWS_QUERY_FAILED: {
+    status: 400,
+    message: "Athena query did not succeed",
+    fix: "Read Athena's reason in the message: fix the SQL, or raise the workgroup's bytes-scanned cutoff if the query was cancelled for scanning too much.",
+  },
+  CS_ERR_AWS_TIMEOUT: {
+    status: 504,
+    message: "Timed out waiting for AWS",
+    fix: "The run goes on in AWS; check it in the console, or wait longer with --timeout-ms.",
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCodes;
