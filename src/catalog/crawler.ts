@@ -372,12 +372,17 @@ function tableStats(scan: ScannedTable): Record<string, string> {
   };
 }
 
-/** A Location URI: `file:///…/transformed/` on local storage; `<kind>://<key prefix>` otherwise. */
+/**
+ * A Location URI: `file:///…/transformed/` on local storage, `s3://<transformed bucket>/transformed/` on
+ * S3 storage (what the Glue crawler records), `<kind>://<key prefix>` for any other storage.
+ */
 export function locationUri(storage: Storage, keyPrefix: string): string {
   const local = storage.localPath("transformed", "transformed/x");
   if (local !== undefined) {
     const root = local.slice(0, -"transformed/x".length);
     return pathToFileURL(root).href.replace(/\/?$/, "/") + keyPrefix;
   }
+  const buckets = (storage as { buckets?: Partial<Record<string, string>> }).buckets;
+  if (storage.kind === "s3" && buckets?.transformed) return `s3://${buckets.transformed}/${keyPrefix}`;
   return `${storage.kind}://${keyPrefix}`;
 }
