@@ -59,8 +59,63 @@ export const errorCodes = {
   // --- collector ---
 
   // --- catalog ---
+  CS_ERR_CATALOG_CORRUPT: {
+    status: 500,
+    message: "Catalog file is unreadable",
+    fix: "A file under _state/catalog/ is not valid JSON of the expected shape: fix or delete it, then run `clickstream crawl` to rebuild it.",
+  },
+  CS_ERR_CATALOG_NOT_FOUND: {
+    status: 404,
+    message: "Database or table not found in the catalog",
+    fix: "Run `clickstream crawl` after the transform has written Parquet to transformed/; list what exists with `clickstream catalog`.",
+  },
+  CS_ERR_CATALOG_CRAWL_FAILED: {
+    status: 500,
+    message: "Crawl failed",
+    fix: "The message names the file that could not be read; nothing was written to the catalog. Fix or remove the file and crawl again.",
+  },
 
   // --- query ---
+  CS_ERR_QUERY_SYNTAX: {
+    status: 400,
+    message: "Query is not valid SQL",
+    fix: "Check the SQL near the position given in the message (Athena / Trino syntax).",
+  },
+  CS_ERR_QUERY_UNSUPPORTED: {
+    status: 400,
+    message: "Construct not supported by the local query engine",
+    fix: "The message names the construct; docs/query.md lists what is mapped. Rewrite the query with a supported equivalent.",
+  },
+  CS_ERR_QUERY_FORBIDDEN: {
+    status: 403,
+    message: "Statement refused: the query engine is read-only",
+    fix: "Only SELECT/WITH/VALUES/EXPLAIN on catalog tables and SHOW/DESCRIBE/MSCK REPAIR TABLE are allowed; files are read through the catalog only.",
+  },
+  CS_ERR_QUERY_TYPE_MISMATCH: {
+    status: 400,
+    message: "Type mismatch",
+    fix: "Athena does not compare strings with numbers: quote the value (partition keys year/month/day are strings: `month = '11'`).",
+  },
+  CS_ERR_QUERY_TIMEOUT: {
+    status: 408,
+    message: "Query exceeded the time limit",
+    fix: "Filter on year/month/day to read fewer partitions, or raise `query.timeoutMs` in the config.",
+  },
+  CS_ERR_QUERY_TOO_MANY_ROWS: {
+    status: 413,
+    message: "Query result exceeds the row cap",
+    fix: "Add a LIMIT or aggregate, or raise `query.maxResultRows` in the config.",
+  },
+  CS_ERR_QUERY_FAILED: {
+    status: 400,
+    message: "Query failed",
+    fix: "The message carries the engine's explanation (unknown column, bad cast, …); fix the SQL and run it again.",
+  },
+  CS_ERR_QUERY_NOT_FOUND: {
+    status: 404,
+    message: "Named query not found",
+    fix: 'Check the name against the `-- Query N: Title` comments of the file (`--name 3` or `--name "Daily revenue"`).',
+  },
 
   // --- aws ---
   CS_ERR_AWS_OUTPUTS_MISSING: {

@@ -1,9 +1,15 @@
 import type { Command } from "commander";
+import { catalogCommand } from "./catalog-command.js";
+import { crawlCommand } from "./crawl-command.js";
 import { generateCommand } from "./generate-command.js";
+import { queryCommand } from "./query-command.js";
 import { transformCommand } from "./transform-command.js";
 
 /** Every CLI command, one file each under this folder, in pipeline order. */
 export function registerCommands(program: Command): void {
   program.addCommand(generateCommand());
   program.addCommand(transformCommand());
+  program.addCommand(crawlCommand());
+  program.addCommand(catalogCommand());
+  program.addCommand(queryCommand());
 }
