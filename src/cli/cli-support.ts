@@ -109,6 +109,8 @@ export function storageOptions(): Option[] {
  */
 export async function storageFromOptions(
   flags: StorageFlags,
+  /** The command's own config overrides (other sections), merged under the config file's values. */
+  overrides: Record<string, unknown> = {},
 ): Promise<{ config: Readonly<ClickstreamConfig>; storage: Storage }> {
   const warehouse: Record<string, unknown> = {
     dir: flags.warehouse,
@@ -116,12 +118,12 @@ export async function storageFromOptions(
     endpoint: flags.endpoint,
     region: flags.region,
   };
-  let config = loadConfig({ file: flags.config, overrides: { warehouse } });
+  let config = loadConfig({ file: flags.config, overrides: { ...overrides, warehouse } });
   if (config.warehouse.storage === "s3" && !config.warehouse.buckets) {
     const outputs = await readTerraformOutputs(flags.terraformOutputs ?? defaultTerraformOutputsFile);
     warehouse.buckets = bucketsFromOutputs(outputs);
     warehouse.region = flags.region ?? config.warehouse.region ?? outputs.region;
-    config = loadConfig({ file: flags.config, overrides: { warehouse } });
+    config = loadConfig({ file: flags.config, overrides: { ...overrides, warehouse } });
   }
   return { config, storage: createStorage(config) };
 }

@@ -1,8 +1,20 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { runCrawler, type CrawlReport } from "../../catalog/crawler.js";
-import { loadConfig } from "../../config/load-config.js";
-import { createStorage } from "../../storage/create-storage.js";
-import { action, configOption, warehouseOption, withExamples } from "../cli-support.js";
+import {
+  action,
+  configOption,
+  storageFromOptions,
+  storageOptions,
+  warehouseOption,
+  withExamples,
+  type StorageFlags,
+} from "../cli-support.js";
+
+interface CrawlFlags extends StorageFlags {
+  engine: "local" | "glue";
+  database?: string;
+  json?: boolean;
+}
 
 /** `clickstream crawl`: the local Glue crawler over transformed/. */
 export function crawlCommand(): Command {
@@ -14,20 +26,33 @@ export function crawlCommand(): Command {
     .addOption(configOption())
     .option("--database <name>", "catalog database (default: catalog.databaseName, clickstream_db)")
     .option("--json", "print what changed as JSON")
-    .action(
-      action(async (opts: { warehouse: string; config?: string; database?: string; json?: boolean }) => {
-        const config = loadConfig({
-          file: opts.config,
-          overrides: { warehouse: { dir: opts.warehouse }, catalog: { databaseName: opts.database } },
-        });
-        const report = await runCrawler({ storage: createStorage(config), config });
-        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : describeCrawl(report));
-      }),
+    .addOption(
+      new Option(
+        "--engine <engine>",
+        "local: crawl the warehouse here; glue: start the deployed Glue crawler",
+      )
+        .choices(["local", "glue"])
+        .default("local"),
     );
+  for (const option of storageOptions()) command.addOption(option);
+  command.action(
+    action(async (opts: CrawlFlags) => {
+      if (opts.engine === "glue") {
+        const { crawlOnGlue } = await import("../../aws/cli-engines.js");
+        return crawlOnGlue(opts);
+      }
+      const { config, storage } = await storageFromOptions(opts, {
+        catalog: { databaseName: opts.database },
+      });
+      const report = await runCrawler({ storage, config });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : describeCrawl(report));
+    }),
+  );
   return withExamples(command, [
     "clickstream crawl",
     "clickstream crawl --warehouse ./warehouse --json",
     "clickstream crawl --database analytics_db",
+    "clickstream crawl --engine glue     # start the deployed Glue crawler and wait for it",
   ]);
 }
 

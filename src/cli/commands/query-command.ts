@@ -1,17 +1,24 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
-import { loadConfig } from "../../config/load-config.js";
 import { ClickstreamError, wrapError } from "../../errors/clickstream-error.js";
-import { createStorage } from "../../storage/create-storage.js";
 import { openQueryEngine } from "../../query/query-engine.js";
 import { parseQueryFile, pickStatement, type NamedStatement } from "../../query/query-file.js";
 import { formatResult, resultFormats, toObjects, type ResultFormat } from "../../query/result-formatter.js";
 import { saveResult } from "../../query/result-store.js";
-import { action, configOption, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
+import {
+  action,
+  configOption,
+  parseIntFlag,
+  storageFromOptions,
+  storageOptions,
+  warehouseOption,
+  withExamples,
+  type StorageFlags,
+} from "../cli-support.js";
 
-interface QueryOptions {
+interface QueryOptions extends StorageFlags {
   warehouse: string;
-  config?: string;
+  engine: "local" | "athena";
   format: ResultFormat;
   output?: boolean;
   file?: string;
@@ -44,69 +51,78 @@ export function queryCommand(): Command {
       parseIntFlag("--timeout-ms", 1),
     )
     .option("--max-rows <n>", "result row cap (default: query.maxResultRows)", parseIntFlag("--max-rows", 1))
-    .action(
-      action(async (sql: string | undefined, opts: QueryOptions) => {
-        if ((sql === undefined) === (opts.file === undefined)) {
-          throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "give either SQL or --file FILE");
-        }
-        if (opts.name && !opts.file)
-          throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "--name needs --file");
-        if (opts.now !== undefined && Number.isNaN(Date.parse(opts.now))) {
-          throw new ClickstreamError(
-            "CS_ERR_INVALID_ARGUMENT",
-            `--now must be an ISO-8601 instant, got "${opts.now}"`,
-          );
-        }
-        const config = loadConfig({
-          file: opts.config,
-          overrides: {
-            warehouse: { dir: opts.warehouse },
-            query: { timeoutMs: opts.timeoutMs, maxResultRows: opts.maxRows, now: opts.now },
-          },
-        });
-        let statements: NamedStatement[];
-        if (opts.file) {
-          const text = await readFile(opts.file, "utf8").catch((error: unknown) => {
-            throw wrapError("CS_ERR_INVALID_ARGUMENT", error, `cannot read --file ${opts.file}`);
-          });
-          statements = parseQueryFile(text);
-          if (opts.name) statements = [pickStatement(statements, opts.name)];
-        } else {
-          statements = parseQueryFile(sql!);
-        }
-        const storage = createStorage(config);
-        const engine = await openQueryEngine({ storage, config });
-        try {
-          // Several statements as json: one array of { query, title, rows } so stdout stays one document.
-          const many: { query: string; title: string | null; rows: Record<string, unknown>[] }[] = [];
-          const jsonArray = statements.length > 1 && opts.format === "json";
-          for (const statement of statements) {
-            if (statements.length > 1 && opts.format === "table") {
-              const label = statement.number
-                ? `Query ${statement.number}: ${statement.title}`
-                : (statement.title ?? `statement ${statement.index}`);
-              process.stdout.write(`-- ${label}\n`);
-            }
-            const result = await engine.run(statement.sql);
-            if (jsonArray) {
-              many.push({
-                query: statement.number ?? String(statement.index),
-                title: statement.title ?? null,
-                rows: toObjects(result),
-              });
-            } else process.stdout.write(formatResult(result, opts.format));
-            if (opts.output) {
-              const saved = await saveResult(storage, result, statement.sql);
-              // Keep stdout parseable for json/csv: the key then goes to stderr.
-              (opts.format === "table" ? process.stdout : process.stderr).write(`saved ${saved.key}\n`);
-            }
-          }
-          if (jsonArray) process.stdout.write(`${JSON.stringify(many, null, 2)}\n`);
-        } finally {
-          engine.close();
-        }
-      }),
+    .addOption(
+      new Option("--engine <engine>", "local: DuckDB on the warehouse; athena: the deployed Athena workgroup")
+        .choices(["local", "athena"])
+        .default("local"),
     );
+  for (const option of storageOptions()) command.addOption(option);
+  command.action(
+    action(async (sql: string | undefined, opts: QueryOptions) => {
+      if ((sql === undefined) === (opts.file === undefined)) {
+        throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "give either SQL or --file FILE");
+      }
+      if (opts.name && !opts.file)
+        throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "--name needs --file");
+      if (opts.now !== undefined && Number.isNaN(Date.parse(opts.now))) {
+        throw new ClickstreamError(
+          "CS_ERR_INVALID_ARGUMENT",
+          `--now must be an ISO-8601 instant, got "${opts.now}"`,
+        );
+      }
+      let statements: NamedStatement[];
+      if (opts.file) {
+        const text = await readFile(opts.file, "utf8").catch((error: unknown) => {
+          throw wrapError("CS_ERR_INVALID_ARGUMENT", error, `cannot read --file ${opts.file}`);
+        });
+        statements = parseQueryFile(text);
+        if (opts.name) statements = [pickStatement(statements, opts.name)];
+      } else {
+        statements = parseQueryFile(sql!);
+      }
+      if (opts.engine === "athena") {
+        const { queryOnAthena } = await import("../../aws/cli-engines.js");
+        const labelled = statements.map((st) => ({
+          sql: st.sql,
+          label: st.number ? `Query ${st.number}: ${st.title}` : (st.title ?? null),
+        }));
+        return queryOnAthena(labelled, { ...opts, format: opts.format });
+      }
+      const { config, storage } = await storageFromOptions(opts, {
+        query: { timeoutMs: opts.timeoutMs, maxResultRows: opts.maxRows, now: opts.now },
+      });
+      const engine = await openQueryEngine({ storage, config });
+      try {
+        // Several statements as json: one array of { query, title, rows } so stdout stays one document.
+        const many: { query: string; title: string | null; rows: Record<string, unknown>[] }[] = [];
+        const jsonArray = statements.length > 1 && opts.format === "json";
+        for (const statement of statements) {
+          if (statements.length > 1 && opts.format === "table") {
+            const label = statement.number
+              ? `Query ${statement.number}: ${statement.title}`
+              : (statement.title ?? `statement ${statement.index}`);
+            process.stdout.write(`-- ${label}\n`);
+          }
+          const result = await engine.run(statement.sql);
+          if (jsonArray) {
+            many.push({
+              query: statement.number ?? String(statement.index),
+              title: statement.title ?? null,
+              rows: toObjects(result),
+            });
+          } else process.stdout.write(formatResult(result, opts.format));
+          if (opts.output) {
+            const saved = await saveResult(storage, result, statement.sql);
+            // Keep stdout parseable for json/csv: the key then goes to stderr.
+            (opts.format === "table" ? process.stdout : process.stderr).write(`saved ${saved.key}\n`);
+          }
+        }
+        if (jsonArray) process.stdout.write(`${JSON.stringify(many, null, 2)}\n`);
+      } finally {
+        engine.close();
+      }
+    }),
+  );
   return withExamples(command, [
     `clickstream query "SELECT event_type, count(*) AS events FROM transformed GROUP BY 1 ORDER BY 2 DESC"`,
     `clickstream query --format json "SELECT * FROM clickstream_db.transformed WHERE year = '2026' AND month = '11' AND day = '05' LIMIT 5"`,
@@ -115,5 +131,6 @@ export function queryCommand(): Command {
     `clickstream query --now 2026-11-07T12:00:00Z "SELECT count(*) FROM transformed WHERE event_date = current_date"`,
     `clickstream query "SHOW PARTITIONS transformed"`,
     `clickstream query "MSCK REPAIR TABLE transformed"`,
+    `clickstream query --engine athena --file queries/athena_queries.sql --name 1   # on the deployed Athena`,
   ]);
 }

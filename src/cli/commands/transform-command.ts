@@ -1,15 +1,22 @@
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
-import { loadConfig } from "../../config/load-config.js";
 import { ClickstreamError } from "../../errors/clickstream-error.js";
-import { createStorage } from "../../storage/create-storage.js";
 import { runTransform, type TransformProgress } from "../../transform/run-transform.js";
 import type { RunReport } from "../../transform/run-report.js";
-import { action, configOption, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
+import {
+  action,
+  configOption,
+  parseIntFlag,
+  storageFromOptions,
+  storageOptions,
+  warehouseOption,
+  withExamples,
+  type StorageFlags,
+} from "../cli-support.js";
 
-interface TransformFlags {
+interface TransformFlags extends StorageFlags {
   warehouse: string;
-  config?: string;
+  engine: "local" | "glue";
   now?: string;
   fullRefresh?: boolean;
   json?: boolean;
@@ -24,6 +31,11 @@ export function transformCommand(): Command {
     )
     .addOption(warehouseOption())
     .addOption(configOption())
+    .addOption(
+      new Option("--engine <engine>", "local: DuckDB on this machine; glue: the deployed AWS Glue job")
+        .choices(["local", "glue"])
+        .default("local"),
+    )
     .option(
       "--now <iso-8601>",
       "pin the processing time (processed_timestamp and the future-timestamp check)",
@@ -34,35 +46,38 @@ export function transformCommand(): Command {
       new Option("--wait-ms <ms>", "wait this long for another running transform to finish").argParser(
         parseIntFlag("--wait-ms"),
       ),
-    )
-    .action(
-      action(async (flags: TransformFlags) => {
-        const now = flags.now === undefined ? undefined : parseNow(flags.now);
-        const config = loadConfig({
-          file: flags.config,
-          overrides: {
-            warehouse: { dir: flags.warehouse },
-            ...(flags.waitMs === undefined ? {} : { transform: { lockWaitMs: flags.waitMs } }),
-          },
-        });
-        const storage = createStorage(config);
-        const progress = flags.json || !process.stderr.isTTY ? undefined : new ProgressDisplay();
-        const report = await runTransform({
-          storage,
-          config: config.transform,
-          workDir: config.warehouse.dir,
-          fullRefresh: flags.fullRefresh ?? false,
-          ...(now ? { now } : {}),
-          ...(progress ? { onProgress: (event: TransformProgress) => progress.update(event) } : {}),
-        });
-        progress?.stop();
-        process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
-      }),
     );
+  for (const option of storageOptions()) command.addOption(option);
+  command.action(
+    action(async (flags: TransformFlags) => {
+      if (flags.engine === "glue") {
+        const { transformOnGlue } = await import("../../aws/cli-engines.js");
+        return transformOnGlue(flags);
+      }
+      const now = flags.now === undefined ? undefined : parseNow(flags.now);
+      const { config, storage } = await storageFromOptions(
+        flags,
+        flags.waitMs === undefined ? {} : { transform: { lockWaitMs: flags.waitMs } },
+      );
+      const progress = flags.json || !process.stderr.isTTY ? undefined : new ProgressDisplay();
+      const report = await runTransform({
+        storage,
+        config: config.transform,
+        workDir: config.warehouse.dir,
+        fullRefresh: flags.fullRefresh ?? false,
+        ...(now ? { now } : {}),
+        ...(progress ? { onProgress: (event: TransformProgress) => progress.update(event) } : {}),
+      });
+      progress?.stop();
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
+    }),
+  );
   return withExamples(command, [
     "clickstream transform",
     "clickstream transform --warehouse ./warehouse --json",
     "clickstream transform --now 2026-11-25T12:00:00Z --full-refresh",
+    "clickstream transform --storage s3 --endpoint http://127.0.0.1:9000   # buckets on an S3-compatible server",
+    "clickstream transform --engine glue            # run the deployed Glue job (reads terraform-outputs.json)",
   ]);
 }
 
