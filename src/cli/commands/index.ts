@@ -1,6 +1,8 @@
 import type { Command } from "commander";
+import { serveCommand } from "./serve-command.js";
 
 /** Every CLI command, one file each under this folder. Add yours here (one line). */
 export function registerCommands(program: Command): void {
   void program;
+  program.addCommand(serveCommand());
 }
