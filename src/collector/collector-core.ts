@@ -5,6 +5,7 @@ import { BufferBudget } from "./buffer-budget.js";
 import { CollectorMetrics } from "./collector-metrics.js";
 import { CollectorRequestError } from "./collector-request-error.js";
 import { DeliveryStream, streamWalDir, type CollectorLogger } from "./delivery-stream.js";
+import { acquireWalLock } from "./wal-lock.js";
 
 export type IngestApi = "firehose" | "events";
 
@@ -23,6 +24,7 @@ export class CollectorCore {
   readonly bucketName: string;
   private diskFull = false;
   private diskTimer: NodeJS.Timeout | undefined;
+  private releaseLock: (() => Promise<void>) | undefined;
 
   private constructor(
     readonly config: CollectorConfig,
@@ -41,23 +43,38 @@ export class CollectorCore {
     logger: CollectorLogger;
   }): Promise<CollectorCore> {
     const core = new CollectorCore(options.config, options.walDir, options.storage);
+    core.releaseLock = await acquireWalLock(options.walDir);
+    try {
+      await core.openStreams(options);
+    } catch (error) {
+      await core.close();
+      throw error;
+    }
+    await core.checkDisk();
+    core.diskTimer = setInterval(() => void core.checkDisk(), 1000).unref();
+    return core;
+  }
+
+  private async openStreams(options: {
+    config: CollectorConfig;
+    walDir: string;
+    storage: Storage;
+    logger: CollectorLogger;
+  }): Promise<void> {
     for (const streamConfig of options.config.streams) {
-      core.streamConfigs.set(streamConfig.name, streamConfig);
-      core.streams.set(
+      this.streamConfigs.set(streamConfig.name, streamConfig);
+      this.streams.set(
         streamConfig.name,
         await DeliveryStream.open({
           config: streamConfig,
           walDir: streamWalDir(options.walDir, streamConfig.name),
           storage: options.storage,
-          metrics: core.metrics,
-          budget: core.budget,
+          metrics: this.metrics,
+          budget: this.budget,
           logger: options.logger,
         }),
       );
     }
-    await core.checkDisk();
-    core.diskTimer = setInterval(() => void core.checkDisk(), 1000).unref();
-    return core;
   }
 
   availableBytes(): number {
@@ -99,7 +116,11 @@ export class CollectorCore {
 
   async close(): Promise<void> {
     if (this.diskTimer) clearInterval(this.diskTimer);
-    await Promise.all([...this.streams.values()].map((s) => s.close()));
+    try {
+      await Promise.all([...this.streams.values()].map((s) => s.close()));
+    } finally {
+      await this.releaseLock?.();
+    }
   }
 
   private async checkDisk(): Promise<void> {

@@ -1,7 +1,6 @@
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { loadConfig } from "../../config/load-config.js";
-import { startCollector } from "../../collector/collector-server.js";
 import { createStorage } from "../../storage/create-storage.js";
 import { action, configOption, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
 
@@ -44,6 +43,7 @@ export function serveCommand(): Command {
         const walDir = resolve(
           config.collector.walDir ?? join(config.warehouse.dir, "_state", "collector", "wal"),
         );
+        const { startCollector } = await import("../../collector/collector-server.js");
         const collector = await startCollector({ storage, walDir, config: config.collector });
         await new Promise<void>((resolveStop) => {
           const stop = (signal: NodeJS.Signals): void => {
