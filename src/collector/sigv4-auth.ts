@@ -73,6 +73,11 @@ export class SigV4Verifier {
         "Signature expired: the request time is more than 15 minutes off",
       );
 
+    // The signer trusts a client-sent x-amz-content-sha256 as the payload hash: check it against the body.
+    const claimedHash = header(request.headers, "x-amz-content-sha256");
+    if (claimedHash !== undefined && claimedHash !== createHash("sha256").update(request.body).digest("hex"))
+      throw denied("InvalidSignatureException", "x-amz-content-sha256 does not match the request body");
+
     const signedHeaders = signedHeaderList!.split(";");
     const headers: Record<string, string> = {};
     for (const name of signedHeaders) {
