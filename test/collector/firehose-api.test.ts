@@ -333,6 +333,37 @@ describe("Firehose API with access keys configured (SigV4 verified)", () => {
     });
     assert.equal(tampered.status, 403);
     assert.equal(((await tampered.json()) as { __type: string }).__type, "InvalidSignatureException");
+    // Without an x-amz-content-sha256 header the body hash is inside the signature itself.
+    const bare = new SignatureV4({
+      credentials: key,
+      region: "us-east-1",
+      service: "firehose",
+      sha256: Sha256,
+      applyChecksum: false,
+    });
+    const signedBare = await bare.sign({
+      method: "POST",
+      protocol: "http:",
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: "/",
+      query: {},
+      headers: {
+        host: url.host,
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": "Firehose_20150804.PutRecord",
+      },
+      body,
+    });
+    const bareHeaders = signedBare.headers as Record<string, string>;
+    assert.equal(bareHeaders["x-amz-content-sha256"], undefined);
+    assert.equal((await fetch(f.collector.url, { method: "POST", headers: bareHeaders, body })).status, 200);
+    const tamperedBare = await fetch(f.collector.url, {
+      method: "POST",
+      headers: bareHeaders,
+      body: body.replace("e30", "e31"),
+    });
+    assert.equal(tamperedBare.status, 403);
   });
 });
 
