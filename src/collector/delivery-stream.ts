@@ -89,8 +89,14 @@ export class DeliveryStream {
       for (;;) {
         const segment = this.current ?? (await this.openSegment());
         if (segment !== this.current) continue; // rotated while we waited
+        // Seal before the size hint would be exceeded, so objects stay within it (a single larger request excepted).
+        const buffered = segment.bytes + segment.pendingBytes;
+        if (buffered > 0 && buffered + payload.length > this.sizeBytes) {
+          this.rotate(segment);
+          continue;
+        }
         const durable = segment.append(payload, arrivalMs, records);
-        if (segment.bytes + segment.pendingBytes >= this.sizeBytes) this.rotate(segment);
+        if (buffered + payload.length >= this.sizeBytes) this.rotate(segment);
         else if (!this.timer) this.timer = setTimeout(() => this.rotate(segment), this.intervalMs).unref();
         await durable;
         return;

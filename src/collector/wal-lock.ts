@@ -35,7 +35,7 @@ export async function acquireWalLock(walDir: string): Promise<() => Promise<void
     if (owner === process.pid)
       throw new ClickstreamError(
         "CS_ERR_COLLECTOR_WAL",
-        `${walDir} is already used by a collector in this process`,
+        `${walDir} is in use by another collector in this process`,
       );
     await unlink(path).catch(() => undefined); // stale: its process is gone
   }

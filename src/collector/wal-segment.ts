@@ -52,6 +52,7 @@ export class WalSegment {
   private queue: PendingAppend[] = [];
   private pumping: Promise<void> | undefined;
   private sealed = false;
+  private unsyncedBytes = 0;
 
   private constructor(
     readonly path: string,
@@ -116,11 +117,9 @@ export class WalSegment {
     return { records: this.records, bytes: this.bytes, firstArrivalMs: this.firstArrivalMs };
   }
 
-  /** Bytes queued but not yet durable. */
+  /** Payload bytes appended but not yet durable (queued or being written). */
   get pendingBytes(): number {
-    let total = 0;
-    for (const item of this.queue) total += item.payload.length;
-    return total;
+    return this.unsyncedBytes;
   }
 
   /**
@@ -134,6 +133,7 @@ export class WalSegment {
     header.writeUInt32LE(crc32(payload), 4);
     header.writeDoubleLE(arrivalMs, 8);
     header.writeUInt32LE(records, 16);
+    this.unsyncedBytes += payload.length;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ header, payload, arrivalMs, records, resolve, reject });
       this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
@@ -173,9 +173,11 @@ export class WalSegment {
       this.queue = [];
       const buffers: Buffer[] = [];
       let length = 0;
+      let payloadBytes = 0;
       for (const item of batch) {
         buffers.push(item.header, item.payload);
         length += item.header.length + item.payload.length;
+        payloadBytes += item.payload.length;
       }
       const started = performance.now();
       try {
@@ -194,9 +196,11 @@ export class WalSegment {
       } catch (error) {
         // Cut the file back to its last durable frame so a later frame never follows garbage.
         await this.handle?.truncate(this.fileSize).catch(() => undefined);
+        this.unsyncedBytes -= payloadBytes;
         for (const item of batch) item.reject(error);
         continue;
       }
+      this.unsyncedBytes -= payloadBytes;
       this.onFsync?.((performance.now() - started) / 1000, batch.length);
       for (const item of batch) {
         this.addDurable(item.payload, item.arrivalMs, item.records);
