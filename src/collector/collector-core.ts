@@ -105,8 +105,7 @@ export class CollectorCore {
       if ((error as NodeJS.ErrnoException).code === "ENOSPC") this.diskFull = true;
       throw this.unavailable(`write-ahead log write failed: ${(error as Error).message}`);
     }
-    this.metrics.recordsReceived.inc({ stream: stream.name, api }, records);
-    this.metrics.bytesReceived.inc({ stream: stream.name, api }, payload.length);
+    this.metrics.received(stream.name, api, records, payload.length);
   }
 
   /** Seals every open buffer and waits until all of it is delivered. */

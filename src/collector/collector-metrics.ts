@@ -81,6 +81,39 @@ export class CollectorMetrics {
     registers: [this.registry],
   });
 
+  // Label lookups hash their labels on every call; the hot paths reuse bound children instead.
+  private readonly receivedChildren = new Map<
+    string,
+    { records: { inc(n: number): void }; bytes: { inc(n: number): void } }
+  >();
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+
+  /** Counts records acknowledged durably. */
+  received(stream: string, api: string, records: number, bytes: number): void {
+    const key = `${stream}\0${api}`;
+    let child = this.receivedChildren.get(key);
+    if (!child) {
+      child = {
+        records: this.recordsReceived.labels(stream, api),
+        bytes: this.bytesReceived.labels(stream, api),
+      };
+      this.receivedChildren.set(key, child);
+    }
+    child.records.inc(records);
+    child.bytes.inc(bytes);
+  }
+
+  /** Counts an answered HTTP request. */
+  answered(api: string, status: number): void {
+    const key = `${api}\0${status}`;
+    let child = this.requestChildren.get(key);
+    if (!child) {
+      child = this.requests.labels(api, String(status));
+      this.requestChildren.set(key, child);
+    }
+    child.inc();
+  }
+
   constructor(bufferStats: () => BufferStats[]) {
     new Gauge({
       name: "clickstream_collector_buffer_records",

@@ -138,7 +138,7 @@ function registerRoutes(app: FastifyInstance, core: CollectorCore, config: Colle
     }),
   );
   app.addHook("onResponse", (request, reply, done) => {
-    core.metrics.requests.inc({ api: apiOf(request), status: String(reply.statusCode) });
+    core.metrics.answered(apiOf(request), reply.statusCode);
     done();
   });
 
