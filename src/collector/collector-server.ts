@@ -122,7 +122,9 @@ function registerRoutes(app: FastifyInstance, core: CollectorCore, config: Colle
 
   app.setErrorHandler((error, request, reply) => {
     const failure = toRequestError(error);
-    if (failure.status >= 500)
+    if (failure.code === "CS_ERR_COLLECTOR_UNAVAILABLE")
+      request.log.warn({ code: failure.code, url: request.url, status: failure.status }, failure.message);
+    else if (failure.status >= 500)
       request.log.error({ code: failure.code, url: request.url, err: error }, failure.message);
     else request.log.info({ code: failure.code, url: request.url, status: failure.status }, failure.message);
     if (isFirehose(request)) return sendFirehoseError(reply, failure);

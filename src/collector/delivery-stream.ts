@@ -13,6 +13,9 @@ import { WalSegment } from "./wal-segment.js";
 
 const gzipAsync = promisify(gzip);
 
+/** Objects written at once per stream. */
+const PARALLEL_DELIVERIES = 4;
+
 export type CollectorLogger = Pick<FastifyBaseLogger, "info" | "warn" | "error">;
 
 export interface DeliveryStreamOptions {
@@ -34,8 +37,10 @@ export class DeliveryStream {
   readonly name: string;
   private current: WalSegment | undefined;
   private opening: Promise<WalSegment> | undefined;
+  /** Sealed segments waiting for delivery, oldest first. */
   private readonly sealed: WalSegment[] = [];
-  private delivering: Promise<void> | undefined;
+  private readonly inDelivery = new Set<WalSegment>();
+  private idleWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private nextSeq = 1;
   private closing = false;
@@ -111,7 +116,8 @@ export class DeliveryStream {
   async flush(): Promise<void> {
     if (this.opening) await this.opening.catch(() => undefined);
     if (this.current) this.rotate(this.current);
-    while (this.delivering) await this.delivering;
+    if (this.sealed.length === 0 && this.inDelivery.size === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Flushes; with storage down, gives up after a few attempts and leaves the rest in the WAL for the next start. */
@@ -125,7 +131,9 @@ export class DeliveryStream {
     let records = 0;
     let bytes = 0;
     let oldest: number | undefined;
-    for (const segment of this.current ? [...this.sealed, this.current] : this.sealed) {
+    const segments = [...this.sealed, ...this.inDelivery];
+    if (this.current) segments.push(this.current);
+    for (const segment of segments) {
       records += segment.records;
       bytes += segment.bytes;
       if (segment.firstArrivalMs !== undefined) oldest = Math.min(oldest ?? Infinity, segment.firstArrivalMs);
@@ -155,18 +163,35 @@ export class DeliveryStream {
     this.kick();
   }
 
+  /**
+   * Starts deliveries up to the parallelism limit. Several objects are written at once because each
+   * write is a chain of small filesystem steps (open, write, fsync, rename, fsync of the folder) that
+   * waits on the event loop between steps: one at a time, delivery falls behind a busy ingest.
+   */
   private kick(): void {
-    this.delivering ??= this.deliverAll().finally(() => (this.delivering = undefined));
+    while (this.inDelivery.size < PARALLEL_DELIVERIES && this.sealed.length > 0) {
+      const segment = this.sealed.shift()!;
+      this.inDelivery.add(segment);
+      void this.deliverWithRetry(segment).finally(() => {
+        this.inDelivery.delete(segment);
+        this.kick();
+        if (this.sealed.length === 0 && this.inDelivery.size === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const resolve of waiters) resolve();
+        }
+      });
+    }
   }
 
-  private async deliverAll(): Promise<void> {
-    let failures = 0;
-    while (this.sealed.length > 0) {
-      const segment = this.sealed[0]!;
+  private async deliverWithRetry(segment: WalSegment): Promise<void> {
+    for (let failures = 0; ;) {
       try {
         await segment.seal();
         if (segment.records > 0) await this.deliver(segment);
         await segment.remove();
+        this.options.budget.release(segment.bytes);
+        return;
       } catch (error) {
         failures++;
         this.options.metrics.deliveryFailures.inc({ stream: this.name });
@@ -174,13 +199,9 @@ export class DeliveryStream {
           { stream: this.name, segment: segment.path, attempt: failures, err: error },
           "raw object delivery failed; records stay in the WAL and will be retried",
         );
-        if (this.closing && failures >= 3) return;
+        if (this.closing && failures >= 3) return; // left in the WAL for the next start
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5000)));
-        continue;
       }
-      failures = 0;
-      this.sealed.shift();
-      this.options.budget.release(segment.bytes);
     }
   }
 
