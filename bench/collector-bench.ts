@@ -143,9 +143,11 @@ export async function runCollectorBench(options: { quick: boolean }): Promise<Be
     `records of ${recordBytes} B; ${durationS} s per throughput run, ${sustainedS} s sustained load for RSS; autocannon in the parent process, both servers in child processes, all on loopback`,
   ];
   try {
-    // Warm up both (JIT, WAL segment creation).
-    await load(bare.url, batchLoad, { connections: 4, durationS: 1 });
-    await load(collector.url, batchLoad, { connections: 4, durationS: 1 });
+    if (!options.quick) {
+      // Warm up both (JIT, WAL segment creation).
+      await load(bare.url, batchLoad, { connections: 4, durationS: 2 });
+      await load(collector.url, batchLoad, { connections: 4, durationS: 2 });
+    }
 
     const bareBatch = await load(bare.url, batchLoad, { connections: 16, durationS });
     const batch = await load(collector.url, batchLoad, { connections: 16, durationS });

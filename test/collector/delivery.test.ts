@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFile, copyFile, readdir } from "node:fs/promises";
+import { appendFile, copyFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { PutRecordBatchCommand, PutRecordCommand } from "@aws-sdk/client-firehose";
@@ -191,5 +191,60 @@ test("a full buffer answers ServiceUnavailableException (per record in a batch, 
     );
   } finally {
     await stopFixture(f);
+  }
+});
+
+test("low free disk space answers 503 on both APIs and stores nothing", async () => {
+  const f = await startFixture({ minFreeDiskBytes: Number.MAX_SAFE_INTEGER });
+  try {
+    await assert.rejects(
+      f.client.send(new PutRecordCommand({ DeliveryStreamName: name, Record: { Data: Buffer.from("{}") } })),
+      (error: Error & { $metadata: { httpStatusCode: number } }) => {
+        assert.equal(error.name, "ServiceUnavailableException");
+        assert.match(error.message, /disk full/);
+        assert.equal(error.$metadata.httpStatusCode, 503);
+        return true;
+      },
+    );
+    const json = await post(`${f.collector.url}/v1/events`, '{"id":1}');
+    assert.equal(json.status, 503);
+    await f.collector.flush();
+    assert.deepEqual(await readRaw(f.storage), []);
+  } finally {
+    await stopFixture(f);
+  }
+});
+
+test("storage failures are retried until the object lands; on shutdown the records stay in the WAL", async () => {
+  const f = await startFixture(streamWith({ sizeInMBs: 5, intervalInSeconds: 900 }));
+  // A file where the raw/ folder should be: every object write fails for real (ENOTDIR / EEXIST).
+  const blocker = join(f.warehouse, "raw");
+  await writeFile(blocker, "not a folder");
+  await f.client.send(batch(0, 3));
+  const flushed = f.collector.flush();
+  const failures = async () => {
+    const text = await (await fetch(`${f.collector.url}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith("clickstream_collector_delivery_failures_total{"));
+    return line ? Number(line.split(" ")[1]) : 0;
+  };
+  await waitFor(async () => ((await failures()) >= 2 ? true : undefined));
+  await rm(blocker);
+  await flushed;
+  assert.deepEqual(ids((await readRaw(f.storage)).flatMap((o) => o.lines)), [0, 1, 2]);
+  for (const o of await readRaw(f.storage)) await f.storage.delete("raw", o.key);
+
+  // Storage still down at shutdown: close gives up after a few attempts, the segment stays for next time.
+  await f.client.send(batch(3, 2));
+  await rm(join(f.warehouse, "raw"), { recursive: true, force: true });
+  await writeFile(blocker, "not a folder");
+  await stopFixture(f);
+  assert.equal((await walFiles(f.walDir)).length, 1);
+  await rm(blocker);
+  const again = await startFixture(streamWith({ sizeInMBs: 5, intervalInSeconds: 900 }), f);
+  try {
+    await again.collector.flush();
+    assert.deepEqual(ids((await readRaw(again.storage)).flatMap((o) => o.lines)), [3, 4]);
+  } finally {
+    await stopFixture(again);
   }
 });
