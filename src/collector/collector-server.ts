@@ -8,6 +8,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import type { z } from "zod";
 import { collectorConfigSchema, type CollectorConfig } from "../config/config-schema.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
@@ -26,7 +27,7 @@ export interface StartCollectorOptions {
   readonly host?: string;
   readonly port?: number;
   /** The `collector` config section (validated here; omitted keys take their defaults). */
-  readonly config?: Partial<CollectorConfig> | CollectorConfig;
+  readonly config?: z.input<typeof collectorConfigSchema>;
   /** A pino logger to use, or `false` for silence; default: info-level JSON lines on stdout. */
   readonly logger?: FastifyBaseLogger | false;
 }
@@ -46,7 +47,13 @@ const WRITE_KEY_HEADER = "x-clickstream-write-key";
 
 /** Starts a collector: recovers the WAL, then listens. Resolves once it accepts requests. */
 export async function startCollector(options: StartCollectorOptions): Promise<RunningCollector> {
-  const config = collectorConfigSchema.parse(options.config ?? {});
+  const parsed = collectorConfigSchema.safeParse(options.config ?? {});
+  if (!parsed.success)
+    throw new ClickstreamError(
+      "CS_ERR_INVALID_CONFIG",
+      parsed.error.issues.map((i) => `collector.${i.path.join(".")}: ${i.message}`).join("; "),
+    );
+  const config: CollectorConfig = parsed.data;
   const host = options.host ?? config.host;
   const port = options.port ?? config.port;
   const app = Fastify({

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { FirehoseClient } from "@aws-sdk/client-firehose";
-import type { CollectorConfig } from "../../src/config/config-schema.js";
+import type { z } from "zod";
+import type { collectorConfigSchema } from "../../src/config/config-schema.js";
 import { startCollector, type RunningCollector } from "../../src/collector/collector-server.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -16,7 +17,7 @@ export interface CollectorFixture {
 
 /** A collector on a free loopback port over a fresh warehouse, with a Firehose client pointed at it. */
 export async function startFixture(
-  config: Partial<CollectorConfig> = {},
+  config: z.input<typeof collectorConfigSchema> = {},
   reuse?: { warehouse: string },
 ): Promise<CollectorFixture> {
   const warehouse = reuse?.warehouse ?? (await tempDir("clickstream-collector-"));
