@@ -121,8 +121,9 @@ function parseEvents(text: string): ParsedEvents {
   const events: ParsedEvents["events"] = [];
   const rejected: ParsedEvents["rejected"] = [];
   let index = 0;
-  for (const raw of trimmed.split("\n")) {
-    const line = raw.trim();
+  const rawLines = trimmed.split("\n");
+  for (let lineNo = 0; lineNo < rawLines.length; lineNo++) {
+    const line = rawLines[lineNo]!.trim();
     if (line.length === 0) continue;
     try {
       events.push({ index, value: JSON.parse(line) });
@@ -130,7 +131,7 @@ function parseEvents(text: string): ParsedEvents {
       rejected.push({
         index,
         error: "malformed_json",
-        message: `line ${index + 1}: ${(error as Error).message}`,
+        message: `line ${lineNo + 1} of the (trimmed) body: ${(error as Error).message}`,
       });
     }
     index++;

@@ -35,6 +35,7 @@ describe("POST /v1/events", () => {
     const [bad] = ndjson.json.rejected as { index: number; error: string; message: string }[];
     assert.equal(bad!.index, 1);
     assert.equal(bad!.error, "malformed_json");
+    assert.match(bad!.message, /^line 3 /);
     const gz = await post(events, gzipSync(JSON.stringify([{ event_id: "f" }, { event_id: "g" }])), {
       "content-type": "application/json",
       "content-encoding": "gzip",
