@@ -30,8 +30,11 @@ export const transformConfigSchema = z
     /** event_type → event_category; types not listed map to `otherCategory`. */
     eventCategories: z.record(z.string(), z.string()).default(defaultEventCategories),
     otherCategory: z.string().default("other"),
-    /** Parquet files are split once a partition exceeds this many rows (keeps files far below 256 MB). */
-    maxRowsPerFile: z.number().int().min(1000).default(2_000_000),
+    /**
+     * A partition with more rows than this is split into several files (2M rows ≈ 50–100 MB of Parquet).
+     * DuckDB writes row groups of at least 2,048 rows, hence the minimum.
+     */
+    maxRowsPerFile: z.number().int().min(2048).default(2_000_000),
     /** DuckDB memory limit for the transform; keeps peak RSS bounded on large inputs. */
     duckdbMemoryLimitBytes: z
       .number()

@@ -1,10 +1,13 @@
 import type { Command } from "commander";
+import { generateCommand } from "./generate-command.js";
 import { sendCommand } from "./send-command.js";
 import { serveCommand } from "./serve-command.js";
+import { transformCommand } from "./transform-command.js";
 
-/** Every CLI command, one file each under this folder. Add yours here (one line). */
+/** Every CLI command, one file each under this folder, in pipeline order. */
 export function registerCommands(program: Command): void {
-  void program;
+  program.addCommand(generateCommand());
   program.addCommand(serveCommand());
   program.addCommand(sendCommand());
+  program.addCommand(transformCommand());
 }

@@ -1,0 +1,195 @@
+import { Command, Option } from "commander";
+import { loadConfig } from "../../config/load-config.js";
+import { ClickstreamError } from "../../errors/clickstream-error.js";
+import type { GenerationSummary } from "../../generator/event-generator.js";
+import { writeNdjsonFile, writeNdjsonStream } from "../../generator/ndjson-file-writer.js";
+import { writeRawObjects, type RawFramingOption } from "../../generator/raw-object-writer.js";
+import { createStorage } from "../../storage/create-storage.js";
+import { defaultStreamName } from "../../storage/warehouse-layout.js";
+import {
+  action,
+  configOption,
+  parseIntFlag,
+  parseNumberFlag,
+  warehouseOption,
+  withExamples,
+} from "../cli-support.js";
+
+interface GenerateFlags {
+  events: number;
+  users: number;
+  days: number;
+  start: string;
+  seed: number;
+  dirty: number;
+  variantRate?: number;
+  output?: string;
+  warehouse: string;
+  config?: string;
+  gzip: boolean;
+  framing: RawFramingOption;
+  eventsPerObject?: number;
+  objects?: number;
+  stream: string;
+  arrival?: string;
+  json: boolean;
+}
+
+/** `clickstream generate`: synthetic clickstream into an NDJSON file or the warehouse's raw/ bucket. */
+export function generateCommand(): Command {
+  const command = new Command("generate")
+    .description(
+      "Generate realistic synthetic clickstream (sessions walking the shop funnel), deterministic for a seed. " +
+        "Writes an NDJSON file with --output, otherwise raw objects into the warehouse's raw/ bucket laid out as " +
+        "Kinesis Firehose would. --dirty injects every reject reason of the data contract at that rate and the " +
+        "printed summary is the exact ground truth the transform must reproduce.",
+    )
+    .option("--events <n>", "records to generate", parseIntFlag("--events", 0), 10_000)
+    .option("--users <n>", "size of the user population", parseIntFlag("--users", 1), 1_000)
+    .option("--days <n>", "spread events over this many days", parseIntFlag("--days", 1), 1)
+    .option("--start <date>", "first day (UTC), YYYY-MM-DD or an ISO-8601 instant", "2026-11-24")
+    .option(
+      "--seed <n>",
+      "PRNG seed: same seed and flags → byte-identical output",
+      parseIntFlag("--seed", 0),
+      1,
+    )
+    .option(
+      "--dirty <rate>",
+      "fraction of records (0..1) carrying exactly one defect",
+      parseNumberFlag("--dirty", 0, 1),
+      0,
+    )
+    .option(
+      "--variant-rate <rate>",
+      "fraction of valid records in unusual shapes the transform must normalise (default: the --dirty rate)",
+      parseNumberFlag("--variant-rate", 0, 1),
+    )
+    .option("--output <file>", "write one NDJSON file instead of raw objects ('-' for stdout)")
+    .addOption(warehouseOption())
+    .addOption(configOption())
+    .option("--gzip", "gzip the output (objects get the .gz suffix Firehose uses)", false)
+    .addOption(
+      new Option("--framing <framing>", "record layout inside raw objects (--output: ndjson or crlf)")
+        .choices(["ndjson", "crlf", "concatenated", "array", "mixed"])
+        .default("ndjson"),
+    )
+    .option(
+      "--events-per-object <n>",
+      "records per raw object (default 10000)",
+      parseIntFlag("--events-per-object", 1),
+    )
+    .option(
+      "--objects <n>",
+      "number of raw objects (overrides --events-per-object)",
+      parseIntFlag("--objects", 1),
+    )
+    .option("--stream <name>", "delivery stream name in raw object names", defaultStreamName)
+    .option("--arrival <iso>", "arrival time in raw object names (default: latest event time in each object)")
+    .option("--json", "print the generation summary (ground truth) as JSON", false)
+    // --send (post the generated events to a Firehose endpoint through the collector's sender) is added
+    // here by the lead once the collector's Firehose sender lands; generate itself never sends.
+    .action(action(async (flags: GenerateFlags) => runGenerate(flags)));
+  return withExamples(command, [
+    "clickstream generate --events 100000 --users 2000 --days 7 --seed 42",
+    "clickstream generate --events 1000000 --output events.ndjson",
+    "clickstream generate --events 50000 --dirty 0.02 --framing mixed --json",
+    "clickstream generate --events 1000 --output - | head -3",
+    "clickstream generate --events 200000 --days 30 --start 2026-10-01 --gzip --events-per-object 5000",
+  ]);
+}
+
+async function runGenerate(flags: GenerateFlags): Promise<void> {
+  const start = parseDate("--start", flags.start);
+  const options = {
+    events: flags.events,
+    users: flags.users,
+    days: flags.days,
+    start,
+    seed: flags.seed,
+    dirtyRate: flags.dirty,
+    ...(flags.variantRate === undefined ? {} : { variantRate: flags.variantRate }),
+  };
+  const began = performance.now();
+
+  if (flags.output !== undefined) {
+    if (flags.framing !== "ndjson" && flags.framing !== "crlf") {
+      throw new ClickstreamError(
+        "CS_ERR_INVALID_ARGUMENT",
+        "--output writes NDJSON: use --framing ndjson or crlf",
+      );
+    }
+    const crlf = flags.framing === "crlf";
+    if (flags.output === "-") {
+      if (flags.gzip) throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "--gzip cannot write to stdout");
+      const summary = await writeNdjsonStream(process.stdout, { ...options, crlf });
+      // stdout carries the data: the summary goes to stderr.
+      if (flags.json) process.stderr.write(JSON.stringify(summary, null, 2) + "\n");
+      return;
+    }
+    const result = await writeNdjsonFile(flags.output, { ...options, crlf, gzip: flags.gzip });
+    const { path, fileBytes, ...summary } = result;
+    report(flags.json, summary, `${path} (${formatBytes(fileBytes)})`, began);
+    return;
+  }
+
+  const config = loadConfig({ file: flags.config, overrides: { warehouse: { dir: flags.warehouse } } });
+  const storage = createStorage(config);
+  const result = await writeRawObjects(storage, {
+    ...options,
+    gzip: flags.gzip,
+    framing: flags.framing,
+    stream: flags.stream,
+    arrival: flags.arrival === undefined ? "event-time" : parseDate("--arrival", flags.arrival),
+    ...(flags.objects === undefined ? {} : { objects: flags.objects }),
+    ...(flags.eventsPerObject === undefined ? {} : { eventsPerObject: flags.eventsPerObject }),
+  });
+  const { keys, objectBytes, ...summary } = result;
+  if (flags.json) {
+    process.stdout.write(
+      JSON.stringify({ ...summary, objects: keys.length, objectBytes, keys }, null, 2) + "\n",
+    );
+    return;
+  }
+  report(
+    false,
+    summary,
+    `${keys.length} objects under ${config.warehouse.dir}/raw/ (${formatBytes(objectBytes)})`,
+    began,
+  );
+}
+
+function report(json: boolean, summary: GenerationSummary, where: string, began: number): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+    return;
+  }
+  const seconds = (performance.now() - began) / 1000;
+  const rejected = Object.entries(summary.rejectedByReason);
+  const lines = [
+    `generated ${summary.events.toLocaleString("en-US")} records → ${where} in ${seconds.toFixed(1)} s`,
+    `  valid (to be written by transform): ${summary.valid.toLocaleString("en-US")}`,
+  ];
+  if (rejected.length > 0) {
+    lines.push(`  to be rejected: ${rejected.map(([reason, n]) => `${reason} ${n}`).join(", ")}`);
+  }
+  const unknown = Object.entries(summary.unknownFields);
+  if (unknown.length > 0) lines.push(`  unknown fields: ${unknown.map(([f, n]) => `${f} ${n}`).join(", ")}`);
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+function parseDate(flag: string, value: string): Date {
+  const text = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) {
+    throw new ClickstreamError(
+      "CS_ERR_INVALID_ARGUMENT",
+      `${flag} must be YYYY-MM-DD or ISO-8601, got "${value}"`,
+    );
+  }
+  return date;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+}

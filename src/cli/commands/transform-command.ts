@@ -1,0 +1,127 @@
+import { Command, Option } from "commander";
+import cliProgress from "cli-progress";
+import { loadConfig } from "../../config/load-config.js";
+import { ClickstreamError } from "../../errors/clickstream-error.js";
+import { createStorage } from "../../storage/create-storage.js";
+import { runTransform, type TransformProgress } from "../../transform/run-transform.js";
+import type { RunReport } from "../../transform/run-report.js";
+import { action, configOption, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
+
+interface TransformFlags {
+  warehouse: string;
+  config?: string;
+  now?: string;
+  fullRefresh?: boolean;
+  json?: boolean;
+  waitMs?: number;
+}
+
+/** `clickstream transform`: the local twin of the Glue job. */
+export function transformCommand(): Command {
+  const command = new Command("transform")
+    .description(
+      "Transform new raw objects into validated, deduplicated Parquet under transformed/ (rejects go to errors/ with a reason).",
+    )
+    .addOption(warehouseOption())
+    .addOption(configOption())
+    .option(
+      "--now <iso-8601>",
+      "pin the processing time (processed_timestamp and the future-timestamp check)",
+    )
+    .option("--full-refresh", "reprocess every raw object from scratch instead of only new ones")
+    .option("--json", "print the run report as JSON on stdout")
+    .addOption(
+      new Option("--wait-ms <ms>", "wait this long for another running transform to finish").argParser(
+        parseIntFlag("--wait-ms"),
+      ),
+    )
+    .action(
+      action(async (flags: TransformFlags) => {
+        const now = flags.now === undefined ? undefined : parseNow(flags.now);
+        const config = loadConfig({
+          file: flags.config,
+          overrides: {
+            warehouse: { dir: flags.warehouse },
+            ...(flags.waitMs === undefined ? {} : { transform: { lockWaitMs: flags.waitMs } }),
+          },
+        });
+        const storage = createStorage(config);
+        const progress = flags.json || !process.stderr.isTTY ? undefined : new ProgressDisplay();
+        const report = await runTransform({
+          storage,
+          config: config.transform,
+          workDir: config.warehouse.dir,
+          fullRefresh: flags.fullRefresh ?? false,
+          ...(now ? { now } : {}),
+          ...(progress ? { onProgress: (event: TransformProgress) => progress.update(event) } : {}),
+        });
+        progress?.stop();
+        process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
+      }),
+    );
+  return withExamples(command, [
+    "clickstream transform",
+    "clickstream transform --warehouse ./warehouse --json",
+    "clickstream transform --now 2026-11-25T12:00:00Z --full-refresh",
+  ]);
+}
+
+function parseNow(value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new ClickstreamError(
+      "CS_ERR_INVALID_ARGUMENT",
+      `--now ${JSON.stringify(value)} is not an ISO-8601 time`,
+    );
+  }
+  return date;
+}
+
+class ProgressDisplay {
+  private bar: cliProgress.SingleBar | undefined;
+
+  update(event: TransformProgress): void {
+    if (event.phase === "read") {
+      if (!this.bar) {
+        this.bar = new cliProgress.SingleBar(
+          { format: "reading raw objects [{bar}] {value}/{total} objects, {mb} MB", hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        this.bar.start(event.objectsTotal, 0, { mb: "0" });
+      }
+      this.bar.update(event.objectsDone, { mb: (event.bytesRead / 1e6).toFixed(1) });
+    } else {
+      this.stop();
+      process.stderr.write(
+        `${event.phase === "validate" ? "validating and deduplicating" : event.phase === "write" ? "writing Parquet" : "committing"}…\n`,
+      );
+    }
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}
+
+function formatSummary(report: RunReport): string {
+  if (report.status === "no_new_data") {
+    return `transform ${report.runId}: no new raw objects; nothing changed (${report.durationMs} ms)\n`;
+  }
+  const lines = [
+    `transform ${report.runId}${report.fullRefresh ? " (full refresh)" : ""}: ${report.objectsProcessed} raw objects in ${(report.durationMs / 1000).toFixed(1)} s`,
+    `  records read ${report.records.read} = written ${report.records.written} + rejected ${report.records.rejected}`,
+  ];
+  const reasons = Object.entries(report.rejectedByReason).filter(([, n]) => n > 0);
+  if (reasons.length > 0)
+    lines.push(`  rejected by reason: ${reasons.map(([r, n]) => `${r} ${n}`).join(", ")}`);
+  const unknown = Object.entries(report.unknownFields);
+  if (unknown.length > 0)
+    lines.push(`  unknown fields dropped: ${unknown.map(([f, n]) => `${f} ${n}`).join(", ")}`);
+  lines.push(
+    `  partitions written: ${report.partitionsWritten.length}${report.rowsRewritten ? ` (${report.rowsRewritten} existing rows rewritten)` : ""}`,
+    `  bytes read ${(report.bytesRead / 1e6).toFixed(1)} MB, written ${(report.bytesWritten / 1e6).toFixed(1)} MB`,
+  );
+  for (const key of report.errorObjects) lines.push(`  rejects: ${key}`);
+  return `${lines.join("\n")}\n`;
+}

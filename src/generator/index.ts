@@ -1,0 +1,28 @@
+/**
+ * The synthetic clickstream generator: realistic, deterministic, fast, with optional defects whose exact
+ * ground truth is computed while generating. A tool for demos, tests and benchmarks (not a pipeline stage).
+ */
+export {
+  EventGenerator,
+  generateEventLines,
+  generateEventRecords,
+  generatedReasons,
+  summarizeGeneration,
+  tooLargeEveryRecords,
+  validateGeneratorOptions,
+  type GeneratedRecord,
+  type GenerationSummary,
+  type GeneratorOptions,
+  type RecordScope,
+} from "./event-generator.js";
+export { writeNdjsonFile, writeNdjsonStream, type NdjsonWriteOptions } from "./ndjson-file-writer.js";
+export {
+  frame,
+  writeRawObjects,
+  type RawFraming,
+  type RawFramingOption,
+  type RawObjectsOptions,
+  type RawObjectsResult,
+} from "./raw-object-writer.js";
+export { defectKinds, tooLargeRecordBytes, variantKinds } from "./record-defects.js";
+export { productCatalogue, productCategories } from "./catalogue.js";

@@ -1,0 +1,29 @@
+import type { RejectReason } from "./event-schema.js";
+
+/** One line of errors/: a record that could not be transformed, kept so it can be fixed and replayed. */
+export interface RejectRecord {
+  readonly reason: RejectReason;
+  /** The field at fault, when one field is. */
+  readonly field: string | null;
+  readonly message: string;
+  /** The raw object key the record came from. */
+  readonly source: string;
+  /** 1-based line of the record's start in the (decompressed) object, where known. */
+  readonly line: number | null;
+  /** The record's original text (for unreadable objects: empty). */
+  readonly raw: string;
+}
+
+/** Serialises a reject as one NDJSON line with the documented key order. */
+export function rejectToLine(reject: RejectRecord): string {
+  return (
+    JSON.stringify({
+      reason: reject.reason,
+      field: reject.field,
+      message: reject.message,
+      source: reject.source,
+      line: reject.line,
+      raw: reject.raw,
+    }) + "\n"
+  );
+}

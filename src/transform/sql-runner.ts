@@ -1,0 +1,64 @@
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+
+/** One in-memory DuckDB database for a run, with the few calls the transform needs. */
+export class SqlRunner {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(options: {
+    memoryLimitBytes: number;
+    threads: number;
+    tempDir: string;
+  }): Promise<SqlRunner> {
+    const instance = await DuckDBInstance.create(":memory:", {
+      memory_limit: `${Math.floor(options.memoryLimitBytes / (1024 * 1024))}MB`,
+      ...(options.threads > 0 ? { threads: String(options.threads) } : {}),
+      temp_directory: options.tempDir,
+      // Output order inside a partition carries no meaning; not preserving it lets DuckDB stream.
+      preserve_insertion_order: "false",
+    });
+    return new SqlRunner(instance, await instance.connect());
+  }
+
+  async run(sql: string): Promise<void> {
+    const started = performance.now();
+    await this.connection.run(sql);
+    if (process.env.CLICKSTREAM_DEBUG_SQL) {
+      const ms = (performance.now() - started).toFixed(0);
+      process.stderr.write(`[sql ${ms} ms] ${sql.replace(/\s+/g, " ").slice(0, 100)}\n`);
+    }
+  }
+
+  async rows(sql: string): Promise<Record<string, unknown>[]> {
+    return (await this.connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  async count(table: string): Promise<number> {
+    const [row] = await this.rows(`SELECT count(*)::BIGINT AS n FROM ${table}`);
+    return Number(row!.n);
+  }
+
+  /** Appends rows of numbers and strings to a table with the DuckDB appender. */
+  async append(table: string, rows: readonly (readonly (number | string)[])[]): Promise<void> {
+    const appender = await this.connection.createAppender(table);
+    try {
+      for (const row of rows) {
+        for (const value of row) {
+          if (typeof value === "number") appender.appendInteger(value);
+          else appender.appendVarchar(value);
+        }
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}

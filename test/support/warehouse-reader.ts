@@ -1,0 +1,82 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { LocalStorage } from "../../src/storage/local-storage.js";
+
+export interface TransformedRow {
+  event_id: string;
+  user_id: string;
+  session_id: string | null;
+  event_type: string;
+  event_category: string;
+  timestamp: string;
+  event_time: string;
+  event_date: string;
+  hour: number;
+  page_url: string | null;
+  referrer: string | null;
+  product_id: string | null;
+  product_name: string | null;
+  product_category: string | null;
+  device_type: string | null;
+  price: number | null;
+  quantity: number | null;
+  has_product_data: boolean;
+  has_price_data: boolean;
+  event_sequence: number | null;
+  is_session_start: boolean | null;
+  processed_timestamp: string;
+  year: string;
+  month: string;
+  day: string;
+}
+
+/** Every row of transformed/ with JSON-friendly types (times as ISO strings, integers as numbers). */
+export async function readTransformed(warehouse: string): Promise<TransformedRow[]> {
+  const storage = new LocalStorage(warehouse);
+  const files: string[] = [];
+  for await (const o of storage.list("transformed", "transformed/")) {
+    if (!o.key.includes("/_") && o.key.endsWith(".parquet"))
+      files.push(storage.localPath("transformed", o.key));
+  }
+  if (files.length === 0) return [];
+  const db = await DuckDBInstance.create(":memory:");
+  const connection = await db.connect();
+  try {
+    const reader = await connection.runAndReadAll(`
+      SELECT * REPLACE (
+        strftime(event_time, '%Y-%m-%dT%H:%M:%S.%gZ') AS event_time,
+        event_date::VARCHAR AS event_date,
+        quantity::DOUBLE AS quantity,
+        event_sequence::DOUBLE AS event_sequence,
+        strftime(processed_timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') AS processed_timestamp)
+      FROM read_parquet([${files.map((f) => `'${f.replaceAll("'", "''")}'`).join(", ")}],
+        hive_partitioning = true, hive_types = {'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR})
+      ORDER BY event_id`);
+    return reader.getRowObjectsJS() as unknown as TransformedRow[];
+  } finally {
+    connection.closeSync();
+    db.closeSync();
+  }
+}
+
+export interface ErrorLine {
+  reason: string;
+  field: string | null;
+  message: string;
+  source: string;
+  line: number | null;
+  raw: string;
+}
+
+/** Every reject line under errors/. */
+export async function readErrors(warehouse: string): Promise<ErrorLine[]> {
+  const storage = new LocalStorage(warehouse);
+  const out: ErrorLine[] = [];
+  for await (const o of storage.list("errors", "errors/")) {
+    if (o.key.includes("/_")) continue;
+    const text = await readFile(join(warehouse, o.key), "utf8");
+    for (const line of text.split("\n")) if (line.trim()) out.push(JSON.parse(line) as ErrorLine);
+  }
+  return out;
+}
