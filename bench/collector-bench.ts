@@ -3,13 +3,7 @@ import { readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-
-/** One section of `npm run bench` (the lead's bench/run-bench.ts prints every section). */
-export interface BenchSection {
-  title: string;
-  rows: { name: string; value: string; goal?: string; met?: boolean }[];
-  notes?: string[];
-}
+import type { BenchSection } from "./bench-section.js";
 
 const stream = "clickstream-pipeline-stream";
 const bin = new URL("../../bin/clickstream", import.meta.url).pathname;
