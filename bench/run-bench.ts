@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark section, printed as tables. `--quick` runs tiny sizes (a smoke test);
 // `--only <name>` runs one section (transform, generator, collector, query).
+import { runGeneratorBench } from "./generator-bench.js";
 import { runTransformBench } from "./transform-bench.js";
 import type { BenchSection } from "./bench-section.js";
 
@@ -8,6 +9,7 @@ const quick = args.includes("--quick");
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 
 const sections: [string, (o: { quick: boolean }) => Promise<BenchSection>][] = [
+  ["generator", runGeneratorBench],
   ["transform", runTransformBench],
 ];
 

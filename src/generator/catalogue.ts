@@ -6,8 +6,12 @@ export interface Product {
   readonly productName: string;
   readonly productCategory: string;
   readonly price: number;
-  /** `"product_id":"…","product_name":"…","product_category":"…","price":…` ready to splice into JSON. */
+  /** `/products/<id>`, the product page's path, as bytes. */
+  readonly pathBytes: Buffer;
+  /** `,"product_id":"…","product_name":"…","product_category":"…","price":…` ready to splice into JSON. */
   readonly json: string;
+  /** `json` as bytes, for the serializer. */
+  readonly jsonBytes: Buffer;
 }
 
 /** Categories with their products' nouns and typical prices (USD), so a product's price fits what it is. */
@@ -128,11 +132,14 @@ function buildCatalogue(): Product[] {
         productName: name,
         productCategory: category.name,
         price,
-        json: `"product_id":"${productId}","product_name":"${name}","product_category":"${category.name}","price":${price}`,
+        pathBytes: Buffer.from(`/products/${productId}`, "latin1"),
+        json: `,"product_id":"${productId}","product_name":"${name}","product_category":"${category.name}","price":${price}`,
+        jsonBytes: Buffer.alloc(0),
       });
     }
   }
-  return products;
+  // Each product's JSON members, encoded once.
+  return products.map((p) => ({ ...p, jsonBytes: Buffer.from(p.json, "latin1") }));
 }
 
 /** User agents per device type; a user keeps one per device. */

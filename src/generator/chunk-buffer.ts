@@ -30,6 +30,22 @@ export class ChunkBuffer {
     if (lineEnd !== "") this.chunk[this.offset++] = 10;
   }
 
+  /** Makes room for `n` bytes and returns the chunk to write into, from `position` on; then call `commit`. */
+  reserve(n: number): Buffer {
+    if (this.offset + n > this.chunk.length) this.roll(n);
+    return this.chunk;
+  }
+
+  /** Where the next byte goes in the chunk `reserve` returned. */
+  get position(): number {
+    return this.offset;
+  }
+
+  /** Marks the chunk filled up to `end` (after writing into what `reserve` returned). */
+  commit(end: number): void {
+    this.offset = end;
+  }
+
   /** Appends raw bytes. */
   appendBytes(bytes: Buffer): void {
     if (this.offset + bytes.length > this.chunk.length) this.roll(bytes.length);

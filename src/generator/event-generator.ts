@@ -1,15 +1,18 @@
 import { z } from "zod";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { rejectReasons, type RejectReason } from "../transform/event-schema.js";
-import { hourWeights, shopOrigin } from "./catalogue.js";
+import { hourWeights } from "./catalogue.js";
 import {
   defectKinds,
   reasonAllowedIn,
   variantKinds,
   type CleanEvent,
+  type IntegerIds,
   type RecordScope,
 } from "./record-defects.js";
-import { SeededRandom } from "./seeded-random.js";
+import type { ChunkBuffer } from "./chunk-buffer.js";
+import { EventSerializer, maxCleanEventBytes } from "./event-serializer.js";
+import { hash32, SeededRandom } from "./seeded-random.js";
 import { SessionPlanner, type PlannedEvent, type PlannedSession } from "./session-planner.js";
 
 export type { RecordScope } from "./record-defects.js";
@@ -104,8 +107,6 @@ export function validateGeneratorOptions(options: GeneratorOptions): void {
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
-const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
 
 /** Reasons in the order the defect cycle visits them (duplicate last so there is something to copy). */
 const reasonCycle: readonly Exclude<RejectReason, "unreadable_object">[] = [
@@ -121,6 +122,21 @@ const reasonCycle: readonly Exclude<RejectReason, "unreadable_object">[] = [
 
 /** At most one 1 MB record per this many records (after the first), so dirty runs stay small. */
 export const tooLargeEveryRecords = 100_000;
+
+/**
+ * The PRNG seed for a generation: the user's seed mixed with the start, the number of days and users, so
+ * two generations that differ in any of these (say, day 1 and day 2 with the same --seed) never share
+ * event ids, session ids or object names. Same options → same seed → same bytes.
+ */
+export function streamSeed(options: Pick<GeneratorOptions, "seed" | "start" | "days" | "users">): number {
+  const startMs = options.start.getTime();
+  let h = hash32(options.seed >>> 0, 0x51ed);
+  h = hash32(h ^ (Math.floor(options.seed / 0x100000000) >>> 0), 0x51ee);
+  h = hash32(h ^ (startMs >>> 0), 0x51ef);
+  h = hash32(h ^ (Math.floor(startMs / 0x100000000) >>> 0), 0x51f0);
+  h = hash32(h ^ options.days, 0x51f1);
+  return hash32(h ^ options.users, 0x51f2);
+}
 
 const recentValidSize = 256;
 const earlyValidSize = 64;
@@ -152,18 +168,28 @@ export class EventGenerator {
   private slotQuota = 0;
   private slotUsed = 0;
   private session: PlannedSession | undefined;
-  private sessionHead = "";
-  private sessionTail = "";
-  private sessionTailWithAgent = "";
   private cursor = 0;
-  private dayStart = Number.NaN;
-  private dayPrefix = "";
   private reasonCursor = 0;
   private readonly kindCursor = new Map<RejectReason, number>();
   private variantCursor = 0;
   private lastTooLarge = -1;
   private readonly recentValid: string[] = [];
   private readonly earlyValid: string[] = [];
+  private readonly serializer: EventSerializer;
+  private readonly scratch = Buffer.allocUnsafe(maxCleanEventBytes);
+  private readonly usedIntegerIds = new Set<number>();
+  /** Random 53-bit integers, unique within this generation (integer event_id variants). */
+  private readonly integerIds: IntegerIds = {
+    next: () => {
+      for (;;) {
+        const id = (this.random.uint32() & 0x1fffff) * 0x100000000 + this.random.uint32();
+        if (id > 0 && !this.usedIntegerIds.has(id)) {
+          this.usedIntegerIds.add(id);
+          return id;
+        }
+      }
+    },
+  };
 
   constructor(
     options: GeneratorOptions,
@@ -175,8 +201,10 @@ export class EventGenerator {
     this.variantRate = options.variantRate ?? options.dirtyRate;
     this.startMs = options.start.getTime();
     this.endMs = this.startMs + options.days * DAY_MS;
-    this.random = new SeededRandom(options.seed);
-    this.planner = new SessionPlanner(this.random, options.users, options.seed);
+    const seed = streamSeed(options);
+    this.random = new SeededRandom(seed);
+    this.planner = new SessionPlanner(this.random, options.users, seed);
+    this.serializer = new EventSerializer(this.random);
 
     // Traffic per hour slot: hour-of-day shape × a per-day factor (busier weekends, day-to-day noise).
     const slots = options.days * 24;
@@ -191,6 +219,9 @@ export class EventGenerator {
       this.cumulative[i + 1] = this.cumulative[i]! + hourWeights[slotStart.getUTCHours()]! * dayFactor;
     }
   }
+
+  /** The instant of the event behind the last record emitted (before any defect), for dating raw objects. */
+  lastEventTimeMs = Number.NaN;
 
   /** Records still to come. */
   get remaining(): number {
@@ -224,7 +255,7 @@ export class EventGenerator {
         this.summary.unknownFields[kind.unknownField] =
           (this.summary.unknownFields[kind.unknownField] ?? 0) + 1;
       }
-      return this.emit(kind.build(clean), undefined, "valid", kind.name, clean.timeMs);
+      return this.emit(kind.build(clean, this.integerIds), undefined, "valid", kind.name, clean.timeMs);
     }
     return this.emit(clean.text, undefined, "valid", "clean", clean.timeMs);
   }
@@ -233,7 +264,7 @@ export class EventGenerator {
     for (let k = 0; k < reasonCycle.length; k++) {
       const reason = reasonCycle[(this.reasonCursor + k) % reasonCycle.length]!;
       if (!reasonAllowedIn(reason, scope)) continue;
-      if (reason === "duplicate" && this.recentValid.length === 0) continue;
+      if (reason === "duplicate" && this.earlyValid.length === 0) continue;
       if (
         reason === "record_too_large" &&
         this.lastTooLarge >= 0 &&
@@ -263,7 +294,8 @@ export class EventGenerator {
   /** A copy of an earlier valid record: exact, or a retry that differs only in dropped fields. */
   private duplicate(): GeneratedRecord {
     const r = this.random;
-    const pool = this.earlyValid.length > 0 && r.chance(0.25) ? this.earlyValid : this.recentValid;
+    const early = r.chance(0.25) || this.recentValid.length === 0;
+    const pool = early ? this.earlyValid : this.recentValid;
     const original = pool[r.int(pool.length)]!;
     // The twin occupies a slot of the traffic curve, like the retry it models.
     this.slotUsed++;
@@ -291,14 +323,13 @@ export class EventGenerator {
     field?: string,
   ): GeneratedRecord {
     const s = this.summary;
+    this.lastEventTimeMs = timeMs;
     s.events++;
     // Clean and variant records are ASCII by construction; measure the others.
     s.bytes += raw ? raw.length : kind === "clean" ? text.length : Buffer.byteLength(text);
     if (outcome === "valid") {
       s.valid++;
-      if (this.earlyValid.length < earlyValidSize) this.earlyValid.push(text);
-      if (this.recentValid.length < recentValidSize) this.recentValid.push(text);
-      else this.recentValid[s.valid % recentValidSize] = text;
+      if (this.wantsCopy()) this.remember(text);
     } else {
       s.rejectedByReason[outcome] = (s.rejectedByReason[outcome] ?? 0) + 1;
     }
@@ -313,21 +344,77 @@ export class EventGenerator {
     return record;
   }
 
-  /** The next event of the traffic plan as clean JSON. */
+  /**
+   * Whether the valid record just counted is kept as a future duplicate's twin: the first few, then every
+   * 8th into a ring of recent ones (sampling keeps the byte path free of per-record strings).
+   */
+  private wantsCopy(): boolean {
+    return this.earlyValid.length < earlyValidSize || this.summary.valid % 8 === 0;
+  }
+
+  private remember(text: string): void {
+    if (this.earlyValid.length < earlyValidSize) this.earlyValid.push(text);
+    if (this.summary.valid % 8 !== 0) return;
+    const slot = (this.summary.valid / 8) % recentValidSize;
+    if (slot < this.recentValid.length) this.recentValid[slot] = text;
+    else this.recentValid.push(text);
+  }
+
+  /**
+   * Writes the next record straight into `out` as bytes followed by `lineEnd`: the fast path for NDJSON
+   * output, identical to `next("line")` + encoding. Returns false when all records were emitted.
+   */
+  nextInto(out: ChunkBuffer, lineEnd: "\n" | "\r\n"): boolean {
+    const i = this.summary.events;
+    if (i >= this.total) return false;
+    const defective = Math.floor((i + 1) * this.dirtyRate) > Math.floor(i * this.dirtyRate);
+    const variant =
+      !defective && Math.floor((i + 1) * this.variantRate + 0.5) > Math.floor(i * this.variantRate + 0.5);
+    if (defective || variant) {
+      const record = defective ? this.defect("line") : this.fromEvent(true);
+      if (record.raw) {
+        out.appendBytes(record.raw);
+        out.appendText("", true, lineEnd);
+      } else {
+        out.appendText(record.text, false, lineEnd);
+      }
+      return true;
+    }
+    const event = this.advance();
+    const target = out.reserve(maxCleanEventBytes);
+    const start = out.position;
+    const end = this.serializer.write(target, start, event, this.cursor === 1);
+    const s = this.summary;
+    this.lastEventTimeMs = event.timeMs;
+    s.events++;
+    s.valid++;
+    s.bytes += end - start;
+    if (this.wantsCopy()) this.remember(target.toString("latin1", start, end));
+    let p = end;
+    if (lineEnd === "\r\n") target[p++] = 13;
+    target[p++] = 10;
+    out.commit(p);
+    return true;
+  }
+
+  /** The next event of the traffic plan as clean JSON text. */
   private nextCleanEvent(): CleanEvent {
-    let session = this.session;
-    if (!session || this.cursor >= session.events.length) session = this.startSession();
-    const event = session.events[this.cursor++]!;
-    this.slotUsed++;
-    const text = this.eventJson(event, this.cursor === 1);
+    const event = this.advance();
+    const end = this.serializer.write(this.scratch, 0, event, this.cursor === 1);
     return {
-      text,
+      text: this.scratch.toString("latin1", 0, end),
       timeMs: event.timeMs,
       hasPrice: event.product !== undefined,
       hasQuantity: event.quantity !== undefined,
-      hasReferrer: session.referrerJson !== "",
-      recordIndex: this.summary.events,
     };
+  }
+
+  /** Moves to the next planned event (starting a session when needed) and counts it in its hour slot. */
+  private advance(): PlannedEvent {
+    let session = this.session;
+    if (!session || this.cursor >= session.events.length) session = this.startSession();
+    this.slotUsed++;
+    return session.events[this.cursor++]!;
   }
 
   private startSession(): PlannedSession {
@@ -349,10 +436,7 @@ export class EventGenerator {
     }
     this.session = session;
     this.cursor = 0;
-    this.sessionHead = `","user_id":"${session.userId}","session_id":"${session.sessionId}","event_type":"`;
-    // Like browser trackers, the user agent travels with the session's first event only.
-    this.sessionTail = `,"device_type":"${session.device}","ip_address":"${session.ipAddress}","additional_data":${session.additionalPrefix},"load_ms":`;
-    this.sessionTailWithAgent = `,"device_type":"${session.device}","user_agent":"${session.userAgent}","ip_address":"${session.ipAddress}","additional_data":${session.additionalPrefix},"load_ms":`;
+    this.serializer.setSession(session);
     return session;
   }
 
@@ -361,28 +445,6 @@ export class EventGenerator {
     const total = this.cumulative[this.cumulative.length - 1]!;
     const at = (k: number): number => Math.round((this.total * this.cumulative[k]!) / total);
     return at(i + 1) - at(i);
-  }
-
-  private eventJson(event: PlannedEvent, first: boolean): string {
-    const s = this.session!;
-    const product = event.product === undefined ? "" : "," + event.product.json;
-    const quantity = event.quantity === undefined ? "" : `,"quantity":${event.quantity}`;
-    const loadMs = 80 + this.random.int(1500);
-    return `{"event_id":"${this.random.uuid()}${this.sessionHead}${event.type}","timestamp":"${this.timestamp(event.timeMs)}","page_url":"${shopOrigin}${event.url}"${s.referrerJson}${product}${quantity}${first ? this.sessionTailWithAgent : this.sessionTail}${loadMs}${event.extra}}}`;
-  }
-
-  /** `YYYY-MM-DDTHH:MM:SS.sssZ`, with the date part cached per day. */
-  private timestamp(ms: number): string {
-    let offset = ms - this.dayStart;
-    if (!(offset >= 0 && offset < DAY_MS)) {
-      this.dayStart = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
-      this.dayPrefix = new Date(this.dayStart).toISOString().slice(0, 11);
-      offset = ms - this.dayStart;
-    }
-    const h = Math.floor(offset / HOUR_MS);
-    const m = Math.floor(offset / 60_000) % 60;
-    const sec = Math.floor(offset / 1000) % 60;
-    return `${this.dayPrefix}${PAD2[h]}:${PAD2[m]}:${PAD2[sec]}.${PAD3[offset % 1000]}Z`;
   }
 }
 

@@ -7,6 +7,7 @@ export {
   generateEventLines,
   generateEventRecords,
   generatedReasons,
+  streamSeed,
   summarizeGeneration,
   tooLargeEveryRecords,
   validateGeneratorOptions,
@@ -25,4 +26,5 @@ export {
   type RawObjectsResult,
 } from "./raw-object-writer.js";
 export { defectKinds, tooLargeRecordBytes, variantKinds } from "./record-defects.js";
-export { productCatalogue, productCategories } from "./catalogue.js";
+export { productCatalogue, productCategories, type Product } from "./catalogue.js";
+export { ChunkBuffer } from "./chunk-buffer.js";

@@ -1,7 +1,7 @@
-import { createWriteStream } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
-import { finished } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { wrapError } from "../errors/clickstream-error.js";
 import { ChunkBuffer } from "./chunk-buffer.js";
@@ -28,50 +28,67 @@ export async function writeNdjsonStream(
 ): Promise<GenerationSummary> {
   const generator = new EventGenerator(options, true);
   const lineEnd = options.crlf ? "\r\n" : "\n";
-  const newlineBytes = Buffer.from(lineEnd);
   const buffer = new ChunkBuffer(chunkBytes);
   const flush = async (): Promise<void> => {
-    for (const chunk of buffer.take()) if (!out.write(chunk)) await once(out, "drain");
+    for (const chunk of buffer.take()) await writeChunk(out, chunk);
   };
-  for (let record = generator.next(); record; record = generator.next()) {
-    if (record.raw) {
-      // Byte-exact record (invalid UTF-8): its bytes, not its lossy text.
-      buffer.appendBytes(record.raw);
-      buffer.appendBytes(newlineBytes);
-    } else {
-      buffer.appendText(record.text, record.kind === "clean", lineEnd);
-    }
+  while (generator.nextInto(buffer, lineEnd)) {
     if (buffer.hasFullChunk) await flush();
   }
   await flush();
   return generator.summary;
 }
 
+/** Writes with backpressure; fails (never hangs) when the stream errors or closes early. */
+async function writeChunk(out: Writable, chunk: Buffer): Promise<void> {
+  if (out.errored) throw out.errored;
+  if (out.destroyed || out.writableEnded) throw new Error("the output closed before all data was written");
+  if (out.write(chunk)) return;
+  const abort = new AbortController();
+  try {
+    await Promise.race([
+      once(out, "drain", { signal: abort.signal }),
+      once(out, "close", { signal: abort.signal }).then(() => {
+        throw out.errored ?? new Error("the output closed before all data was written");
+      }),
+    ]);
+  } finally {
+    abort.abort();
+  }
+}
+
 /**
  * Writes generated records to an NDJSON file (gzip-compressed with `gzip: true`), fast enough for
- * benchmark inputs (about 1M events in a couple of seconds). Returns the ground truth and the file size.
+ * benchmark inputs (about 1M events in a few seconds). Returns the ground truth and the file size.
+ * Throws CS_ERR_STORAGE_IO when the file cannot be written.
  */
 export async function writeNdjsonFile(
   path: string,
   options: NdjsonWriteOptions,
 ): Promise<GenerationSummary & { path: string; fileBytes: number }> {
-  const file = createWriteStream(path, { highWaterMark: 1 << 20 });
+  let handle: FileHandle | undefined;
   try {
+    handle = await open(path, "w");
+    const file = handle.createWriteStream({ highWaterMark: 1 << 20 });
+    handle = undefined; // the stream owns and closes it now
     let summary: GenerationSummary;
     if (options.gzip) {
       const gzip = createGzip();
-      gzip.pipe(file);
+      const piped = pipeline(gzip, file);
+      piped.catch(() => undefined); // surfaced through the writes and the await below
       summary = await writeNdjsonStream(gzip, options);
       gzip.end();
-      await finished(file);
+      await piped;
     } else {
+      const closed = finished(file);
+      closed.catch(() => undefined);
       summary = await writeNdjsonStream(file, options);
       file.end();
-      await finished(file);
+      await closed;
     }
     return { ...summary, path, fileBytes: file.bytesWritten };
   } catch (error) {
-    file.destroy();
+    await handle?.close();
     throw wrapError("CS_ERR_STORAGE_IO", error, `write ${path}`);
   }
 }

@@ -7,7 +7,9 @@ import {
   type GenerationSummary,
   type GeneratorOptions,
   type RecordScope,
+  streamSeed,
 } from "./event-generator.js";
+import { ChunkBuffer } from "./chunk-buffer.js";
 import { SeededRandom } from "./seeded-random.js";
 
 /** How records are laid out inside one raw object. */
@@ -58,7 +60,8 @@ export async function writeRawObjects(
   options: RawObjectsOptions,
 ): Promise<RawObjectsResult> {
   const generator = new EventGenerator(options, true);
-  const names = new SeededRandom((options.seed ^ 0x6f626a73) >>> 0);
+  // Object names come from their own stream of the same seed.
+  const names = new SeededRandom((streamSeed(options) ^ 0x6f626a73) >>> 0);
   const framingOption = options.framing ?? "ndjson";
   const stream = options.stream ?? defaultStreamName;
   const keys: string[] = [];
@@ -68,14 +71,26 @@ export async function writeRawObjects(
   for (let index = 0; index < counts.length; index++) {
     const framing = framingOption === "mixed" ? mixedCycle[index % mixedCycle.length]! : framingOption;
     const scope: RecordScope = framing === "ndjson" || framing === "crlf" ? "line" : framing;
-    const records: GeneratedRecord[] = [];
+    const count = counts[index]!;
     let latest = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < counts[index]!; i++) {
-      const record = generator.next(scope)!;
-      records.push(record);
-      if (record.timeMs > latest) latest = record.timeMs;
+    let body: Buffer;
+    if (scope === "line") {
+      // Line framings take the byte-level fast path: no per-record strings.
+      const buffer = new ChunkBuffer(1 << 20);
+      const lineEnd = framing === "crlf" ? "\r\n" : "\n";
+      for (let i = 0; i < count && generator.nextInto(buffer, lineEnd); i++) {
+        if (generator.lastEventTimeMs > latest) latest = generator.lastEventTimeMs;
+      }
+      body = Buffer.concat(buffer.take());
+    } else {
+      const records: GeneratedRecord[] = [];
+      for (let i = 0; i < count; i++) {
+        const record = generator.next(scope)!;
+        records.push(record);
+        if (record.timeMs > latest) latest = record.timeMs;
+      }
+      body = frame(records, framing);
     }
-    let body = frame(records, framing);
     const mixed = framingOption === "mixed";
     if (mixed && index % 5 === 1) body = Buffer.concat([bom, body]);
     const gzip = options.gzip === true || (mixed && index % 3 === 2);
@@ -83,7 +98,7 @@ export async function writeRawObjects(
     const arrival =
       options.arrival instanceof Date
         ? options.arrival
-        : new Date(records.length > 0 ? latest : options.start.getTime());
+        : new Date(count > 0 ? latest : options.start.getTime());
     const key = rawObjectKey({
       stream,
       arrival,

@@ -16,8 +16,11 @@ export interface CleanEvent {
   readonly timeMs: number;
   readonly hasPrice: boolean;
   readonly hasQuantity: boolean;
-  readonly hasReferrer: boolean;
-  readonly recordIndex: number;
+}
+
+/** Source of integer event ids that are unique within a generation (and very unlikely to repeat across seeds). */
+export interface IntegerIds {
+  next(): number;
 }
 
 export interface DefectOutput {
@@ -189,7 +192,7 @@ export interface VariantKind {
   /** The unknown field this variant adds (counted in GenerationSummary.unknownFields), if any. */
   readonly unknownField?: string;
   applies(event: CleanEvent): boolean;
-  build(event: CleanEvent): string;
+  build(event: CleanEvent, ids: IntegerIds): string;
 }
 
 const pad = (n: number, width: number): string => String(n).padStart(width, "0");
@@ -231,8 +234,8 @@ export const variantKinds: readonly VariantKind[] = [
   {
     name: "event_id:integer",
     applies: always,
-    // Unique by construction: uuid-shaped ids never consist of digits only.
-    build: (e) => edit(e, (r) => void (r.event_id = 9_000_000_000 + e.recordIndex)),
+    // Never equal to a uuid-shaped id (those are not digits only).
+    build: (e, ids) => edit(e, (r) => void (r.event_id = ids.next())),
   },
   {
     name: "event_id:padded",

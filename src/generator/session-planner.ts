@@ -17,7 +17,8 @@ export type DeviceType = "desktop" | "mobile" | "tablet";
 export interface PlannedEvent {
   readonly type: string;
   timeMs: number;
-  readonly url: string;
+  /** The page's path (after the shop origin), as bytes. */
+  readonly url: Buffer;
   readonly product: Product | undefined;
   readonly quantity: number | undefined;
   /** Extra members of additional_data for this event (`,"search_query":"…"`), or "". */
@@ -39,8 +40,21 @@ export interface PlannedSession {
   readonly events: PlannedEvent[];
 }
 
+// Paths are encoded once; the serializer copies their bytes.
+const path = (text: string): Buffer => Buffer.from(text, "latin1");
+const categoryPaths = new Map(productCategories.map((c) => [c, path(`/category/${c}`)]));
+const searchPaths = new Map(searchTerms.map((t) => [t, path(`/search?q=${t.replace(/ /g, "+")}`)]));
+const paths = {
+  signup: path("/account/signup"),
+  login: path("/account/login"),
+  logout: path("/account/logout"),
+  cart: path("/cart"),
+  checkout: path("/checkout"),
+  payment: path("/checkout/payment"),
+  confirmation: path("/checkout/confirmation"),
+};
 const devices: readonly DeviceType[] = ["mobile", "desktop", "tablet"];
-const landingPaths = ["/", "/", "/", "/deals", "/new-arrivals", "/blog/gift-guide"];
+const landingPaths = ["/", "/", "/", "/deals", "/new-arrivals", "/blog/gift-guide"].map(path);
 const paymentMethods = ["credit_card", "paypal", "apple_pay", "klarna"];
 
 /**
@@ -77,7 +91,7 @@ export class SessionPlanner {
     const newUser = (traits >>> 20) % 100 < 30;
 
     const events: PlannedEvent[] = [];
-    const add = (type: string, url: string, product?: Product, quantity?: number, extra = ""): void => {
+    const add = (type: string, url: Buffer, product?: Product, quantity?: number, extra = ""): void => {
       events.push({ type, timeMs: 0, url, product, quantity, extra });
     };
 
@@ -86,14 +100,14 @@ export class SessionPlanner {
     if (newUser && firstVisit && r.chance(0.6)) {
       add(
         "signup",
-        "/account/signup",
+        paths.signup,
         undefined,
         undefined,
         `,"signup_method":"${r.pick(["email", "google", "apple"])}"`,
       );
       loggedIn = true;
     } else if (!newUser && r.chance(0.3)) {
-      add("login", "/account/login");
+      add("login", paths.login);
       loggedIn = true;
     }
 
@@ -110,7 +124,7 @@ export class SessionPlanner {
         if (r.chance(0.6)) {
           add(
             "category_view",
-            `/category/${category}`,
+            categoryPaths.get(category)!,
             undefined,
             undefined,
             `,"sort":"${r.pick(["popular", "price_asc", "newest"])}"`,
@@ -119,7 +133,7 @@ export class SessionPlanner {
           const term = r.pick(searchTerms);
           add(
             "search",
-            `/search?q=${term.replace(/ /g, "+")}`,
+            searchPaths.get(term)!,
             undefined,
             undefined,
             `,"search_query":"${term}","results_count":${r.range(0, 60)}`,
@@ -129,7 +143,7 @@ export class SessionPlanner {
         for (let v = 0; v < views; v++) {
           const product = this.pickProduct(category);
           viewed.push(product);
-          add("product_view", `/products/${product.productId}`, product);
+          add("product_view", product.pathBytes, product);
         }
       }
       if (depth >= 2) {
@@ -139,25 +153,25 @@ export class SessionPlanner {
           const product = viewed[r.int(viewed.length)]!;
           const quantity = r.chance(0.8) ? 1 : r.range(2, 4);
           cart.push({ product, quantity });
-          add("add_to_cart", `/products/${product.productId}`, product, quantity);
+          add("add_to_cart", product.pathBytes, product, quantity);
         }
         if (cart.length > 1 && r.chance(0.35)) {
           const removed = cart.pop()!;
-          add("remove_from_cart", "/cart", removed.product, removed.quantity);
+          add("remove_from_cart", paths.cart, removed.product, removed.quantity);
         }
         if (depth >= 3) {
           const total = cart.reduce((sum, line) => sum + line.product.price * line.quantity, 0);
-          add("checkout_start", "/checkout", undefined, undefined, `,"cart_value":${total.toFixed(2)}`);
+          add("checkout_start", paths.checkout, undefined, undefined, `,"cart_value":${total.toFixed(2)}`);
           const method = r.pick(paymentMethods);
           if (depth === 4 || r.chance(0.5)) {
-            add("payment_info", "/checkout/payment", undefined, undefined, `,"payment_method":"${method}"`);
+            add("payment_info", paths.payment, undefined, undefined, `,"payment_method":"${method}"`);
           }
           if (depth === 4) {
             const orderId = `ORD-${r.uint32().toString(36).toUpperCase().padStart(7, "0")}`;
             for (const line of cart) {
               add(
                 "purchase",
-                "/checkout/confirmation",
+                paths.confirmation,
                 line.product,
                 line.quantity,
                 `,"order_id":"${orderId}","payment_method":"${method}"`,
@@ -167,7 +181,7 @@ export class SessionPlanner {
         }
       }
     }
-    if (loggedIn && r.chance(0.25)) add("logout", "/account/logout");
+    if (loggedIn && r.chance(0.25)) add("logout", paths.logout);
 
     if (events.length > maxEvents) events.length = Math.max(1, maxEvents);
     // Think time between clicks: mostly seconds, sometimes minutes.

@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import {
   EventGenerator,
   generateEventLines,
+  generateEventRecords,
   productCatalogue,
   summarizeGeneration,
   type GeneratorOptions,
@@ -44,6 +45,27 @@ describe("generator: determinism", () => {
 
   it("produces different output for a different seed", () => {
     assert.notEqual(digest(base), digest({ ...base, seed: 8 }));
+  });
+
+  it("shares no event or session ids between generations that differ only in start day", () => {
+    const ids = (start: string): Set<string> => {
+      const out = new Set<string>();
+      const options = { ...base, events: 3000, days: 1, dirtyRate: 0.2, start: new Date(start) };
+      for (const record of generateEventRecords(options)) {
+        if (record.outcome !== "valid") continue;
+        const e = JSON.parse(record.text) as Record<string, unknown>;
+        out.add(`event ${String(e.event_id).trim()}`);
+        if (e.session_id !== undefined) out.add(`session ${String(e.session_id)}`);
+      }
+      return out;
+    };
+    const day1 = ids("2026-11-01T00:00:00Z");
+    const day2 = ids("2026-11-02T00:00:00Z");
+    assert.ok(day1.size > 2500 && day2.size > 2500);
+    assert.deepEqual(
+      [...day1].filter((id) => day2.has(id)),
+      [],
+    );
   });
 
   it("returns the summary as the generator's return value and emits exactly `events` records", () => {

@@ -3,7 +3,12 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { writeNdjsonFile, writeRawObjects, type GeneratorOptions } from "../../src/generator/index.js";
+import {
+  generateEventRecords,
+  writeNdjsonFile,
+  writeRawObjects,
+  type GeneratorOptions,
+} from "../../src/generator/index.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { tempDir } from "../support/temp-dir.js";
 import { ContractChecker, splitObject } from "./contract-checker.js";
@@ -127,5 +132,20 @@ describe("generator: raw objects", () => {
     for (const line of splitObject(body)) checker.check(line);
     assert.deepEqual(checker.counts, plain.rejectedByReason);
     assert.equal(checker.valid, plain.valid);
+    // The byte-level fast path writes exactly what the record API yields.
+    const expected = [...generateEventRecords(options, { binary: true })].map((r) =>
+      Buffer.concat([r.raw ?? Buffer.from(r.text), Buffer.from("\n")]),
+    );
+    assert.ok(Buffer.concat(expected).equals(body), "file bytes = record API bytes");
+    const crlf = await writeNdjsonFile(join(dir, "events-crlf.ndjson"), { ...options, crlf: true });
+    const crlfBody = await readFile(crlf.path);
+    assert.ok(crlfBody.equals(Buffer.from(body.toString("latin1").replace(/\n/g, "\r\n"), "latin1")));
+    assert.deepEqual({ ...crlf, path: "", fileBytes: 0 }, { ...plain, path: "", fileBytes: 0 });
+  });
+
+  it("fails with CS_ERR_STORAGE_IO, not a crash or a hang, when the file cannot be written", async () => {
+    const missing = join(await tempDir(), "no-such-folder", "events.ndjson");
+    await assert.rejects(writeNdjsonFile(missing, options), { code: "CS_ERR_STORAGE_IO" });
+    await assert.rejects(writeNdjsonFile(missing, { ...options, gzip: true }), { code: "CS_ERR_STORAGE_IO" });
   });
 });

@@ -122,7 +122,18 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
     const crlf = flags.framing === "crlf";
     if (flags.output === "-") {
       if (flags.gzip) throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "--gzip cannot write to stdout");
-      const summary = await writeNdjsonStream(process.stdout, { ...options, crlf });
+      // A reader that stops early (`| head`) closes the pipe: that ends the output, it is not a failure.
+      const ignore = (): void => undefined;
+      process.stdout.on("error", ignore);
+      let summary: GenerationSummary;
+      try {
+        summary = await writeNdjsonStream(process.stdout, { ...options, crlf });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EPIPE") return;
+        throw error;
+      } finally {
+        process.stdout.off("error", ignore);
+      }
       // stdout carries the data: the summary goes to stderr.
       if (flags.json) process.stderr.write(JSON.stringify(summary, null, 2) + "\n");
       return;
