@@ -167,7 +167,7 @@ function registerRoutes(app: FastifyInstance, core: CollectorCore, config: Colle
     return reply
       .header("content-type", FIREHOSE_CONTENT_TYPE)
       .header("x-amzn-requestid", request.id)
-      .send(JSON.stringify(result));
+      .send(Buffer.from(JSON.stringify(result))); // a Buffer: fastify adds no charset, AWS sends none
   });
 
   app.options("/v1/events", async (request, reply) => {
@@ -258,7 +258,7 @@ function sendFirehoseError(reply: FastifyReply, failure: CollectorRequestError):
     .header("content-type", FIREHOSE_CONTENT_TYPE)
     .header("x-amzn-errortype", failure.firehoseType)
     .header("x-amzn-requestid", reply.request.id)
-    .send(JSON.stringify({ __type: failure.firehoseType, message: failure.message }));
+    .send(Buffer.from(JSON.stringify({ __type: failure.firehoseType, message: failure.message })));
 }
 
 /** Maps fastify's own errors (body limit, content length, …) to catalogue codes. */

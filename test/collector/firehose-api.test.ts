@@ -181,6 +181,7 @@ describe("Firehose API through @aws-sdk/client-firehose", () => {
       const headers: Record<string, string> = { "content-type": type };
       if (target) headers["x-amz-target"] = target;
       const response = await fetch(f.collector.url + "/", { method: "POST", headers, body });
+      assert.equal(response.headers.get("content-type"), "application/x-amz-json-1.1");
       return {
         status: response.status,
         body: (await response.json()) as { __type: string; message: string },
