@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -44,6 +45,11 @@ export interface RunningCollector {
 }
 
 const WRITE_KEY_HEADER = "x-clickstream-write-key";
+
+/** The default WAL folder of a warehouse: `<warehouse>/_state/collector/wal` (process-local state). */
+export function defaultWalDir(warehouseDir: string): string {
+  return join(warehouseDir, "_state", "collector", "wal");
+}
 
 /** Starts a collector: recovers the WAL, then listens. Resolves once it accepts requests. */
 export async function startCollector(options: StartCollectorOptions): Promise<RunningCollector> {

@@ -1,4 +1,4 @@
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { loadConfig } from "../../config/load-config.js";
 import { createStorage } from "../../storage/create-storage.js";
@@ -40,10 +40,8 @@ export function serveCommand(): Command {
           },
         });
         const storage = createStorage(config);
-        const walDir = resolve(
-          config.collector.walDir ?? join(config.warehouse.dir, "_state", "collector", "wal"),
-        );
-        const { startCollector } = await import("../../collector/collector-server.js");
+        const { defaultWalDir, startCollector } = await import("../../collector/collector-server.js");
+        const walDir = resolve(config.collector.walDir ?? defaultWalDir(config.warehouse.dir));
         const collector = await startCollector({ storage, walDir, config: config.collector });
         await new Promise<void>((resolveStop) => {
           const stop = (signal: NodeJS.Signals): void => {
