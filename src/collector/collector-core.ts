@@ -1,4 +1,5 @@
-import { statfs } from "node:fs/promises";
+import { readdir, statfs } from "node:fs/promises";
+import { join } from "node:path";
 import type { CollectorConfig, CollectorStreamConfig } from "../config/config-schema.js";
 import type { Storage } from "../storage/storage.js";
 import { BufferBudget } from "./buffer-budget.js";
@@ -46,6 +47,7 @@ export class CollectorCore {
     core.releaseLock = await acquireWalLock(options.walDir);
     try {
       await core.openStreams(options);
+      await warnAboutOrphanedWal(options.walDir, options.config, options.logger);
     } catch (error) {
       await core.close();
       throw error;
@@ -129,5 +131,29 @@ export class CollectorCore {
     } catch {
       // statfs unsupported or folder gone: rely on ENOSPC from writes instead.
     }
+  }
+}
+
+/**
+ * Segments of a stream that is no longer configured are not delivered (their stream's settings are
+ * gone); say so loudly rather than leave acknowledged records unnoticed. Re-add the stream to deliver them.
+ */
+async function warnAboutOrphanedWal(
+  walDir: string,
+  config: CollectorConfig,
+  logger: CollectorLogger,
+): Promise<void> {
+  const configured = new Set(config.streams.map((s) => s.name));
+  const entries = await readdir(walDir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isDirectory() || configured.has(entry.name)) continue;
+    const segments = (await readdir(join(walDir, entry.name)).catch(() => [] as string[])).filter((f) =>
+      f.endsWith(".wal"),
+    );
+    if (segments.length > 0)
+      logger.warn(
+        { stream: entry.name, segments: segments.length, walDir: join(walDir, entry.name) },
+        `WAL holds undelivered records of stream ${entry.name}, which is not configured; add it to collector.streams to deliver them`,
+      );
   }
 }
