@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark section, printed as tables. `--quick` runs tiny sizes (a smoke test);
 // `--only <name>` runs one section (transform, generator, collector, query).
 import { runGeneratorBench } from "./generator-bench.js";
+import { runQueryBench } from "./query-bench.js";
 import { runTransformBench } from "./transform-bench.js";
 import type { BenchSection } from "./bench-section.js";
 
@@ -11,6 +12,7 @@ const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefi
 const sections: [string, (o: { quick: boolean }) => Promise<BenchSection>][] = [
   ["generator", runGeneratorBench],
   ["transform", runTransformBench],
+  ["query", runQueryBench],
 ];
 
 for (const [name, run] of sections) {

@@ -1,5 +1,14 @@
 import { Option, type Command } from "commander";
+import {
+  bucketsFromOutputs,
+  defaultTerraformOutputsFile,
+  readTerraformOutputs,
+} from "../aws/terraform-outputs.js";
+import type { ClickstreamConfig } from "../config/config-schema.js";
+import { loadConfig } from "../config/load-config.js";
 import { isClickstreamError } from "../errors/clickstream-error.js";
+import { createStorage } from "../storage/create-storage.js";
+import type { Storage } from "../storage/storage.js";
 
 /** `--warehouse DIR`, defaulting to $CLICKSTREAM_WAREHOUSE, then ./warehouse. */
 export function warehouseOption(): Option {
@@ -62,4 +71,57 @@ export function reportError(error: unknown): void {
 /** Adds the commands' shared help footer. */
 export function withExamples(command: Command, examples: string[]): Command {
   return command.addHelpText("after", `\nExamples:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`);
+}
+
+/** Flags of commands that read or write the warehouse: where its buckets live. */
+export interface StorageFlags {
+  warehouse?: string;
+  config?: string;
+  storage?: "local" | "s3";
+  endpoint?: string;
+  region?: string;
+  terraformOutputs?: string;
+}
+
+/**
+ * `--storage local|s3`, `--endpoint URL`, `--region NAME`, `--terraform-outputs FILE`: add them to a
+ * command with `for (const o of storageOptions()) cmd.addOption(o)`, next to warehouseOption().
+ */
+export function storageOptions(): Option[] {
+  return [
+    new Option("--storage <kind>", "where the buckets live: a local warehouse folder or S3")
+      .choices(["local", "s3"])
+      .env("CLICKSTREAM_STORAGE"),
+    new Option("--endpoint <url>", "S3-compatible endpoint (with --storage s3; omit for AWS S3)").env(
+      "CLICKSTREAM_S3_ENDPOINT",
+    ),
+    new Option("--region <name>", "AWS region (default: $AWS_REGION, then the deployment's)"),
+    new Option(
+      "--terraform-outputs <file>",
+      "bucket names of an AWS deployment, written by ./deploy.sh",
+    ).default(defaultTerraformOutputsFile),
+  ];
+}
+
+/**
+ * The validated config and the storage the flags name. With `--storage s3` and no `warehouse.buckets` in
+ * the config file, the bucket names come from terraform-outputs.json.
+ */
+export async function storageFromOptions(
+  flags: StorageFlags,
+): Promise<{ config: Readonly<ClickstreamConfig>; storage: Storage }> {
+  const warehouse: Record<string, unknown> = {
+    dir: flags.warehouse,
+    storage: flags.storage,
+    endpoint: flags.endpoint,
+    region: flags.region,
+  };
+  let config = loadConfig({ file: flags.config, overrides: { warehouse } });
+  if (config.warehouse.storage === "s3" && !config.warehouse.buckets) {
+    const outputs = await readTerraformOutputs(flags.terraformOutputs ?? defaultTerraformOutputsFile);
+    warehouse.buckets = bucketsFromOutputs(outputs);
+    warehouse.region = flags.region ?? config.warehouse.region ?? outputs.region;
+    config = loadConfig({ file: flags.config, overrides: { warehouse } });
+  }
+  return { config, storage: createStorage(config) };
 }

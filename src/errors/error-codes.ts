@@ -119,10 +119,100 @@ export const errorCodes = {
   },
 
   // --- catalog ---
+  CS_ERR_CATALOG_CORRUPT: {
+    status: 500,
+    message: "Catalog file is unreadable",
+    fix: "A file under _state/catalog/ is not valid JSON of the expected shape: fix or delete it, then run `clickstream crawl` to rebuild it.",
+  },
+  CS_ERR_CATALOG_NOT_FOUND: {
+    status: 404,
+    message: "Database or table not found in the catalog",
+    fix: "Run `clickstream crawl` after the transform has written Parquet to transformed/; list what exists with `clickstream catalog`.",
+  },
+  CS_ERR_CATALOG_CRAWL_FAILED: {
+    status: 500,
+    message: "Crawl failed",
+    fix: "The message names the file that could not be read; nothing was written to the catalog. Fix or remove the file and crawl again.",
+  },
 
   // --- query ---
+  CS_ERR_QUERY_SYNTAX: {
+    status: 400,
+    message: "Query is not valid SQL",
+    fix: "Check the SQL near the position given in the message (Athena / Trino syntax).",
+  },
+  CS_ERR_QUERY_UNSUPPORTED: {
+    status: 400,
+    message: "Construct not supported by the local query engine",
+    fix: "The message names the construct; docs/query.md lists what is mapped. Rewrite the query with a supported equivalent.",
+  },
+  CS_ERR_QUERY_FORBIDDEN: {
+    status: 403,
+    message: "Statement refused: the query engine is read-only",
+    fix: "Only SELECT/WITH/VALUES/EXPLAIN on catalog tables and SHOW/DESCRIBE/MSCK REPAIR TABLE are allowed; files are read through the catalog only.",
+  },
+  CS_ERR_QUERY_TYPE_MISMATCH: {
+    status: 400,
+    message: "Type mismatch",
+    fix: "Athena does not compare strings with numbers: quote the value (partition keys year/month/day are strings: `month = '11'`).",
+  },
+  CS_ERR_QUERY_TIMEOUT: {
+    status: 408,
+    message: "Query exceeded the time limit",
+    fix: "Filter on year/month/day to read fewer partitions, or raise `query.timeoutMs` in the config.",
+  },
+  CS_ERR_QUERY_TOO_MANY_ROWS: {
+    status: 413,
+    message: "Query result exceeds the row cap",
+    fix: "Add a LIMIT or aggregate, or raise `query.maxResultRows` in the config.",
+  },
+  CS_ERR_QUERY_FAILED: {
+    status: 400,
+    message: "Query failed",
+    fix: "The message carries the engine's explanation (unknown column, bad cast, …); fix the SQL and run it again.",
+  },
+  CS_ERR_QUERY_NOT_FOUND: {
+    status: 404,
+    message: "Named query not found",
+    fix: 'Check the name against the `-- Query N: Title` comments of the file (`--name 3` or `--name "Daily revenue"`).',
+  },
 
   // --- aws ---
+  CS_ERR_AWS_OUTPUTS_MISSING: {
+    status: 500,
+    message: "terraform-outputs.json not found",
+    fix: "Run ./deploy.sh (it writes terraform-outputs.json), pass --terraform-outputs FILE, or give the resource names as flags.",
+  },
+  CS_ERR_AWS_OUTPUTS_INVALID: {
+    status: 500,
+    message: "terraform-outputs.json is not a Clickstream deployment's outputs",
+    fix: "Rewrite it with `terraform -chdir=infra output -json > terraform-outputs.json` after a successful ./deploy.sh.",
+  },
+  CS_ERR_AWS_REQUEST: {
+    status: 502,
+    message: "AWS request failed",
+    fix: "Check credentials (aws sts get-caller-identity), the region, and that ./deploy.sh finished; the message names the call and AWS's error.",
+  },
+  CS_ERR_AWS_JOB_FAILED: {
+    status: 500,
+    message: "Glue job run did not succeed",
+    fix: "Read the run's error message and its CloudWatch logs (/aws-glue/jobs/error); fix the cause and rerun: the job is bookmarked and idempotent.",
+  },
+  CS_ERR_AWS_CRAWLER_FAILED: {
+    status: 500,
+    message: "Glue crawler run did not succeed",
+    fix: "Read the crawl's error message and the crawler's CloudWatch logs (/aws-glue/crawlers); then run the crawler again.",
+  },
+  CS_ERR_AWS_QUERY_FAILED: {
+    status: 400,
+    message: "Athena query did not succeed",
+    fix: "Read Athena's reason in the message: fix the SQL, or raise the workgroup's bytes-scanned cutoff if the query was cancelled for scanning too much.",
+  },
+  CS_ERR_AWS_TIMEOUT: {
+    status: 504,
+    message: "Timed out waiting for AWS",
+    fix: "The run goes on in AWS; check it in the console, or wait longer with --timeout-ms.",
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCodes;

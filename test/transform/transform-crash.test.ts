@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { cp } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { before, describe, it } from "node:test";
@@ -35,6 +36,15 @@ function runCli(args: string[], killAfterMs?: number): Promise<Exit> {
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** Resolves once a run holds the warehouse lock, so the second run surely starts while the first is busy. */
+async function lockTaken(warehouse: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(`${warehouse}/_state/transform/lock`)) {
+    if (Date.now() > deadline) throw new Error("the first run never took the lock");
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 const strip = (rows: TransformedRow[]) => rows.map(({ processed_timestamp: _p, ...rest }) => rest);
@@ -97,14 +107,11 @@ describe("crash safety and concurrency (child processes)", () => {
   it("two runs at once: the second exits with CS_ERR_TRANSFORM_LOCKED, or waits with --wait-ms; no corruption", async () => {
     const warehouse = await tempDir();
     await cp(template, warehouse, { recursive: true });
+    const first = runCli(["transform", "--warehouse", warehouse, "--now", NOW, "--json"]);
+    await lockTaken(warehouse);
     const [a, b] = await Promise.all([
+      first,
       runCli(["transform", "--warehouse", warehouse, "--now", NOW, "--json"]),
-      new Promise<Exit>((resolve) =>
-        setTimeout(
-          () => void runCli(["transform", "--warehouse", warehouse, "--now", NOW, "--json"]).then(resolve),
-          300,
-        ),
-      ),
     ]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 1, "the second run is refused while the first holds the lock");
@@ -114,24 +121,11 @@ describe("crash safety and concurrency (child processes)", () => {
 
     const again = await tempDir();
     await cp(template, again, { recursive: true });
+    const third = runCli(["transform", "--warehouse", again, "--now", NOW, "--json"]);
+    await lockTaken(again);
     const [c, d] = await Promise.all([
-      runCli(["transform", "--warehouse", again, "--now", NOW, "--json"]),
-      new Promise<Exit>((resolve) =>
-        setTimeout(
-          () =>
-            void runCli([
-              "transform",
-              "--warehouse",
-              again,
-              "--now",
-              NOW,
-              "--json",
-              "--wait-ms",
-              "120000",
-            ]).then(resolve),
-          300,
-        ),
-      ),
+      third,
+      runCli(["transform", "--warehouse", again, "--now", NOW, "--json", "--wait-ms", "120000"]),
     ]);
     assert.equal(c.code, 0, c.stderr);
     assert.equal(d.code, 0, d.stderr);

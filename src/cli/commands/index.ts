@@ -1,5 +1,8 @@
 import type { Command } from "commander";
+import { catalogCommand } from "./catalog-command.js";
+import { crawlCommand } from "./crawl-command.js";
 import { generateCommand } from "./generate-command.js";
+import { queryCommand } from "./query-command.js";
 import { sendCommand } from "./send-command.js";
 import { serveCommand } from "./serve-command.js";
 import { transformCommand } from "./transform-command.js";
@@ -10,4 +13,7 @@ export function registerCommands(program: Command): void {
   program.addCommand(serveCommand());
   program.addCommand(sendCommand());
   program.addCommand(transformCommand());
+  program.addCommand(crawlCommand());
+  program.addCommand(catalogCommand());
+  program.addCommand(queryCommand());
 }

@@ -1,0 +1,698 @@
+"""Per-record rules and object framing of the clickstream data contract (docs/data-contract.md).
+
+Pure standard library so the Glue job ships it with --extra-py-files and `python3 -m unittest`
+checks it here against the same golden vectors (test/vectors/*.json) as the TypeScript engine.
+Table-level rules (duplicate event_id, event_sequence, is_session_start) live in the Spark job.
+"""
+
+import base64
+import datetime as _dt
+import gzip
+import json
+import math
+import re
+import zlib
+
+REASONS = (
+    "malformed_json",
+    "not_an_object",
+    "missing_field",
+    "invalid_field",
+    "invalid_timestamp",
+    "timestamp_out_of_range",
+    "record_too_large",
+    "duplicate",
+    "unreadable_object",
+)
+
+# Firehose's own per-record limit (1,000 KiB), applied to raw records too.
+MAX_RECORD_BYTES = 1_024_000
+DEFAULT_FUTURE_TOLERANCE_HOURS = 24
+
+DEFAULT_EVENT_CATEGORIES = {
+    "product_view": "browsing",
+    "category_view": "browsing",
+    "search": "browsing",
+    "add_to_cart": "cart",
+    "remove_from_cart": "cart",
+    "checkout_start": "conversion",
+    "payment_info": "conversion",
+    "purchase": "conversion",
+    "page_view": "engagement",
+    "login": "engagement",
+    "logout": "engagement",
+    "signup": "engagement",
+}
+OTHER_CATEGORY = "other"
+
+# Output columns of `transformed`, in order (src/transform/event-schema.ts).
+COLUMNS = (
+    "event_id", "user_id", "session_id", "event_type", "event_category", "timestamp", "event_time",
+    "event_date", "hour", "page_url", "referrer", "product_id", "product_name", "product_category",
+    "device_type", "price", "quantity", "has_product_data", "has_price_data", "event_sequence",
+    "is_session_start", "processed_timestamp",
+)
+VERBATIM_FIELDS = ("page_url", "referrer", "product_id", "product_name", "product_category")
+# Dropped on purpose (personal data, free-form payloads): never counted as schema drift.
+DROPPED_FIELDS = ("user_agent", "ip_address", "additional_data")
+
+
+class Reject(Exception):
+    """A record that cannot be transformed: one of REASONS, the field at fault (or None), a message."""
+
+    def __init__(self, reason, field, message):
+        super().__init__(message)
+        self.reason = reason
+        self.field = field
+        self.message = message
+
+    def as_dict(self):
+        return {"reason": self.reason, "field": self.field, "message": self.message}
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON value kinds, as DuckDB's json_type() names them for the TypeScript engine
+# ---------------------------------------------------------------------------------------------
+
+_INT64_MIN = -(2**63)
+_UINT64_MAX = 2**64 - 1
+
+
+def _kind(value):
+    """'NULL', 'VARCHAR', 'BOOLEAN', 'INT' (a JSON integer literal within int64/uint64), 'DOUBLE',
+    'OBJECT' or 'ARRAY'. An integer literal too big for 64 bits is a DOUBLE, as in DuckDB."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "BOOLEAN"
+    if isinstance(value, str):
+        return "VARCHAR"
+    if isinstance(value, int):
+        return "INT" if _INT64_MIN <= value <= _UINT64_MAX else "DOUBLE"
+    if isinstance(value, float):
+        return "DOUBLE"
+    if isinstance(value, dict):
+        return "OBJECT"
+    return "ARRAY"
+
+
+def _as_float(value):
+    try:
+        return float(value)
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
+# Whitespace trimmed from ids, event types and timestamps: space, tab, LF, CR, FF, VT.
+_WS = " \t\n\r\f\v"
+# What RE2's \s matches (the numeric-string patterns of the SQL rules).
+_RE2_SPACE = " \t\n\f\r"
+
+
+# ---------------------------------------------------------------------------------------------
+# Timestamps
+# ---------------------------------------------------------------------------------------------
+
+_ISO = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9])"
+    r"(\.[0-9]{1,9})?(Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
+)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+MIN_EVENT_TIME_MS = 946684800000  # 2000-01-01T00:00:00Z
+
+
+def timestamp_millis(value):
+    """Epoch milliseconds of a raw `timestamp` value, or None when it does not parse.
+
+    ISO-8601 (`T` or space, 0-9 fraction digits truncated to milliseconds, `Z`, `±HH:MM` or no zone =
+    UTC) or a JSON number of epoch milliseconds (>= 1e11) or seconds (< 1e11).
+    """
+    kind = _kind(value)
+    if kind in ("INT", "DOUBLE"):
+        number = _as_float(value)
+        if not math.isfinite(number):
+            return None
+        return math.floor(number) if number >= 1e11 else math.floor(number * 1000)
+    if kind != "VARCHAR":
+        return None
+    match = _ISO.fullmatch(value.strip(_WS))
+    if not match:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    try:
+        local = _dt.datetime(year, month, day, hour, minute, second, tzinfo=_dt.timezone.utc)
+    except ValueError:
+        return None  # 2026-02-30 and friends
+    fraction = match.group(7) or "."
+    millis = int((fraction[1:4] + "000")[:3])
+    ms = (local - _EPOCH) // _dt.timedelta(milliseconds=1) + millis
+    zone = match.group(8)
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        ms -= sign * (int(zone[1:3]) * 60 + int(zone[4:6])) * 60000
+    return ms
+
+
+def from_millis(ms):
+    """An aware UTC datetime of epoch milliseconds."""
+    return _EPOCH + _dt.timedelta(milliseconds=ms)
+
+
+def format_timestamp(instant):
+    """`YYYY-MM-DDTHH:MM:SS.sssZ` in UTC."""
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (instant.microsecond // 1000)
+
+
+def parse_now(text):
+    """The processing time given as ISO-8601 (vectors, --now), as an aware UTC datetime."""
+    ms = timestamp_millis(text)
+    if ms is None:
+        raise ValueError("not an ISO-8601 time: %r" % text)
+    return from_millis(ms)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields: each returns the value or raises Reject; faults are reported in INPUT_FIELDS order
+# ---------------------------------------------------------------------------------------------
+
+# Input fields the contract knows, in the order their faults are reported (first fault wins).
+INPUT_FIELDS = (
+    "event_id", "user_id", "session_id", "event_type", "timestamp", "page_url", "referrer",
+    "product_id", "product_name", "product_category", "device_type", "price", "quantity",
+)
+KNOWN_FIELDS = frozenset(INPUT_FIELDS + DROPPED_FIELDS)
+
+MAX_QUANTITY = 2**53 - 1  # exact in every engine (JS, Python, DuckDB)
+_NUMERIC_STRING = re.compile(r"[ \t\n\f\r]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\f\r]*")
+_INTEGER_STRING = re.compile(r"[ \t\n\f\r]*[+-]?[0-9]+[ \t\n\f\r]*")
+
+
+def _missing(name):
+    return Reject("missing_field", name, "%s is required and was absent, null or blank" % name)
+
+
+def _invalid(name):
+    return Reject("invalid_field", name, "%s has a value of the wrong type or out of range" % name)
+
+
+def _id_value(record, name, required):
+    """A string (trimmed) or an integer (as text); blank = absent."""
+    value = record.get(name)
+    kind = _kind(value)
+    if kind == "NULL" or (kind == "VARCHAR" and value.strip(_WS) == ""):
+        if required:
+            raise _missing(name)
+        return None
+    if kind == "VARCHAR":
+        return value.strip(_WS)
+    if kind == "INT":
+        return str(value)
+    raise _invalid(name)
+
+
+def _text_value(record, name):
+    """Optional text kept verbatim ("" → NULL); an integer becomes its text."""
+    value = record.get(name)
+    kind = _kind(value)
+    if kind == "NULL":
+        return None
+    if kind == "VARCHAR":
+        return value if value != "" else None
+    if kind == "INT":
+        return str(value)
+    raise _invalid(name)
+
+
+def _event_type(record):
+    value = record.get("event_type")
+    kind = _kind(value)
+    if kind == "NULL" or (kind == "VARCHAR" and value.strip(_WS) == ""):
+        raise _missing("event_type")
+    if kind != "VARCHAR":
+        raise _invalid("event_type")
+    return value.strip(_WS).lower()
+
+
+def _timestamp(record, now_ms, future_tolerance_ms):
+    value = record.get("timestamp")
+    kind = _kind(value)
+    if kind == "NULL" or (kind == "VARCHAR" and value.strip(_WS) == ""):
+        raise _missing("timestamp")
+    ms = timestamp_millis(value)
+    if ms is None:
+        raise Reject(
+            "invalid_timestamp", "timestamp",
+            "timestamp %s is neither ISO-8601 nor epoch seconds/milliseconds" % str(value)[:100],
+        )
+    if ms < MIN_EVENT_TIME_MS or ms > now_ms + future_tolerance_ms:
+        raise Reject(
+            "timestamp_out_of_range", "timestamp",
+            "timestamp %s is before 2000-01-01T00:00:00Z or more than %d h after processing time"
+            % (str(value)[:100], round(future_tolerance_ms / 3600000)),
+        )
+    return ms
+
+
+def _device_type(record):
+    value = record.get("device_type")
+    kind = _kind(value)
+    if kind == "NULL":
+        return None
+    if kind != "VARCHAR":
+        raise _invalid("device_type")
+    return value.lower() or None
+
+
+def _price(record):
+    value = record.get("price")
+    kind = _kind(value)
+    if kind == "NULL" or (kind == "VARCHAR" and value == ""):
+        return None
+    if kind in ("INT", "DOUBLE"):
+        number = _as_float(value)
+    elif kind == "VARCHAR" and _NUMERIC_STRING.fullmatch(value):
+        number = float(value.strip(_RE2_SPACE))
+    else:
+        raise _invalid("price")
+    if not math.isfinite(number) or number < 0:
+        raise _invalid("price")
+    return number
+
+
+def _quantity(record):
+    value = record.get("quantity")
+    kind = _kind(value)
+    if kind == "NULL" or (kind == "VARCHAR" and value == ""):
+        return None
+    if kind == "INT":
+        number = value
+    elif kind == "DOUBLE":
+        number = _as_float(value)
+        if not math.isfinite(number) or number != math.floor(number):
+            raise _invalid("quantity")
+        number = int(number)
+    elif kind == "VARCHAR" and _INTEGER_STRING.fullmatch(value):
+        number = int(value.strip(_RE2_SPACE))
+    else:
+        raise _invalid("quantity")
+    if not 0 <= number <= MAX_QUANTITY:
+        raise _invalid("quantity")
+    return number
+
+
+def transform_record(record, now, future_tolerance_hours=DEFAULT_FUTURE_TOLERANCE_HOURS,
+                     categories=None, other_category=OTHER_CATEGORY):
+    """Applies the per-record rules to one parsed JSON value (`now`: aware datetime of processing).
+
+    Returns the output row (every column but event_sequence, is_session_start, processed_timestamp,
+    plus `unknown_fields`, the sorted names of fields dropped as schema drift). Raises Reject with the
+    first fault in INPUT_FIELDS order.
+    """
+    if not isinstance(record, dict):
+        raise Reject("not_an_object", None, "expected a JSON object, got %s" % _describe(record))
+    categories = DEFAULT_EVENT_CATEGORIES if categories is None else categories
+    now_ms = (now - _EPOCH) // _dt.timedelta(milliseconds=1)
+    event_id = _id_value(record, "event_id", True)
+    user_id = _id_value(record, "user_id", True)
+    session_id = _id_value(record, "session_id", False)
+    event_type = _event_type(record)
+    instant = from_millis(_timestamp(record, now_ms, round(future_tolerance_hours * 3600000)))
+    row = {
+        "event_id": event_id,
+        "user_id": user_id,
+        "session_id": session_id,
+        "event_type": event_type,
+        "event_category": categories.get(event_type, other_category),
+        "timestamp": format_timestamp(instant),
+        "event_time": instant,
+        "event_date": instant.date(),
+        "hour": instant.hour,
+    }
+    for name in VERBATIM_FIELDS:
+        row[name] = _text_value(record, name)
+    row["device_type"] = _device_type(record)
+    row["price"] = _price(record)
+    row["quantity"] = _quantity(record)
+    row["has_product_data"] = row["product_id"] is not None
+    row["has_price_data"] = row["price"] is not None
+    row["unknown_fields"] = sorted(set(name for name in record if name not in KNOWN_FIELDS))
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Framing: one raw object's bytes → records (the twin of src/transform/record-splitter.ts)
+# ---------------------------------------------------------------------------------------------
+
+def _reject_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
+# JSON as JavaScript's JSON.parse reads it: NaN and Infinity are not JSON.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+_LF, _CR, _SPACE, _TAB = 0x0A, 0x0D, 0x20, 0x09
+_OPEN_BRACE, _CLOSE_BRACE, _OPEN_BRACKET, _CLOSE_BRACKET = 0x7B, 0x7D, 0x5B, 0x5D
+_QUOTE, _BACKSLASH, _COMMA = 0x22, 0x5C, 0x2C
+_BLANK = (_SPACE, _TAB, _CR, _LF)
+_SCALAR_STOP = frozenset((_SPACE, _TAB, _CR, _LF, _COMMA, _CLOSE_BRACE, _CLOSE_BRACKET, _OPEN_BRACE, _OPEN_BRACKET))
+
+
+class Framed:
+    """One record found in an object: its 1-based start line, exact bytes, and parsed value or Reject."""
+
+    __slots__ = ("line", "raw", "value", "reject")
+
+    def __init__(self, line, raw, value=None, reject=None):
+        self.line = line
+        self.raw = raw
+        self.value = value
+        self.reject = reject
+
+
+def decode_object(data):
+    """Object bytes as stored → JSON text bytes: gunzip when the gzip magic bytes lead (names do not
+    matter), then drop a UTF-8 BOM. Raises Reject("unreadable_object") for a corrupt compressed object."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as error:
+            raise Reject("unreadable_object", None, "cannot gunzip the object: %s" % error)
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    return data
+
+
+def raw_text(raw):
+    """A record's original text for errors/ (bytes that are not UTF-8 shown as U+FFFD)."""
+    if isinstance(raw, str):
+        return raw
+    return raw.decode("utf-8", "replace")
+
+
+def _parse(raw):
+    """(True, value) when the bytes are UTF-8 JSON text, else (False, None)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False, None
+    try:
+        value, end = _DECODER.raw_decode(text.strip(" \t\r\n"))
+    except ValueError:
+        return False, None
+    if end != len(text.strip(" \t\r\n")):
+        return False, None
+    return True, value
+
+
+_STRUCTURE = re.compile(rb'["{}\[\]]')
+_IN_STRING = re.compile(rb'["\\\n]')
+
+
+def scan_value(buf, start):
+    """End (exclusive) of the JSON value starting at `start`, matching brackets and skipping strings,
+    or -1 when it is cut short (end of data, or a raw newline inside a string, which JSON forbids).
+    Only the structure is checked; the parser decides validity. Jumps between structural bytes with
+    compiled patterns, so long records cost C speed, not a Python loop per byte."""
+    first = buf[start]
+    n = len(buf)
+    if first in (_OPEN_BRACE, _OPEN_BRACKET):
+        depth = 0
+        i = start
+        while True:
+            match = _STRUCTURE.search(buf, i)
+            if match is None:
+                return -1
+            i = match.start()
+            b = buf[i]
+            if b == _QUOTE:
+                i = _skip_string(buf, i)
+                if i < 0:
+                    return -1
+            elif b in (_OPEN_BRACE, _OPEN_BRACKET):
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+    if first == _QUOTE:
+        close = _skip_string(buf, start)
+        return -1 if close < 0 else close + 1
+    i = start
+    while i < n and buf[i] not in _SCALAR_STOP:
+        i += 1
+    return i if i > start else -1
+
+
+def _skip_string(buf, open_at):
+    """Index of the quote closing the string opened at `open_at`, or -1 (raw newline or end first)."""
+    i = open_at + 1
+    while True:
+        match = _IN_STRING.search(buf, i)
+        if match is None:
+            return -1
+        i = match.start()
+        b = buf[i]
+        if b == _QUOTE:
+            return i
+        if b == _LF:
+            return -1
+        i += 2  # a backslash escapes the next byte
+
+
+def _describe(value):
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an object"
+
+
+
+class _Splitter:
+    """Line-oriented scan: each line holds values (objects, arrays of values, scalars); a value that
+    does not parse costs the text up to the first newline after its start, and scanning resumes on the
+    next line."""
+
+    def __init__(self, buf):
+        self.buf = buf
+        self.pos = 0
+        self.line = 1
+        self.out = []
+
+    def run(self):
+        buf = self.buf
+        n = len(buf)
+        while self.pos < n:
+            line_end = buf.find(b"\n", self.pos)
+            if line_end < 0:
+                line_end = n
+            start = self.pos
+            while start < line_end and buf[start] in _BLANK:
+                start += 1
+            if start == line_end:
+                self.pos = line_end + 1
+                self.line += 1
+                continue
+            end = line_end
+            while end > start and buf[end - 1] in _BLANK:
+                end -= 1
+            # Fast path, as in the TypeScript splitter: a line that looks like one object is one record
+            # when it parses; otherwise the line is re-scanned value by value.
+            if buf[start] == _OPEN_BRACE and buf[end - 1] == _CLOSE_BRACE and buf.find(b"}{", start, end) < 0:
+                if end - start > MAX_RECORD_BYTES:
+                    self._too_large(start, end)
+                    self.pos = line_end + 1
+                    self.line += 1
+                    continue
+                raw = buf[start:end]
+                ok, value = _parse(raw)
+                if ok and isinstance(value, dict):
+                    self.out.append(Framed(self.line, raw, value=value))
+                    self.pos = line_end + 1
+                    self.line += 1
+                    continue
+            self.pos = start
+            self._scan_until_line_boundary()
+        return self.out
+
+    def _advance_to(self, to):
+        self.line += self.buf.count(b"\n", self.pos, to)
+        self.pos = to
+
+    def _skip_space(self):
+        p = self.pos
+        buf = self.buf
+        while p < len(buf) and buf[p] in _BLANK:
+            p += 1
+        self._advance_to(p)
+
+    def _at_line_end(self):
+        buf = self.buf
+        p = self.pos
+        while p < len(buf) and buf[p] in (_SPACE, _TAB, _CR):
+            p += 1
+        if p >= len(buf):
+            self.pos = p
+            return True
+        if buf[p] == _LF:
+            self.pos = p + 1
+            self.line += 1
+            return True
+        return False
+
+    def _scan_until_line_boundary(self):
+        buf = self.buf
+        in_array = False
+        while True:
+            self._skip_space()
+            if self.pos >= len(buf):
+                return
+            b = buf[self.pos]
+            if in_array:
+                if b == _COMMA:
+                    self._advance_to(self.pos + 1)
+                    continue
+                if b == _CLOSE_BRACKET:
+                    self._advance_to(self.pos + 1)
+                    in_array = False
+                    if self._at_line_end():
+                        return
+                    continue
+            elif b == _OPEN_BRACKET:
+                in_array = True
+                self._advance_to(self.pos + 1)
+                continue
+            start, start_line = self.pos, self.line
+            if not in_array and b != _OPEN_BRACE:
+                # A top-level non-object counts line by line: a scalar alone on its line is
+                # not_an_object, anything else there (fragments of a broken record) is malformed.
+                self._scalar_line(start, start_line)
+                return
+            end = scan_value(buf, start)
+            if end > 0 and end - start > MAX_RECORD_BYTES:
+                self._too_large(start, end)
+                self._advance_to(end)
+            elif end > 0 and self._emit_parsed(start, end, start_line):
+                self._advance_to(end)
+            else:
+                self._malformed(start, start_line)
+                if self.pos >= len(buf) or not in_array:
+                    return
+                continue
+            if not in_array and self._at_line_end():
+                return
+
+    def _line_stop(self, start):
+        stop = self.buf.find(b"\n", start)
+        return len(self.buf) if stop < 0 else stop
+
+    def _trimmed_end(self, start, stop):
+        end = stop
+        while end > start and self.buf[end - 1] in _BLANK:
+            end -= 1
+        return end
+
+    def _resume_after(self, stop, line):
+        self._advance_to(min(stop + 1, len(self.buf)))
+        if stop < len(self.buf):
+            self.line = line + 1
+
+    def _scalar_line(self, start, line):
+        stop = self._line_stop(start)
+        raw = self.buf[start:self._trimmed_end(start, stop)]
+        ok, value = _parse(raw)
+        if not ok:
+            self._malformed(start, line)
+            return
+        self.out.append(Framed(line, raw, reject=Reject(
+            "not_an_object", None, "expected a JSON object, got %s" % _describe(value))))
+        self._resume_after(stop, line)
+
+    def _emit_parsed(self, start, end, line):
+        raw = self.buf[start:end]
+        ok, value = _parse(raw)
+        if not ok:
+            return False
+        if not isinstance(value, dict):
+            self.out.append(Framed(line, raw, reject=Reject(
+                "not_an_object", None, "expected a JSON object, got %s" % _describe(value))))
+        else:
+            self.out.append(Framed(line, raw, value=value))
+        return True
+
+    def _malformed(self, start, line):
+        stop = self._line_stop(start)
+        raw = self.buf[start:self._trimmed_end(start, stop)]
+        try:
+            raw.decode("utf-8")
+            message = "the text is not valid JSON"
+        except UnicodeDecodeError:
+            message = "the bytes are not valid UTF-8 (JSON text must be UTF-8)"
+        self.out.append(Framed(line, raw, reject=Reject("malformed_json", None, message)))
+        self._resume_after(stop, line)
+
+    def _too_large(self, start, end):
+        self.out.append(Framed(self.line, self.buf[start:end], reject=Reject(
+            "record_too_large", None,
+            "record is %d bytes; the limit is %d bytes (1,000 KiB)" % (end - start, MAX_RECORD_BYTES))))
+
+
+def split_records(data):
+    """Every record of one raw object (bytes), in order, as Framed.
+
+    Framings: NDJSON (LF or CRLF), JSON values concatenated with no delimiter, JSON arrays (each
+    element a record, pretty-printed or not), mixtures of these, gzip-compressed or not, with or
+    without a UTF-8 BOM. Raises Reject("unreadable_object") when the object cannot be read at all.
+    """
+    return _Splitter(decode_object(data)).run()
+
+
+def load_vector_bytes(case):
+    """Bytes of a framing vector case (`text` or `base64`)."""
+    if "base64" in case:
+        return base64.b64decode(case["base64"])
+    return case["text"].encode("utf-8")
+
+
+def process_object(data, source, now, **rule_options):
+    """Frames and transforms one raw object. Returns (rows, rejects).
+
+    Each row carries `_line` (where it starts) and `_raw` (its text, for a later duplicate reject); each
+    reject is the errors/ line
+    `{"reason","field","message","source","line","raw"}`.
+    """
+    rows, rejects = [], []
+    try:
+        for framed in split_records(data):
+            if framed.reject is None:
+                try:
+                    row = transform_record(framed.value, now, **rule_options)
+                    row["_line"] = framed.line
+                    row["_raw"] = raw_text(framed.raw)
+                    rows.append(row)
+                    continue
+                except Reject as reject:
+                    framed.reject = reject
+            rejects.append(reject_line(framed.reject, source, framed.line, framed.raw))
+    except Reject as reject:
+        rejects.append(reject_line(reject, source, None, ""))
+    return rows, rejects
+
+
+def reject_line(reject, source, line, raw):
+    """The NDJSON line written to errors/ for one rejected record."""
+    return {
+        "reason": reject.reason,
+        "field": reject.field,
+        "message": reject.message,
+        "source": source,
+        "line": line,
+        "raw": raw_text(raw),
+    }

@@ -1,0 +1,278 @@
+"""The Glue job's per-record rules against the language-neutral golden vectors (test/vectors/)
+shared with the TypeScript engine, plus framing and rule cases of our own.
+
+Run from the repository root: python3 -m unittest discover glue/tests
+"""
+
+import base64
+import datetime as dt
+import gzip
+import json
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import clickstream_rules as rules  # noqa: E402
+
+VECTORS = os.path.join(ROOT, "test", "vectors")
+NOW = rules.parse_now("2026-11-25T12:00:00Z")
+
+
+def load_vectors(name):
+    path = os.path.join(VECTORS, name)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def comparable_row(row):
+    """A rules row in the vectors' JSON shape."""
+    out = {}
+    for key, value in row.items():
+        if key.startswith("_"):
+            continue
+        if key == "event_time":
+            value = rules.format_timestamp(value)
+        elif key == "event_date":
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def case_text(case):
+    """A vector's record text; `pad` grows it to an exact byte size (records near the 1,000 KiB limit)."""
+    raw = case["raw"]
+    pad = case.get("pad")
+    if not pad:
+        return raw
+    fill = pad["toBytes"] - len(raw.encode("utf-8")) + len(pad["marker"])
+    return raw.replace(pad["marker"], "x" * fill)
+
+
+def run_rules(raw, now, tolerance):
+    """One vector record through framing and rules: ("row", row) or ("reject", reason, field)."""
+    framed = list(rules.split_records(raw.encode("utf-8")))
+    if len(framed) != 1:
+        return ("framing", len(framed))
+    record = framed[0]
+    if record.reject is not None:
+        return ("reject", record.reject.reason, record.reject.field)
+    try:
+        return ("row", comparable_row(rules.transform_record(record.value, now, tolerance)))
+    except rules.Reject as reject:
+        return ("reject", reject.reason, reject.field)
+
+
+def frame(data):
+    """Framing of one object as the vectors express it."""
+    out = []
+    try:
+        for record in rules.split_records(data):
+            if record.reject is not None:
+                out.append({"line": record.line, "reason": record.reject.reason})
+                continue
+            try:
+                row = rules.transform_record(record.value, NOW)
+                out.append({"line": record.line, "event_id": row["event_id"]})
+            except rules.Reject as reject:
+                out.append({"line": record.line, "reason": reject.reason})
+    except rules.Reject as reject:
+        out.append({"line": None, "reason": reject.reason})
+    return out
+
+
+class GoldenRuleVectors(unittest.TestCase):
+    def test_rules_vectors(self):
+        vectors = load_vectors("rules.json")
+        if vectors is None:
+            self.skipTest("test/vectors/rules.json is not in this checkout yet")
+        now = rules.parse_now(vectors["now"])
+        tolerance = vectors.get("futureToleranceHours", 24)
+        self.assertGreater(len(vectors["cases"]), 0)
+        for case in vectors["cases"]:
+            with self.subTest(case["name"]):
+                got = run_rules(case_text(case), now, tolerance)
+                expect = case["expect"]
+                if "row" in expect:
+                    self.assertEqual(got[0], "row", "%s: expected a row, got %r" % (case["name"], got))
+                    self.assertEqual(got[1], expect["row"])
+                else:
+                    want = expect["reject"]
+                    self.assertEqual(got, ("reject", want["reason"], want.get("field")))
+
+    def test_framing_vectors(self):
+        vectors = load_vectors("framing.json")
+        if vectors is None:
+            self.skipTest("test/vectors/framing.json is not in this checkout yet")
+        self.assertGreater(len(vectors["cases"]), 0)
+        for case in vectors["cases"]:
+            with self.subTest(case["name"]):
+                self.assertEqual(frame(rules.load_vector_bytes(case)), case["expect"])
+
+
+def record(**fields):
+    base = {"event_id": "e1", "user_id": "u1", "event_type": "page_view", "timestamp": "2026-11-25T10:00:00Z"}
+    base.update(fields)
+    return {k: v for k, v in base.items() if v is not rules}
+
+
+def reason_of(value, now=NOW):
+    try:
+        rules.transform_record(value, now)
+    except rules.Reject as reject:
+        return (reject.reason, reject.field)
+    return None
+
+
+class Rules(unittest.TestCase):
+    def test_full_row(self):
+        row = rules.transform_record(
+            record(event_id=" 42 ", user_id=7, session_id="s1", event_type=" Add_To_Cart ",
+                   timestamp="2026-11-25 10:30:15.123456+02:00", page_url="/p/1", referrer="",
+                   product_id="p1", price="19.90", quantity=2.0, device_type="Mobile",
+                   user_agent="x", ip_address="1.2.3.4", additional_data={"a": 1}, campaign="c", zz=1),
+            NOW,
+        )
+        self.assertEqual(comparable_row(row), {
+            "event_id": "42", "user_id": "7", "session_id": "s1", "event_type": "add_to_cart",
+            "event_category": "cart", "timestamp": "2026-11-25T08:30:15.123Z",
+            "event_time": "2026-11-25T08:30:15.123Z", "event_date": "2026-11-25", "hour": 8,
+            "page_url": "/p/1", "referrer": None, "product_id": "p1", "product_name": None,
+            "product_category": None, "device_type": "mobile", "price": 19.9, "quantity": 2,
+            "has_product_data": True, "has_price_data": True, "unknown_fields": ["campaign", "zz"],
+        })
+
+    def test_timestamps(self):
+        cases = {
+            "2026-11-25T10:00:00Z": "2026-11-25T10:00:00.000Z",
+            "2026-11-25T10:00:00": "2026-11-25T10:00:00.000Z",
+            "2026-11-25T10:00:00.5-01:30": "2026-11-25T11:30:00.500Z",
+            "2026-11-25T10:00:00.123456789Z": "2026-11-25T10:00:00.123Z",
+            1795600800123: "2026-11-25T10:00:00.123Z",
+            1795600800: "2026-11-25T10:00:00.000Z",
+            1795600800.25: "2026-11-25T10:00:00.250Z",
+        }
+        for raw, want in cases.items():
+            with self.subTest(raw):
+                self.assertEqual(rules.transform_record(record(timestamp=raw), NOW)["timestamp"], want)
+
+    def test_rejects(self):
+        cases = [
+            (record(event_id=rules), ("missing_field", "event_id")),
+            (record(user_id="  "), ("missing_field", "user_id")),
+            (record(user_id={"a": 1}), ("invalid_field", "user_id")),
+            (record(event_id=1.5), ("invalid_field", "event_id")),
+            (record(event_id=True), ("invalid_field", "event_id")),
+            (record(event_type=None), ("missing_field", "event_type")),
+            (record(timestamp=""), ("missing_field", "timestamp")),
+            (record(timestamp="yesterday"), ("invalid_timestamp", "timestamp")),
+            (record(timestamp="2026-02-30T00:00:00Z"), ("invalid_timestamp", "timestamp")),
+            (record(timestamp="1999-12-31T23:59:59.999Z"), ("timestamp_out_of_range", "timestamp")),
+            (record(timestamp="2026-11-26T12:00:00.001Z"), ("timestamp_out_of_range", "timestamp")),
+            (record(price="abc"), ("invalid_field", "price")),
+            (record(price=-1), ("invalid_field", "price")),
+            (record(quantity=1.5), ("invalid_field", "quantity")),
+            (record(quantity="2.5"), ("invalid_field", "quantity")),
+            ([1], ("not_an_object", None)),
+        ]
+        for value, want in cases:
+            with self.subTest(value):
+                self.assertEqual(reason_of(value), want)
+        # exactly 24 h ahead is still accepted
+        self.assertIsNone(reason_of(record(timestamp="2026-11-26T12:00:00Z")))
+
+    def test_categories_are_configurable(self):
+        row = rules.transform_record(record(event_type="wishlist"), NOW, categories={"wishlist": "cart"})
+        self.assertEqual(row["event_category"], "cart")
+        self.assertEqual(rules.transform_record(record(event_type="wishlist"), NOW)["event_category"], "other")
+
+
+def ev(i):
+    return json.dumps(record(event_id="e%d" % i))
+
+
+class Framing(unittest.TestCase):
+    def test_ndjson_crlf_bom_and_blank_lines(self):
+        data = b"\xef\xbb\xbf" + ("%s\r\n\r\n%s\r\n" % (ev(1), ev(2))).encode()
+        self.assertEqual(frame(data), [{"line": 1, "event_id": "e1"}, {"line": 3, "event_id": "e2"}])
+
+    def test_concatenated_without_delimiter(self):
+        data = (ev(1) + ev(2) + ev(3)).encode()
+        self.assertEqual([r["event_id"] for r in frame(data)], ["e1", "e2", "e3"])
+
+    def test_gzip_by_magic_bytes(self):
+        data = gzip.compress(("%s\n%s\n" % (ev(1), ev(2))).encode())
+        self.assertEqual(frame(data), [{"line": 1, "event_id": "e1"}, {"line": 2, "event_id": "e2"}])
+
+    def test_corrupt_gzip_is_unreadable(self):
+        data = gzip.compress(ev(1).encode())[:20]
+        self.assertEqual(frame(data), [{"line": None, "reason": "unreadable_object"}])
+
+    def test_pretty_array_with_a_scalar(self):
+        data = json.dumps([record(event_id="a"), 5, record(event_id="b")], indent=2).encode()
+        self.assertEqual(frame(data), [
+            {"line": 2, "event_id": "a"},
+            {"line": 8, "reason": "not_an_object"},
+            {"line": 9, "event_id": "b"},
+        ])
+
+    def test_malformed_resumes_at_next_newline(self):
+        data = ('%s\n{"event_id": "bad", \n%s\n{oops}%s\n' % (ev(1), ev(2), ev(3))).encode()
+        self.assertEqual(frame(data), [
+            {"line": 1, "event_id": "e1"},
+            {"line": 2, "reason": "malformed_json"},
+            {"line": 3, "event_id": "e2"},
+            {"line": 4, "reason": "malformed_json"},
+        ])
+
+    def test_no_newline_rest_is_one_reject(self):
+        data = (ev(1) + '{"broken"' + ev(2)).encode()
+        out = frame(data)
+        self.assertEqual(out, [{"line": 1, "event_id": "e1"}, {"line": 1, "reason": "malformed_json"}])
+
+    def test_bad_utf8_and_too_large(self):
+        big = json.dumps(record(event_id="big", page_url="x" * rules.MAX_RECORD_BYTES))
+        data = ev(1).encode() + b"\n" + b'{"event_id": "\xff"}\n' + big.encode() + b"\n" + ev(2).encode()
+        self.assertEqual(frame(data), [
+            {"line": 1, "event_id": "e1"},
+            {"line": 2, "reason": "malformed_json"},
+            {"line": 3, "reason": "record_too_large"},
+            {"line": 4, "event_id": "e2"},
+        ])
+
+    def test_escapes_and_brackets_inside_strings(self):
+        tricky = json.dumps(record(event_id="t1", page_url='a\\"}{[x]\\', referrer="\\"))
+        data = (tricky + ev(2) + "\n" + tricky.replace("t1", "t3")).encode()
+        self.assertEqual(frame(data), [
+            {"line": 1, "event_id": "t1"}, {"line": 1, "event_id": "e2"}, {"line": 2, "event_id": "t3"}])
+        self.assertEqual(rules.scan_value(b'{"a":"\\\\"}x', 0), 10)
+        self.assertEqual(rules.scan_value(b'{"a":"b\nc"}', 0), -1)  # raw newline inside a string
+
+    def test_nan_is_not_json(self):
+        self.assertEqual(frame(b'{"event_id": NaN}\n'), [{"line": 1, "reason": "malformed_json"}])
+
+    def test_process_object_reject_lines(self):
+        data = ('%s\n[1]\n{"x":\n' % ev(1)).encode()
+        rows, rejects = rules.process_object(data, "raw/year=2026/month=11/day=25/o", NOW)
+        self.assertEqual([r["event_id"] for r in rows], ["e1"])
+        self.assertEqual(rows[0]["_line"], 1)
+        self.assertEqual(rows[0]["_raw"], ev(1))
+        self.assertEqual(rejects, [
+            {"reason": "not_an_object", "field": None, "message": "expected a JSON object, got a number",
+             "source": "raw/year=2026/month=11/day=25/o", "line": 2, "raw": "1"},
+            {"reason": "malformed_json", "field": None, "message": rejects[1]["message"],
+             "source": "raw/year=2026/month=11/day=25/o", "line": 3, "raw": '{"x":'},
+        ])
+
+    def test_vector_bytes(self):
+        self.assertEqual(rules.load_vector_bytes({"base64": base64.b64encode(b"ab").decode()}), b"ab")
+        self.assertEqual(rules.load_vector_bytes({"text": "é"}), "é".encode())
+
+
+if __name__ == "__main__":
+    unittest.main()

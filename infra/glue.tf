@@ -1,0 +1,120 @@
+# The Glue job is the cloud twin of `clickstream transform`; the crawler catalogs transformed/ as the
+# table `transformed` (named after the folder), partitioned by year/month/day strings.
+
+resource "aws_glue_catalog_database" "clickstream" {
+  name        = local.database_name
+  description = "Clickstream events: the transformed table, partitioned by event date."
+}
+
+# Scripts are uploaded with their MD5 as etag, so editing a script redeploys it.
+resource "aws_s3_object" "glue_script" {
+  bucket = aws_s3_bucket.this["scripts"].id
+  key    = "${local.scripts_prefix}clickstream_transform.py"
+  source = local.glue_script_path
+  etag   = filemd5(local.glue_script_path)
+}
+
+resource "aws_s3_object" "glue_rules" {
+  bucket = aws_s3_bucket.this["scripts"].id
+  key    = "${local.scripts_prefix}clickstream_rules.py"
+  source = local.glue_rules_path
+  etag   = filemd5(local.glue_rules_path)
+}
+
+resource "aws_glue_job" "transform" {
+  name              = local.job_name
+  description       = "Raw clickstream JSON → clean, deduplicated, partitioned Parquet (the twin of `clickstream transform`)."
+  role_arn          = aws_iam_role.glue_job.arn
+  glue_version      = var.glue_version
+  worker_type       = var.glue_worker_type
+  number_of_workers = var.glue_number_of_workers
+  timeout           = var.glue_timeout_minutes
+  # A failed run publishes nothing it cannot redo; retrying blindly would only repeat the failure.
+  max_retries = 0
+
+  command {
+    name            = "glueetl"
+    script_location = "s3://${aws_s3_bucket.this["scripts"].id}/${aws_s3_object.glue_script.key}"
+    python_version  = "3"
+  }
+
+  default_arguments = {
+    "--job-language"                     = "python"
+    "--job-bookmark-option"              = "job-bookmark-enable"
+    "--enable-metrics"                   = "true"
+    "--enable-continuous-cloudwatch-log" = "true"
+    "--TempDir"                          = "s3://${aws_s3_bucket.this["scripts"].id}/${local.glue_temp_prefix}"
+    "--extra-py-files"                   = "s3://${aws_s3_bucket.this["scripts"].id}/${aws_s3_object.glue_rules.key}"
+    "--raw_bucket"                       = aws_s3_bucket.this["raw"].id
+    "--transformed_bucket"               = aws_s3_bucket.this["transformed"].id
+    "--errors_bucket"                    = aws_s3_bucket.this["errors"].id
+    "--state_bucket"                     = aws_s3_bucket.this["errors"].id
+    "--future_tolerance_hours"           = tostring(var.future_tolerance_hours)
+  }
+
+  # One run at a time: each run rewrites the partitions it touches.
+  execution_property {
+    max_concurrent_runs = 1
+  }
+}
+
+resource "aws_glue_crawler" "transformed" {
+  name          = local.crawler_name
+  description   = "Catalogs s3://<transformed>/transformed/ as ${local.database_name}.transformed."
+  role          = aws_iam_role.glue_crawler.arn
+  database_name = aws_glue_catalog_database.clickstream.name
+
+  s3_target {
+    path       = "s3://${aws_s3_bucket.this["transformed"].id}/${local.transformed_prefix}"
+    exclusions = ["**/_temporary/**", "**/_SUCCESS", "**/.*"]
+  }
+
+  # New day folders are the only change between runs: crawl just those, never touch the table's schema
+  # from a partition, and log (not delete) vanished partitions.
+  recrawl_policy {
+    recrawl_behavior = "CRAWL_NEW_FOLDERS_ONLY"
+  }
+
+  schema_change_policy {
+    update_behavior = "LOG"
+    delete_behavior = "LOG"
+  }
+
+  configuration = jsonencode({
+    Version = 1.0
+    CrawlerOutput = {
+      Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
+      Tables     = { AddOrUpdateBehavior = "MergeNewColumns" }
+    }
+    Grouping = { TableGroupingPolicy = "CombineCompatibleSchemas" }
+  })
+}
+
+# The job runs on a schedule; the crawler runs after every successful job run. No person needed.
+resource "aws_glue_trigger" "job_schedule" {
+  name     = "${local.job_name}-schedule"
+  type     = "SCHEDULED"
+  schedule = var.job_schedule
+  enabled  = var.schedule_enabled
+
+  actions {
+    job_name = aws_glue_job.transform.name
+  }
+}
+
+resource "aws_glue_trigger" "crawl_after_job" {
+  name              = "${local.crawler_name}-after-job"
+  type              = "CONDITIONAL"
+  start_on_creation = true
+
+  predicate {
+    conditions {
+      job_name = aws_glue_job.transform.name
+      state    = "SUCCEEDED"
+    }
+  }
+
+  actions {
+    crawler_name = aws_glue_crawler.transformed.name
+  }
+}

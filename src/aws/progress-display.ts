@@ -1,0 +1,74 @@
+import cliProgress from "cli-progress";
+
+/** One line of status for a polled AWS run: a live bar on a terminal, one line per state change otherwise. */
+export interface ProgressDisplay {
+  update(state: string, detail?: { fraction?: number; note?: string }): void;
+  stop(): void;
+}
+
+/** A display on `stream` (stderr by default), so stdout stays clean for results and `--json`. */
+export function createProgressDisplay(
+  title: string,
+  stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+): ProgressDisplay {
+  const started = Date.now();
+  const elapsed = (): string => formatDuration(Date.now() - started);
+  if (!stream.isTTY) {
+    let last = "";
+    return {
+      update(state, detail) {
+        if (state === last) return;
+        last = state;
+        stream.write(`${title}: ${state}${detail?.note ? ` (${detail.note})` : ""} after ${elapsed()}\n`);
+      },
+      stop() {},
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${title} [{bar}] {state} {elapsed}{note}`,
+      stream,
+      hideCursor: true,
+      clearOnComplete: false,
+      barsize: 24,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(1000, 0, { state: "STARTING", elapsed: "0s", note: "" });
+  return {
+    update(state, detail) {
+      // Without a known fraction the bar creeps so the user sees the poll is alive.
+      const value =
+        detail?.fraction !== undefined
+          ? Math.round(Math.min(1, detail.fraction) * 1000)
+          : Math.min(950, bar.getProgress() * 1000 + 10);
+      bar.update(value, { state, elapsed: elapsed(), note: detail?.note ? ` ${detail.note}` : "" });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+/** `1h 02m 03s`, `2m 05s`, `7s`. */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m ${String(sec).padStart(2, "0")}s`;
+  if (m > 0) return `${m}m ${String(sec).padStart(2, "0")}s`;
+  return `${sec}s`;
+}
+
+/** Bytes in binary units, as Athena's console shows data scanned: `0 B`, `9.54 MB`, `1.02 GB`. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB", "PB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(2)} ${units[unit]}`;
+}

@@ -1,0 +1,119 @@
+import { readFile } from "node:fs/promises";
+import { Command, Option } from "commander";
+import { loadConfig } from "../../config/load-config.js";
+import { ClickstreamError, wrapError } from "../../errors/clickstream-error.js";
+import { createStorage } from "../../storage/create-storage.js";
+import { openQueryEngine } from "../../query/query-engine.js";
+import { parseQueryFile, pickStatement, type NamedStatement } from "../../query/query-file.js";
+import { formatResult, resultFormats, toObjects, type ResultFormat } from "../../query/result-formatter.js";
+import { saveResult } from "../../query/result-store.js";
+import { action, configOption, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
+
+interface QueryOptions {
+  warehouse: string;
+  config?: string;
+  format: ResultFormat;
+  output?: boolean;
+  file?: string;
+  name?: string;
+  now?: string;
+  timeoutMs?: number;
+  maxRows?: number;
+}
+
+/** `clickstream query`: Athena SQL on the local warehouse. */
+export function queryCommand(): Command {
+  const command = new Command("query")
+    .description(
+      "Run Athena (Trino) SQL on the catalog tables with DuckDB: `transformed` and `clickstream_db.transformed` resolve; only catalogued partitions are visible. Read-only.",
+    )
+    .argument("[sql]", "one SQL statement (or use --file)")
+    .addOption(warehouseOption())
+    .addOption(configOption())
+    .addOption(new Option("--format <format>", "output format").choices(resultFormats).default("table"))
+    .option("--output", "also save the result as CSV under athena-results/ and print its key")
+    .option("--file <file>", "run a file of `;`-separated statements")
+    .option(
+      "--name <name>",
+      "with --file: run only the statement named by `-- Query N: Title` (N, title or title prefix)",
+    )
+    .option("--now <instant>", "pin current_date / now() to this ISO-8601 instant (reproducible reports)")
+    .option(
+      "--timeout-ms <ms>",
+      "per-query time limit (default: query.timeoutMs)",
+      parseIntFlag("--timeout-ms", 1),
+    )
+    .option("--max-rows <n>", "result row cap (default: query.maxResultRows)", parseIntFlag("--max-rows", 1))
+    .action(
+      action(async (sql: string | undefined, opts: QueryOptions) => {
+        if ((sql === undefined) === (opts.file === undefined)) {
+          throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "give either SQL or --file FILE");
+        }
+        if (opts.name && !opts.file)
+          throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "--name needs --file");
+        if (opts.now !== undefined && Number.isNaN(Date.parse(opts.now))) {
+          throw new ClickstreamError(
+            "CS_ERR_INVALID_ARGUMENT",
+            `--now must be an ISO-8601 instant, got "${opts.now}"`,
+          );
+        }
+        const config = loadConfig({
+          file: opts.config,
+          overrides: {
+            warehouse: { dir: opts.warehouse },
+            query: { timeoutMs: opts.timeoutMs, maxResultRows: opts.maxRows, now: opts.now },
+          },
+        });
+        let statements: NamedStatement[];
+        if (opts.file) {
+          const text = await readFile(opts.file, "utf8").catch((error: unknown) => {
+            throw wrapError("CS_ERR_INVALID_ARGUMENT", error, `cannot read --file ${opts.file}`);
+          });
+          statements = parseQueryFile(text);
+          if (opts.name) statements = [pickStatement(statements, opts.name)];
+        } else {
+          statements = parseQueryFile(sql!);
+        }
+        const storage = createStorage(config);
+        const engine = await openQueryEngine({ storage, config });
+        try {
+          // Several statements as json: one array of { query, title, rows } so stdout stays one document.
+          const many: { query: string; title: string | null; rows: Record<string, unknown>[] }[] = [];
+          const jsonArray = statements.length > 1 && opts.format === "json";
+          for (const statement of statements) {
+            if (statements.length > 1 && opts.format === "table") {
+              const label = statement.number
+                ? `Query ${statement.number}: ${statement.title}`
+                : (statement.title ?? `statement ${statement.index}`);
+              process.stdout.write(`-- ${label}\n`);
+            }
+            const result = await engine.run(statement.sql);
+            if (jsonArray) {
+              many.push({
+                query: statement.number ?? String(statement.index),
+                title: statement.title ?? null,
+                rows: toObjects(result),
+              });
+            } else process.stdout.write(formatResult(result, opts.format));
+            if (opts.output) {
+              const saved = await saveResult(storage, result, statement.sql);
+              // Keep stdout parseable for json/csv: the key then goes to stderr.
+              (opts.format === "table" ? process.stdout : process.stderr).write(`saved ${saved.key}\n`);
+            }
+          }
+          if (jsonArray) process.stdout.write(`${JSON.stringify(many, null, 2)}\n`);
+        } finally {
+          engine.close();
+        }
+      }),
+    );
+  return withExamples(command, [
+    `clickstream query "SELECT event_type, count(*) AS events FROM transformed GROUP BY 1 ORDER BY 2 DESC"`,
+    `clickstream query --format json "SELECT * FROM clickstream_db.transformed WHERE year = '2026' AND month = '11' AND day = '05' LIMIT 5"`,
+    "clickstream query --file queries/athena_queries.sql --name 2",
+    `clickstream query --file queries/athena_queries.sql --name "Daily revenue" --format csv --output`,
+    `clickstream query --now 2026-11-07T12:00:00Z "SELECT count(*) FROM transformed WHERE event_date = current_date"`,
+    `clickstream query "SHOW PARTITIONS transformed"`,
+    `clickstream query "MSCK REPAIR TABLE transformed"`,
+  ]);
+}

@@ -1,0 +1,91 @@
+import { quotedIdentifier, quotedString, type DuckDBConnection } from "@duckdb/node-api";
+import type { CatalogTable } from "../catalog/catalog-store.js";
+import { partitionName } from "../catalog/catalog-model.js";
+import { duckdbTypeOf } from "../catalog/hive-types.js";
+import type { LocalFileCache } from "../catalog/local-file-cache.js";
+import { isHiddenKey } from "../storage/object-key.js";
+import type { ObjectInfo } from "../storage/storage.js";
+
+/** One catalog table as the engine serves it: the files of its catalogued partitions. */
+export interface ServedTable {
+  name: string;
+  entry: CatalogTable;
+  /** Local path → storage object, for every file the view reads. */
+  files: Map<string, ObjectInfo>;
+}
+
+/** The table's folder under the bucket (`transformed`), from its Location (`…/transformed/`). */
+export function tableFolder(entry: CatalogTable): string {
+  const segments = entry.table.StorageDescriptor.Location.split("/").filter(Boolean);
+  return segments.at(-1) ?? entry.table.Name;
+}
+
+/**
+ * Picks the files a table shows, as Athena does: every current data file under the location of a
+ * partition the catalog knows. Partitions on disk but not in the catalog stay invisible until a crawl
+ * or MSCK REPAIR TABLE; a catalogued partition whose files are gone reads as empty.
+ */
+export async function servedTable(
+  entry: CatalogTable,
+  objects: ObjectInfo[],
+  cache: LocalFileCache,
+): Promise<ServedTable> {
+  const folder = tableFolder(entry);
+  const keys = entry.table.PartitionKeys;
+  const prefixes = new Set(
+    entry.partitions.Partitions.map(
+      (p) => `${folder}/${keys.length ? `${partitionName(keys, p.Values)}/` : ""}`,
+    ),
+  );
+  const files = new Map<string, ObjectInfo>();
+  for (const object of objects) {
+    if (!object.key.startsWith(`${folder}/`) || !object.key.endsWith(".parquet") || isHiddenKey(object.key))
+      continue;
+    const dir = object.key.slice(0, object.key.lastIndexOf("/") + 1);
+    if (keys.length === 0 ? dir !== `${folder}/` && !prefixes.has(dir) : !prefixes.has(dir)) continue;
+    files.set(await cache.path("transformed", object), object);
+  }
+  return { name: entry.table.Name, entry, files };
+}
+
+/**
+ * Creates (or replaces) the view for a served table: the catalog's columns cast to the catalog's types
+ * (so widened columns read alike from old and new files), plus the partition keys as strings.
+ */
+export async function createTableView(
+  connection: DuckDBConnection,
+  schema: string,
+  table: ServedTable,
+): Promise<void> {
+  const columns = table.entry.table.StorageDescriptor.Columns;
+  const partitionKeys = table.entry.table.PartitionKeys;
+  const target = `${quotedIdentifier(schema)}.${quotedIdentifier(table.name)}`;
+  const paths = [...table.files.keys()];
+  if (paths.length === 0) {
+    const empty = [...columns, ...partitionKeys]
+      .map((c) => `CAST(NULL AS ${duckdbTypeOf(c.Type)}) AS ${quotedIdentifier(c.Name)}`)
+      .join(", ");
+    await connection.run(`CREATE OR REPLACE VIEW ${target} AS SELECT ${empty} WHERE false`);
+    return;
+  }
+  const list = `[${paths.map(quotedString).join(", ")}]`;
+  const hiveTypes = `{${partitionKeys.map((k) => `${quotedString(k.Name)}: 'VARCHAR'`).join(", ")}}`;
+  const options = partitionKeys.length
+    ? `hive_partitioning = true, hive_types = ${hiveTypes}, hive_types_autocast = false, union_by_name = true`
+    : "hive_partitioning = false, union_by_name = true";
+  const present = await connection.runAndReadAll(
+    `SELECT * FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true) LIMIT 0`,
+  );
+  const inFiles = new Set(present.columnNames());
+  const projection = [
+    ...columns.map((c) => {
+      const name = quotedIdentifier(c.Name);
+      const type = duckdbTypeOf(c.Type);
+      return inFiles.has(c.Name) ? `CAST(${name} AS ${type}) AS ${name}` : `CAST(NULL AS ${type}) AS ${name}`;
+    }),
+    ...partitionKeys.map((k) => quotedIdentifier(k.Name)),
+  ].join(", ");
+  await connection.run(
+    `CREATE OR REPLACE VIEW ${target} AS SELECT ${projection} FROM read_parquet(${list}, ${options})`,
+  );
+}

@@ -1,0 +1,64 @@
+import type { QueryResult } from "./query-result.js";
+
+export type ResultFormat = "table" | "json" | "csv";
+export const resultFormats: readonly ResultFormat[] = ["table", "json", "csv"];
+
+/** Renders a result as an aligned text table, a JSON array of row objects, or RFC 4180 CSV. */
+export function formatResult(result: QueryResult, format: ResultFormat): string {
+  switch (format) {
+    case "json":
+      return `${JSON.stringify(toObjects(result), null, 2)}\n`;
+    case "csv":
+      return toCsv(result);
+    case "table":
+      return toTable(result);
+  }
+}
+
+/** Rows as objects keyed by column name (a later duplicate name gets a `_2` suffix so nothing is lost). */
+export function toObjects(result: QueryResult): Record<string, unknown>[] {
+  const names = uniqueNames(result.columns.map((c) => c.name));
+  return result.rows.map((row) => Object.fromEntries(names.map((name, i) => [name, row[i] ?? null])));
+}
+
+function uniqueNames(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((name) => {
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return n === 1 ? name : `${name}_${n}`;
+  });
+}
+
+/** Text of a value in CSV and table output; NULL is the empty field (CSV) or `NULL` (table). */
+function text(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+/** RFC 4180: CRLF line ends, fields with `"`, `,`, CR or LF quoted, quotes doubled. Header row first. */
+function toCsv(result: QueryResult): string {
+  const field = (value: unknown): string => {
+    const s = text(value);
+    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  const lines = [result.columns.map((c) => field(c.name)), ...result.rows.map((row) => row.map(field))];
+  return lines.map((cells) => `${cells.join(",")}\r\n`).join("");
+}
+
+const numericTypes = /^(tinyint|smallint|integer|bigint|real|double|decimal)/;
+
+function toTable(result: QueryResult): string {
+  const header = result.columns.map((c) => c.name);
+  const body = result.rows.map((row) =>
+    row.map((v) => (v === null || v === undefined ? "NULL" : text(v).replace(/\r?\n/g, "\\n"))),
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const right = result.columns.map((c) => numericTypes.test(c.type));
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`;
+  const rule = `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`;
+  const count = `(${result.rows.length} row${result.rows.length === 1 ? "" : "s"})`;
+  return [line(header), rule, ...body.map(line), count].join("\n") + "\n";
+}

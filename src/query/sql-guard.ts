@@ -1,0 +1,130 @@
+import { ClickstreamError } from "../errors/clickstream-error.js";
+import { isTrivia, positionOf, wordOf, type Token } from "./sql-tokenizer.js";
+
+/** How the engine handles a statement: DuckDB runs queries; the engine itself answers catalog statements. */
+export type StatementKind = "query" | "explain" | "show" | "describe" | "msck";
+
+const queryStarts = new Set(["select", "with", "values", "table"]);
+
+/**
+ * Functions no query may call even though DuckDB has them: they read files or expose the engine
+ * (getenv, settings). Every DuckDB table function is refused as well (the engine passes their names
+ * in); only catalog tables are readable.
+ */
+export const forbiddenScalarFunctions = ["getenv", "current_setting", "json_execute_serialized_sql"];
+
+/** Table functions a query may use: they read no files. */
+export const allowedTableFunctions = new Set(["unnest"]);
+
+/** Keywords after which a string literal would be a file path DuckDB reads (`FROM '/etc/passwd'`). */
+const relationKeywords = new Set(["from", "join"]);
+const clauseEnds = new Set([
+  "where",
+  "group",
+  "having",
+  "order",
+  "limit",
+  "offset",
+  "union",
+  "intersect",
+  "except",
+  "window",
+  "qualify",
+  "fetch",
+  "on",
+  "using",
+]);
+
+/**
+ * The first line of defence of the read-only engine, on tokens: only SELECT/WITH/VALUES/EXPLAIN and
+ * the catalog statements pass; no table function, no file path in FROM, no getenv. (DuckDB itself is
+ * then locked down: external access off except transformed/, configuration locked.)
+ */
+export function classifyStatement(
+  sql: string,
+  tokens: Token[],
+  forbiddenFunctions: ReadonlySet<string>,
+): StatementKind {
+  const words = tokens.filter((t) => !isTrivia(t));
+  const firstWord = words.find((t) => !(t.kind === "op" && t.text === "("));
+  const first = wordOf(firstWord);
+  if (!firstWord) throw new ClickstreamError("CS_ERR_QUERY_SYNTAX", "empty statement");
+  let kind: StatementKind;
+  if (queryStarts.has(first)) kind = "query";
+  else if (first === "explain") kind = "explain";
+  else if (first === "show") kind = "show";
+  else if (first === "describe" || first === "desc") kind = "describe";
+  else if (first === "msck") kind = "msck";
+  else {
+    const statement = firstWord.kind === "word" ? firstWord.text.toUpperCase() : firstWord.text;
+    throw new ClickstreamError(
+      "CS_ERR_QUERY_FORBIDDEN",
+      `${statement} statements are not allowed (the query engine is read-only: SELECT, WITH, VALUES, EXPLAIN, SHOW, DESCRIBE and MSCK REPAIR TABLE only)`,
+    );
+  }
+  if (kind === "explain") {
+    const inner = words.slice(1).find((t) => !["analyze", "verbose"].includes(wordOf(t)) && t.text !== "(");
+    if (!queryStarts.has(wordOf(inner))) {
+      throw new ClickstreamError("CS_ERR_QUERY_FORBIDDEN", "EXPLAIN is allowed for queries only");
+    }
+  }
+  if (kind === "query" || kind === "explain") checkQueryTokens(sql, words, forbiddenFunctions);
+  if (first === "with") checkWithBody(words);
+  return kind;
+}
+
+const writingKeywords = new Set(["insert", "update", "delete", "merge", "copy", "create", "drop", "alter"]);
+
+/** `WITH x AS (…) INSERT …` is a write even though it starts like a query. */
+function checkWithBody(words: Token[]): void {
+  let depth = 0;
+  for (const t of words) {
+    if (t.kind === "op" && t.text === "(") depth++;
+    else if (t.kind === "op" && t.text === ")") depth--;
+    else if (depth === 0 && writingKeywords.has(wordOf(t))) {
+      throw new ClickstreamError(
+        "CS_ERR_QUERY_FORBIDDEN",
+        `${t.text.toUpperCase()} statements are not allowed (the query engine is read-only)`,
+      );
+    }
+  }
+}
+
+function checkQueryTokens(sql: string, words: Token[], forbiddenFunctions: ReadonlySet<string>): void {
+  // Depth of parentheses at which a FROM/JOIN clause is open, to spot `FROM 'file'` and `FROM a, 'file'`.
+  const relationDepths: number[] = [];
+  let depth = 0;
+  for (let i = 0; i < words.length; i++) {
+    const t = words[i]!;
+    const word = wordOf(t);
+    const following = words[i + 1];
+    const preceding = words[i - 1];
+    if (t.kind === "op" && t.text === "(") depth++;
+    if (t.kind === "op" && t.text === ")") {
+      depth--;
+      while (relationDepths.length && relationDepths.at(-1)! > depth) relationDepths.pop();
+    }
+    if (word && following?.kind === "op" && following.text === "(") {
+      if (forbiddenFunctions.has(word)) {
+        throw new ClickstreamError(
+          "CS_ERR_QUERY_FORBIDDEN",
+          `${positionOf(sql, t.start)}: function ${t.text} is not allowed (only catalog tables are readable; files are read through the catalog)`,
+        );
+      }
+    }
+    if (relationKeywords.has(word)) relationDepths.push(depth);
+    else if (clauseEnds.has(word) && relationDepths.at(-1) === depth) relationDepths.pop();
+    // A path as a string ('/etc/passwd') or as a quoted name ("dir/file.parquet"): DuckDB would read the
+    // file directly (a replacement scan). Catalog table names never contain / or a file extension.
+    const pathLike = t.kind === "string" || (t.kind === "quoted" && /[/\\]|\.[A-Za-z0-9]+["`]$/.test(t.text));
+    if (pathLike && relationDepths.at(-1) === depth) {
+      const p = wordOf(preceding);
+      if (relationKeywords.has(p) || (preceding?.kind === "op" && preceding.text === ",")) {
+        throw new ClickstreamError(
+          "CS_ERR_QUERY_FORBIDDEN",
+          `${positionOf(sql, t.start)}: reading a file by path (${t.text}) is not allowed; query the catalog tables`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** One request an SDK client sent: the operation (X-Amz-Target), its JSON body and headers. */
+export interface RecordedCall {
+  readonly target: string;
+  readonly operation: string;
+  readonly body: Record<string, unknown>;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** What the server answers: a status and a JSON body (`{"__type": …, "message": …}` for errors). */
+export interface Answer {
+  readonly status?: number;
+  readonly body: unknown;
+}
+
+export type Responder = (call: RecordedCall, index: number) => Answer;
+
+/**
+ * A real HTTP server for AWS JSON-protocol services (Glue, Athena): records every call and answers with
+ * the response shapes the service model documents. Tests assert the exact requests the SDK sent.
+ */
+export async function startRecordingServer(
+  respond: Responder,
+): Promise<{ endpoint: string; calls: RecordedCall[]; close: () => Promise<void> }> {
+  const calls: RecordedCall[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const target = String(req.headers["x-amz-target"] ?? "");
+      const text = Buffer.concat(chunks).toString("utf8");
+      const call: RecordedCall = {
+        target,
+        operation: target.split(".").pop() ?? "",
+        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+        headers: req.headers,
+      };
+      calls.push(call);
+      let answer: Answer;
+      try {
+        answer = respond(call, calls.length - 1);
+      } catch (error) {
+        answer = { status: 500, body: { __type: "InternalServiceException", message: String(error) } };
+      }
+      const payload = JSON.stringify(answer.body);
+      res.writeHead(answer.status ?? 200, {
+        "content-type": "application/x-amz-json-1.1",
+        "content-length": Buffer.byteLength(payload),
+        "x-amzn-requestid": `req-${calls.length}`,
+      });
+      res.end(payload);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    calls,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Static credentials for SDK clients pointed at a local server (nothing checks the signature). */
+export const testCredentials = { accessKeyId: "AKIDTEST", secretAccessKey: "test-secret" };
