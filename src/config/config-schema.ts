@@ -131,10 +131,85 @@ export const queryConfigSchema = z
   })
   .strict();
 
+/** A delivery stream name as Firehose allows it: 1–64 of `[a-zA-Z0-9_.-]` (and not `.`/`..`, which are folder names). */
+export const streamNameSchema = z
+  .string()
+  .regex(/^[a-zA-Z0-9_.-]{1,64}$/, "1–64 characters of [a-zA-Z0-9_.-]")
+  .refine((name) => name !== "." && name !== "..", "may not be . or ..");
+
+export const collectorStreamConfigSchema = z
+  .object({
+    name: streamNameSchema,
+    /** Firehose's stream version, the `-1-` in object names; bump it when you change the stream's settings. */
+    version: z.number().int().min(1).default(1),
+    /** Firehose BufferingHints; ranges as Firehose allows. Local defaults are smaller than AWS's 5 MiB / 300 s. */
+    bufferingHints: z
+      .object({
+        sizeInMBs: z.number().int().min(1).max(128).default(5), // MiB, before compression
+        intervalInSeconds: z.number().int().min(0).max(900).default(60),
+      })
+      .strict()
+      .default({ sizeInMBs: 5, intervalInSeconds: 60 }),
+    compressionFormat: z.enum(["UNCOMPRESSED", "GZIP"]).default("UNCOMPRESSED"),
+  })
+  .strict();
+
+export const collectorConfigSchema = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(4573),
+    /** Write-ahead log folder; default `<warehouse>/_state/collector/wal`. */
+    walDir: z.string().min(1).optional(),
+    /** Acknowledged but undelivered bytes, all streams together; above it requests get 503. */
+    maxBufferBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(64 * 1024 * 1024), // 64 MiB
+    /** Largest request body (after gzip decoding for /v1/events). A full PutRecordBatch is ~5.6 MB of base64 JSON. */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(8 * 1024 * 1024), // 8 MiB
+    /** Below this much free disk space on the WAL's filesystem requests get 503. */
+    minFreeDiskBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(64 * 1024 * 1024), // 64 MiB
+    /** A request (headers and body) must arrive within this time; slow clients get 408. */
+    requestTimeoutMs: z.number().int().min(100).default(30_000),
+    /** Idle keep-alive connections are closed after this long. */
+    keepAliveTimeoutMs: z.number().int().min(100).default(72_000),
+    /** Keys accepted by `POST /v1/events` (header `x-clickstream-write-key` or `?writeKey=`); empty = open. */
+    writeKeys: z.array(z.string().min(8)).default([]),
+    /** Browser origins allowed to call `/v1/events` (`*` = any); empty = no CORS headers, cross-origin browser calls refused. */
+    corsAllowedOrigins: z.array(z.string().min(1)).default([]),
+    /** SigV4 credentials for the Firehose API; empty = signatures accepted without checking. */
+    accessKeys: z
+      .array(z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).strict())
+      .default([]),
+    /** Configured delivery streams; other names get ResourceNotFoundException. */
+    streams: z
+      .array(collectorStreamConfigSchema)
+      .min(1)
+      .refine((s) => new Set(s.map((x) => x.name)).size === s.length, "stream names must be unique")
+      .default([collectorStreamConfigSchema.parse({ name: "clickstream-pipeline-stream" })]),
+    /** The stream `POST /v1/events` writes to; must be one of `streams`. */
+    eventsStream: streamNameSchema.default("clickstream-pipeline-stream"),
+  })
+  .strict()
+  .refine((c) => c.streams.some((s) => s.name === c.eventsStream), {
+    message: "eventsStream must name one of the configured streams",
+    path: ["eventsStream"],
+  });
+
 export const configSchema = z
   .object({
     warehouse: warehouseConfigSchema.default(warehouseConfigSchema.parse({})),
     transform: transformConfigSchema.default(transformConfigSchema.parse({})),
+    collector: collectorConfigSchema.default(collectorConfigSchema.parse({})),
     catalog: catalogConfigSchema.default(catalogConfigSchema.parse({})),
     query: queryConfigSchema.default(queryConfigSchema.parse({})),
   })
@@ -143,5 +218,7 @@ export const configSchema = z
 export type ClickstreamConfig = z.infer<typeof configSchema>;
 export type WarehouseConfig = z.infer<typeof warehouseConfigSchema>;
 export type TransformConfig = z.infer<typeof transformConfigSchema>;
+export type CollectorConfig = z.infer<typeof collectorConfigSchema>;
+export type CollectorStreamConfig = z.infer<typeof collectorStreamConfigSchema>;
 export type CatalogConfig = z.infer<typeof catalogConfigSchema>;
 export type QueryConfig = z.infer<typeof queryConfigSchema>;

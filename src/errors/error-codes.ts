@@ -57,6 +57,66 @@ export const errorCodes = {
   },
 
   // --- collector ---
+  CS_ERR_COLLECTOR_BAD_REQUEST: {
+    status: 400,
+    message: "Malformed request",
+    fix: "The message names the problem (bad JSON, bad base64, bad gzip, missing field, limit exceeded); fix the client's request. Firehose clients see it as InvalidArgumentException or SerializationException.",
+  },
+  CS_ERR_COLLECTOR_UNAUTHORIZED: {
+    status: 401,
+    message: "Missing or unknown write key",
+    fix: "Send one of the configured `collector.writeKeys` in the `x-clickstream-write-key` header or the `writeKey` query parameter.",
+  },
+  CS_ERR_COLLECTOR_FORBIDDEN: {
+    status: 403,
+    message: "Request refused",
+    fix: "For browsers: add the page's origin to `collector.corsAllowedOrigins`. For the Firehose API: sign with one of `collector.accessKeys` (SigV4, service `firehose`) and keep the client's clock within 15 minutes.",
+  },
+  CS_ERR_COLLECTOR_NOT_FOUND: {
+    status: 404,
+    message: "No such endpoint or delivery stream",
+    fix: "Use `POST /` (Firehose API), `POST /v1/events`, `GET /healthz` or `GET /metrics`; stream names must be configured in `collector.streams`.",
+  },
+  CS_ERR_COLLECTOR_TIMEOUT: {
+    status: 408,
+    message: "Request not received in time",
+    fix: "The client sent its request too slowly; retry, or raise `collector.requestTimeoutMs`.",
+  },
+  CS_ERR_COLLECTOR_BODY_TOO_LARGE: {
+    status: 413,
+    message: "Request body too large",
+    fix: "Split the request: at most `collector.maxBodyBytes` per body (after gzip decoding), 500 records and 4 MiB per PutRecordBatch, 1,024,000 bytes per record.",
+  },
+  CS_ERR_COLLECTOR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: "Unsupported content type or encoding",
+    fix: "Send `application/json`, `application/x-ndjson` or `text/plain` to /v1/events (`application/x-amz-json-1.1` to the Firehose API), optionally with `Content-Encoding: gzip`.",
+  },
+  CS_ERR_COLLECTOR_UNAVAILABLE: {
+    status: 503,
+    message: "Collector buffer or disk full; retry later",
+    fix: "Nothing was stored; retry with backoff (AWS SDKs do). If it persists, check the warehouse storage is writable, free disk space, or raise `collector.maxBufferBytes`.",
+  },
+  CS_ERR_COLLECTOR_WAL: {
+    status: 500,
+    message: "Write-ahead log I/O failed",
+    fix: "Check that the WAL folder (`collector.walDir`, default `<warehouse>/_state/collector/wal`) exists, is writable and has free space.",
+  },
+  CS_ERR_COLLECTOR_LISTEN: {
+    status: 500,
+    message: "Cannot listen on the requested address",
+    fix: "Another process uses the port, or the host is not local: pick another `--port` (0 = any free port) or `--host`.",
+  },
+  CS_ERR_SEND_FAILED: {
+    status: 502,
+    message: "Some records could not be sent",
+    fix: "The message gives the counts and the last error; check the endpoint and stream name, then resend (the transform deduplicates by event_id).",
+  },
+  CS_ERR_SEND_NO_OUTPUTS: {
+    status: 400,
+    message: "Cannot read terraform-outputs.json",
+    fix: "Run ./deploy.sh first (it writes terraform-outputs.json), or pass --stream and --region explicitly.",
+  },
 
   // --- catalog ---
   CS_ERR_CATALOG_CORRUPT: {

@@ -3,11 +3,15 @@ import { catalogCommand } from "./catalog-command.js";
 import { crawlCommand } from "./crawl-command.js";
 import { generateCommand } from "./generate-command.js";
 import { queryCommand } from "./query-command.js";
+import { sendCommand } from "./send-command.js";
+import { serveCommand } from "./serve-command.js";
 import { transformCommand } from "./transform-command.js";
 
 /** Every CLI command, one file each under this folder, in pipeline order. */
 export function registerCommands(program: Command): void {
   program.addCommand(generateCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(sendCommand());
   program.addCommand(transformCommand());
   program.addCommand(crawlCommand());
   program.addCommand(catalogCommand());

@@ -1,0 +1,67 @@
+import { resolve } from "node:path";
+import { Command, Option } from "commander";
+import { loadConfig } from "../../config/load-config.js";
+import { createStorage } from "../../storage/create-storage.js";
+import { action, configOption, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
+
+interface ServeFlags {
+  warehouse: string;
+  config?: string;
+  host?: string;
+  port?: number;
+  walDir?: string;
+}
+
+/** `clickstream serve`: the collector, a local twin of Kinesis Data Firehose (Direct PUT → raw/). */
+export function serveCommand(): Command {
+  const command = new Command("serve")
+    .description(
+      "Run the collector: a durable, Firehose-compatible HTTP ingest (Firehose API on POST /, JSON on POST /v1/events) that lands raw events in <warehouse>/raw/",
+    )
+    .addOption(warehouseOption())
+    .addOption(configOption())
+    .addOption(new Option("--host <host>", "address to listen on (default 127.0.0.1, or collector.host)"))
+    .addOption(
+      new Option(
+        "--port <port>",
+        "port to listen on; 0 = any free port (default 4573, or collector.port)",
+      ).argParser(parseIntFlag("--port")),
+    )
+    .addOption(
+      new Option("--wal-dir <dir>", "write-ahead log folder (default <warehouse>/_state/collector/wal)"),
+    )
+    .action(
+      action(async (flags: ServeFlags) => {
+        const config = loadConfig({
+          file: flags.config,
+          overrides: {
+            warehouse: { dir: flags.warehouse },
+            collector: { host: flags.host, port: flags.port, walDir: flags.walDir },
+          },
+        });
+        const storage = createStorage(config);
+        const { defaultWalDir, startCollector } = await import("../../collector/collector-server.js");
+        const walDir = resolve(config.collector.walDir ?? defaultWalDir(config.warehouse.dir));
+        const collector = await startCollector({ storage, walDir, config: config.collector });
+        await new Promise<void>((resolveStop) => {
+          const stop = (signal: NodeJS.Signals): void => {
+            process.stderr.write(`${signal}: flushing buffers and stopping…\n`);
+            collector.close().then(resolveStop, (error: unknown) => {
+              process.stderr.write(`error while stopping: ${String(error)}\n`);
+              process.exitCode = 1;
+              resolveStop();
+            });
+          };
+          process.once("SIGTERM", stop);
+          process.once("SIGINT", stop);
+        });
+      }),
+    );
+  return withExamples(command, [
+    "clickstream serve",
+    "clickstream serve --warehouse ./warehouse --port 4573",
+    "clickstream serve --config clickstream.json --host 0.0.0.0",
+    `curl -X POST localhost:4573/v1/events -H 'content-type: application/json' -d '{"event_id":"e1","event_type":"page_view"}'`,
+    "aws firehose put-record --endpoint-url http://127.0.0.1:4573 --delivery-stream-name clickstream-pipeline-stream --record Data=eyJhIjoxfQo=",
+  ]);
+}
