@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark section, printed as tables. `--quick` runs tiny sizes (a smoke test);
 // `--only <name>` runs one section (transform, generator, collector, query).
+import { runCollectorBench } from "./collector-bench.js";
 import { runGeneratorBench } from "./generator-bench.js";
 import { runQueryBench } from "./query-bench.js";
 import { runTransformBench } from "./transform-bench.js";
@@ -13,6 +14,7 @@ const sections: [string, (o: { quick: boolean }) => Promise<BenchSection>][] = [
   ["generator", runGeneratorBench],
   ["transform", runTransformBench],
   ["query", runQueryBench],
+  ["collector", runCollectorBench],
 ];
 
 for (const [name, run] of sections) {
