@@ -1,7 +1,14 @@
 import { Command, Option } from "commander";
 import { loadConfig } from "../../config/load-config.js";
 import { ClickstreamError } from "../../errors/clickstream-error.js";
-import type { GenerationSummary } from "../../generator/event-generator.js";
+import {
+  assertAllSent,
+  describeSend,
+  localFirehoseEndpoint,
+  resolveFirehoseTarget,
+  sendToFirehose,
+} from "../../aws/firehose-target.js";
+import { generateEventLines, type GenerationSummary } from "../../generator/event-generator.js";
 import { writeNdjsonFile, writeNdjsonStream } from "../../generator/ndjson-file-writer.js";
 import { writeRawObjects, type RawFramingOption } from "../../generator/raw-object-writer.js";
 import { createStorage } from "../../storage/create-storage.js";
@@ -33,6 +40,11 @@ interface GenerateFlags {
   stream: string;
   arrival?: string;
   json: boolean;
+  send?: boolean;
+  endpoint?: string;
+  region?: string;
+  firehose?: boolean;
+  outputs?: string;
 }
 
 /** `clickstream generate`: synthetic clickstream into an NDJSON file or the warehouse's raw/ bucket. */
@@ -87,8 +99,14 @@ export function generateCommand(): Command {
     .option("--stream <name>", "delivery stream name in raw object names", defaultStreamName)
     .option("--arrival <iso>", "arrival time in raw object names (default: latest event time in each object)")
     .option("--json", "print the generation summary (ground truth) as JSON", false)
-    // --send (post the generated events to a Firehose endpoint through the collector's sender) is added
-    // here by the lead once the collector's Firehose sender lands; generate itself never sends.
+    .option("--send", "stream the events to a Firehose endpoint (PutRecordBatch) instead of writing them")
+    .option("--endpoint <url>", `with --send: Firehose endpoint (default ${localFirehoseEndpoint})`)
+    .option(
+      "--region <region>",
+      "with --send: AWS region (default us-east-1, or terraform's with --firehose)",
+    )
+    .option("--firehose", "with --send: real AWS Firehose, stream and region from terraform-outputs.json")
+    .option("--outputs <file>", "Terraform outputs file read by --firehose", "terraform-outputs.json")
     .action(action(async (flags: GenerateFlags) => runGenerate(flags)));
   return withExamples(command, [
     "clickstream generate --events 100000 --users 2000 --days 7 --seed 42",
@@ -96,6 +114,7 @@ export function generateCommand(): Command {
     "clickstream generate --events 50000 --dirty 0.02 --framing mixed --json",
     "clickstream generate --events 1000 --output - | head -3",
     "clickstream generate --events 200000 --days 30 --start 2026-10-01 --gzip --events-per-object 5000",
+    "clickstream generate --events 100000 --send                 # through a running `clickstream serve`",
   ]);
 }
 
@@ -111,6 +130,25 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
     ...(flags.variantRate === undefined ? {} : { variantRate: flags.variantRate }),
   };
   const began = performance.now();
+
+  if (flags.send) {
+    const target = await resolveFirehoseTarget({
+      endpoint: flags.endpoint,
+      region: flags.region,
+      firehose: flags.firehose,
+      outputs: flags.outputs,
+      stream: flags.stream === defaultStreamName && flags.firehose ? undefined : flags.stream,
+    });
+    const lines = generateEventLines(options);
+    const records = (function* () {
+      // Firehose concatenates records as sent: a newline per record keeps the objects line-delimited.
+      for (let next = lines.next(); !next.done; next = lines.next()) yield `${next.value}\n`;
+    })();
+    const counts = await sendToFirehose(target, records, { total: flags.events });
+    process.stdout.write(describeSend(target, counts));
+    assertAllSent(counts);
+    return;
+  }
 
   if (flags.output !== undefined) {
     if (flags.framing !== "ndjson" && flags.framing !== "crlf") {

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { catalogCommand } from "./catalog-command.js";
 import { crawlCommand } from "./crawl-command.js";
+import { demoCommand } from "./demo-command.js";
 import { generateCommand } from "./generate-command.js";
 import { queryCommand } from "./query-command.js";
 import { sendCommand } from "./send-command.js";
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   program.addCommand(crawlCommand());
   program.addCommand(catalogCommand());
   program.addCommand(queryCommand());
+  program.addCommand(demoCommand());
 }

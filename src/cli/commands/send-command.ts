@@ -1,8 +1,11 @@
-import { readFile } from "node:fs/promises";
-import { Presets, SingleBar } from "cli-progress";
 import { Command, Option } from "commander";
-import type { SendCounts } from "../../aws/firehose-sender.js";
-import { ClickstreamError } from "../../errors/clickstream-error.js";
+import {
+  assertAllSent,
+  describeSend,
+  localFirehoseEndpoint as localEndpoint,
+  resolveFirehoseTarget,
+  sendToFirehose,
+} from "../../aws/firehose-target.js";
 import { defaultStreamName } from "../../storage/warehouse-layout.js";
 import { action, parseIntFlag, withExamples } from "../cli-support.js";
 
@@ -15,8 +18,6 @@ interface SendFlags {
   concurrency: number;
   progress: boolean;
 }
-
-const localEndpoint = "http://127.0.0.1:4573";
 
 /** `clickstream send FILE…`: PutRecordBatch through the official AWS SDK, to the collector or to real Firehose. */
 export function sendCommand(): Command {
@@ -56,51 +57,16 @@ export function sendCommand(): Command {
     .addOption(new Option("--no-progress", "no progress bar"))
     .action(
       action(async (files: string[], flags: SendFlags) => {
-        const target = flags.firehose ? await awsTarget(flags) : localTarget(flags);
-        // Loaded here so other commands start without the AWS SDK.
-        const { FirehoseClient } = await import("@aws-sdk/client-firehose");
-        const { countEventFileRecords, readEventFile, sendRecords } =
-          await import("../../aws/firehose-sender.js");
-        const client = new FirehoseClient({
-          region: target.region,
-          maxAttempts: 1, // sendRecords does its own retries (whole calls and failed records)
-          ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-          ...(target.credentials ? { credentials: target.credentials } : {}),
+        const target = await resolveFirehoseTarget(flags);
+        const { countEventFileRecords, readEventFile } = await import("../../aws/firehose-sender.js");
+        const total = flags.progress && process.stderr.isTTY ? await countEventFileRecords(files) : undefined;
+        const counts = await sendToFirehose(target, readFiles(files, readEventFile), {
+          total,
+          concurrency: flags.concurrency,
+          progress: flags.progress,
         });
-        const bar =
-          flags.progress && process.stderr.isTTY
-            ? new SingleBar(
-                {
-                  format: "sending [{bar}] {percentage}% | {value}/{total} records | {failed} failed",
-                  stream: process.stderr,
-                  hideCursor: true,
-                },
-                Presets.shades_classic,
-              )
-            : undefined;
-        if (bar) bar.start(await countEventFileRecords(files), 0, { failed: 0 });
-        let counts: SendCounts;
-        try {
-          counts = await sendRecords(client, target.stream, readFiles(files, readEventFile), {
-            concurrency: flags.concurrency,
-            onProgress: (c) => bar?.update(c.sent + c.failed, { failed: c.failed }),
-          });
-        } finally {
-          bar?.stop();
-          client.destroy();
-        }
-        process.stdout.write(
-          `sent ${counts.sent} records to ${target.stream} (${target.endpoint ?? `AWS ${target.region}`}), ${counts.failed} failed, ${counts.calls} PutRecordBatch calls\n`,
-        );
-        if (counts.failed > 0) {
-          const reasons = Object.entries(counts.failures)
-            .map(([code, n]) => `${code}: ${n}`)
-            .join(", ");
-          throw new ClickstreamError(
-            "CS_ERR_SEND_FAILED",
-            `${counts.failed} of ${counts.sent + counts.failed} records failed (${reasons}); last error: ${counts.lastError ?? "none"}`,
-          );
-        }
+        process.stdout.write(describeSend(target, counts));
+        assertAllSent(counts);
       }),
     );
   return withExamples(command, [
@@ -115,43 +81,4 @@ async function* readFiles(
   read: (path: string) => AsyncGenerator<string>,
 ): AsyncGenerator<string> {
   for (const file of files) yield* read(file);
-}
-
-interface Target {
-  endpoint?: string;
-  region: string;
-  stream: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
-}
-
-function localTarget(flags: SendFlags): Target {
-  return {
-    endpoint: flags.endpoint ?? localEndpoint,
-    region: flags.region ?? "us-east-1",
-    stream: flags.stream ?? defaultStreamName,
-    // The SDK insists on signing; the collector checks signatures only when access keys are configured.
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "local",
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
-    },
-  };
-}
-
-async function awsTarget(flags: SendFlags): Promise<Target> {
-  let outputs: Record<string, { value?: unknown } | undefined> = {};
-  if (!flags.stream || !flags.region) {
-    try {
-      outputs = JSON.parse(await readFile(flags.outputs, "utf8")) as typeof outputs;
-    } catch (error) {
-      throw new ClickstreamError("CS_ERR_SEND_NO_OUTPUTS", `${flags.outputs}: ${(error as Error).message}`);
-    }
-  }
-  const stream = flags.stream ?? outputs.firehose_stream_name?.value;
-  const region = flags.region ?? outputs.region?.value;
-  if (typeof stream !== "string" || typeof region !== "string")
-    throw new ClickstreamError(
-      "CS_ERR_SEND_NO_OUTPUTS",
-      `${flags.outputs} lacks firehose_stream_name.value or region.value`,
-    );
-  return { stream, region, ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) };
 }

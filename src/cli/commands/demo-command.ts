@@ -1,0 +1,175 @@
+import { existsSync } from "node:fs";
+import { readdir, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, Option } from "commander";
+import { assertAllSent, sendToFirehose, type FirehoseTarget } from "../../aws/firehose-target.js";
+import { runCrawler } from "../../catalog/crawler.js";
+import { defaultWalDir, startCollector } from "../../collector/collector-server.js";
+import { loadConfig } from "../../config/load-config.js";
+import { ClickstreamError } from "../../errors/clickstream-error.js";
+import { generateEventLines } from "../../generator/event-generator.js";
+import { openQueryEngine } from "../../query/query-engine.js";
+import { parseQueryFile, pickStatement } from "../../query/query-file.js";
+import { formatResult } from "../../query/result-formatter.js";
+import { createStorage } from "../../storage/create-storage.js";
+import { defaultStreamName } from "../../storage/warehouse-layout.js";
+import { runTransform } from "../../transform/run-transform.js";
+import { action, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
+
+const packageRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+const sampleFile = join(packageRoot, "sample-data", "sample_events.json");
+const queriesFile = join(packageRoot, "queries", "athena_queries.sql");
+/** A demo warehouse carries this marker, so a rerun may wipe it and nothing else is ever wiped. */
+const demoMarker = join("_state", "demo.json");
+/** The sample story and the generated day both happen on this UTC day. */
+const demoDay = "2026-11-24";
+
+interface DemoFlags {
+  warehouse: string;
+  events: number;
+  seed: number;
+}
+
+/** `clickstream demo` (and `npm start`): the whole pipeline, end to end, on one machine. */
+export function demoCommand(): Command {
+  const command = new Command("demo")
+    .description(
+      "Run the whole pipeline end to end: start a collector, send the sample events and a generated day through the Firehose API, transform, crawl, and print the headline queries.",
+    )
+    .addOption(warehouseOption())
+    .addOption(
+      new Option("--events <n>", "generated events to send besides the sample")
+        .argParser(parseIntFlag("--events", 0))
+        .default(20_000),
+    )
+    .addOption(new Option("--seed <n>", "generator seed").argParser(parseIntFlag("--seed", 0)).default(2026))
+    .action(action(async (flags: DemoFlags) => runDemo(flags)));
+  return withExamples(command, ["npm start", "clickstream demo --warehouse /tmp/demo --events 100000"]);
+}
+
+async function runDemo(flags: DemoFlags): Promise<void> {
+  const warehouse = resolve(flags.warehouse);
+  await prepareWarehouse(warehouse);
+  const config = loadConfig({ overrides: { warehouse: { dir: warehouse } } });
+  const storage = createStorage(config);
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const began = Date.now();
+
+  say(`Clickstream demo — warehouse ${warehouse}\n`);
+  const collector = await startCollector({
+    storage,
+    walDir: defaultWalDir(warehouse),
+    host: "127.0.0.1",
+    port: 0,
+    logger: false,
+  });
+  say(`1. collector listening on ${collector.url} (Firehose API and /v1/events)`);
+  const target: FirehoseTarget = {
+    endpoint: collector.url,
+    region: "us-east-1",
+    stream: defaultStreamName,
+    credentials: { accessKeyId: "demo", secretAccessKey: "demo" },
+  };
+  try {
+    const sample = JSON.parse(await readFile(sampleFile, "utf8")) as unknown[];
+    const sampleCounts = await sendToFirehose(
+      target,
+      sample.map((event) => `${JSON.stringify(event)}\n`),
+      { progress: false },
+    );
+    assertAllSent(sampleCounts);
+    say(`2. sent ${sampleCounts.sent} sample events (sample-data/sample_events.json) with PutRecordBatch`);
+    const lines = generateEventLines({
+      events: flags.events,
+      users: Math.max(50, Math.floor(flags.events / 40)),
+      days: 1,
+      start: new Date(`${demoDay}T00:00:00Z`),
+      seed: flags.seed,
+      dirtyRate: 0.01,
+    });
+    const generated = (function* () {
+      for (let next = lines.next(); !next.done; next = lines.next()) yield `${next.value}\n`;
+    })();
+    const counts = await sendToFirehose(target, generated, { total: flags.events });
+    say(`   sent ${counts.sent} generated events for ${demoDay} (1% carry a defect on purpose)`);
+    for (const [code, n] of Object.entries(counts.failures)) {
+      say(`   ${n} refused by the collector (${code}), as Firehose would: ${counts.lastError ?? ""}`);
+    }
+    await collector.flush();
+  } finally {
+    await collector.close();
+  }
+  const rawObjects = (await readdir(join(warehouse, "raw"), { recursive: true })).filter((f) =>
+    f.includes("-"),
+  );
+  say(`3. collector flushed ${rawObjects.length} raw object(s) into raw/ (Firehose naming, by arrival date)`);
+
+  const report = await runTransform({ storage, config: config.transform, workDir: warehouse });
+  const rejected = Object.entries(report.rejectedByReason)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(", ");
+  say(
+    `4. transform: read ${report.records.read} = written ${report.records.written} + rejected ${report.records.rejected}` +
+      (rejected ? ` (${rejected})` : ""),
+  );
+  say(`   Parquet partitions: ${report.partitionsWritten.join(", ")}`);
+
+  const crawl = await runCrawler({ storage, config });
+  const table = crawl.tables[0];
+  say(
+    `5. crawl: table ${crawl.database}.${table?.name ?? "transformed"} ${table?.action ?? ""} with ${table?.partitionsAdded.length ?? 0} new partition(s)\n`,
+  );
+
+  const statements = parseQueryFile(await readFile(queriesFile, "utf8"));
+  const engine = await openQueryEngine({ storage, config, now: `${demoDay}T23:59:00Z` });
+  try {
+    for (const name of ["1", "2", "5"]) {
+      const statement = pickStatement(statements, name);
+      say(`-- Query ${statement.number}: ${statement.title}`);
+      say(formatResult(await engine.run(statement.sql), "table"));
+    }
+  } finally {
+    engine.close();
+  }
+
+  await writeFile(join(warehouse, demoMarker), JSON.stringify({ createdAt: new Date().toISOString() }));
+  const relative = flags.warehouse;
+  say(`Done in ${((Date.now() - began) / 1000).toFixed(1)} s. The data is in ${warehouse}:`);
+  say(`  raw/           raw JSON, as Firehose writes it`);
+  say(`  transformed/   the clean table, Parquet by event date`);
+  say(`  errors/        ${report.records.rejected} rejected records, each with its reason and original text`);
+  say(`  _state/        bookmarks, run reports, the catalog`);
+  say(`\nTry next:`);
+  say(
+    `  npx clickstream query --warehouse ${relative} "SELECT event_category, count(*) AS events FROM transformed GROUP BY 1"`,
+  );
+  say(
+    `  npx clickstream query --warehouse ${relative} --file queries/athena_queries.sql --name "Daily revenue"`,
+  );
+  say(
+    `  npx clickstream serve --warehouse ${relative}      # then: npx clickstream send sample-data/sample_events.json`,
+  );
+  say(
+    `  npx clickstream transform --warehouse ${relative} --json && npx clickstream crawl --warehouse ${relative}`,
+  );
+}
+
+/** A fresh folder: a previous demo warehouse is wiped, any other non-empty folder is left alone. */
+async function prepareWarehouse(warehouse: string): Promise<void> {
+  if (existsSync(warehouse)) {
+    const entries = await readdir(warehouse);
+    if (entries.length > 0) {
+      if (!existsSync(join(warehouse, demoMarker))) {
+        throw new ClickstreamError(
+          "CS_ERR_INVALID_ARGUMENT",
+          `${warehouse} holds data that a demo did not create; pass --warehouse with a new or demo folder`,
+        );
+      }
+      await rm(warehouse, { recursive: true, force: true });
+    }
+  }
+  await mkdir(join(warehouse, "_state"), { recursive: true });
+  await writeFile(join(warehouse, demoMarker), JSON.stringify({ createdAt: new Date().toISOString() }));
+}
