@@ -167,64 +167,64 @@ checked AS (
       WHEN t_quantity = 'VARCHAR' AND regexp_matches(s_quantity, ${INTEGER_STRING})
         AND try_cast(trim(s_quantity) AS HUGEINT) BETWEEN 0 AND ${MAX_QUANTITY} THEN try_cast(trim(s_quantity) AS BIGINT)
     END AS quantity,
-    [
-      ${idFault("event_id", true)},
-      ${idFault("user_id", true)},
-      ${idFault("session_id", false)},
-      CASE WHEN t_event_type IS NULL OR t_event_type = 'NULL' OR (t_event_type = 'VARCHAR' AND trim(s_event_type, ${WS}) = '') THEN 'missing'
-           WHEN t_event_type = 'VARCHAR' THEN NULL ELSE 'invalid' END,
-      CASE WHEN t_timestamp IS NULL OR t_timestamp = 'NULL' OR (t_timestamp = 'VARCHAR' AND trim(s_timestamp, ${WS}) = '') THEN 'missing'
+    ${idFault("event_id", true)} AS f_0,
+    ${idFault("user_id", true)} AS f_1,
+    ${idFault("session_id", false)} AS f_2,
+    CASE WHEN t_event_type IS NULL OR t_event_type = 'NULL' OR (t_event_type = 'VARCHAR' AND trim(s_event_type, ${WS}) = '') THEN 'missing'
+           WHEN t_event_type = 'VARCHAR' THEN NULL ELSE 'invalid' END AS f_3,
+    CASE WHEN t_timestamp IS NULL OR t_timestamp = 'NULL' OR (t_timestamp = 'VARCHAR' AND trim(s_timestamp, ${WS}) = '') THEN 'missing'
            WHEN ts_ms IS NULL THEN 'bad_timestamp'
-           WHEN ts_ms < ${minEventTimeMs} OR ts_ms > ${maxMs} THEN 'out_of_range' END,
-      ${textFault("page_url")},
-      ${textFault("referrer")},
-      ${textFault("product_id")},
-      ${textFault("product_name")},
-      ${textFault("product_category")},
-      CASE WHEN t_device_type IS NULL OR t_device_type IN ('NULL', 'VARCHAR') THEN NULL ELSE 'invalid' END,
-      CASE WHEN t_price IS NULL OR t_price = 'NULL' OR (t_price = 'VARCHAR' AND s_price = '') THEN NULL
+           WHEN ts_ms < ${minEventTimeMs} OR ts_ms > ${maxMs} THEN 'out_of_range' END AS f_4,
+    ${textFault("page_url")} AS f_5,
+    ${textFault("referrer")} AS f_6,
+    ${textFault("product_id")} AS f_7,
+    ${textFault("product_name")} AS f_8,
+    ${textFault("product_category")} AS f_9,
+    CASE WHEN t_device_type IS NULL OR t_device_type IN ('NULL', 'VARCHAR') THEN NULL ELSE 'invalid' END AS f_10,
+    CASE WHEN t_price IS NULL OR t_price = 'NULL' OR (t_price = 'VARCHAR' AND s_price = '') THEN NULL
            WHEN (t_price IN ${NUM_TYPES} OR t_price = 'VARCHAR') AND isfinite(price) AND price >= 0 THEN NULL
-           ELSE 'invalid' END,
-      CASE WHEN t_quantity IS NULL OR t_quantity = 'NULL' OR (t_quantity = 'VARCHAR' AND s_quantity = '') THEN NULL
-           WHEN quantity IS NOT NULL THEN NULL ELSE 'invalid' END
-    ] AS faults
+           ELSE 'invalid' END AS f_11,
+    CASE WHEN t_quantity IS NULL OR t_quantity = 'NULL' OR (t_quantity = 'VARCHAR' AND s_quantity = '') THEN NULL
+           WHEN quantity IS NOT NULL THEN NULL ELSE 'invalid' END AS f_12
   FROM ts
 ),
 judged AS (
-  SELECT *, list_position(list_transform(faults, f -> f IS NOT NULL), true) AS fault_at
+  -- First fault wins: the first non-NULL of the per-field faults, in contract order.
+  SELECT *, coalesce(${inputFields.map((_, k) => `f_${k}`).join(", ")}) AS fault_kind,
+    CASE ${inputFields.map((f, k) => `WHEN f_${k} IS NOT NULL THEN ${sqlString(f)}`).join(" ")} END AS fault_field
   FROM checked
 )
 SELECT seq, obj, line, suspect,
   -- The raw text is kept only where a reject or a re-check needs it: carrying it for every row would
   -- copy the whole input once more.
-  CASE WHEN NOT parsed OR fault_at IS NOT NULL OR suspect THEN raw END AS raw,
+  CASE WHEN NOT parsed OR fault_kind IS NOT NULL OR suspect THEN raw END AS raw,
   CASE
     WHEN NOT parsed THEN 'malformed_json'
-    WHEN fault_at IS NULL THEN NULL
-    ELSE CASE faults[fault_at]
+    WHEN fault_kind IS NULL THEN NULL
+    ELSE CASE fault_kind
       WHEN 'missing' THEN 'missing_field'
       WHEN 'invalid' THEN 'invalid_field'
       WHEN 'bad_timestamp' THEN 'invalid_timestamp'
       ELSE 'timestamp_out_of_range' END
   END AS reason,
-  CASE WHEN parsed AND fault_at IS NOT NULL THEN [${inputFields.map(sqlString).join(", ")}][fault_at] END AS field,
+  CASE WHEN parsed THEN fault_field END AS field,
   CASE
     WHEN NOT parsed THEN 'the text is not valid JSON'
-    WHEN fault_at IS NULL THEN NULL
-    ELSE CASE faults[fault_at]
-      WHEN 'missing' THEN [${inputFields.map(sqlString).join(", ")}][fault_at] || ' is required and was absent, null or blank'
-      WHEN 'invalid' THEN [${inputFields.map(sqlString).join(", ")}][fault_at] || ' has a value of the wrong type or out of range'
+    WHEN fault_kind IS NULL THEN NULL
+    ELSE CASE fault_kind
+      WHEN 'missing' THEN fault_field || ' is required and was absent, null or blank'
+      WHEN 'invalid' THEN fault_field || ' has a value of the wrong type or out of range'
       WHEN 'bad_timestamp' THEN 'timestamp ' || left(coalesce(s_timestamp, t_timestamp), 100) || ' is neither ISO-8601 nor epoch seconds/milliseconds'
       ELSE 'timestamp ' || left(s_timestamp, 100) || ' is before 2000-01-01T00:00:00Z or more than '
            || ${Math.round(options.futureToleranceMs / 3_600_000)} || ' h after processing time' END
   END AS message,
   event_id, user_id, session_id, event_type,
   CASE event_type ${categories} ELSE ${sqlString(options.otherCategory)} END AS event_category,
-  CASE WHEN parsed AND fault_at IS NULL THEN epoch_ms(ts_ms::BIGINT) END AS event_time,
+  CASE WHEN parsed AND fault_kind IS NULL THEN epoch_ms(ts_ms::BIGINT) END AS event_time,
   page_url, referrer, product_id, product_name, product_category, device_type, price, quantity,
   -- Listing a record's keys costs a parse and a list filter; only records with more keys than the known
   -- ones they carry can have unknown fields, so only those pay for it.
-  CASE WHEN parsed AND fault_at IS NULL THEN
+  CASE WHEN parsed AND fault_kind IS NULL THEN
     CASE WHEN len(json_keys(raw)) > known_keys
          THEN list_filter(list_distinct(json_keys(raw)), k -> NOT list_contains([${known}], k))
          ELSE []::VARCHAR[] END

@@ -65,7 +65,9 @@ export async function splitObject(
     buf.indexOf(0x01) !== -1 ||
     buf.indexOf(0x00) !== -1 ||
     !isUtf8(buf);
-  await new Splitter(buf, sink, suspicious, options.firstLine ?? 1, scanEverything).run();
+  // `}{` marks objects concatenated on one line; when the object has none, no line needs the check.
+  const concatenated = buf.indexOf(CLOSE_OPEN) !== -1;
+  await new Splitter(buf, sink, suspicious, concatenated, options.firstLine ?? 1, scanEverything).run();
 }
 
 class Splitter {
@@ -75,6 +77,7 @@ class Splitter {
     private readonly buf: Buffer,
     private readonly sink: SplitSink,
     private readonly suspicious: boolean,
+    private readonly concatenated: boolean,
     private line: number,
     /** Send every line through the scanner (used to re-examine lines DuckDB found invalid). */
     private readonly scanEverything: boolean,
@@ -98,7 +101,7 @@ class Splitter {
         !this.scanEverything &&
         buf[start] === OPEN_BRACE &&
         buf[end - 1] === CLOSE_BRACE &&
-        buf.subarray(start, end).indexOf(CLOSE_OPEN) === -1 &&
+        (!this.concatenated || buf.subarray(start, end).indexOf(CLOSE_OPEN) === -1) &&
         !this.lineNeedsCare(start, end)
       ) {
         if (end - start > maxRecordBytes) this.tooLarge(start, end);

@@ -124,7 +124,13 @@ class TransformRun {
     }
 
     const stagingPath = join(this.scratch, "staged.txt");
+    const readStarted = performance.now();
     await this.readSources(sources, stagingPath);
+    if (process.env.CLICKSTREAM_DEBUG_SQL) {
+      process.stderr.write(
+        `[read ${(performance.now() - readStarted).toFixed(0)} ms] ${sources.length} objects\n`,
+      );
+    }
 
     const sql = await SqlRunner.open({
       memoryLimitBytes: this.options.config.duckdbMemoryLimitBytes,
@@ -399,7 +405,8 @@ class TransformRun {
               : c,
       )
       .join(", ");
-    const fresh = `SELECT ${newColumns}, ${yearMonthDay}, true AS resequence FROM judged WHERE reason IS NULL`;
+    // rid identifies a row for the sequence join below: a new row's seq (≥ 0), an old row's -1 - rowid.
+    const fresh = `SELECT ${newColumns}, ${yearMonthDay}, true AS resequence, seq AS rid FROM judged WHERE reason IS NULL`;
 
     let oldFiles: string[] = [];
     let source = fresh;
@@ -421,27 +428,32 @@ class TransformRun {
         );
         this.report.rowsRewritten = await sql.count("old_rows");
         source = `SELECT ${outputColumns.join(", ")}, year, month, day,
-            session_id IN (SELECT session_id FROM touched_sessions) AS resequence FROM old_rows
+            session_id IN (SELECT session_id FROM touched_sessions) AS resequence, -1 - rowid AS rid FROM old_rows
           UNION ALL ${fresh}`;
       }
     } else if (fullRefresh) {
       oldFiles = existingFiles;
     }
 
-    const sequence = `CASE WHEN session_id IS NULL THEN NULL
-        WHEN resequence THEN row_number() OVER (PARTITION BY session_id ORDER BY event_time, event_id)
-        ELSE event_sequence END`;
+    // Sequence numbers come from a narrow window (row id, session, time, id) joined back by row id: a
+    // window over the full rows would sort every column of every row.
+    await sql.run(`CREATE TABLE output_source AS ${source}`);
+    await sql.run(`CREATE TABLE sequences AS
+      SELECT rid, row_number() OVER (PARTITION BY session_id ORDER BY event_time, event_id) AS seq_no
+      FROM output_source WHERE resequence AND session_id IS NOT NULL`);
+    const sequence = `CASE WHEN o.session_id IS NULL THEN NULL WHEN o.resequence THEN s.seq_no ELSE o.event_sequence END`;
     const select = outputColumns
       .map((c) =>
         c === "event_sequence"
           ? `(${sequence})::BIGINT AS event_sequence`
           : c === "is_session_start"
-            ? `CASE WHEN session_id IS NULL THEN NULL ELSE (${sequence}) = 1 END AS is_session_start`
-            : c,
+            ? `CASE WHEN o.session_id IS NULL THEN NULL ELSE (${sequence}) = 1 END AS is_session_start`
+            : `o.${c}`,
       )
       .join(", ");
+    const joined = `SELECT ${select}, o.year, o.month, o.day FROM output_source o LEFT JOIN sequences s USING (rid)`;
     const outDir = join(this.scratch, "out");
-    await this.copyPartitions(sql, select, source, outDir);
+    await this.copyPartitions(sql, joined, outDir);
 
     for (const file of await listFiles(outDir)) {
       const relativeKey = relative(outDir, file).split(sep).join("/");
@@ -459,18 +471,13 @@ class TransformRun {
    * partition with more than `maxRowsPerFile` rows is written on its own, split into files of that size:
    * no file grows past a few hundred MB however busy a day is.
    */
-  private async copyPartitions(
-    sql: SqlRunner,
-    select: string,
-    source: string,
-    outDir: string,
-  ): Promise<void> {
+  private async copyPartitions(sql: SqlRunner, rowsSql: string, outDir: string): Promise<void> {
     const maxRows = this.options.config.maxRowsPerFile;
     const rowGroup = Math.min(122_880, maxRows);
     const options = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroup}`;
     const pattern = `FILENAME_PATTERN 'part-${this.report.runId}-{i}'`;
-    await sql.run(`CREATE TEMP VIEW output_rows AS SELECT ${select}, year, month, day FROM (${source})`);
-    const big = (await sql.rows(`SELECT year, month, day FROM (${source})
+    await sql.run(`CREATE TEMP VIEW output_rows AS ${rowsSql}`);
+    const big = (await sql.rows(`SELECT year, month, day FROM output_source
       GROUP BY ALL HAVING count(*) > ${maxRows}`)) as { year: string; month: string; day: string }[];
     if (big.length === 0) {
       await sql.run(
