@@ -2,30 +2,16 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { LocalStorage } from "../../src/storage/local-storage.js";
+import type { FixtureEvent } from "./transformed-fixture.js";
 
-export interface TransformedRow {
-  event_id: string;
-  user_id: string;
+/** A row of transformed/ as read back: the fixture's columns, with the nullable ones nullable, plus partitions. */
+export interface TransformedRow extends Omit<
+  FixtureEvent,
+  "session_id" | "event_sequence" | "is_session_start"
+> {
   session_id: string | null;
-  event_type: string;
-  event_category: string;
-  timestamp: string;
-  event_time: string;
-  event_date: string;
-  hour: number;
-  page_url: string | null;
-  referrer: string | null;
-  product_id: string | null;
-  product_name: string | null;
-  product_category: string | null;
-  device_type: string | null;
-  price: number | null;
-  quantity: number | null;
-  has_product_data: boolean;
-  has_price_data: boolean;
   event_sequence: number | null;
   is_session_start: boolean | null;
-  processed_timestamp: string;
   year: string;
   month: string;
   day: string;
