@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
 import { join, relative, resolve, sep } from "node:path";
 import type { TransformConfig } from "../config/config-schema.js";
 import { wrapError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
+import { datePartitionPath } from "../storage/warehouse-layout.js";
 import {
   applyManifest,
   listVisible,
@@ -77,6 +80,8 @@ class TransformRun {
   private readonly report: RunReport;
   /** Rejects found while framing (obj, line, reason, NDJSON line), merged with DuckDB's in errors/. */
   private readonly nodeRejects: [number, number, string, string][] = [];
+  /** Transformed objects fetched from remote storage in this run: key → local copy. */
+  private readonly downloaded = new Map<string, string>();
 
   constructor(
     private readonly options: TransformOptions,
@@ -514,9 +519,7 @@ class TransformRun {
           UNION ALL SELECT obj, line, -1, text FROM node_rejects)
         ORDER BY obj, line, seq)
       TO ${sqlLiteral(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`);
-    const d = this.processingTime;
-    const datePath = `year=${d.getUTCFullYear()}/month=${pad2(d.getUTCMonth() + 1)}/day=${pad2(d.getUTCDate())}`;
-    const relativeKey = `transform/${datePath}/${this.report.runId}.ndjson`;
+    const relativeKey = `transform/${datePartitionPath(this.processingTime)}${this.report.runId}.ndjson`;
     const staged = `${stagingPrefix("errors", this.report.runId)}${relativeKey}`;
     const info = await storage.moveFileIn("errors", staged, path);
     this.report.bytesWritten += info.size;
@@ -524,27 +527,25 @@ class TransformRun {
     this.report.errorObjects.push(`errors/${relativeKey}`);
   }
 
-  /** Local paths DuckDB can read for objects of the transformed bucket (downloaded when storage is remote). */
+  /** Local paths DuckDB can read for objects of the transformed bucket (downloaded once when storage is remote). */
   private async localFiles(keys: string[]): Promise<string[]> {
     const { storage } = this.options;
     const out: string[] = [];
     for (const key of keys) {
-      const local = storage.localPath("transformed", key);
+      const local = storage.localPath("transformed", key) ?? this.downloaded.get(key);
       if (local) {
         out.push(local);
         continue;
       }
       const target = join(this.scratch, "cache", ...key.split("/"));
       await mkdir(join(target, ".."), { recursive: true });
-      const { writeFile } = await import("node:fs/promises");
-      await writeFile(target, await storage.readBytes("transformed", key));
+      await pipeline(await storage.readStream("transformed", key), createWriteStream(target));
+      this.downloaded.set(key, target);
       out.push(target);
     }
     return out;
   }
 }
-
-const pad2 = (n: number): string => String(n).padStart(2, "0");
 
 /** A relation over a staging file written by StagingWriter. */
 function stagedReader(path: string): string {
