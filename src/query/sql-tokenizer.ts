@@ -1,3 +1,4 @@
+import { quotedString } from "@duckdb/node-api";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 
 export type TokenKind = "space" | "comment" | "string" | "quoted" | "number" | "word" | "op" | "param";
@@ -97,7 +98,7 @@ export function stringValue(t: Token): string {
 
 /** A string literal for a value. */
 export function stringLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
+  return quotedString(value);
 }
 
 /** Splits a script into statements at top-level `;` (never inside literals or comments). */

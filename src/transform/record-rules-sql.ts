@@ -1,3 +1,4 @@
+import { quotedString } from "@duckdb/node-api";
 import { droppedFields } from "./event-schema.js";
 
 /**
@@ -50,7 +51,7 @@ const TIMESTAMP_PATTERN =
 
 const CANONICAL_TIMESTAMP = `'[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\\.[0-9]{3}Z'`;
 
-const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+const sqlString = quotedString;
 const idx = (field: InputField): number => inputFields.indexOf(field) + 1;
 const t = (field: InputField): string => `t_${field}`;
 const s = (field: InputField): string => `s_${field}`;

@@ -3,6 +3,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { join, relative, resolve, sep } from "node:path";
+import { quotedString } from "@duckdb/node-api";
 import type { TransformConfig } from "../config/config-schema.js";
 import { wrapError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
@@ -486,7 +487,7 @@ class TransformRun {
       GROUP BY ALL HAVING count(*) > ${maxRows}`)) as { year: string; month: string; day: string }[];
     if (big.length === 0) {
       await sql.run(
-        `COPY output_rows TO ${sqlLiteral(outDir)} (${options}, PARTITION_BY (year, month, day), ${pattern})`,
+        `COPY output_rows TO ${quotedString(outDir)} (${options}, PARTITION_BY (year, month, day), ${pattern})`,
       );
       return;
     }
@@ -495,13 +496,13 @@ class TransformRun {
     const isBig = big
       .map((p) => `(year = '${p.year}' AND month = '${p.month}' AND day = '${p.day}')`)
       .join(" OR ");
-    await sql.run(`COPY (SELECT * FROM output_final WHERE NOT (${isBig})) TO ${sqlLiteral(outDir)}
+    await sql.run(`COPY (SELECT * FROM output_final WHERE NOT (${isBig})) TO ${quotedString(outDir)}
       (${options}, PARTITION_BY (year, month, day), ${pattern}, OVERWRITE_OR_IGNORE)`);
     for (const p of big) {
       const dir = join(outDir, `year=${p.year}`, `month=${p.month}`, `day=${p.day}`);
       await sql.run(`COPY (SELECT * EXCLUDE (year, month, day) FROM output_final
           WHERE year = '${p.year}' AND month = '${p.month}' AND day = '${p.day}')
-        TO ${sqlLiteral(dir)} (${options}, ${pattern}, ROW_GROUPS_PER_FILE ${Math.ceil(maxRows / rowGroup)})`);
+        TO ${quotedString(dir)} (${options}, ${pattern}, ROW_GROUPS_PER_FILE ${Math.ceil(maxRows / rowGroup)})`);
     }
   }
 
@@ -518,7 +519,7 @@ class TransformRun {
           SELECT j.obj, j.line, j.seq, ${line} AS text FROM judged j JOIN sources s USING (obj) WHERE j.reason IS NOT NULL
           UNION ALL SELECT obj, line, -1, text FROM node_rejects)
         ORDER BY obj, line, seq)
-      TO ${sqlLiteral(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`);
+      TO ${quotedString(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`);
     const relativeKey = `transform/${datePartitionPath(this.processingTime)}${this.report.runId}.ndjson`;
     const staged = `${stagingPrefix("errors", this.report.runId)}${relativeKey}`;
     const info = await storage.moveFileIn("errors", staged, path);
@@ -549,7 +550,7 @@ class TransformRun {
 
 /** A relation over a staging file written by StagingWriter. */
 function stagedReader(path: string): string {
-  return `read_csv(${sqlLiteral(path)},
+  return `read_csv(${quotedString(path)},
       columns = {'seq': 'DOUBLE', 'obj': 'INTEGER', 'line': 'INTEGER', 'checked': 'BOOLEAN', 'raw': 'VARCHAR'},
       delim = '\x01', quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n',
       max_line_size = ${maxRecordBytes * 2 + 64})`;
@@ -557,14 +558,10 @@ function stagedReader(path: string): string {
 
 /** A relation over transformed Parquet files, partition keys typed as strings (as Athena and Glue see them). */
 function parquetReader(files: string[], columns?: string[]): string {
-  const list = `[${files.map(sqlLiteral).join(", ")}]`;
+  const list = `[${files.map(quotedString).join(", ")}]`;
   const relation = `read_parquet(${list}, hive_partitioning = true,
     hive_types = {'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR}, union_by_name = true)`;
   return columns ? `(SELECT ${columns.join(", ")}, year, month, day FROM ${relation})` : relation;
-}
-
-function sqlLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
