@@ -401,7 +401,24 @@ def _parse(raw):
         return False, None
     if end != len(text.strip(" \t\r\n")):
         return False, None
+    # A lone surrogate escape ("\ud800") decodes to text no UTF-8 can hold: not JSON text, as in DuckDB.
+    if "\\u" in text and _has_lone_surrogate(value):
+        return False, None
     return True, value
+
+
+def _has_lone_surrogate(value):
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
 
 
 _STRUCTURE = re.compile(rb'["{}\[\]]')

@@ -52,6 +52,7 @@ ok("all fields, dropped personal fields are not unknown",
    device_type="mobile", has_product_data=True, has_price_data=True)
 ok("integer ids become strings", raw(event_id=12345, user_id=42), event_id="12345", user_id="42")
 ok("negative integer user_id", raw(event_id="v04", user_id=-5), event_id="v04", user_id="-5")
+ok("the largest unsigned 64-bit integer id", raw(event_id=18446744073709551615), event_id="18446744073709551615")
 ok("ids are trimmed", raw(event_id="  v05\t", user_id=" u1 "), event_id="v05")
 ok("event_type trimmed and lower-cased", raw(event_id="v06", event_type=" Add_To_Cart ", quantity=2, price=5),
    event_id="v06", event_type="add_to_cart", event_category="cart", quantity=2, price=5.0, has_price_data=True)
@@ -165,6 +166,9 @@ bad("trailing comma is not JSON", '{"event_id":"r61","user_id":"u1","event_type"
 bad("NaN is not JSON", '{"event_id":"r62","user_id":"u1","event_type":"login","timestamp":"2026-11-25T10:00:00Z","price":NaN}', "malformed_json")
 bad("single quotes are not JSON", "{'event_id':'r63'}", "malformed_json")
 bad("leading zero is not JSON", '{"event_id":"r64","user_id":"u1","event_type":"login","timestamp":"2026-11-25T10:00:00Z","quantity":01}', "malformed_json")
+bad("event_id an integer beyond 64 bits", raw(event_id=99999999999999999999), "invalid_field", "event_id")
+bad("event_id an integer below -2^63", raw(event_id=-9223372036854775809), "invalid_field", "event_id")
+bad("a lone surrogate escape is not UTF-8 text", raw(event_id="r66").replace('"u1"', '"u1\\ud800"'), "malformed_json")
 bad("a number is not an object", "42", "not_an_object")
 bad("a string is not an object", '"page_view"', "not_an_object")
 bad("null is not an object", "null", "not_an_object")

@@ -22,7 +22,7 @@ async function deployment(flags: AwsEngineFlags): Promise<DeploymentOutputs> {
 }
 
 /** `clickstream transform --engine glue`: StartJobRun, progress until a final state, the job's counts. */
-export async function transformOnGlue(flags: AwsEngineFlags): Promise<void> {
+export async function transformOnGlue(flags: AwsEngineFlags & { now?: Date | undefined }): Promise<void> {
   const outputs = await deployment(flags);
   const region = flags.region ?? outputs.region;
   const reportStorage = createStorage(
@@ -31,6 +31,8 @@ export async function transformOnGlue(flags: AwsEngineFlags): Promise<void> {
   const result = await runGlueJob({
     client: createGlueClient({ region }),
     jobName: outputs.glueJob,
+    // The job's run argument --now pins the processing time, as --now does locally.
+    ...(flags.now ? { arguments: { "--now": flags.now.toISOString() } } : {}),
     reportStorage,
     ...(flags.json ? { display: null } : {}),
   });

@@ -12,9 +12,11 @@ import type { Storage } from "../storage/storage.js";
 
 /** `--warehouse DIR`, defaulting to $CLICKSTREAM_WAREHOUSE, then ./warehouse. */
 export function warehouseOption(): Option {
-  return new Option("--warehouse <dir>", "warehouse folder")
-    .env("CLICKSTREAM_WAREHOUSE")
-    .default("./warehouse");
+  // No commander default: a default here would override `warehouse.dir` from a --config file.
+  return new Option(
+    "--warehouse <dir>",
+    "warehouse folder (default: the config's warehouse.dir, ./warehouse)",
+  ).env("CLICKSTREAM_WAREHOUSE");
 }
 
 /** `--config FILE`: a JSON file of settings (see docs/configuration in the README); validated strictly. */
@@ -109,7 +111,7 @@ export function storageOptions(): Option[] {
  */
 export async function storageFromOptions(
   flags: StorageFlags,
-  /** The command's own config overrides (other sections), merged under the config file's values. */
+  /** The command's own config overrides (other sections), merged over the config file's values: flags win. */
   overrides: Record<string, unknown> = {},
 ): Promise<{ config: Readonly<ClickstreamConfig>; storage: Storage }> {
   const warehouse: Record<string, unknown> = {

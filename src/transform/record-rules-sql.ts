@@ -74,7 +74,9 @@ export function buildRulesSql(options: RuleOptions, input = "staged"): string {
       const type =
         `CASE WHEN v[${idx(f)}] IS NULL THEN NULL ELSE CASE ${first} WHEN '"' THEN 'VARCHAR' WHEN 'n' THEN 'NULL' WHEN 't' THEN 'BOOLEAN' WHEN 'f' THEN 'BOOLEAN' ` +
         `WHEN '{' THEN 'OBJECT' WHEN '[' THEN 'ARRAY' ELSE CASE WHEN regexp_matches(${j}, '[.eEnNI]') THEN 'DOUBLE' ` +
-        `WHEN ${first} = '-' THEN 'BIGINT' ELSE 'UBIGINT' END END END`;
+        // An integer literal outside 64 bits is a real number to DuckDB and to the Glue engine alike.
+        `WHEN ${first} = '-' THEN CASE WHEN try_cast(${j} AS BIGINT) IS NULL THEN 'DOUBLE' ELSE 'BIGINT' END ` +
+        `ELSE CASE WHEN try_cast(${j} AS UBIGINT) IS NULL THEN 'DOUBLE' ELSE 'UBIGINT' END END END END`;
       const text =
         `CASE WHEN ${first} <> '"' THEN ${j} WHEN contains(${j}, '\\') THEN v[${idx(f)}] ->> '$' ` +
         `ELSE (${j})[2:-2] END`;
@@ -110,7 +112,9 @@ SELECT *,
 FROM (
 WITH extracted AS (
   SELECT seq, obj, line, raw,
-    CASE WHEN checked OR json_valid(raw) THEN json_extract(raw, [${paths}]) END AS v,
+    -- json_valid even for records Node parsed: JSON.parse accepts a lone surrogate escape ("\ud800"),
+    -- which no UTF-8 text can hold and on which DuckDB's extraction would fail the whole run.
+    CASE WHEN json_valid(raw) THEN json_extract(raw, [${paths}]) END AS v,
     -- DuckDB's reader accepts NaN/Infinity and trailing commas, RFC 8259 does not: flag lines that may
     -- hold them so the caller re-checks them with a strict parser (rare, so it costs nothing).
     NOT checked AND regexp_matches(raw, '(?i)[:\\[,]\\s*[+-]?(nan|inf)|,\\s*[}\\]]') AS suspect

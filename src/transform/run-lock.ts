@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { link, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -11,67 +12,111 @@ interface LockOwner {
   since: string;
 }
 
+/** A lock file that cannot be parsed is stale only once it is this old (it may be mid-write elsewhere). */
+const UNREADABLE_STALE_MS = 10_000;
+
 /**
- * An exclusive lock file (O_EXCL) for one transform run at a time. A lock whose process is gone
- * (killed with -9) is taken over, so a crash never wedges the warehouse.
+ * An exclusive lock file for one transform run at a time. The owner's record is written to a temp file
+ * first and then hard-linked into place, so the lock appears atomically and always complete. A lock whose
+ * process is gone (killed with -9) is taken over by renaming it aside and checking that the file renamed
+ * is the one judged stale, so two runs taking over at once cannot both win.
  */
 export class RunLock {
-  private constructor(private readonly path: string) {}
+  private constructor(
+    private readonly path: string,
+    private readonly body: string,
+  ) {}
 
   static async acquire(path: string, runId: string, waitMs: number): Promise<RunLock> {
     await mkdir(dirname(path), { recursive: true });
+    const owner: LockOwner = { pid: process.pid, host: hostname(), runId, since: new Date().toISOString() };
+    const body = JSON.stringify(owner);
     const deadline = Date.now() + waitMs;
     for (;;) {
-      try {
-        const handle = await open(path, "wx");
-        const owner: LockOwner = {
-          pid: process.pid,
-          host: hostname(),
-          runId,
-          since: new Date().toISOString(),
-        };
-        await handle.writeFile(JSON.stringify(owner));
-        await handle.sync();
-        await handle.close();
-        return new RunLock(path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      }
-      const owner = await readOwner(path);
-      if (!owner || isStale(owner)) {
-        // The holder died: remove its lock and retry (O_EXCL arbitrates between racing takers).
-        await rm(path, { force: true });
+      if (await tryCreate(path, body)) return new RunLock(path, body);
+      const held = await readLock(path);
+      if (held === undefined) continue; // released meanwhile: try again at once
+      if (isStale(held)) {
+        await takeOver(path, held.text);
         continue;
       }
       if (Date.now() >= deadline) {
-        throw new ClickstreamError(
-          "CS_ERR_TRANSFORM_LOCKED",
-          `run ${owner.runId} (pid ${owner.pid} on ${owner.host}) started at ${owner.since}`,
-        );
+        const who = held.owner
+          ? `run ${held.owner.runId} (pid ${held.owner.pid} on ${held.owner.host}) started at ${held.owner.since}`
+          : `an unreadable lock file ${path}`;
+        throw new ClickstreamError("CS_ERR_TRANSFORM_LOCKED", who);
       }
       await sleep(Math.min(200, Math.max(1, deadline - Date.now())));
     }
   }
 
+  /** Removes the lock if it is still ours. */
   async release(): Promise<void> {
-    await rm(this.path, { force: true });
+    const held = await readLock(this.path);
+    if (held?.text === this.body) await rm(this.path, { force: true });
   }
 }
 
-async function readOwner(path: string): Promise<LockOwner | undefined> {
+async function tryCreate(path: string, body: string): Promise<boolean> {
+  const temp = `${path}.${process.pid}.${randomUUID()}`;
+  await writeFile(temp, body, { flush: true });
   try {
-    return JSON.parse(await readFile(path, "utf8")) as LockOwner;
-  } catch {
-    return undefined; // unreadable or half-written by a holder that died mid-write: treat as stale
+    await link(temp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    await rm(temp, { force: true });
   }
 }
 
-function isStale(owner: LockOwner): boolean {
-  if (owner.host !== hostname()) return false; // cannot check a process on another machine
+interface HeldLock {
+  text: string;
+  owner: LockOwner | undefined;
+  ageMs: number;
+}
+
+async function readLock(path: string): Promise<HeldLock | undefined> {
   try {
-    process.kill(owner.pid, 0);
+    const [text, info] = await Promise.all([readFile(path, "utf8"), stat(path)]);
+    let owner: LockOwner | undefined;
+    try {
+      owner = JSON.parse(text) as LockOwner;
+    } catch {
+      owner = undefined;
+    }
+    return { text, owner, ageMs: Date.now() - info.mtimeMs };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+function isStale(held: HeldLock): boolean {
+  if (!held.owner) return held.ageMs > UNREADABLE_STALE_MS;
+  if (held.owner.host !== hostname()) return false; // cannot check a process on another machine
+  try {
+    process.kill(held.owner.pid, 0);
     return false;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "ESRCH";
   }
+}
+
+/** Moves a stale lock aside; if what moved is not the lock judged stale (a new owner won), puts it back. */
+async function takeOver(path: string, staleText: string): Promise<void> {
+  const aside = `${path}.stale.${randomUUID()}`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return; // someone else moved it first
+    throw error;
+  }
+  const moved = await readFile(aside, "utf8").catch(() => staleText);
+  if (moved !== staleText) {
+    // A live owner's lock: restore it unless yet another run holds the path by now.
+    await link(aside, path).catch(() => undefined);
+  }
+  await rm(aside, { force: true });
 }

@@ -5,7 +5,7 @@ import { pipeline } from "node:stream/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { quotedString } from "@duckdb/node-api";
 import type { TransformConfig } from "../config/config-schema.js";
-import { wrapError } from "../errors/clickstream-error.js";
+import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import { datePartitionPath } from "../storage/warehouse-layout.js";
 import {
@@ -81,6 +81,8 @@ class TransformRun {
   private readonly report: RunReport;
   /** Rejects found while framing (obj, line, reason, NDJSON line), merged with DuckDB's in errors/. */
   private readonly nodeRejects: [number, number, string, string][] = [];
+  /** Records handed to DuckDB (staged, less lines replaced by their re-split records). */
+  private recordsFramed = 0;
   /** Transformed objects fetched from remote storage in this run: key → local copy. */
   private readonly downloaded = new Map<string, string>();
 
@@ -209,6 +211,7 @@ class TransformRun {
       }
     } finally {
       await writer.close();
+      this.recordsFramed += writer.records;
     }
   }
 
@@ -298,7 +301,16 @@ class TransformRun {
       (await sql.rows(`SELECT count(*)::BIGINT AS n FROM judged WHERE reason IS NULL`))[0]!.n,
     );
     const rejected = Object.values(this.report.rejectedByReason).reduce((a, b) => a + b, 0);
-    this.report.records = { read: written + rejected, written, rejected };
+    // Read is counted where records are found, not derived: a record lost between framing and the
+    // tables breaks the equation, and the run fails before it commits anything.
+    const read = this.recordsFramed + this.nodeRejects.length;
+    if (read !== written + rejected) {
+      throw new ClickstreamError(
+        "CS_ERR_INTERNAL",
+        `records read ${read} ≠ written ${written} + rejected ${rejected}; nothing was committed`,
+      );
+    }
+    this.report.records = { read, written, rejected };
     for (const row of await sql.rows(`SELECT k, count(*)::BIGINT AS n
         FROM (SELECT unnest(unknown_fields) AS k FROM judged WHERE reason IS NULL) GROUP BY k ORDER BY k`)) {
       this.report.unknownFields[row.k as string] = Number(row.n);
@@ -358,6 +370,7 @@ class TransformRun {
       }
     }
     await writer.close();
+    this.recordsFramed += writer.records - replaced.length;
     if (replaced.length > 0) await sql.run(`DELETE FROM judged WHERE seq IN (${replaced.join(", ")})`);
     if (writer.records > 0) await sql.run(`INSERT INTO judged BY NAME ${rulesSql(stagedReader(path))}`);
   }
@@ -500,6 +513,7 @@ class TransformRun {
       (${options}, PARTITION_BY (year, month, day), ${pattern}, OVERWRITE_OR_IGNORE)`);
     for (const p of big) {
       const dir = join(outDir, `year=${p.year}`, `month=${p.month}`, `day=${p.day}`);
+      await mkdir(dir, { recursive: true }); // COPY creates the last folder only
       await sql.run(`COPY (SELECT * EXCLUDE (year, month, day) FROM output_final
           WHERE year = '${p.year}' AND month = '${p.month}' AND day = '${p.day}')
         TO ${quotedString(dir)} (${options}, ${pattern}, ROW_GROUPS_PER_FILE ${Math.ceil(maxRows / rowGroup)})`);

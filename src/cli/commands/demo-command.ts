@@ -26,7 +26,7 @@ const demoMarker = join("_state", "demo.json");
 const demoDay = "2026-11-24";
 
 interface DemoFlags {
-  warehouse: string;
+  warehouse?: string;
   events: number;
   seed: number;
 }
@@ -49,7 +49,7 @@ export function demoCommand(): Command {
 }
 
 async function runDemo(flags: DemoFlags): Promise<void> {
-  const warehouse = resolve(flags.warehouse);
+  const warehouse = resolve(flags.warehouse ?? "./warehouse");
   await prepareWarehouse(warehouse);
   const config = loadConfig({ overrides: { warehouse: { dir: warehouse } } });
   const storage = createStorage(config);
@@ -135,7 +135,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   }
 
   await writeFile(join(warehouse, demoMarker), JSON.stringify({ createdAt: new Date().toISOString() }));
-  const relative = flags.warehouse;
+  const relative = flags.warehouse ?? "./warehouse";
   say(`Done in ${((Date.now() - began) / 1000).toFixed(1)} s. The data is in ${warehouse}:`);
   say(`  raw/           raw JSON, as Firehose writes it`);
   say(`  transformed/   the clean table, Parquet by event date`);

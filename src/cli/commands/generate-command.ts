@@ -31,7 +31,7 @@ interface GenerateFlags {
   dirty: number;
   variantRate?: number;
   output?: string;
-  warehouse: string;
+  warehouse?: string;
   config?: string;
   gzip: boolean;
   framing: RawFramingOption;

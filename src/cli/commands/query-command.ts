@@ -17,7 +17,7 @@ import {
 } from "../cli-support.js";
 
 interface QueryOptions extends StorageFlags {
-  warehouse: string;
+  warehouse?: string;
   engine: "local" | "athena";
   format: ResultFormat;
   output?: boolean;

@@ -5,7 +5,7 @@ import { createStorage } from "../../storage/create-storage.js";
 import { action, configOption, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
 
 interface ServeFlags {
-  warehouse: string;
+  warehouse?: string;
   config?: string;
   host?: string;
   port?: number;

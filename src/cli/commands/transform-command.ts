@@ -15,7 +15,7 @@ import {
 } from "../cli-support.js";
 
 interface TransformFlags extends StorageFlags {
-  warehouse: string;
+  warehouse?: string;
   engine: "local" | "glue";
   now?: string;
   fullRefresh?: boolean;
@@ -51,8 +51,18 @@ export function transformCommand(): Command {
   command.action(
     action(async (flags: TransformFlags) => {
       if (flags.engine === "glue") {
+        // The Glue job keeps its own bookmarks and runs one at a time in AWS: these local-only flags
+        // would be silently meaningless there, so they are refused.
+        for (const [flag, set] of [
+          ["--full-refresh", flags.fullRefresh],
+          ["--wait-ms", flags.waitMs !== undefined],
+          ["--storage", flags.storage !== undefined],
+        ] as const) {
+          if (set)
+            throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", `${flag} does not apply to --engine glue`);
+        }
         const { transformOnGlue } = await import("../../aws/cli-engines.js");
-        return transformOnGlue(flags);
+        return transformOnGlue({ ...flags, now: flags.now === undefined ? undefined : parseNow(flags.now) });
       }
       const now = flags.now === undefined ? undefined : parseNow(flags.now);
       const { config, storage } = await storageFromOptions(

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { tempDir } from "../support/temp-dir.js";
+
+const lockModule = new URL("../../src/transform/run-lock.js", import.meta.url).href;
+
+/** N processes race for the lock at once; each prints won or lost. */
+async function race(path: string, processes: number): Promise<string[]> {
+  const code = `
+    const { RunLock } = await import(${JSON.stringify(lockModule)});
+    try {
+      const lock = await RunLock.acquire(${JSON.stringify(path)}, "run-" + process.pid, 0);
+      process.stdout.write("won");
+      await new Promise((r) => setTimeout(r, 1500));
+      await lock.release();
+    } catch (error) {
+      process.stdout.write(error.code === "CS_ERR_TRANSFORM_LOCKED" ? "lost" : "error " + error.message);
+    }`;
+  const runs = Array.from(
+    { length: processes },
+    () =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ["--input-type=module", "-e", code]);
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.on("close", () => resolve(out));
+      }),
+  );
+  return Promise.all(runs);
+}
+
+describe("the run lock", () => {
+  it("lets exactly one of several simultaneous runs in", async () => {
+    const path = join(await tempDir(), "lock");
+    const outcomes = await race(path, 6);
+    assert.equal(outcomes.filter((o) => o === "won").length, 1, outcomes.join(", "));
+    assert.equal(outcomes.filter((o) => o === "lost").length, 5, outcomes.join(", "));
+  });
+
+  it("a lock left by a dead process is taken over by exactly one run", async () => {
+    const path = join(await tempDir(), "lock");
+    // Above the largest pid Linux hands out (pid_max is at most 2^22), so never alive.
+    const dead = { pid: 4_194_305, host: hostname(), runId: "killed", since: "2026-11-25T00:00:00.000Z" };
+    await writeFile(path, JSON.stringify(dead));
+    const outcomes = await race(path, 6);
+    assert.equal(outcomes.filter((o) => o === "won").length, 1, outcomes.join(", "));
+  });
+});
