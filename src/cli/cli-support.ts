@@ -97,7 +97,10 @@ export function storageOptions(): Option[] {
     new Option("--endpoint <url>", "S3-compatible endpoint (with --storage s3; omit for AWS S3)").env(
       "CLICKSTREAM_S3_ENDPOINT",
     ),
-    new Option("--region <name>", "AWS region (default: $AWS_REGION, then the deployment's)"),
+    new Option(
+      "--region <name>",
+      "AWS region (default: the deployment's, from terraform-outputs.json; otherwise $AWS_REGION)",
+    ),
     new Option(
       "--terraform-outputs <file>",
       "bucket names of an AWS deployment, written by ./deploy.sh",

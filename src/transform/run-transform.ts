@@ -517,6 +517,11 @@ class TransformRun {
       await sql.run(`COPY (SELECT * EXCLUDE (year, month, day) FROM output_final
           WHERE year = '${p.year}' AND month = '${p.month}' AND day = '${p.day}')
         TO ${quotedString(dir)} (${options}, ${pattern}, ROW_GROUPS_PER_FILE ${Math.ceil(maxRows / rowGroup)})`);
+      // File rotation can leave a last file with no rows: it would only cost readers an open.
+      const empty =
+        await sql.rows(`SELECT file_name FROM parquet_file_metadata(${quotedString(`${dir}/*.parquet`)})
+        WHERE num_rows = 0`);
+      for (const row of empty) await rm(String(row.file_name), { force: true });
     }
   }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { cp, readdir } from "node:fs/promises";
 import { describe, it } from "node:test";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { parseConfig } from "../../src/config/load-config.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { rawObjectKey } from "../../src/storage/warehouse-layout.js";
@@ -219,6 +220,19 @@ describe("output files", () => {
     const day23 = files.filter((f) => f.includes("day=23"));
     const day24 = files.filter((f) => f.includes("day=24"));
     assert.ok(day23.length >= 3, `10,000 rows at ≤ 2,048 per file need several files, got ${day23.length}`);
+    const db = await DuckDBInstance.create(":memory:");
+    const connection = await db.connect();
+    const counts = (
+      await connection.runAndReadAll(
+        `SELECT num_rows FROM parquet_file_metadata('${warehouse}/transformed/year=2026/month=11/day=23/*.parquet')`,
+      )
+    ).getRows();
+    connection.closeSync();
+    db.closeSync();
+    assert.ok(
+      counts.every(([n]) => Number(n) > 0),
+      "no empty files",
+    );
     assert.equal(day24.length, 1);
     const rows = await readTransformed(warehouse);
     assert.equal(rows.length, 10_010);
