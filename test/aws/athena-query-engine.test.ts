@@ -1,28 +1,10 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { formatAthenaSummary, runAthenaQuery, typedValue } from "../../src/aws/athena-query-engine.js";
-import { startRecordingServer, testCredentials, type Responder } from "../support/aws-recording-server.js";
+import { clientOnRecordingServer, type Responder } from "../support/aws-recording-server.js";
 
-const closers: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const close of closers) await close();
-});
-
-async function athena(respond: Responder) {
-  const server = await startRecordingServer(respond);
-  const client = new AthenaClient({
-    region: "us-east-1",
-    endpoint: server.endpoint,
-    credentials: testCredentials,
-    maxAttempts: 1,
-  });
-  closers.push(async () => {
-    client.destroy();
-    await server.close();
-  });
-  return { server, client };
-}
+const athena = (respond: Responder) => clientOnRecordingServer((config) => new AthenaClient(config), respond);
 
 const columnInfo = [
   { CatalogName: "hive", Name: "event_date", Type: "date", Nullable: "UNKNOWN", CaseSensitive: false },

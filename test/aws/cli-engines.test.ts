@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { startRecordingServer, type Responder } from "../support/aws-recording-server.js";
 import { tempDir } from "../support/temp-dir.js";
 
@@ -26,15 +26,9 @@ const outputs = {
   database_name: out("clickstream_db"),
 };
 
-const closers: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const close of closers) await close();
-});
-
 /** Runs the real CLI with the AWS SDK pointed at a recording server (AWS_ENDPOINT_URL, as users would). */
 async function runCli(args: string[], respond: Responder) {
   const server = await startRecordingServer(respond);
-  closers.push(server.close);
   const dir = await tempDir();
   const outputsFile = join(dir, "terraform-outputs.json");
   await writeFile(outputsFile, JSON.stringify(outputs));

@@ -1,28 +1,10 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { GlueClient } from "@aws-sdk/client-glue";
 import { formatCrawlerResult, runCrawler } from "../../src/aws/glue-crawler-engine.js";
-import { startRecordingServer, testCredentials, type Responder } from "../support/aws-recording-server.js";
+import { clientOnRecordingServer, type Responder } from "../support/aws-recording-server.js";
 
-const closers: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const close of closers) await close();
-});
-
-async function glue(respond: Responder) {
-  const server = await startRecordingServer(respond);
-  const client = new GlueClient({
-    region: "us-east-1",
-    endpoint: server.endpoint,
-    credentials: testCredentials,
-    maxAttempts: 1,
-  });
-  closers.push(async () => {
-    client.destroy();
-    await server.close();
-  });
-  return { server, client };
-}
+const glue = (respond: Responder) => clientOnRecordingServer((config) => new GlueClient(config), respond);
 
 const metrics = {
   CrawlerMetricsList: [

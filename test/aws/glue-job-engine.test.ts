@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { GlueClient } from "@aws-sdk/client-glue";
 import {
   formatGlueJobResult,
@@ -8,28 +8,11 @@ import {
   type GlueRunReport,
 } from "../../src/aws/glue-job-engine.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
-import { startRecordingServer, testCredentials, type Responder } from "../support/aws-recording-server.js";
+import { clientOnRecordingServer, type Responder } from "../support/aws-recording-server.js";
 import { tempDir } from "../support/temp-dir.js";
 
-const closers: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const close of closers) await close();
-});
-
-async function glue(respond: Responder) {
-  const server = await startRecordingServer(respond);
-  const client = new GlueClient({
-    region: "eu-west-1",
-    endpoint: server.endpoint,
-    credentials: testCredentials,
-    maxAttempts: 1,
-  });
-  closers.push(async () => {
-    client.destroy();
-    await server.close();
-  });
-  return { server, client };
-}
+const glue = (respond: Responder) =>
+  clientOnRecordingServer((config) => new GlueClient(config), respond, "eu-west-1");
 
 const report: GlueRunReport = {
   engine: "glue",

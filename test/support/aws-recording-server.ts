@@ -1,5 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { after } from "node:test";
+
+const closers: (() => Promise<void>)[] = [];
+// One root-level hook closes every server (and client) this test file started.
+after(async () => {
+  for (const close of closers.splice(0)) await close();
+});
 
 /** One request an SDK client sent: the operation (X-Amz-Target), its JSON body and headers. */
 export interface RecordedCall {
@@ -55,14 +62,37 @@ export async function startRecordingServer(
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    calls,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+  const close = async (): Promise<void> => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   };
+  closers.push(close);
+  return { endpoint: `http://127.0.0.1:${port}`, calls, close };
+}
+
+/** The configuration an SDK client needs to talk to a recording server. */
+export interface RecordingClientConfig {
+  region: string;
+  endpoint: string;
+  credentials: typeof testCredentials;
+  maxAttempts: number;
+}
+
+/** A fresh recording server and an SDK client pointed at it; both are closed when the test file ends. */
+export async function clientOnRecordingServer<C extends { destroy(): void }>(
+  makeClient: (config: RecordingClientConfig) => C,
+  respond: Responder,
+  region = "us-east-1",
+) {
+  const server = await startRecordingServer(respond);
+  const client = makeClient({
+    region,
+    endpoint: server.endpoint,
+    credentials: testCredentials,
+    maxAttempts: 1,
+  });
+  closers.push(async () => client.destroy());
+  return { server, client };
 }
 
 /** Static credentials for SDK clients pointed at a local server (nothing checks the signature). */
