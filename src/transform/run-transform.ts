@@ -23,7 +23,7 @@ import { rejectToLine } from "./reject-record.js";
 import { RunLock } from "./run-lock.js";
 import { emptyReasonCounts, type RunReport } from "./run-report.js";
 import { SqlRunner } from "./sql-runner.js";
-import { StagingWriter } from "./staging-writer.js";
+import { StagingWriter, stagingColumnSeparator } from "./staging-writer.js";
 import { loadTransformState, stateKey, type TransformState } from "./transform-state.js";
 
 export interface TransformOptions {
@@ -538,7 +538,7 @@ class TransformRun {
           SELECT j.obj, j.line, j.seq, ${line} AS text FROM judged j JOIN sources s USING (obj) WHERE j.reason IS NOT NULL
           UNION ALL SELECT obj, line, -1, text FROM node_rejects)
         ORDER BY obj, line, seq)
-      TO ${quotedString(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`);
+      TO ${quotedString(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER ${quotedString(stagingColumnSeparator)})`);
     const relativeKey = `transform/${datePartitionPath(this.processingTime)}${this.report.runId}.ndjson`;
     const staged = `${stagingPrefix("errors", this.report.runId)}${relativeKey}`;
     const info = await storage.moveFileIn("errors", staged, path);
@@ -571,7 +571,7 @@ class TransformRun {
 function stagedReader(path: string): string {
   return `read_csv(${quotedString(path)},
       columns = {'seq': 'DOUBLE', 'obj': 'INTEGER', 'line': 'INTEGER', 'checked': 'BOOLEAN', 'raw': 'VARCHAR'},
-      delim = '\x01', quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n',
+      delim = ${quotedString(stagingColumnSeparator)}, quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n',
       max_line_size = ${maxRecordBytes * 2 + 64})`;
 }
 

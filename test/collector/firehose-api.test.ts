@@ -304,27 +304,7 @@ describe("Firehose API with access keys configured (SigV4 verified)", () => {
 
     // Sign one body, send another: the payload hash no longer matches.
     const url = new URL(f.collector.url);
-    const signer = new SignatureV4({
-      credentials: key,
-      region: "us-east-1",
-      service: "firehose",
-      sha256: Sha256,
-    });
-    const signed = await signer.sign({
-      method: "POST",
-      protocol: "http:",
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: "/",
-      query: {},
-      headers: {
-        host: url.host,
-        "content-type": "application/x-amz-json-1.1",
-        "x-amz-target": "Firehose_20150804.PutRecord",
-      },
-      body,
-    });
-    const headers = signed.headers as Record<string, string>;
+    const headers = await signPutRecord(url, body, key, true);
     const genuine = await fetch(f.collector.url, { method: "POST", headers, body });
     assert.equal(genuine.status, 200, await genuine.clone().text());
     const tampered = await fetch(f.collector.url, {
@@ -335,28 +315,7 @@ describe("Firehose API with access keys configured (SigV4 verified)", () => {
     assert.equal(tampered.status, 403);
     assert.equal(((await tampered.json()) as { __type: string }).__type, "InvalidSignatureException");
     // Without an x-amz-content-sha256 header the body hash is inside the signature itself.
-    const bare = new SignatureV4({
-      credentials: key,
-      region: "us-east-1",
-      service: "firehose",
-      sha256: Sha256,
-      applyChecksum: false,
-    });
-    const signedBare = await bare.sign({
-      method: "POST",
-      protocol: "http:",
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: "/",
-      query: {},
-      headers: {
-        host: url.host,
-        "content-type": "application/x-amz-json-1.1",
-        "x-amz-target": "Firehose_20150804.PutRecord",
-      },
-      body,
-    });
-    const bareHeaders = signedBare.headers as Record<string, string>;
+    const bareHeaders = await signPutRecord(url, body, key, false);
     assert.equal(bareHeaders["x-amz-content-sha256"], undefined);
     assert.equal((await fetch(f.collector.url, { method: "POST", headers: bareHeaders, body })).status, 200);
     const tamperedBare = await fetch(f.collector.url, {
@@ -367,6 +326,37 @@ describe("Firehose API with access keys configured (SigV4 verified)", () => {
     assert.equal(tamperedBare.status, 403);
   });
 });
+
+/** SigV4 headers for a PutRecord to `url`; without `applyChecksum` the body hash is only inside the signature. */
+async function signPutRecord(
+  url: URL,
+  body: string,
+  credentials: ConstructorParameters<typeof SignatureV4>[0]["credentials"],
+  applyChecksum: boolean,
+): Promise<Record<string, string>> {
+  const signer = new SignatureV4({
+    credentials,
+    region: "us-east-1",
+    service: "firehose",
+    sha256: Sha256,
+    applyChecksum,
+  });
+  const signed = await signer.sign({
+    method: "POST",
+    protocol: "http:",
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: "/",
+    query: {},
+    headers: {
+      host: url.host,
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": "Firehose_20150804.PutRecord",
+    },
+    body,
+  });
+  return signed.headers as Record<string, string>;
+}
 
 class Sha256 {
   private readonly hash;
