@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Suites that need something beyond `npm install` (the Python side: pyspark, moto, checkov; Debian's
+ * Chromium) skip on a machine without it, loudly: each skip is logged for scripts/run-tests.mjs, which
+ * prints one line naming the skipped suites and the command that enables them. In CI
+ * (CLICKSTREAM_REQUIRE_OPTIONAL=1, set by .ci/run) a missing tool fails the test instead: CI never skips.
+ */
+export interface OptionalTool {
+  /** Short name shown in the skip line ("python side", "chromium"). */
+  readonly name: string;
+  /** The one command that makes it available. */
+  readonly enable: string;
+  /** Undefined when available; otherwise why not. */
+  readonly missing: () => string | undefined;
+}
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** The project's virtualenv (`npm run setup:python`), as every Python-backed suite uses it. */
+export const venvPython = join(root, ".venv", "bin", "python");
+
+const memo = new Map<string, string | undefined>();
+const once = (key: string, check: () => string | undefined): (() => string | undefined) => {
+  return () => {
+    if (!memo.has(key)) memo.set(key, check());
+    return memo.get(key);
+  };
+};
+
+/** pyspark, boto3, moto and checkov in `.venv`, plus a Java runtime for Spark. */
+export const pythonSide: OptionalTool = {
+  name: "python side (pyspark, moto, checkov)",
+  enable: "npm run setup:python",
+  missing: once("python", () => {
+    if (!existsSync(venvPython)) return `${venvPython} does not exist`;
+    const probe = spawnSync(venvPython, ["-c", "import pyspark, boto3, moto, checkov"], {
+      encoding: "utf8",
+    });
+    if (probe.status !== 0) return `the virtualenv lacks a module: ${probe.stderr.trim().split("\n").pop()}`;
+    if (spawnSync("java", ["-version"], { stdio: "ignore" }).status !== 0) return "no java on PATH";
+    return undefined;
+  }),
+};
+
+/** Debian's Chromium, driven by playwright-core (its own browser download does not work here). */
+export const chromiumPath = process.env.CLICKSTREAM_CHROMIUM ?? "/usr/bin/chromium";
+export const chromium: OptionalTool = {
+  name: "browser (chromium)",
+  enable: "sudo apt-get install -y chromium",
+  missing: once("chromium", () => (existsSync(chromiumPath) ? undefined : `${chromiumPath} not found`)),
+};
+
+/**
+ * True when the tool is there. Otherwise skips the test (logging the skip for the summary line), or,
+ * in CI, fails it.
+ */
+export function requireTool(t: TestContext, tool: OptionalTool): boolean {
+  const why = tool.missing();
+  if (why === undefined) return true;
+  if (process.env.CLICKSTREAM_REQUIRE_OPTIONAL === "1") {
+    assert.fail(
+      `${tool.name} is required here (CLICKSTREAM_REQUIRE_OPTIONAL=1): ${why}; run: ${tool.enable}`,
+    );
+  }
+  const log = process.env.CLICKSTREAM_SKIP_LOG;
+  if (log)
+    appendFileSync(log, `${JSON.stringify({ tool: tool.name, enable: tool.enable, test: t.fullName })}\n`);
+  t.skip(`${tool.name} not available (${why}); enable with: ${tool.enable}`);
+  return false;
+}
