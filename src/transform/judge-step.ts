@@ -25,13 +25,23 @@ FROM (
         CASE WHEN t IS NULL THEN [NULL::VARCHAR]
              ELSE string_split(CASE WHEN starts_with(t, chr(65279)) THEN t[2:] ELSE t END, chr(10)) END AS ls
       FROM (
-        SELECT f.obj, try(decode(b.content)) AS t
-        FROM read_blob($paths) b JOIN text_files f ON f.path = b.filename
+        -- The object number by the file's place in $paths ($objs is aligned with it): a join here could
+        -- make DuckDB build its hash table from the file contents.
+        SELECT $objs[list_position($paths, filename)] AS obj, try(decode(content)) AS t
+        FROM read_blob($paths)
       )
     )
   )
 )
 WHERE text_missing OR raw <> ''`;
+
+/** The `$paths` and `$objs` values of `linesSql` for some rows of text_files. */
+export function textFileValues(files: Record<string, unknown>[]): { paths: DuckDBListValue; objs: DuckDBListValue } {
+  return {
+    paths: new DuckDBListValue(files.map((f) => String(f.path))),
+    objs: new DuckDBListValue(files.map((f) => Number(f.obj))),
+  };
+}
 
 /** Columns of `event_categories`: the configured event_type → event_category mapping. */
 export const eventCategoriesColumns = { event_type: "VARCHAR", event_category: "VARCHAR" } as const;
@@ -55,13 +65,13 @@ export async function judgeRecords(ctx: RunContext): Promise<void> {
   ctx.onProgress({ phase: "validate" });
   await sql.run(`CREATE TABLE event_categories (event_type VARCHAR, event_category VARCHAR)`);
   await sql.appendRows("event_categories", Object.entries(config.eventCategories), ["VARCHAR", "VARCHAR"]);
-  const paths = (await sql.rows(`SELECT path FROM text_files ORDER BY obj`)).map((r) => String(r.path));
-  if (paths.length === 0) {
+  const files = await sql.rows(`SELECT obj, path FROM text_files ORDER BY obj`);
+  if (files.length === 0) {
     await sql.run(`CREATE TABLE judged AS ${buildRulesSql(emptyInput)}`, ruleValues(ctx));
   } else {
     await sql.run(`CREATE TABLE judged AS ${buildRulesSql(`(${linesSql})`)}`, {
       ...ruleValues(ctx),
-      paths: new DuckDBListValue(paths),
+      ...textFileValues(files),
     });
   }
   const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM judged WHERE kind = 'fast'`);

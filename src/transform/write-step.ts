@@ -4,7 +4,7 @@ import { DuckDBListValue, quotedIdentifier, quotedString } from "@duckdb/node-ap
 import { limits, transformedColumns } from "../contract/data-contract.js";
 import { datePartitionPath } from "../storage/warehouse-layout.js";
 import { stagingPrefix } from "./commit-log.js";
-import { linesSql } from "./judge-step.js";
+import { linesSql, textFileValues } from "./judge-step.js";
 import type { RunContext } from "./run-context.js";
 import { sequencedRowsSql } from "./sequence-step.js";
 import { stagedRecordsSql } from "./staging-writer.js";
@@ -202,16 +202,14 @@ async function writeRejects(ctx: RunContext): Promise<void> {
  */
 async function fillDuplicateRaw(ctx: RunContext): Promise<void> {
   const { sql } = ctx;
-  const objs = (
-    await sql.rows(`SELECT DISTINCT t.path FROM judged j JOIN text_files t USING (obj)
-      WHERE j.reason = 'duplicate' AND j.raw IS NULL AND j.sub = 0`)
-  ).map((r) => String(r.path));
-  if (objs.length > 0) {
+  const files = await sql.rows(`SELECT DISTINCT t.obj, t.path FROM judged j JOIN text_files t USING (obj)
+      WHERE j.reason = 'duplicate' AND j.raw IS NULL AND j.sub = 0`);
+  if (files.length > 0) {
     await sql.run(
       `UPDATE judged SET raw = x.raw FROM (${linesSql}) x
        WHERE judged.reason = 'duplicate' AND judged.raw IS NULL AND judged.sub = 0
          AND judged.obj = x.obj AND judged.line = x.line`,
-      { paths: new DuckDBListValue(objs) },
+      textFileValues(files),
     );
   }
   const staged = join(ctx.scratch, "staged.txt");
