@@ -228,6 +228,28 @@ export const collectorConfigSchema = z
     path: ["eventsStream"],
   });
 
+export const pipelineConfigSchema = z
+  .object({
+    /** How often `clickstream pipeline` runs transform → crawl (the local twin of the Glue trigger chain). */
+    everyMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(5 * 60 * 1000), // 5 min
+    /**
+     * Loopback port of the admin endpoint (`POST /run` starts a run now, `GET /status`); 0 = any free
+     * port, -1 = none. Never on the collector's public port: it needs no credentials.
+     */
+    adminPort: z.number().int().min(-1).max(65535).default(4575),
+    /** On SIGTERM, how long a running transform may go on before the process exits (it then rolls back). */
+    shutdownGraceMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(5 * 60 * 1000), // 5 min
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     warehouse: warehouseConfigSchema.default(warehouseConfigSchema.parse({})),
@@ -235,6 +257,7 @@ export const configSchema = z
     collector: collectorConfigSchema.default(collectorConfigSchema.parse({})),
     catalog: catalogConfigSchema.default(catalogConfigSchema.parse({})),
     query: queryConfigSchema.default(queryConfigSchema.parse({})),
+    pipeline: pipelineConfigSchema.default(pipelineConfigSchema.parse({})),
   })
   .strict();
 
@@ -245,3 +268,4 @@ export type CollectorConfig = z.infer<typeof collectorConfigSchema>;
 export type CollectorStreamConfig = z.infer<typeof collectorStreamConfigSchema>;
 export type CatalogConfig = z.infer<typeof catalogConfigSchema>;
 export type QueryConfig = z.infer<typeof queryConfigSchema>;
+export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;

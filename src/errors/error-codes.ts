@@ -66,6 +66,23 @@ export const errorCodes = {
     fix: "Run `clickstream transform` (it rolls the committed run forward first), or retry: a running transform applies it within seconds.",
   },
 
+  // --- pipeline ---
+  CS_ERR_PIPELINE_ADMIN_LISTEN: {
+    status: 500,
+    message: "The pipeline's admin endpoint cannot listen",
+    fix: "Another process uses the port: pick another with --admin-port (or pipeline.adminPort), or -1 for none.",
+  },
+  CS_ERR_PIPELINE_ADMIN_HOST: {
+    status: 403,
+    message: "Requests to the admin endpoint must name it by its loopback address",
+    fix: "Call http://127.0.0.1:<admin port>/ from this machine; the endpoint refuses other Host names (DNS rebinding).",
+  },
+  CS_ERR_PIPELINE_ADMIN_ROUTE: {
+    status: 404,
+    message: "The admin endpoint has no such route",
+    fix: "Use POST /run to start a run now, or GET /status.",
+  },
+
   // --- collector ---
   CS_ERR_COLLECTOR_BAD_REQUEST: {
     status: 400,

@@ -4,6 +4,7 @@ import { compactCommand } from "./compact-command.js";
 import { crawlCommand } from "./crawl-command.js";
 import { demoCommand } from "./demo-command.js";
 import { generateCommand } from "./generate-command.js";
+import { pipelineCommand } from "./pipeline-command.js";
 import { queryCommand } from "./query-command.js";
 import { sendCommand } from "./send-command.js";
 import { serveCommand } from "./serve-command.js";
@@ -19,5 +20,6 @@ export function registerCommands(program: Command): void {
   program.addCommand(crawlCommand());
   program.addCommand(catalogCommand());
   program.addCommand(queryCommand());
+  program.addCommand(pipelineCommand());
   program.addCommand(demoCommand());
 }
