@@ -1,6 +1,6 @@
 import { openStore } from "./browser-store.js";
 import { batchBytes, batches, postBatch, type Batch } from "./event-delivery.js";
-import { eventQueue, type EventQueue } from "./event-queue.js";
+import { eventQueue, ownerOf, type EventQueue } from "./event-queue.js";
 import {
   defaultRedactedPattern,
   deviceType,
@@ -8,6 +8,7 @@ import {
   privacySignal,
   urlRedactor,
 } from "./page-context.js";
+import { queueOwnership, type QueueOwnership } from "./queue-ownership.js";
 import { optedOutKey, userIdKey, uuid, visitorIdentity, type VisitorIdentity } from "./visitor-identity.js";
 
 export interface TrackerOptions {
@@ -80,12 +81,12 @@ export function startTracker(
 
   const store = openStore();
   const [get, set, del] = store;
-  const own = new Set<string>(); // keys this page queued, oldest first: what it sends when hidden
   const flying = new Set<string>(); // keys in a keepalive request or beacon right now
   let blocked = true; // until set up: automation, a privacy signal, or no DOM (server-side rendering)
   let auto = false;
   let identity: VisitorIdentity;
   let queue: EventQueue;
+  let ownership: QueueOwnership;
   let redact: (url: string) => string;
   let device: string;
   let url: string;
@@ -96,7 +97,7 @@ export function startTracker(
   let busy: Promise<void> | undefined;
   let again = false; // flush asked for while one was running
   let keepaliveBytes = 0; // ours in flight; the browser's budget is shared by the whole page
-  let pageUrl = "";
+  let pageUrl = ""; // the URL at the last route change: the referrer of the next one
   let referrer = "";
   let path: string | undefined;
 
@@ -125,7 +126,7 @@ export function startTracker(
       else if (value != null) extra[name] = typeof value == "string" ? value : JSON.stringify(value);
     }
     extra.anonymous_id = anonymousId;
-    own.add(queue[0](eventId, JSON.stringify(event), now));
+    queue[0](ownership[0](), eventId, JSON.stringify(event), now);
     if (++pending >= batchEvents && !attempt) void flush();
     else timer ??= setTimeout(flush, batchMs);
   });
@@ -140,10 +141,7 @@ export function startTracker(
     }
     return postBatch(url, batch, keepalive)
       .then((refused) => {
-        for (const key of keys) {
-          del(key);
-          own.delete(key);
-        }
+        keys.map(del);
         count("dropped_refused", refused);
       })
       .finally(() => {
@@ -153,13 +151,17 @@ export function startTracker(
       });
   };
 
+  /** The queued keys this page may send, oldest first. */
+  const sendable = (): string[] => queue[1]().filter((key) => ownership[1](ownerOf(key)));
+
   const deliver = async (): Promise<void> => {
     if (Object.keys(health)[0]) {
       const report = health;
       health = {};
       track("tracker_health", report);
     }
-    for (const batch of batches(store, queue[1](), batchBytes)) await send(batch); // a failure stops here
+    await ownership[2]([...new Set(queue[1]().map(ownerOf))]);
+    for (const batch of batches(store, sendable(), batchBytes)) await send(batch); // a failure stops here
   };
 
   const flush = (): Promise<void> => {
@@ -171,19 +173,7 @@ export function startTracker(
       return busy;
     }
     pending = 0;
-    // Tabs of the site take turns (Web Locks), so two tabs flushing at once never send an event twice.
-    // Without Web Locks (insecure origins, old browsers) they may: the transform's dedup removes it.
-    let locked = false;
-    const locks = navigator.locks as LockManager | undefined;
-    const attemptOnce = locks
-      ? locks
-          .request("clickstream", () => ((locked = true), deliver()))
-          .catch((error: unknown) => {
-            if (locked) throw error;
-            return deliver(); // locks refused (opaque origin): go without
-          })
-      : deliver();
-    return (busy = attemptOnce
+    return (busy = deliver()
       .then(
         () => {
           attempt = 0;
@@ -202,7 +192,7 @@ export function startTracker(
   };
 
   /**
-   * The page is hidden or left: whatever this page queued and has not in flight goes out now, with
+   * The page is hidden or left: whatever this page may send and has not in flight goes out now, with
    * keepalive (or a beacon), as much as fits the budget; the rest stays queued for the next page load.
    * A beacon says nothing about delivery, so nothing is removed for it: a double is deduplicated later.
    */
@@ -210,7 +200,7 @@ export function startTracker(
     if (blocked) return;
     const [batch] = batches(
       store,
-      [...own].filter((key) => !flying.has(key)),
+      sendable().filter((key) => !flying.has(key)),
       batchBytes - keepaliveBytes,
       true,
     );
@@ -219,14 +209,19 @@ export function startTracker(
     else if (navigator.sendBeacon(url, batch[1])) for (const key of batch[0]) flying.add(key);
   };
 
+  /**
+   * A page view, unless the path (pathname and hash) is the one of the last view and `force` is off: a
+   * replaceState that only changes the query, or popstate and hashchange for one hash change, count once.
+   * Every call notes the URL, so the next route change has the URL it came from as its referrer.
+   */
   const page = guard((force: boolean): void => {
     const next = location.pathname + location.hash;
-    if (!force && next === path) return; // a replaceState that only changes the query, a repeated event
-    path = next;
     const current = redact(location.href);
-    if (pageUrl && current !== pageUrl) referrer = pageUrl; // an SPA route change: came from the last view
+    const view = force || next != path;
+    if (view && pageUrl && current != pageUrl) referrer = pageUrl;
+    path = next;
     pageUrl = current;
-    track("page_view");
+    if (view) track("page_view");
   });
 
   guard(() => {
@@ -234,6 +229,7 @@ export function startTracker(
     if ((!options.allowAutomation && navigator.webdriver) || (options.respectDnt && privacySignal())) return;
     identity = visitorIdentity(store);
     queue = eventQueue(store, (n) => count("dropped_overflow", n));
+    ownership = queueOwnership();
     redact = urlRedactor(options.redactParams ? namesPattern(options.redactParams) : defaultRedactedPattern);
     device = deviceType();
     referrer = redact(document.referrer);
@@ -241,7 +237,13 @@ export function startTracker(
       options.endpoint.replace(/\/+$/, "") +
       "/v1/events" +
       (options.writeKey ? "?writeKey=" + encodeURIComponent(options.writeKey) : "");
-    addEventListener("pagehide", guard(hide));
+    addEventListener(
+      "pagehide",
+      guard(() => {
+        hide();
+        ownership[3](); // from here on, another page may adopt what is left
+      }),
+    );
     addEventListener(
       "visibilitychange",
       guard(() => document.hidden && hide()),
@@ -250,6 +252,7 @@ export function startTracker(
       "pageshow",
       guard((event: PageTransitionEvent) => {
         if (!event.persisted) return;
+        ownership[4]();
         if (auto) page(true); // restored from the back/forward cache: a new page view
         void flush();
       }),

@@ -5,14 +5,15 @@ import { queueKeyPrefix } from "./visitor-identity.js";
 export const maxQueuedEvents = 1000;
 
 /**
- * The persistent queue, shared by every tab of the site: one storage key per event
- * (`clickstream:q:<ms base36>.<event_id>`, so keys sort oldest first). One key per event means no tab ever
- * rewrites another's entries: an event is written once and removed once, by whoever got it acknowledged.
- * Read and remove entries with the store's own `get` / `del`.
+ * The persistent queue, shared by every tab of the site: one storage key per event,
+ * `clickstream:q:<ms base36>.<owner>.<event_id>`, so keys sort oldest first and name the page that may
+ * send them (see queue-ownership.ts). One key per event means no tab ever rewrites another's entries: an
+ * event is written once and removed once, when acknowledged. Read and remove entries with the store's
+ * own `get` / `del`.
  */
 export type EventQueue = readonly [
-  /** Persists one serialised event; returns its key. */
-  add: (eventId: string, json: string, nowMs: number) => string,
+  /** Persists one serialised event. */
+  add: (owner: string, eventId: string, json: string, nowMs: number) => void,
   /** Every queued key, oldest first, after dropping the oldest beyond the cap. */
   keys: () => string[],
 ];
@@ -31,12 +32,13 @@ export function eventQueue([, set, del, list]: BrowserStore, dropped: (count: nu
     return all;
   };
   return [
-    (eventId, json, nowMs) => {
-      const key = queueKeyPrefix + nowMs.toString(36) + "." + eventId;
-      set(key, json);
+    (owner, eventId, json, nowMs) => {
+      set(`${queueKeyPrefix}${nowMs.toString(36)}.${owner}.${eventId}`, json);
       if (++size > maxQueuedEvents) keys();
-      return key;
     },
     keys,
   ];
 }
+
+/** The owner id in a queue key. */
+export const ownerOf = (key: string): string => key.split(".")[1]!;

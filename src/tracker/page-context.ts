@@ -21,7 +21,7 @@ export function urlRedactor(pattern: string): (url: string) => string {
     url
       .replace(named, "$1")
       .replace(/([?&#])&+/g, "$1") // "?&b=2" → "?b=2"
-      .replace(/[?&]+(#|$)/, "$1"); // "?a=1&" → "?a=1", "?#h" → "#h"
+      .replace(/[?&#]+(#|$)/, "$1"); // "?a=1&" → "?a=1", "?#h" → "#h", "x=1#" → "x=1"
 }
 
 interface ClientHints {
