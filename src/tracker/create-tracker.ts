@@ -277,7 +277,7 @@ export function startTracker(
   })();
 
   const tracker: Tracker = {
-    track: (eventType, properties) => void track(eventType, properties),
+    track,
     page: () => void page(true),
     identify: guard((userId: string | null) => (userId ? set(userIdKey, String(userId)) : del(userIdKey))),
     flush,

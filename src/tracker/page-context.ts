@@ -1,11 +1,11 @@
 /**
  * The URL parameters removed (case-insensitive) from query and hash before anything is sent, unless the
- * site names its own: email, mail, token, access_token, refresh_token, id_token, auth, password, passwd,
- * pwd, secret, api_key, apikey, sess, session, sessid, sessionid, session_id, jsessionid, phpsessid, sid.
- * A pattern rather than a list: it is about 60 bytes smaller in the script.
+ * site names its own: email, mail; token and any name ending in it (access_token, id_token, csrf_token…);
+ * pass, password, passwd, pwd, secret, auth, api_key, apikey; any name containing "sess" (session,
+ * session_id, sessionid, jsessionid, phpsessid…); sid. A pattern rather than a list: smaller in the script.
  */
 export const defaultRedactedPattern =
-  "e?mail|((access|refresh|id)_)?token|auth|passw(or)?d|pwd|secret|api_?key|(j|php)?sess(ion)?(_?id)?|sid";
+  "e?mail|\\w*token|pass(word|wd)?|pwd|secret|auth|api_?key|\\w*sess\\w*|sid";
 
 /** A pattern matching exactly the given parameter names. */
 export const namesPattern = (names: readonly string[]): string =>
