@@ -2,30 +2,9 @@ import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { chromium as playwright, type Browser, type LaunchOptions } from "playwright-core";
 import type { z } from "zod";
 import type { collectorConfigSchema } from "../../src/config/config-schema.js";
 import { readRaw, startFixture, type CollectorFixture } from "../collector/collector-fixture.js";
-import { chromiumPath } from "../support/optional-suite.js";
-
-/** How every browser suite starts Debian's Chromium (headless), on top of Playwright's own flags. */
-export const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
-  return playwright.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    ...options,
-    args: [...chromiumArgs, ...(options.args ?? [])],
-  });
-}
 
 /** The ES module build, served by test sites as `/tracker.mjs`. */
 export const trackerModuleUrl = new URL("../../tracker/tracker.mjs", import.meta.url);

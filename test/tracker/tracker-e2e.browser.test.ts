@@ -7,9 +7,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { test } from "node:test";
+import { launchChromium } from "../support/chromium-launch.js";
 import { chromium, requireTool } from "../support/optional-suite.js";
 import { tempDir } from "../support/temp-dir.js";
-import { launchChromium } from "./browser-harness.js";
 
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL("../../../bin/clickstream", import.meta.url));

@@ -6,12 +6,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, describe, test, type TestContext } from "node:test";
 import { devices, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { stopFixture, type CollectorFixture } from "../collector/collector-fixture.js";
+import { launchChromium } from "../support/chromium-launch.js";
 import { chromium, requireTool } from "../support/optional-suite.js";
 import { readTransformed } from "../support/warehouse-reader.js";
 import {
   arrived,
   distinct,
-  launchChromium,
   startCollector,
   startSite,
   trackerPage,
