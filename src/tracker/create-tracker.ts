@@ -84,9 +84,15 @@ export function startTracker(
   const flying = new Set<string>(); // keys in a keepalive request or beacon right now
   let blocked = true; // until set up: automation, a privacy signal, or no DOM (server-side rendering)
   let auto = false;
+  // Set up once the page is known to be recorded (tuples: see browser-store.ts for why).
   let identity: VisitorIdentity;
-  let queue: EventQueue;
-  let ownership: QueueOwnership;
+  let enqueue: EventQueue[0];
+  let queuedKeys: EventQueue[1];
+  let owner: QueueOwnership[0];
+  let mine: QueueOwnership[1];
+  let adopt: QueueOwnership[2];
+  let releaseLocks: QueueOwnership[3];
+  let renewOwner: QueueOwnership[4];
   let redact: (url: string) => string;
   let device: string;
   let url: string;
@@ -126,7 +132,7 @@ export function startTracker(
       else if (value != null) extra[name] = typeof value == "string" ? value : JSON.stringify(value);
     }
     extra.anonymous_id = anonymousId;
-    queue[0](ownership[0](), eventId, JSON.stringify(event), now);
+    enqueue(owner(), eventId, JSON.stringify(event), now);
     if (++pending >= batchEvents && !attempt) void flush();
     else timer ??= setTimeout(flush, batchMs);
   });
@@ -152,22 +158,22 @@ export function startTracker(
   };
 
   /** The queued keys this page may send, oldest first. */
-  const sendable = (): string[] => queue[1]().filter((key) => ownership[1](ownerOf(key)));
+  const sendable = (): string[] => queuedKeys().filter((key) => mine(ownerOf(key)));
 
   const deliver = async (): Promise<void> => {
-    if (Object.keys(health)[0]) {
-      const report = health;
-      health = {};
-      track("tracker_health", report);
-    }
-    await ownership[2]([...new Set(queue[1]().map(ownerOf))]);
+    await adopt([...new Set(queuedKeys().map(ownerOf))]);
     for (const batch of batches(store, sendable(), batchBytes)) await send(batch); // a failure stops here
   };
 
   const flush = (): Promise<void> => {
+    if (blocked) return Promise.resolve();
+    if (Object.keys(health)[0]) {
+      const report = health;
+      health = {};
+      track("tracker_health", report); // goes with this batch: no timer of its own (a 401 would loop)
+    }
     clearTimeout(timer);
     timer = undefined;
-    if (blocked) return Promise.resolve();
     if (busy) {
       again = true;
       return busy;
@@ -228,8 +234,8 @@ export function startTracker(
     auto = options.auto !== false;
     if ((!options.allowAutomation && navigator.webdriver) || (options.respectDnt && privacySignal())) return;
     identity = visitorIdentity(store);
-    queue = eventQueue(store, (n) => count("dropped_overflow", n));
-    ownership = queueOwnership();
+    [enqueue, queuedKeys] = eventQueue(store, (n) => count("dropped_overflow", n));
+    [owner, mine, adopt, releaseLocks, renewOwner] = queueOwnership();
     redact = urlRedactor(options.redactParams ? namesPattern(options.redactParams) : defaultRedactedPattern);
     device = deviceType();
     referrer = redact(document.referrer);
@@ -241,7 +247,7 @@ export function startTracker(
       "pagehide",
       guard(() => {
         hide();
-        ownership[3](); // from here on, another page may adopt what is left
+        releaseLocks(); // from here on, another page may adopt what is left
       }),
     );
     addEventListener(
@@ -252,7 +258,7 @@ export function startTracker(
       "pageshow",
       guard((event: PageTransitionEvent) => {
         if (!event.persisted) return;
-        ownership[4]();
+        renewOwner();
         if (auto) page(true); // restored from the back/forward cache: a new page view
         void flush();
       }),
