@@ -62,6 +62,9 @@ interface Row {
   price: number | null;
   quantity: number | null;
   device_type: string;
+  anonymous_id: string | null;
+  color: string | null;
+  order_id: string | null;
 }
 
 test("the demo shop, visited by a scripted user: collector → transform → crawl → query shows exactly its events", async (t) => {
@@ -136,7 +139,9 @@ test("the demo shop, visited by a scripted user: collector → transform → cra
     "query",
     "--format",
     "json",
-    `SELECT event_id, event_type, event_sequence, session_id, user_id, page_url, referrer, product_id, price, quantity, device_type
+    `SELECT event_id, event_type, event_sequence, session_id, user_id, page_url, referrer, product_id, price, quantity, device_type,
+            element_at(properties, 'anonymous_id') AS anonymous_id, element_at(properties, 'color') AS color,
+            element_at(properties, 'order_id') AS order_id
        FROM transformed ORDER BY event_sequence`,
   );
   const rows = JSON.parse(stdout) as (Row & { event_id: string })[];
@@ -175,4 +180,14 @@ test("the demo shop, visited by a scripted user: collector → transform → cra
   assert.equal(rows[1]!.referrer, `${shop}/`);
   assert.equal(rows[9]!.referrer, `${shop}/checkout`);
   assert.ok(rows.every((r) => r.device_type === "desktop"));
+  // Properties beyond the contract's fields arrive in the properties column; the anonymous id on every
+  // event stitches the identified part of the visit to the anonymous part.
+  assert.ok(rows.every((r) => r.anonymous_id === anonymous));
+  assert.deepEqual(
+    rows.map((r) => [r.event_type, r.color, r.order_id]).filter(([, color, order]) => color ?? order),
+    [
+      ["add_to_cart", "blue", null],
+      ["purchase", null, "order-1"],
+    ],
+  );
 });
