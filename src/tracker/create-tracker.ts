@@ -233,12 +233,12 @@ export function startTracker(
   guard(() => {
     auto = options.auto !== false;
     if ((!options.allowAutomation && navigator.webdriver) || (options.respectDnt && privacySignal())) return;
+    redact = urlRedactor(options.redactParams ? namesPattern(options.redactParams) : defaultRedactedPattern);
+    referrer = redact(document.referrer); // without a DOM (server-side rendering) setup stops here
+    device = deviceType();
     identity = visitorIdentity(store);
     [enqueue, queuedKeys] = eventQueue(store, (n) => count("dropped_overflow", n));
     [owner, mine, adopt, releaseLocks, renewOwner] = queueOwnership();
-    redact = urlRedactor(options.redactParams ? namesPattern(options.redactParams) : defaultRedactedPattern);
-    device = deviceType();
-    referrer = redact(document.referrer);
     url =
       options.endpoint.replace(/\/+$/, "") +
       "/v1/events" +
