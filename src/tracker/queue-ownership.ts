@@ -39,7 +39,10 @@ export function queueOwnership(): QueueOwnership {
         granted?.(!!lock);
         return lock && new Promise<void>((release) => releases.push(release));
       })
-      .catch(() => (owners = undefined)); // refused (opaque origin): nobody to share with
+      .catch(() => {
+        owners = undefined; // refused (opaque origin): nobody to share the queue with
+        granted?.(false);
+      });
   const renew = (): void => {
     owner = uuid().slice(0, 8);
     owners = locks && new Set([owner]);

@@ -526,6 +526,34 @@ describe("the browser tracker in Chromium", () => {
     assert.match(events[0]!.event_id, uuidPattern);
   });
 
+  test("in a sandboxed frame (opaque origin: storage and Web Locks refused) events are kept in memory and sent", async (t) => {
+    const w = await world(t);
+    if (!w) return;
+    const inner = trackerPage(w.collector.collector.url, {
+      body: `<script>addEventListener("load", () => { clickstream("track", "framed"); clickstream("flush"); })</script>`,
+    });
+    w.site.pages.set(
+      "/host",
+      `<!doctype html><iframe sandbox="allow-scripts" srcdoc="${inner.replaceAll("&", "&amp;").replaceAll('"', "&quot;")}"></iframe>`,
+    );
+    const page = await w.context.newPage();
+    await page.goto(`${w.site.url}/host`);
+    const events = await waitForEvents(w.collector, (e) => e.some((x) => x.event_type === "framed"));
+    assert.deepEqual(typesInOrder(events), ["page_view", "framed"]);
+    const frame = page.frames()[1]!;
+    assert.equal(await frame.evaluate(() => origin), "null");
+    assert.equal(
+      await frame.evaluate(() => {
+        try {
+          return typeof localStorage;
+        } catch (error) {
+          return (error as Error).name;
+        }
+      }),
+      "SecurityError",
+    );
+  });
+
   test('the ES module: import { createTracker } from "clickstream/tracker"', async (t) => {
     const w = await world(t);
     if (!w) return;
