@@ -129,6 +129,11 @@ export const errorCodes = {
     message: "Write-ahead log I/O failed",
     fix: "Check that the WAL folder (`collector.walDir`, default `<warehouse>/_state/collector/wal`) exists, is writable and has free space.",
   },
+  CS_ERR_COLLECTOR_TRACKER_MISSING: {
+    status: 404,
+    message: "The browser tracker script is not built",
+    fix: "Run `npm run build` (or `npm install`) in the repository: it writes dist/tracker/tracker.js, which `GET /tracker.js` serves.",
+  },
   CS_ERR_COLLECTOR_LISTEN: {
     status: 500,
     message: "Cannot listen on the requested address",
