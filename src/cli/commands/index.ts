@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { catalogCommand } from "./catalog-command.js";
+import { consoleCommand } from "./console-command.js";
 import { crawlCommand } from "./crawl-command.js";
 import { demoCommand } from "./demo-command.js";
 import { generateCommand } from "./generate-command.js";
@@ -17,5 +18,6 @@ export function registerCommands(program: Command): void {
   program.addCommand(crawlCommand());
   program.addCommand(catalogCommand());
   program.addCommand(queryCommand());
+  program.addCommand(consoleCommand());
   program.addCommand(demoCommand());
 }
