@@ -30,7 +30,8 @@ const maxTextChars = 2000;
  * running both the collector and the console (`clickstream pipeline`) passes to the live panel.
  */
 export class RecentEvents implements LiveEventSource {
-  readonly description = "the collector in this process (records as received, before the transform judges them)";
+  readonly description =
+    "the collector in this process (records as received, before the transform judges them)";
   private readonly ring: LiveEvent[] = [];
   private next = 0;
 
@@ -47,7 +48,14 @@ export class RecentEvents implements LiveEventSource {
 
   /** Records a refused record with the collector's reason. */
   rejected(api: IngestApi, reason: string, message: string, text = ""): void {
-    this.push({ receivedAt: new Date().toISOString(), source: api, state: "rejected", reason, message, text: cut(text) });
+    this.push({
+      receivedAt: new Date().toISOString(),
+      source: api,
+      state: "rejected",
+      reason,
+      message,
+      text: cut(text),
+    });
   }
 
   async recent(limit: number): Promise<LiveEvent[]> {

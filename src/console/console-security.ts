@@ -9,23 +9,25 @@ export const tokenCookie = "clickstream_console_token";
 
 /**
  * What the browser may do with the console's pages: scripts, styles and data from the console only, no
- * framing, no plugins, no form posts elsewhere.
+ * framing, no plugins, no form posts elsewhere. The page's nonce admits the `<style>` elements the
+ * editor (CodeMirror) creates, and nothing else inline.
  */
-export const contentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+export function contentSecurityPolicy(styleNonce?: string): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    styleNonce ? `style-src 'self' 'nonce-${styleNonce}'` : "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
 
 const securityHeaders: Record<string, string> = {
-  "content-security-policy": contentSecurityPolicy,
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
@@ -53,7 +55,8 @@ export function allowedHostHeaders(listenHost: string, port: number, extra: read
   if (isWildcard(listenHost)) {
     names.add(hostname());
     for (const list of Object.values(networkInterfaces())) {
-      for (const address of list ?? []) names.add(address.family === "IPv6" ? `[${address.address}]` : address.address);
+      for (const address of list ?? [])
+        names.add(address.family === "IPv6" ? `[${address.address}]` : address.address);
     }
   } else {
     names.add(isIP(listenHost) === 6 ? `[${listenHost}]` : listenHost);
@@ -86,18 +89,20 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     const host = (request.headers.host ?? "").toLowerCase();
     if (!options.allowedHosts().has(host)) {
-      throw new ClickstreamError("CS_ERR_CONSOLE_HOST_REFUSED", `Host ${JSON.stringify(host)} is not this console`);
+      throw new ClickstreamError(
+        "CS_ERR_CONSOLE_HOST_REFUSED",
+        `Host ${JSON.stringify(host)} is not this console`,
+      );
     }
     if (expected !== undefined) {
       const url = new URL(request.url, "http://console.invalid");
       const fromQuery = url.searchParams.get("token") ?? undefined;
       if (fromQuery !== undefined && request.method === "GET" && !url.pathname.startsWith("/api/")) {
-        if (!tokenMatches(fromQuery)) throw new ClickstreamError("CS_ERR_CONSOLE_UNAUTHORIZED", "wrong token");
+        if (!tokenMatches(fromQuery))
+          throw new ClickstreamError("CS_ERR_CONSOLE_UNAUTHORIZED", "wrong token");
         url.searchParams.delete("token");
         const cookie = `${tokenCookie}=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`;
-        return reply
-          .header("set-cookie", cookie)
-          .redirect(`${url.pathname}${url.search}`, 303);
+        return reply.header("set-cookie", cookie).redirect(`${url.pathname}${url.search}`, 303);
       }
       const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? "")?.[1];
       if (!tokenMatches(bearer) && !tokenMatches(cookieValue(request.headers.cookie, tokenCookie))) {
@@ -121,6 +126,10 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
 
   app.addHook("onSend", async (_request, reply, payload) => {
     for (const [name, value] of Object.entries(securityHeaders)) reply.header(name, value);
+    // The page sets its own policy (with its nonce); everything else gets the strict one.
+    if (!reply.hasHeader("content-security-policy")) {
+      reply.header("content-security-policy", contentSecurityPolicy());
+    }
     return payload;
   });
 }

@@ -1,14 +1,27 @@
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import fastifyStatic from "@fastify/static";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { LiveEventSource } from "../collector/recent-events.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { ClickstreamError, isClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import type { ConsoleContext } from "./console-context.js";
-import { allowedHostHeaders, installSecurity, isLoopbackHost } from "./console-security.js";
+import {
+  allowedHostHeaders,
+  contentSecurityPolicy,
+  installSecurity,
+  isLoopbackHost,
+} from "./console-security.js";
 import { registerDashboardRoutes } from "./dashboard-routes.js";
 import { DashboardQueries } from "./dashboard-queries.js";
 import { DataQuality } from "./data-quality.js";
@@ -131,7 +144,8 @@ function installErrorHandlers(app: FastifyInstance): void {
       failure = new ClickstreamError("CS_ERR_INVALID_ARGUMENT", error.message, { cause: error });
     } else failure = new ClickstreamError("CS_ERR_INTERNAL", error.message, { cause: error });
     if (failure.statusCode >= 500) request.log.error({ err: error, url: request.url }, failure.message);
-    const status = failure.code === "CS_ERR_INVALID_ARGUMENT" && error.statusCode ? error.statusCode : failure.statusCode;
+    const status =
+      failure.code === "CS_ERR_INVALID_ARGUMENT" && error.statusCode ? error.statusCode : failure.statusCode;
     return reply.code(status).send({ code: failure.code, message: failure.message, fix: failure.fix });
   });
   app.setNotFoundHandler((request, reply) => {
@@ -140,9 +154,13 @@ function installErrorHandlers(app: FastifyInstance): void {
   });
 }
 
-/** The built front-end: hashed assets cached for good, the page itself always revalidated. */
+/**
+ * The built front-end: hashed assets cached for good; the page itself always revalidated and served
+ * with a fresh nonce for the editor's styles (placed in the page's `csp-nonce` meta tag).
+ */
 async function registerStaticFiles(app: FastifyInstance): Promise<void> {
-  if (!existsSync(join(webAssetsDir, "index.html"))) {
+  const indexFile = join(webAssetsDir, "index.html");
+  if (!existsSync(indexFile)) {
     app.get("/", async () => {
       throw new ClickstreamError(
         "CS_ERR_INTERNAL",
@@ -151,16 +169,27 @@ async function registerStaticFiles(app: FastifyInstance): Promise<void> {
     });
     return;
   }
+  const page = await readFile(indexFile, "utf8");
+  const servePage = async (_request: FastifyRequest, reply: FastifyReply) => {
+    const nonce = randomBytes(16).toString("base64");
+    return reply
+      .header("content-type", "text/html; charset=utf-8")
+      .header("cache-control", "no-cache")
+      .header("content-security-policy", contentSecurityPolicy(nonce))
+      .send(page.replace("__CSP_NONCE__", nonce));
+  };
+  app.get("/", servePage);
+  app.get("/index.html", servePage);
   await app.register(fastifyStatic, {
     root: webAssetsDir,
     prefix: "/",
-    index: ["index.html"],
+    index: false,
     wildcard: true,
     cacheControl: false,
     setHeaders: (reply, path) => {
       reply.header(
         "cache-control",
-        path.includes(`${join(webAssetsDir, "assets")}`) ? "public, max-age=31536000, immutable" : "no-cache",
+        path.startsWith(join(webAssetsDir, "assets")) ? "public, max-age=31536000, immutable" : "no-cache",
       );
     },
   });

@@ -62,7 +62,12 @@ export class DashboardQueries {
     const statements = new Map(
       parseQueryFile(await readFile(file, "utf8")).map((s) => [s.title?.toLowerCase() ?? "", s.sql]),
     );
-    for (const name of ["overview", "timeseries hourly", "timeseries daily", ...Object.values(panelStatements)]) {
+    for (const name of [
+      "overview",
+      "timeseries hourly",
+      "timeseries daily",
+      ...Object.values(panelStatements),
+    ]) {
       if (!statements.has(name)) {
         throw new ClickstreamError("CS_ERR_INTERNAL", `${file} has no statement named "${name}"`);
       }

@@ -2,7 +2,13 @@ import type { FastifyInstance } from "fastify";
 import { CatalogStore } from "../catalog/catalog-store.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { ConsoleContext } from "./console-context.js";
-import { defaultRange, panelStatements, parseDashboardQuery, previousRange, type PanelName } from "./dashboard-queries.js";
+import {
+  defaultRange,
+  panelStatements,
+  parseDashboardQuery,
+  previousRange,
+  type PanelName,
+} from "./dashboard-queries.js";
 
 const panels = new Set<string>(["timeseries", ...Object.keys(panelStatements)]);
 

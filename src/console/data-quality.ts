@@ -77,7 +77,8 @@ export class DataQuality {
     const info = await this.storage.stat("errors", key);
     if (!info || info.size > maxErrorObjectBytes) return [];
     let bytes = await this.storage.readBytes("errors", key);
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes, { maxOutputLength: maxErrorObjectBytes });
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+      bytes = gunzipSync(bytes, { maxOutputLength: maxErrorObjectBytes });
     const out: RejectRecord[] = [];
     for (const line of bytes.toString("utf8").split("\n")) {
       if (!line.trim()) continue;
@@ -100,7 +101,10 @@ export class DataQuality {
     for (const key of keys) {
       if (this.reports.has(key)) continue;
       try {
-        this.reports.set(key, JSON.parse((await this.storage.readBytes("state", key)).toString("utf8")) as RunReport);
+        this.reports.set(
+          key,
+          JSON.parse((await this.storage.readBytes("state", key)).toString("utf8")) as RunReport,
+        );
       } catch {
         // Being written or damaged: look again next time.
       }

@@ -1,6 +1,11 @@
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { isClickstreamError } from "../errors/clickstream-error.js";
-import { openQueryEngine, type QueryEngine, type RunOptions, type ScanProfile } from "../query/query-engine.js";
+import {
+  openQueryEngine,
+  type QueryEngine,
+  type RunOptions,
+  type ScanProfile,
+} from "../query/query-engine.js";
 import type { QueryResult } from "../query/query-result.js";
 import type { Storage } from "../storage/storage.js";
 
@@ -125,5 +130,7 @@ export class EnginePool {
 function vanishedFile(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   if (isClickstreamError(error) && error.code !== "CS_ERR_QUERY_FAILED") return false;
-  return /No such file or directory|No files found that match|Cannot open file|could not be opened/i.test(message);
+  return /No such file or directory|No files found that match|Cannot open file|could not be opened/i.test(
+    message,
+  );
 }

@@ -48,7 +48,8 @@ export class QueryHistory {
     }
     // A query that was running when the console stopped did not finish.
     for (const entry of entries) {
-      if (entry.status === "running") Object.assign(entry, { status: "cancelled", errorMessage: "the console stopped" });
+      if (entry.status === "running")
+        Object.assign(entry, { status: "cancelled", errorMessage: "the console stopped" });
     }
     return new QueryHistory(storage, entries, maxEntries);
   }
@@ -79,8 +80,8 @@ export class QueryHistory {
     this.writes = this.writes
       .catch(() => undefined)
       .then(async () => {
-      await this.storage.writeAtomic("state", historyKey, body);
-    });
+        await this.storage.writeAtomic("state", historyKey, body);
+      });
     return this.writes;
   }
 }

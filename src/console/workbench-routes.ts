@@ -45,7 +45,10 @@ export function registerWorkbenchRoutes(app: FastifyInstance, context: ConsoleCo
     return {
       defaultDatabase: context.config.catalog.databaseName,
       databases: out.sort((a, b) => (a.name < b.name ? -1 : 1)),
-      limits: { maxResultRows: context.config.query.maxResultRows, timeoutMs: context.config.query.timeoutMs },
+      limits: {
+        maxResultRows: context.config.query.maxResultRows,
+        timeoutMs: context.config.query.timeoutMs,
+      },
     };
   });
 
@@ -53,7 +56,11 @@ export function registerWorkbenchRoutes(app: FastifyInstance, context: ConsoleCo
     const statements = parseQueryFile(await readFile(namedQueriesFile, "utf8"));
     return {
       file: "queries/athena_queries.sql",
-      queries: statements.map((s) => ({ number: s.number ?? String(s.index), title: s.title ?? null, sql: s.sql })),
+      queries: statements.map((s) => ({
+        number: s.number ?? String(s.index),
+        title: s.title ?? null,
+        sql: s.sql,
+      })),
     };
   });
 

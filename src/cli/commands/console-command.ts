@@ -51,7 +51,9 @@ export function consoleCommand(): Command {
       const { startConsoleServer } = await import("../../console/console-server.js");
       const running = await startConsoleServer({ storage, config });
       const suffix = config.console.token ? "/?token=<your token>" : "/";
-      process.stdout.write(`console on ${running.url}${suffix} (warehouse ${config.warehouse.dir}); Ctrl+C stops it\n`);
+      process.stdout.write(
+        `console on ${running.url}${suffix} (warehouse ${config.warehouse.dir}); Ctrl+C stops it\n`,
+      );
       await new Promise<void>((resolveStop) => {
         const stop = (): void => {
           running.close().then(resolveStop, (error: unknown) => {
@@ -68,7 +70,7 @@ export function consoleCommand(): Command {
   return withExamples(command, [
     "clickstream console                       # then open http://127.0.0.1:4574/",
     "clickstream console --warehouse ./warehouse --port 8080",
-    "clickstream console --host 0.0.0.0 --token \"$(openssl rand -hex 16)\"",
+    'clickstream console --host 0.0.0.0 --token "$(openssl rand -hex 16)"',
     "curl -s 'http://127.0.0.1:4574/api/overview?from=2026-11-18&to=2026-11-24'",
     `curl -s -X POST http://127.0.0.1:4574/api/query -H 'content-type: application/json' -d '{"sql":"SHOW TABLES"}'`,
   ]);

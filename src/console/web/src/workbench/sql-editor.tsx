@@ -1,0 +1,79 @@
+import { autocompletion } from "@codemirror/autocomplete";
+import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
+import { sql, StandardSQL } from "@codemirror/lang-sql";
+import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { Compartment, EditorState } from "@codemirror/state";
+import { EditorView, keymap, lineNumbers, placeholder } from "@codemirror/view";
+import { useEffect, useRef } from "preact/hooks";
+
+export interface EditorHandle {
+  get(): string;
+  set(text: string): void;
+  focus(): void;
+}
+
+interface Props {
+  initial: string;
+  /** Table name → column names, for completion. */
+  schema: Record<string, string[]>;
+  defaultTable?: string;
+  onRun: () => void;
+  handle: { current: EditorHandle | null };
+}
+
+/** CodeMirror 6 with SQL highlighting, completion of the catalog's tables and columns, Ctrl/Cmd+Enter to run. */
+export function SqlEditor(props: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  const language = useRef(new Compartment());
+  const onRun = useRef(props.onRun);
+  onRun.current = props.onRun;
+
+  useEffect(() => {
+    const state = EditorState.create({
+      doc: props.initial,
+      extensions: [
+        lineNumbers(),
+        history(),
+        bracketMatching(),
+        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        language.current.of(sql({ dialect: StandardSQL, upperCaseKeywords: true })),
+        autocompletion(),
+        placeholder("SELECT … (Ctrl+Enter runs)"),
+        keymap.of([
+          { key: "Mod-Enter", run: () => (onRun.current(), true), preventDefault: true },
+          ...defaultKeymap,
+          ...historyKeymap,
+        ]),
+        EditorView.lineWrapping,
+        EditorView.cspNonce.of(
+          document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? "",
+        ),
+        EditorView.contentAttributes.of({ "aria-label": "SQL query", "data-testid": "sql-editor" }),
+      ],
+    });
+    const editor = new EditorView({ state, parent: host.current! });
+    view.current = editor;
+    props.handle.current = {
+      get: () => editor.state.doc.toString(),
+      set: (text) => editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text } }),
+      focus: () => editor.focus(),
+    };
+    return () => editor.destroy();
+  }, []);
+
+  useEffect(() => {
+    view.current?.dispatch({
+      effects: language.current.reconfigure(
+        sql({
+          dialect: StandardSQL,
+          upperCaseKeywords: true,
+          schema: props.schema,
+          defaultTable: props.defaultTable,
+        }),
+      ),
+    });
+  }, [props.schema, props.defaultTable]);
+
+  return <div class="editor" ref={host} />;
+}
