@@ -9,8 +9,15 @@ import {
 import type { QueryResult } from "../query/query-result.js";
 import type { Storage } from "../storage/storage.js";
 
-/** Keys whose change means the engines' file lists may be stale: the catalog and the transform's commits. */
-const watchedPrefixes = ["_state/catalog/", "_state/transform/runs/"];
+/**
+ * Keys whose change means the engines' file lists may be stale: the catalog (a crawl) and what a
+ * transform run writes when it commits (bookmarks, the commit manifest, its run report).
+ */
+const watched = (key: string): boolean =>
+  key.startsWith("_state/catalog/") ||
+  key.startsWith("_state/transform/runs/") ||
+  key === "_state/transform/bookmarks.json" ||
+  key === "_state/transform/commit.json";
 
 /** How often (at most) the watched keys are listed again; queries in between reuse the last look. */
 const recheckIntervalMs = 1000;
@@ -117,10 +124,8 @@ export class EnginePool {
 
   private async currentSignature(): Promise<string> {
     const parts: string[] = [];
-    for (const prefix of watchedPrefixes) {
-      for await (const object of this.storage.list("state", prefix)) {
-        parts.push(`${object.key}:${object.size}:${object.lastModified.getTime()}`);
-      }
+    for await (const object of this.storage.list("state", "_state/")) {
+      if (watched(object.key)) parts.push(`${object.key}:${object.size}:${object.lastModified.getTime()}`);
     }
     return parts.join("\n");
   }
