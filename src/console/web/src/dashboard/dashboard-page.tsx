@@ -48,6 +48,8 @@ function toError(error: unknown): ApiError {
 
 /** Sets the dashboard's state in the URL hash; the page re-renders from it. */
 function navigate(params: URLSearchParams, patch: Record<string, string | undefined>) {
+  // Not ready any more from this moment (the effect that fetches runs only after the next paint).
+  document.documentElement.dataset.dashboard = "loading";
   const next = new URLSearchParams(params);
   for (const [k, v] of Object.entries(patch)) {
     if (v) next.set(k, v);
