@@ -22,7 +22,7 @@ export function LivePanel() {
     if (paused) return;
     let stopped = false;
     const load = () =>
-      getJson<{ source: string; events: LiveEvent[] }>("/api/live?limit=25").then(
+      getJson<{ source: string; events: LiveEvent[] }>("/api/live?limit=12").then(
         (a) => {
           if (!stopped) {
             setAnswer(a);
@@ -55,7 +55,7 @@ export function LivePanel() {
         <table class="fixed">
           <thead>
             <tr>
-              <th scope="col" style={{ width: "9em" }}>
+              <th scope="col" style={{ width: "10em" }}>
                 Received (UTC)
               </th>
               <th scope="col" style={{ width: "8em" }}>

@@ -34,7 +34,17 @@ export function Chart(props: ChartProps) {
       width: Math.max(element.clientWidth, 200),
       height: props.height ?? 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
-      scales: { x: { time: props.time ?? false } },
+      scales: {
+        x: {
+          time: props.time ?? false,
+          // Bars are centred on their x: leave half a step on both sides so the first and last show whole.
+          ...(props.kind === "bar"
+            ? { range: (_u: uPlot, min: number, max: number) => padded(min, max, props.x.length) }
+            : {}),
+        },
+        // Counts read against zero.
+        y: { range: (_u: uPlot, min: number, max: number) => [Math.min(0, min), max > 0 ? max * 1.05 : 1] },
+      },
       legend: { show: true },
       axes: [
         {
@@ -69,4 +79,9 @@ export function Chart(props: ChartProps) {
     };
   }, [props.x, props.series, props.kind, props.time, props.categories, props.height]);
   return <div class="chart" ref={host} role="img" aria-label={props.label} />;
+}
+
+function padded(min: number, max: number, points: number): [number, number] {
+  const step = points > 1 ? (max - min) / (points - 1) : 1;
+  return [min - step / 2, max + step / 2];
 }

@@ -1,10 +1,39 @@
 import { autocompletion } from "@codemirror/autocomplete";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { sql, StandardSQL } from "@codemirror/lang-sql";
-import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { bracketMatching, HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { Compartment, EditorState } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers, placeholder } from "@codemirror/view";
 import { useEffect, useRef } from "preact/hooks";
+
+/** Colours from the page's CSS variables, so the editor follows the light and dark themes. */
+const highlightStyle = HighlightStyle.define([
+  { tag: tags.keyword, color: "var(--syntax-keyword)", fontWeight: "600" },
+  { tag: [tags.string, tags.special(tags.string)], color: "var(--syntax-string)" },
+  { tag: [tags.number, tags.bool, tags.null], color: "var(--syntax-number)" },
+  { tag: [tags.lineComment, tags.blockComment], color: "var(--syntax-comment)", fontStyle: "italic" },
+  { tag: [tags.typeName, tags.standard(tags.name)], color: "var(--syntax-type)" },
+]);
+
+const theme = EditorView.theme({
+  "&": { backgroundColor: "var(--panel)", color: "var(--text)" },
+  ".cm-content": { caretColor: "var(--text)" },
+  "&.cm-focused .cm-cursor": { borderLeftColor: "var(--text)" },
+  ".cm-gutters": {
+    backgroundColor: "var(--code-bg)",
+    color: "var(--muted)",
+    borderRight: "1px solid var(--border)",
+  },
+  "&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection": {
+    backgroundColor: "var(--accent-soft)",
+  },
+  ".cm-tooltip": { backgroundColor: "var(--panel)", color: "var(--text)", border: "1px solid var(--border)" },
+  ".cm-tooltip-autocomplete ul li[aria-selected]": {
+    backgroundColor: "var(--accent)",
+    color: "var(--panel)",
+  },
+});
 
 export interface EditorHandle {
   get(): string;
@@ -36,7 +65,8 @@ export function SqlEditor(props: Props) {
         lineNumbers(),
         history(),
         bracketMatching(),
-        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        syntaxHighlighting(highlightStyle),
+        theme,
         language.current.of(sql({ dialect: StandardSQL, upperCaseKeywords: true })),
         autocompletion(),
         placeholder("SELECT … (Ctrl+Enter runs)"),
