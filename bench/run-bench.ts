@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark section, printed as tables. `--quick` runs tiny sizes (a smoke test);
-// `--only <name>` runs one section (transform, generator, collector, query).
+// `--only <name>` runs one section (transform, generator, collector, query, console).
 import { runCollectorBench } from "./collector-bench.js";
+import { runConsoleBench } from "./console-bench.js";
 import { runGeneratorBench } from "./generator-bench.js";
 import { runQueryBench } from "./query-bench.js";
 import { runTransformBench } from "./transform-bench.js";
@@ -15,6 +16,7 @@ const sections: [string, (o: { quick: boolean }) => Promise<BenchSection>][] = [
   ["transform", runTransformBench],
   ["query", runQueryBench],
   ["collector", runCollectorBench],
+  ["console", runConsoleBench],
 ];
 
 for (const [name, run] of sections) {

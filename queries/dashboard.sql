@@ -1,37 +1,17 @@
 -- The web console's dashboard (clickstream console), in the Athena dialect: every statement runs unchanged
--- on Athena and on the local engine. Each takes the same six bound parameters (`?`, never pasted):
---   1, 2  first and last event date of the range, 'YYYY-MM-DD' (inclusive, UTC)
---   3..6  filters: event_type, device_type, referrer (host, or the referrer itself when it has none),
---         page (the path of page_url); '' = no filter
--- A filter keeps the sessions with at least one in-range event matching it; figures are computed over all
--- in-range events of the kept sessions. The range is a filter on the partition keys, so only its
--- partitions are read. Run one with, for example:
---   clickstream query --file queries/dashboard.sql --name overview \
---     --param 2026-11-18 --param 2026-11-24 --param '' --param '' --param '' --param ''
+-- on Athena and on the local engine. Each takes two bound parameters (`?`, never pasted): the first and
+-- the last event date of the range, 'YYYY-MM-DD' (inclusive, UTC). The range is a filter on the partition
+-- keys, so only its partitions are read. queries/dashboard-filtered.sql has the same statements with the
+-- dashboard's filters (the console uses it when a filter is set). Run one with, for example:
+--   clickstream query --file queries/dashboard.sql --name overview --param 2026-11-18 --param 2026-11-24
 -- (the same with --engine athena on the deployed workgroup).
 
 -- name: overview
 -- Tiles: visitors, sessions, page views, bounce rate, visit duration, conversion, revenue
-WITH in_range AS (
+WITH events AS (
   SELECT *
   FROM transformed
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-),
-filters AS (
-  SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
-         CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
-),
-kept_sessions AS (
-  SELECT e.session_id
-  FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
-  HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer) > 0)
-     AND (f.page = '' OR COUNT_IF(url_extract_path(e.page_url) = f.page) > 0)
-),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 ),
 per_session AS (
   SELECT session_id,
@@ -65,26 +45,10 @@ FROM totals t CROSS JOIN session_totals s;
 
 -- name: timeseries hourly
 -- Events and visitors per hour (ranges up to 2 days)
-WITH in_range AS (
+WITH events AS (
   SELECT *
   FROM transformed
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-),
-filters AS (
-  SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
-         CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
-),
-kept_sessions AS (
-  SELECT e.session_id
-  FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
-  HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer) > 0)
-     AND (f.page = '' OR COUNT_IF(url_extract_path(e.page_url) = f.page) > 0)
-),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 )
 SELECT date_trunc('hour', event_time) AS bucket,
        COUNT(*) AS events,
@@ -95,26 +59,10 @@ ORDER BY 1;
 
 -- name: timeseries daily
 -- Events and visitors per day (ranges over 2 days)
-WITH in_range AS (
+WITH events AS (
   SELECT *
   FROM transformed
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-),
-filters AS (
-  SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
-         CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
-),
-kept_sessions AS (
-  SELECT e.session_id
-  FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
-  HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer) > 0)
-     AND (f.page = '' OR COUNT_IF(url_extract_path(e.page_url) = f.page) > 0)
-),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 )
 SELECT event_date AS bucket,
        COUNT(*) AS events,
@@ -125,26 +73,10 @@ ORDER BY 1;
 
 -- name: top pages
 -- Top pages by visitors (the path of page_url)
-WITH in_range AS (
+WITH events AS (
   SELECT *
   FROM transformed
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-),
-filters AS (
-  SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
-         CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
-),
-kept_sessions AS (
-  SELECT e.session_id
-  FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
-  HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer) > 0)
-     AND (f.page = '' OR COUNT_IF(url_extract_path(e.page_url) = f.page) > 0)
-),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 )
 SELECT url_extract_path(page_url) AS page,
        COUNT(DISTINCT user_id) AS visitors,
@@ -158,26 +90,10 @@ LIMIT 10;
 
 -- name: sources
 -- Sources: the referrer of each session's first event, same-site referrers excluded, in sessions
-WITH in_range AS (
+WITH events AS (
   SELECT *
   FROM transformed
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-),
-filters AS (
-  SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
-         CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
-),
-kept_sessions AS (
-  SELECT e.session_id
-  FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
-  HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer) > 0)
-     AND (f.page = '' OR COUNT_IF(url_extract_path(e.page_url) = f.page) > 0)
-),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 ),
 first_events AS (
   SELECT session_id,
@@ -197,26 +113,10 @@ LIMIT 10;
 
 -- name: devices
 -- Devices, in sessions
-WITH in_range AS (
+WITH events AS (
   SELECT *
   FROM transformed
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-),
-filters AS (
-  SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
-         CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
-),
-kept_sessions AS (
-  SELECT e.session_id
-  FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
-  HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer) > 0)
-     AND (f.page = '' OR COUNT_IF(url_extract_path(e.page_url) = f.page) > 0)
-),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 )
 SELECT COALESCE(device_type, '(unknown)') AS device,
        COUNT(DISTINCT session_id) AS sessions,
@@ -227,26 +127,10 @@ ORDER BY sessions DESC, device;
 
 -- name: event types
 -- Event types
-WITH in_range AS (
+WITH events AS (
   SELECT *
   FROM transformed
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-),
-filters AS (
-  SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
-         CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
-),
-kept_sessions AS (
-  SELECT e.session_id
-  FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
-  HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer) > 0)
-     AND (f.page = '' OR COUNT_IF(url_extract_path(e.page_url) = f.page) > 0)
-),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 )
 SELECT event_type,
        COUNT(*) AS events,
@@ -257,26 +141,10 @@ ORDER BY events DESC, event_type;
 
 -- name: product categories
 -- Product categories: views, purchases and revenue
-WITH in_range AS (
+WITH events AS (
   SELECT *
   FROM transformed
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-),
-filters AS (
-  SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
-         CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
-),
-kept_sessions AS (
-  SELECT e.session_id
-  FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
-  HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer) > 0)
-     AND (f.page = '' OR COUNT_IF(url_extract_path(e.page_url) = f.page) > 0)
-),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 )
 SELECT product_category AS category,
        COUNT_IF(event_type = 'product_view') AS views,
@@ -290,26 +158,10 @@ LIMIT 10;
 
 -- name: funnel
 -- Product funnel by session: product_view, add_to_cart, checkout_start, purchase, with drop-off
-WITH in_range AS (
+WITH events AS (
   SELECT *
   FROM transformed
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-),
-filters AS (
-  SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
-         CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
-),
-kept_sessions AS (
-  SELECT e.session_id
-  FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
-  HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer) > 0)
-     AND (f.page = '' OR COUNT_IF(url_extract_path(e.page_url) = f.page) > 0)
-),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 ),
 session_steps AS (
   SELECT session_id,

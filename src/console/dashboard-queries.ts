@@ -7,8 +7,13 @@ import type { QueryResult } from "../query/query-result.js";
 import { toObjects } from "../query/result-formatter.js";
 import { packageRoot } from "./package-paths.js";
 
-/** The dashboard's SQL: one named statement per panel, Athena dialect, six bound parameters each. */
+/** The dashboard's SQL: one named statement per panel, Athena dialect, the range as two bound parameters. */
 export const dashboardSqlFile = join(packageRoot, "queries", "dashboard.sql");
+/**
+ * The same statements over the sessions the filters keep (six parameters): a separate file because the
+ * filter costs a pass over the range's sessions, which no engine optimises away when no filter is set.
+ */
+export const filteredDashboardSqlFile = join(packageRoot, "queries", "dashboard-filtered.sql");
 
 /** Filters of the dashboard, in the order of the statements' parameters 3–6. */
 export const filterNames = ["event_type", "device", "referrer", "page"] as const;
@@ -56,23 +61,16 @@ const maxRangeDays = 366;
 const maxFilterLength = 2048;
 
 export class DashboardQueries {
-  private constructor(private readonly statements: Map<string, string>) {}
+  private constructor(
+    private readonly plain: Map<string, string>,
+    private readonly filtered: Map<string, string>,
+  ) {}
 
-  static async load(file = dashboardSqlFile): Promise<DashboardQueries> {
-    const statements = new Map(
-      parseQueryFile(await readFile(file, "utf8")).map((s) => [s.title?.toLowerCase() ?? "", s.sql]),
+  static async load(): Promise<DashboardQueries> {
+    return new DashboardQueries(
+      await loadStatements(dashboardSqlFile),
+      await loadStatements(filteredDashboardSqlFile),
     );
-    for (const name of [
-      "overview",
-      "timeseries hourly",
-      "timeseries daily",
-      ...Object.values(panelStatements),
-    ]) {
-      if (!statements.has(name)) {
-        throw new ClickstreamError("CS_ERR_INTERNAL", `${file} has no statement named "${name}"`);
-      }
-    }
-    return new DashboardQueries(statements);
   }
 
   /** The tiles for a range and the same figures for the period of equal length just before it. */
@@ -82,8 +80,8 @@ export class DashboardQueries {
   ): Promise<OverviewFigures & { previous: OverviewFigures; range: Range; previous_range: Range }> {
     const previous = previousRange(query);
     const [now, before] = await Promise.all([
-      runner.run(this.sql("overview"), { params: params(query) }),
-      runner.run(this.sql("overview"), { params: params({ ...query, ...previous }) }),
+      runner.run(this.sql("overview", query), { params: params(query) }),
+      runner.run(this.sql("overview", query), { params: params({ ...query, ...previous }) }),
     ]);
     return {
       ...figures(now),
@@ -101,26 +99,47 @@ export class DashboardQueries {
   ): Promise<{ panel: PanelName; granularity?: "hour" | "day"; rows: Record<string, unknown>[] }> {
     if (name === "timeseries") {
       const granularity = rangeDays(query) <= hourlyUpToDays ? "hour" : "day";
-      const sql = this.sql(granularity === "hour" ? "timeseries hourly" : "timeseries daily");
+      const sql = this.sql(granularity === "hour" ? "timeseries hourly" : "timeseries daily", query);
       return { panel: name, granularity, rows: toObjects(await runner.run(sql, { params: params(query) })) };
     }
-    const result = await runner.run(this.sql(panelStatements[name]), { params: params(query) });
+    const result = await runner.run(this.sql(panelStatements[name], query), { params: params(query) });
     return { panel: name, rows: toObjects(result) };
   }
 
-  private sql(name: string): string {
-    return this.statements.get(name)!;
+  private sql(name: string, query: DashboardQuery): string {
+    return (filtered(query) ? this.filtered : this.plain).get(name)!;
   }
 }
+
+async function loadStatements(file: string): Promise<Map<string, string>> {
+  const statements = new Map(
+    parseQueryFile(await readFile(file, "utf8")).map((s) => [s.title?.toLowerCase() ?? "", s.sql]),
+  );
+  for (const name of [
+    "overview",
+    "timeseries hourly",
+    "timeseries daily",
+    ...Object.values(panelStatements),
+  ]) {
+    if (!statements.has(name)) {
+      throw new ClickstreamError("CS_ERR_INTERNAL", `${file} has no statement named "${name}"`);
+    }
+  }
+  return statements;
+}
+
+const filtered = (query: DashboardQuery): boolean => filterNames.some((f) => query.filters[f] !== "");
 
 export interface Range {
   from: string;
   to: string;
 }
 
-/** Bound values of a dashboard statement: the range, then the four filters. */
+/** Bound values of a dashboard statement: the range, then (when any is set) the four filters. */
 function params(query: DashboardQuery): QueryParam[] {
-  return [query.from, query.to, ...filterNames.map((f) => query.filters[f])];
+  return filtered(query)
+    ? [query.from, query.to, ...filterNames.map((f) => query.filters[f])]
+    : [query.from, query.to];
 }
 
 function figures(result: QueryResult): OverviewFigures {

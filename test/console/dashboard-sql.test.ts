@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { runAthenaQuery } from "../../src/aws/athena-query-engine.js";
 import { parseConfig } from "../../src/config/load-config.js";
-import { dashboardSqlFile } from "../../src/console/dashboard-queries.js";
+import { dashboardSqlFile, filteredDashboardSqlFile } from "../../src/console/dashboard-queries.js";
 import { openQueryEngine } from "../../src/query/query-engine.js";
 import { parseQueryFile } from "../../src/query/query-file.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
@@ -20,36 +20,66 @@ before(async () => {
   warehouse = await consoleWarehouse();
 });
 
-test("every dashboard statement takes the same six bound parameters and reads only the partitions in range", async () => {
-  const statements = parseQueryFile(await readFile(dashboardSqlFile, "utf8"));
+test("both dashboard files have the same statements, bound parameters, and read only the partitions in range", async () => {
+  const plain = parseQueryFile(await readFile(dashboardSqlFile, "utf8"));
+  const filtered = parseQueryFile(await readFile(filteredDashboardSqlFile, "utf8"));
+  const names = [
+    "overview",
+    "timeseries hourly",
+    "timeseries daily",
+    "top pages",
+    "sources",
+    "devices",
+    "event types",
+    "product categories",
+    "funnel",
+  ];
   assert.deepEqual(
-    statements.map((s) => s.title),
-    [
-      "overview",
-      "timeseries hourly",
-      "timeseries daily",
-      "top pages",
-      "sources",
-      "devices",
-      "event types",
-      "product categories",
-      "funnel",
-    ],
+    plain.map((s) => s.title),
+    names,
   );
+  assert.deepEqual(
+    filtered.map((s) => s.title),
+    names,
+  );
+  // Same figures: only the preamble (which events) differs, the rest of each statement is identical.
+  const body = (sql: string) =>
+    sql.slice(sql.search(/\n(per_session|first_events|session_steps) AS|\nSELECT (?!\*)/));
+  for (const [i, statement] of plain.entries())
+    assert.equal(body(statement.sql), body(filtered[i]!.sql), names[i]);
   const engine = await openQueryEngine({
     storage: new LocalStorage(warehouse),
     config: parseConfig({ warehouse: { dir: warehouse } }),
   });
   try {
-    for (const statement of statements) {
-      const params = ["2026-11-05", "2026-11-06", "", "", "", ""];
-      const profile = await engine.profile(statement.sql, { params });
-      assert.deepEqual(
-        [...new Set(profile.filesRead.map((k) => /day=(\d+)/.exec(k)![1]))].sort(),
-        ["05", "06"],
-        `${statement.title} reads only the two days of its range`,
+    for (const [statements, params] of [
+      [plain, ["2026-11-05", "2026-11-06"]],
+      [filtered, ["2026-11-05", "2026-11-06", "", "mobile", "", ""]],
+    ] as const) {
+      for (const statement of statements) {
+        const profile = await engine.profile(statement.sql, { params: [...params] });
+        assert.deepEqual(
+          [...new Set(profile.filesRead.map((k) => /day=(\d+)/.exec(k)![1]))].sort(),
+          ["05", "06"],
+          `${statement.title} reads only the two days of its range`,
+        );
+        await assert.rejects(engine.run(statement.sql, { params: [params[0]] }), /placeholder/);
+      }
+    }
+    // Without filters, both files give the same answers (doubles to 1e-9: the order of addition differs).
+    for (const [i, statement] of plain.entries()) {
+      const a = (await engine.run(statement.sql, { params: ["2026-11-03", "2026-11-12"] })).rows;
+      const b = (await engine.run(filtered[i]!.sql, { params: ["2026-11-03", "2026-11-12", "", "", "", ""] }))
+        .rows;
+      assert.equal(a.length, b.length, names[i]);
+      a.forEach((row, r) =>
+        row.forEach((cell, c) => {
+          const other = b[r]![c];
+          const same =
+            typeof cell === "number" && typeof other === "number" ? sameFigure(cell, other) : cell === other;
+          assert.ok(same, `${names[i]} row ${r} column ${c}: ${String(cell)} vs ${String(other)}`);
+        }),
       );
-      await assert.rejects(engine.run(statement.sql, { params: params.slice(0, 2) }), /6 \? placeholder/);
     }
   } finally {
     engine.close();
@@ -63,7 +93,7 @@ test("`clickstream query --param` runs a dashboard statement unchanged", async (
     "--warehouse",
     warehouse,
     "--file",
-    "queries/dashboard.sql",
+    "queries/dashboard-filtered.sql",
     "--name",
     "overview",
     "--format",
@@ -78,7 +108,7 @@ test("`clickstream query --param` runs a dashboard statement unchanged", async (
 });
 
 test("on Athena the values travel as ExecutionParameters, the statement text unchanged", async () => {
-  const sql = parseQueryFile(await readFile(dashboardSqlFile, "utf8"))[0]!.sql;
+  const sql = parseQueryFile(await readFile(filteredDashboardSqlFile, "utf8"))[0]!.sql;
   let started: Record<string, unknown> | undefined;
   const { server, client } = await clientOnRecordingServer(
     (config) => new AthenaClient(config),

@@ -138,7 +138,7 @@ export function queryCommand(): Command {
     `clickstream query --now 2026-11-07T12:00:00Z "SELECT count(*) FROM transformed WHERE event_date = current_date"`,
     `clickstream query "SHOW PARTITIONS transformed"`,
     `clickstream query "MSCK REPAIR TABLE transformed"`,
-    `clickstream query --file queries/dashboard.sql --name overview --param 2026-11-18 --param 2026-11-24 --param "" --param "" --param "" --param ""`,
+    `clickstream query --file queries/dashboard.sql --name overview --param 2026-11-18 --param 2026-11-24`,
     `clickstream query --engine athena --file queries/athena_queries.sql --name 1   # on the deployed Athena`,
   ]);
 }
