@@ -92,12 +92,12 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       bodyLimit: 1024 * 1024,
       forceCloseConnections: true,
     });
-    let port_ = port;
+    let boundPort = port;
     installSecurity(app, {
       token,
       allowedHosts: (() => {
         let cached: Set<string> | undefined;
-        return () => (cached ??= allowedHostHeaders(host, port_, config.console.allowedHosts));
+        return () => (cached ??= allowedHostHeaders(host, boundPort, config.console.allowedHosts));
       })(),
     });
     installErrorHandlers(app);
@@ -113,7 +113,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       });
     }
     const address = app.server.address() as AddressInfo;
-    port_ = address.port;
+    boundPort = address.port;
     const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const running = app;
     let closing: Promise<void> | undefined;

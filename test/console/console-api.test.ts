@@ -437,3 +437,47 @@ test("live events from an in-process collector, accepted and refused", async () 
     await collector.close();
   }
 });
+
+test("a query whose client goes away is cancelled in DuckDB; one over the time limit is a 408", async () => {
+  // A cross join of the table with itself three times: seconds of work, no rows to send.
+  const slow =
+    "SELECT count(*) AS n FROM transformed a, transformed b, transformed c WHERE a.price + b.price > c.price";
+  const controller = new AbortController();
+  const started = Date.now();
+  const request = fetch(`${running.url}/api/query`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ sql: slow }),
+    signal: controller.signal,
+  }).catch((error: unknown) => error);
+  await new Promise((r) => setTimeout(r, 300));
+  controller.abort();
+  await request;
+  let entry: Record<string, unknown> | undefined;
+  for (let i = 0; i < 100 && entry?.status !== "cancelled"; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    entry = ((await api("/api/history")).body.entries as Record<string, unknown>[]).find(
+      (e) => e.sql === slow,
+    );
+  }
+  assert.equal(entry?.status, "cancelled");
+  assert.equal(entry?.errorCode, "CS_ERR_QUERY_CANCELLED");
+  assert.ok(Date.now() - started < 5000, "interrupted, not run to the end");
+
+  const limited = await start(warehouse, {
+    config: parseConfig({ warehouse: { dir: warehouse }, query: { timeoutMs: 200 } }),
+  });
+  try {
+    const response = await fetch(`${limited.url}/api/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sql: slow }),
+    });
+    assert.equal(response.status, 408);
+    const body = (await response.json()) as { code: string; fix: string };
+    assert.equal(body.code, "CS_ERR_QUERY_TIMEOUT");
+    assert.match(body.fix, /timeoutMs/);
+  } finally {
+    await limited.close();
+  }
+});

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, getJson } from "../shared/api.js";
+import type { ApiError } from "../shared/api.js";
+import { getJson } from "../shared/api.js";
 import { ErrorBox } from "./dashboard-page.js";
 
 interface LiveEvent {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, getJson, queryString } from "../shared/api.js";
+import type { ApiError } from "../shared/api.js";
+import { getJson, queryString } from "../shared/api.js";
 import { formatValue } from "../shared/format.js";
 import { ErrorBox } from "./dashboard-page.js";
 
