@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -63,11 +64,11 @@ async function benchWarehouse(events: number, notes: string[]): Promise<string> 
 }
 
 /** Milliseconds from navigation start to the dashboard's "every tile and chart drawn" mark. */
-async function dashboardLoad(browser: Browser, url: string): Promise<number> {
+async function dashboardLoad(browser: Browser, url: string, hash = ""): Promise<number> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
     const page = await context.newPage();
-    await page.goto(`${url}/`);
+    await page.goto(`${url}/${hash}`);
     await page.waitForSelector('html[data-dashboard="ready"]', { timeout: 120_000 });
     return await page.evaluate(() => performance.getEntriesByName("dashboard-ready")[0]!.startTime);
   } finally {
@@ -88,7 +89,7 @@ async function firstLoadBytes(): Promise<{ first: number; workbench: number }> {
 
 /**
  * The console's dashboard on 10M events over 30 days, measured in Debian's Chromium: navigation start
- * to every tile and chart on screen (goal ≤ 1.5 s), against two baselines of the same run: the same 16
+ * to every tile and chart on screen (goal ≤ 1.5 s), against two baselines of the same run: the same 9
  * statements run one after another on one engine, and the console with one engine instead of two.
  */
 export async function runConsoleBench(options: { quick: boolean }): Promise<BenchSection> {
@@ -136,20 +137,25 @@ export async function runConsoleBench(options: { quick: boolean }): Promise<Benc
     };
     const two = await startWith(2);
     const one = await startWith(1);
+    const range = (await (await fetch(`${two.url}/api/range`)).json()) as { last: string };
+    const day = (offset: number) =>
+      new Date(Date.parse(`${range.last}T00:00:00Z`) + offset * 86_400_000).toISOString().slice(0, 10);
+    // Each measured load shows a 7-day range not shown before (shifted back a day each time), so every
+    // statement is computed, not answered from the console's cache.
+    const unseen = (i: number) => `#/?from=${day(-6 - i)}&to=${day(-i)}`;
     const cold = await dashboardLoad(browser, two.url);
     const times: Record<"two" | "one", number[]> = { two: [], one: [] };
-    for (let i = 0; i < loads; i++) {
-      times.two.push(await dashboardLoad(browser, two.url));
-      times.one.push(await dashboardLoad(browser, one.url));
+    for (let i = 1; i <= loads; i++) {
+      times.two.push(await dashboardLoad(browser, two.url, unseen(i)));
+      times.one.push(await dashboardLoad(browser, one.url, unseen(i)));
     }
+    const cached: number[] = [];
+    for (let i = 0; i < loads; i++) cached.push(await dashboardLoad(browser, two.url));
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-    // Baseline: the page's 16 statements, one after another, on one engine (what a page without parallel
-    // requests and without the pool would wait for).
-    const range = (await (await fetch(`${two.url}/api/range`)).json()) as {
-      default: { from: string; to: string };
-    };
-    const query = parseDashboardQuery(range.default);
+    // Baseline: the page's 9 statements (the tiles for two periods, 7 panels), one after another on one
+    // engine: what a page without parallel requests and without the pool would wait for.
+    const query = parseDashboardQuery({ from: day(-6), to: day(0) });
     const dashboard = await DashboardQueries.load();
     const engine = await openQueryEngine({ storage, config: parseConfig({ warehouse: { dir } }) });
     let serialMs = Infinity;
@@ -174,26 +180,30 @@ export async function runConsoleBench(options: { quick: boolean }): Promise<Benc
     } finally {
       engine.close();
     }
-    const warm = median(times.two);
+    const uncached = median(times.two);
     section.rows.push(
       {
-        name: "dashboard on screen after load (median of warm loads)",
-        value: fmt.seconds(warm),
+        name: "dashboard on screen after load, a range not shown before (median)",
+        value: fmt.seconds(uncached),
         goal: "≤ 1.50 s",
-        met: warm <= goalMs,
+        met: uncached <= goalMs,
       },
       { name: "first load after start (cold DuckDB caches)", value: fmt.seconds(cold) },
       {
-        name: "vs the same 16 statements one after another on one engine",
-        value: `${fmt.ratio(warm / serialMs)} (${fmt.seconds(serialMs)})`,
+        name: "the same range again (answers kept until the warehouse changes)",
+        value: fmt.seconds(median(cached)),
+      },
+      {
+        name: "vs its 9 statements one after another on one engine",
+        value: `${fmt.ratio(uncached / serialMs)} (${fmt.seconds(serialMs)})`,
       },
       {
         name: "two engines vs one (queryConcurrency 2 vs 1)",
-        value: `${fmt.ratio(warm / median(times.one))} (${fmt.seconds(median(times.one))} with one)`,
+        value: `${fmt.ratio(uncached / median(times.one))} (${fmt.seconds(median(times.one))} with one)`,
       },
     );
     notes.push(
-      `range ${query.from} … ${query.to} (the default: last 7 days with data) and the 7 days before; ${loads} loads per configuration, interleaved; times from navigation start to the page's dashboard-ready mark (every tile and chart drawn), in headless Chromium on this machine`,
+      `7-day ranges ending ${day(-loads)} … ${day(-1)} and the 7 days before each, ${loads} loads per configuration, interleaved; times from navigation start to the page's dashboard-ready mark (every tile and chart drawn), in headless Chromium on this machine (2 cores shared with other work: load average ${loadavg()[0]!.toFixed(1)} at the end)`,
     );
   } finally {
     await browser.close();

@@ -34,19 +34,34 @@ kept_sessions AS (
 events AS (
   SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 ),
+per_session_user AS (
+  -- One pass over the events: everything the tiles need, per session and user (a session has one user,
+  -- but nothing here depends on it).
+  SELECT session_id,
+         user_id,
+         COUNT(*) AS events,
+         MIN(event_time) AS first_time,
+         MAX(event_time) AS last_time,
+         COUNT_IF(event_type = 'purchase') AS purchases,
+         COUNT_IF(event_type = 'page_view') AS pageviews,
+         SUM(CASE WHEN event_type = 'purchase' THEN price * quantity END) AS revenue
+  FROM events
+  GROUP BY session_id, user_id
+),
 per_session AS (
   SELECT session_id,
-         COUNT(*) AS events,
-         date_diff('millisecond', MIN(event_time), MAX(event_time)) AS duration_ms,
-         COUNT_IF(event_type = 'purchase') AS purchases
-  FROM events
+         SUM(events) AS events,
+         date_diff('millisecond', MIN(first_time), MAX(last_time)) AS duration_ms,
+         SUM(purchases) AS purchases
+  FROM per_session_user
+  WHERE session_id IS NOT NULL
   GROUP BY session_id
 ),
 totals AS (
   SELECT COUNT(DISTINCT user_id) AS visitors,
-         COUNT_IF(event_type = 'page_view') AS pageviews,
-         COALESCE(SUM(CASE WHEN event_type = 'purchase' THEN price * quantity END), 0) AS revenue
-  FROM events
+         COALESCE(SUM(pageviews), 0) AS pageviews,
+         COALESCE(SUM(revenue), 0) AS revenue
+  FROM per_session_user
 ),
 session_totals AS (
   SELECT COUNT(*) AS sessions,
@@ -155,8 +170,7 @@ events AS (
 )
 SELECT url_extract_path(page_url) AS page,
        COUNT(DISTINCT user_id) AS visitors,
-       COUNT_IF(event_type = 'page_view') AS pageviews,
-       COUNT(*) AS events
+       COUNT_IF(event_type = 'page_view') AS pageviews
 FROM events
 WHERE page_url IS NOT NULL
 GROUP BY 1
@@ -164,7 +178,8 @@ ORDER BY visitors DESC, page
 LIMIT 10;
 
 -- name: sources
--- Sources: the referrer of each session's first event, same-site referrers excluded, in sessions
+-- Sources: the referrer of each session's first event (its landing, for sessions that start in the range),
+-- same-site referrers excluded, in sessions
 WITH in_range AS (
   SELECT *
   FROM transformed
@@ -187,19 +202,13 @@ kept_sessions AS (
 ),
 events AS (
   SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
-),
-first_events AS (
-  SELECT session_id,
-         MIN_BY(referrer, event_sequence) AS referrer,
-         MIN_BY(page_url, event_sequence) AS page_url
-  FROM events
-  GROUP BY session_id
 )
 SELECT COALESCE(url_extract_host(referrer), referrer, '(direct)') AS source,
-       COUNT(*) AS sessions
-FROM first_events
-WHERE referrer IS NULL
-   OR COALESCE(url_extract_host(referrer), referrer) <> COALESCE(url_extract_host(page_url), '')
+       COUNT(DISTINCT session_id) AS sessions
+FROM events
+WHERE is_session_start
+  AND (referrer IS NULL
+       OR COALESCE(url_extract_host(referrer), referrer) <> COALESCE(url_extract_host(page_url), ''))
 GROUP BY 1
 ORDER BY sessions DESC, source
 LIMIT 10;
@@ -230,14 +239,13 @@ events AS (
   SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 )
 SELECT COALESCE(device_type, '(unknown)') AS device,
-       COUNT(DISTINCT session_id) AS sessions,
-       COUNT(DISTINCT user_id) AS visitors
+       COUNT(DISTINCT session_id) AS sessions
 FROM events
 GROUP BY 1
 ORDER BY sessions DESC, device;
 
 -- name: event types
--- Event types
+-- Event types: events and their share
 WITH in_range AS (
   SELECT *
   FROM transformed
@@ -263,7 +271,7 @@ events AS (
 )
 SELECT event_type,
        COUNT(*) AS events,
-       COUNT(DISTINCT session_id) AS sessions
+       CAST(COUNT(*) AS DOUBLE) / SUM(COUNT(*)) OVER () AS share
 FROM events
 GROUP BY 1
 ORDER BY events DESC, event_type;
@@ -335,6 +343,7 @@ session_steps AS (
          MAX(CASE WHEN event_type = 'checkout_start' THEN 1 ELSE 0 END) AS checked_out,
          MAX(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS purchased
   FROM events
+  WHERE event_type IN ('product_view', 'add_to_cart', 'checkout_start', 'purchase')
   GROUP BY session_id
 ),
 steps AS (

@@ -30,6 +30,7 @@ import { registerMonitorRoutes } from "./monitor-routes.js";
 import { webAssetsDir } from "./package-paths.js";
 import { QueryHistory } from "./query-history.js";
 import { RawObjectsLiveSource } from "./raw-live-source.js";
+import { ResultCache } from "./result-cache.js";
 import { registerWorkbenchRoutes } from "./workbench-routes.js";
 
 export interface ConsoleServerOptions {
@@ -78,6 +79,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       storage,
       config,
       pool,
+      dashboardResults: new ResultCache(pool),
       dashboard: await DashboardQueries.load(),
       history: await QueryHistory.open(storage, config.console.historyMaxEntries),
       quality,

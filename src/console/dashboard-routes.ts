@@ -27,7 +27,7 @@ export function registerDashboardRoutes(app: FastifyInstance, context: ConsoleCo
 
   app.get("/api/overview", async (request) => {
     const query = parseDashboardQuery(request.query as Record<string, unknown>);
-    return context.dashboard.overview(context.pool, query);
+    return context.dashboard.overview(context.dashboardResults, query);
   });
 
   app.get<{ Params: { name: string } }>("/api/panel/:name", async (request) => {
@@ -39,7 +39,7 @@ export function registerDashboardRoutes(app: FastifyInstance, context: ConsoleCo
       );
     }
     const query = parseDashboardQuery(request.query as Record<string, unknown>);
-    return context.dashboard.panel(context.pool, name as PanelName, query);
+    return context.dashboard.panel(context.dashboardResults, name as PanelName, query);
   });
 }
 

@@ -38,6 +38,8 @@ export interface EnginePoolOptions {
  */
 export class EnginePool {
   private readonly pending: number[];
+  /** Bumped whenever the engines re-read the catalog: answers computed before may be stale. */
+  private generation = 0;
   private signature = "";
   private checkedAt = 0;
   private checking: Promise<void> | undefined;
@@ -91,6 +93,11 @@ export class EnginePool {
     return this.checking;
   }
 
+  /** Changes whenever the engines re-read the catalog (after a crawl, a transform or a replaced file). */
+  get version(): number {
+    return this.generation;
+  }
+
   close(): void {
     for (const engine of this.engines) engine.close();
   }
@@ -119,6 +126,7 @@ export class EnginePool {
   }
 
   private async refreshAll(): Promise<void> {
+    this.generation++;
     await Promise.all(this.engines.map((engine) => engine.refresh()));
   }
 

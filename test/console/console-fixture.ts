@@ -72,7 +72,7 @@ export async function expectedFigures(
        e AS (SELECT * FROM ranged WHERE session_id IN (SELECT session_id FROM kept)),
        s AS (SELECT session_id, count(*) AS n, epoch_ms(max(event_time)) - epoch_ms(min(event_time)) AS ms,
                     bool_or(event_type = 'purchase') AS bought
-             FROM e GROUP BY session_id)
+             FROM e WHERE session_id IS NOT NULL GROUP BY session_id)
        SELECT (SELECT count(DISTINCT user_id) FROM e) AS visitors,
               (SELECT count(*) FROM s) AS sessions,
               (SELECT count(*) FILTER (WHERE event_type = 'page_view') FROM e) AS pageviews,

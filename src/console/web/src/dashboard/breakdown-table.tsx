@@ -64,7 +64,10 @@ export function BreakdownTable(props: Props) {
                     </td>
                     {props.values.map((v) => (
                       <td class="num" data-column={v}>
-                        {formatValue(Number(row[v] ?? 0), v === "revenue" ? "money" : "count")}
+                        {formatValue(
+                          Number(row[v] ?? 0),
+                          v === "revenue" ? "money" : v === "share" ? "rate" : "count",
+                        )}
                       </td>
                     ))}
                   </tr>

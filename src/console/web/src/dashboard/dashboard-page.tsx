@@ -225,7 +225,7 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
               title="Devices"
               loaded={panel("devices")}
               label="device"
-              values={["sessions", "visitors"]}
+              values={["sessions"]}
               filter="device"
               onFilter={setFilter}
             />
@@ -233,7 +233,7 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
               title="Event types"
               loaded={panel("event-types")}
               label="event_type"
-              values={["events", "sessions"]}
+              values={["events", "share"]}
               filter="event_type"
               onFilter={setFilter}
             />
