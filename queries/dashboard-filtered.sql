@@ -144,7 +144,7 @@ GROUP BY 1
 ORDER BY 1;
 
 -- name: top pages
--- Top pages by visitors (the path of page_url)
+-- Top pages by events on them (the path of page_url), with their page views
 WITH in_range AS (
   SELECT *
   FROM transformed
@@ -169,12 +169,12 @@ events AS (
   SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 )
 SELECT url_extract_path(page_url) AS page,
-       COUNT(DISTINCT user_id) AS visitors,
+       COUNT(*) AS events,
        COUNT_IF(event_type = 'page_view') AS pageviews
 FROM events
 WHERE page_url IS NOT NULL
 GROUP BY 1
-ORDER BY visitors DESC, page
+ORDER BY events DESC, page
 LIMIT 10;
 
 -- name: sources

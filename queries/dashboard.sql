@@ -87,19 +87,19 @@ GROUP BY 1
 ORDER BY 1;
 
 -- name: top pages
--- Top pages by visitors (the path of page_url)
+-- Top pages by events on them (the path of page_url), with their page views
 WITH events AS (
   SELECT *
   FROM transformed
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
 )
 SELECT url_extract_path(page_url) AS page,
-       COUNT(DISTINCT user_id) AS visitors,
+       COUNT(*) AS events,
        COUNT_IF(event_type = 'page_view') AS pageviews
 FROM events
 WHERE page_url IS NOT NULL
 GROUP BY 1
-ORDER BY visitors DESC, page
+ORDER BY events DESC, page
 LIMIT 10;
 
 -- name: sources

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { isClickstreamError } from "../errors/clickstream-error.js";
 import {
@@ -52,9 +53,14 @@ export class EnginePool {
   }
 
   static async open(options: EnginePoolOptions): Promise<EnginePool> {
+    // The engines share the cores: unless configured, each gets its share of them (measured: on 2 cores,
+    // two 1-thread engines spend a quarter less CPU on the dashboard than two 2-thread ones).
+    const threads =
+      options.config.query.duckdbThreads || Math.max(1, Math.floor(availableParallelism() / options.size));
+    const config = { ...options.config, query: { ...options.config.query, duckdbThreads: threads } };
     const engines: QueryEngine[] = [];
     try {
-      for (let i = 0; i < options.size; i++) engines.push(await openQueryEngine(options));
+      for (let i = 0; i < options.size; i++) engines.push(await openQueryEngine({ ...options, config }));
     } catch (error) {
       for (const engine of engines) engine.close();
       throw error;

@@ -208,7 +208,7 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
               title="Top pages"
               loaded={panel("pages")}
               label="page"
-              values={["visitors", "pageviews"]}
+              values={["events", "pageviews"]}
               filter="page"
               onFilter={setFilter}
             />
