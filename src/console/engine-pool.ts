@@ -12,13 +12,18 @@ import type { Storage } from "../storage/storage.js";
 
 /**
  * Keys whose change means the engines' file lists may be stale: the catalog (a crawl) and what a
- * transform run writes when it commits (bookmarks, the commit manifest, its run report).
+ * transform or compaction writes when it commits (the table snapshot, the bookmark, the commit
+ * manifest, its run report).
  */
+const watchedKeys = new Set([
+  "_state/transform/table.json",
+  "_state/transform/bookmark.json",
+  "_state/transform/bookmarks.json",
+  "_state/transform/commit.json",
+  "_state/transform/last-run.json",
+]);
 const watched = (key: string): boolean =>
-  key.startsWith("_state/catalog/") ||
-  key.startsWith("_state/transform/runs/") ||
-  key === "_state/transform/bookmarks.json" ||
-  key === "_state/transform/commit.json";
+  key.startsWith("_state/catalog/") || key.startsWith("_state/transform/runs/") || watchedKeys.has(key);
 
 /** How often (at most) the watched keys are listed again; queries in between reuse the last look. */
 const recheckIntervalMs = 1000;

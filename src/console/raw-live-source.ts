@@ -1,7 +1,7 @@
 import { gunzipSync } from "node:zlib";
 import type { LiveEvent, LiveEventSource } from "../collector/recent-events.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
-import { loadTransformState } from "../transform/transform-state.js";
+import { isProcessed, loadBookmark } from "../transform/bookmark-store.js";
 import type { DataQuality } from "./data-quality.js";
 
 /** Raw objects bigger than this are skipped (the panel shows a few records, not whole batches of GBs). */
@@ -15,7 +15,7 @@ const maxTextChars = 2000;
 /**
  * The live panel's source for a standalone console (no collector in the process): the newest raw
  * objects in raw/, newest record first. A record's state comes from the transform: `pending` until a
- * run has processed its object (bookmarks), then `rejected` with the reason when a recent run's errors/
+ * run has processed its object (the bookmark), then `rejected` with the reason when a recent run's errors/
  * object names its object and line, otherwise `accepted`.
  */
 export class RawObjectsLiveSource implements LiveEventSource {
@@ -31,7 +31,7 @@ export class RawObjectsLiveSource implements LiveEventSource {
   async recent(limit: number): Promise<LiveEvent[]> {
     const objects = await this.newestObjects();
     const events: LiveEvent[] = [];
-    const processed = new Set((await loadTransformState(this.storage)).processed);
+    const { bookmark } = await loadBookmark(this.storage);
     const rejects = await this.recentRejects();
     for (const object of objects) {
       if (events.length >= limit) break;
@@ -53,7 +53,7 @@ export class RawObjectsLiveSource implements LiveEventSource {
         events.push({
           receivedAt: object.lastModified.toISOString(),
           source: "raw",
-          state: !processed.has(object.key) ? "pending" : reject ? "rejected" : "accepted",
+          state: !isProcessed(bookmark, object.key) ? "pending" : reject ? "rejected" : "accepted",
           ...(reject ? { reason: reject.reason, message: reject.message } : {}),
           text: text.length > maxTextChars ? `${text.slice(0, maxTextChars)}…` : text,
         });

@@ -12,6 +12,7 @@ import { startConsoleServer, type RunningConsole } from "../../src/console/conso
 import { isClickstreamError } from "../../src/errors/clickstream-error.js";
 import { generateEventLines } from "../../src/generator/event-generator.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
+import { datePartitionPath } from "../../src/storage/warehouse-layout.js";
 import { runTransform } from "../../src/transform/run-transform.js";
 import { tempDir } from "../support/temp-dir.js";
 import { generateEvents, writeTransformedFixture } from "../support/transformed-fixture.js";
@@ -350,6 +351,8 @@ test("data quality from run reports and errors/; live events from raw/ judged by
   const dir = await tempDir("clickstream-console-");
   const storage = new LocalStorage(dir);
   const config = parseConfig({ warehouse: { dir } });
+  // Raw objects sit in the folder of the day they arrive (today), as the collector writes them.
+  const today = datePartitionPath(new Date());
   const lines = [
     ...generateEventLines({
       events: 150,
@@ -362,7 +365,7 @@ test("data quality from run reports and errors/; live events from raw/ judged by
   ];
   await storage.writeAtomic(
     "raw",
-    "raw/year=2026/month=11/day=24/clickstream-pipeline-stream-1-2026-11-24-10-00-00-a.ndjson",
+    `raw/${today}clickstream-pipeline-stream-1-2026-11-24-10-00-00-a.ndjson`,
     lines.join("\n") + "\n",
   );
   const report = await runTransform({ storage, config: config.transform, workDir: dir });
@@ -371,7 +374,7 @@ test("data quality from run reports and errors/; live events from raw/ judged by
   // A second object the transform has not seen yet.
   await storage.writeAtomic(
     "raw",
-    "raw/year=2026/month=11/day=24/clickstream-pipeline-stream-1-2026-11-24-11-00-00-b.ndjson",
+    `raw/${today}clickstream-pipeline-stream-1-2026-11-24-11-00-00-b.ndjson`,
     `${lines[0]}\n`,
   );
   const console_ = await start(dir);
