@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark section, printed as tables. `--quick` runs tiny sizes (a smoke test);
-// `--only <name>` runs one section (generator, transform, scale, query, collector, tracker).
+// `--only <name>` runs one section (generator, transform, scale, query, collector, tracker, console).
 import { runCollectorBench } from "./collector-bench.js";
+import { runConsoleBench } from "./console-bench.js";
 import { runGeneratorBench } from "./generator-bench.js";
 import { runQueryBench } from "./query-bench.js";
 import { runScaleBench } from "./scale-bench.js";
@@ -19,6 +20,7 @@ const sections: [string, (o: { quick: boolean }) => Promise<BenchSection>][] = [
   ["query", runQueryBench],
   ["collector", runCollectorBench],
   ["tracker", runTrackerBench],
+  ["console", runConsoleBench],
 ];
 
 for (const [name, run] of sections) {

@@ -17,6 +17,7 @@ import { CollectorCore } from "./collector-core.js";
 import type { CollectorMetrics } from "./collector-metrics.js";
 import { CollectorRequestError } from "./collector-request-error.js";
 import { handleEvents } from "./events-api.js";
+import type { LiveEventSource } from "./recent-events.js";
 import { FIREHOSE_CONTENT_TYPE, handleFirehoseCall } from "./firehose-api.js";
 import { signedRegion, SigV4Verifier } from "./sigv4-auth.js";
 import { registerTrackerScript } from "./tracker-script.js";
@@ -39,6 +40,8 @@ export interface RunningCollector {
   readonly url: string;
   readonly port: number;
   readonly metrics: CollectorMetrics;
+  /** The last records received or refused, newest first (the console's live panel reads it). */
+  readonly recentEvents: LiveEventSource;
   /** Delivers everything acknowledged so far (seals every buffer and waits for the objects). */
   flush(): Promise<void>;
   /** Stops accepting requests, waits for in-flight ones, flushes, closes the WAL. */
@@ -114,6 +117,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     url,
     port: address.port,
     metrics: core.metrics,
+    recentEvents: core.recent,
     flush: () => core.flush(),
     close: () =>
       (closing ??= (async () => {

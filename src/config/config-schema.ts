@@ -250,6 +250,22 @@ export const pipelineConfigSchema = z
   })
   .strict();
 
+export const consoleConfigSchema = z
+  .object({
+    /** Address `clickstream console` listens on; anything but loopback requires `token`. */
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(4574),
+    /** Shared secret every request must carry (cookie from `/?token=…`, or `Authorization: Bearer`); "" = none. */
+    token: z.string().default(""),
+    /** Extra `Host` names the console answers to (besides loopback names and the listen address). */
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    /** Dashboard queries run on this many query engines at once (each a DuckDB instance). */
+    queryConcurrency: z.number().int().min(1).max(16).default(2),
+    /** Entries kept in the workbench's query history (`_state/console/query-history.json`). */
+    historyMaxEntries: z.number().int().min(1).default(500),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     warehouse: warehouseConfigSchema.default(warehouseConfigSchema.parse({})),
@@ -258,6 +274,7 @@ export const configSchema = z
     catalog: catalogConfigSchema.default(catalogConfigSchema.parse({})),
     query: queryConfigSchema.default(queryConfigSchema.parse({})),
     pipeline: pipelineConfigSchema.default(pipelineConfigSchema.parse({})),
+    console: consoleConfigSchema.default(consoleConfigSchema.parse({})),
   })
   .strict();
 
@@ -269,3 +286,4 @@ export type CollectorStreamConfig = z.infer<typeof collectorStreamConfigSchema>;
 export type CatalogConfig = z.infer<typeof catalogConfigSchema>;
 export type QueryConfig = z.infer<typeof queryConfigSchema>;
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;

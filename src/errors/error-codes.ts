@@ -203,10 +203,42 @@ export const errorCodes = {
     message: "Query failed",
     fix: "The message carries the engine's explanation (unknown column, bad cast, …); fix the SQL and run it again.",
   },
+  CS_ERR_QUERY_CANCELLED: {
+    status: 499,
+    message: "Query cancelled",
+    fix: "The query was cancelled by its client (the console's Cancel button, or a closed connection); run it again if you still need the result.",
+  },
   CS_ERR_QUERY_NOT_FOUND: {
     status: 404,
     message: "Named query not found",
     fix: 'Check the name against the `-- Query N: Title` comments of the file (`--name 3` or `--name "Daily revenue"`).',
+  },
+
+  // --- console ---
+  CS_ERR_CONSOLE_TOKEN_REQUIRED: {
+    status: 500,
+    message: "The console needs a token to listen on a non-loopback address",
+    fix: "Pass `--token <secret>` (or set `console.token` / $CLICKSTREAM_CONSOLE_TOKEN), or keep the default `--host 127.0.0.1`.",
+  },
+  CS_ERR_CONSOLE_UNAUTHORIZED: {
+    status: 401,
+    message: "Missing or wrong console token",
+    fix: "Open the console once as `http://HOST:PORT/?token=<token>` (a cookie keeps it), or send `Authorization: Bearer <token>` from scripts.",
+  },
+  CS_ERR_CONSOLE_HOST_REFUSED: {
+    status: 421,
+    message: "Request for another host refused",
+    fix: "Open the console by an address it listens on (127.0.0.1, localhost, or the --host name); add other names with `console.allowedHosts`. This guards against DNS rebinding.",
+  },
+  CS_ERR_CONSOLE_ORIGIN_REFUSED: {
+    status: 403,
+    message: "Cross-origin request refused",
+    fix: "The console accepts POSTs only from its own pages; call the API from a script without an Origin header, or from the console itself.",
+  },
+  CS_ERR_CONSOLE_NOT_FOUND: {
+    status: 404,
+    message: "No such console page or resource",
+    fix: "Check the address: the API is under /api/ (GET /api/overview, POST /api/query, …), the pages are / and /#/workbench.",
   },
 
   // --- aws ---

@@ -35,11 +35,21 @@ export interface ScanProfile {
   bytesOfFilesRead: number;
 }
 
+/** A value bound to a `?` placeholder (DuckDB prepared statements; Athena execution parameters). */
+export type QueryParam = string | number | boolean | null;
+
+export interface RunOptions {
+  /** Values of the statement's `?` placeholders, in order: bound, never pasted into the SQL. */
+  params?: readonly QueryParam[];
+  /** Aborting interrupts the query (or drops it from the queue): CS_ERR_QUERY_CANCELLED. */
+  signal?: AbortSignal;
+}
+
 export interface QueryEngine {
   /** Runs one Athena statement. */
-  run(sql: string): Promise<QueryResult>;
+  run(sql: string, options?: RunOptions): Promise<QueryResult>;
   /** Runs one query under EXPLAIN ANALYZE and reports which files it read. */
-  profile(sql: string): Promise<ScanProfile>;
+  profile(sql: string, options?: RunOptions): Promise<ScanProfile>;
   /** Re-reads the catalog (after a crawl) and rebuilds the views. */
   refresh(): Promise<void>;
   close(): void;
@@ -141,15 +151,19 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     return rewriteAthena(sql, tokens, { now: clock(), partitionKeys });
   };
 
-  const withTimeout = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const withTimeout = async <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+    if (signal?.aborted) throw cancelled();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       connection.interrupt();
     }, config.query.timeoutMs);
+    const onAbort = (): void => connection.interrupt();
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       return await fn();
     } catch (error) {
+      if (signal?.aborted) throw cancelled(error);
       if (timedOut) {
         throw new ClickstreamError("CS_ERR_QUERY_TIMEOUT", `interrupted after ${config.query.timeoutMs} ms`, {
           cause: error,
@@ -158,14 +172,22 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
       throw error;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
     }
   };
 
-  const execute = async (rewritten: string): Promise<QueryResult> => {
+  const execute = async (rewritten: string, params: readonly QueryParam[] = []): Promise<QueryResult> => {
     const prepared = await connection.prepare(rewritten).catch((error: unknown) => {
       throw duckdbError(error);
     });
     try {
+      if (params.length !== prepared.parameterCount) {
+        throw new ClickstreamError(
+          "CS_ERR_INVALID_ARGUMENT",
+          `the statement has ${prepared.parameterCount} ? placeholder(s), got ${params.length} value(s)`,
+        );
+      }
+      if (params.length > 0) prepared.bind([...params]);
       if (
         prepared.statementType !== StatementType.SELECT &&
         prepared.statementType !== StatementType.EXPLAIN
@@ -201,23 +223,25 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
   };
 
   return {
-    run: (sql) =>
+    run: (sql, options = {}) =>
       serial(async () => {
+        if (options.signal?.aborted) throw cancelled();
         const tokens = single(sql);
         const kind = classifyStatement(sql, tokens, forbidden);
         if (kind === "show" || kind === "describe" || kind === "msck")
           return runCatalogStatement(tokens, access);
         const rewritten = duckdbSql(sql, tokens);
-        return withTimeout(() => execute(rewritten));
+        return withTimeout(() => execute(rewritten, options.params), options.signal);
       }),
-    profile: (sql) =>
+    profile: (sql, options = {}) =>
       serial(async () => {
         const tokens = single(sql);
         if (classifyStatement(sql, tokens, forbidden) !== "query") {
           throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "profile() takes a query");
         }
-        const result = await withTimeout(() =>
-          execute(`EXPLAIN (ANALYZE, FORMAT JSON) ${duckdbSql(sql, tokens)}`),
+        const result = await withTimeout(
+          () => execute(`EXPLAIN (ANALYZE, FORMAT JSON) ${duckdbSql(sql, tokens)}`, options.params),
+          options.signal,
         );
         const plan = JSON.parse(String(result.rows[0]?.[1] ?? "{}")) as PlanNode;
         const byPath = new Map(tables.flatMap((t) => [...t.files]));
@@ -259,6 +283,10 @@ function scannedFiles(node: PlanNode): { count: number; names: string[] }[] {
     here.push({ count: Number.isFinite(count) ? count : names.length, names });
   }
   return [...here, ...(node.children ?? []).flatMap(scannedFiles)];
+}
+
+function cancelled(cause?: unknown): ClickstreamError {
+  return new ClickstreamError("CS_ERR_QUERY_CANCELLED", "the query was cancelled", { cause });
 }
 
 /** Turns a DuckDB error into a catalogued one, keeping DuckDB's explanation in the message. */

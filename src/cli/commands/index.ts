@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { catalogCommand } from "./catalog-command.js";
 import { compactCommand } from "./compact-command.js";
+import { consoleCommand } from "./console-command.js";
 import { crawlCommand } from "./crawl-command.js";
 import { demoCommand } from "./demo-command.js";
 import { generateCommand } from "./generate-command.js";
@@ -21,5 +22,6 @@ export function registerCommands(program: Command): void {
   program.addCommand(catalogCommand());
   program.addCommand(queryCommand());
   program.addCommand(pipelineCommand());
+  program.addCommand(consoleCommand());
   program.addCommand(demoCommand());
 }

@@ -26,6 +26,7 @@ interface QueryOptions extends StorageFlags {
   now?: string;
   timeoutMs?: number;
   maxRows?: number;
+  param: string[];
 }
 
 /** `clickstream query`: Athena SQL on the local warehouse. */
@@ -51,6 +52,12 @@ export function queryCommand(): Command {
       parseIntFlag("--timeout-ms", 1),
     )
     .option("--max-rows <n>", "result row cap (default: query.maxResultRows)", parseIntFlag("--max-rows", 1))
+    .option(
+      "--param <value>",
+      "a value for the next `?` placeholder, bound as a string (repeat for each; Athena: ExecutionParameters)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .addOption(
       new Option("--engine <engine>", "local: DuckDB on the warehouse; athena: the deployed Athena workgroup")
         .choices(["local", "athena"])
@@ -86,7 +93,7 @@ export function queryCommand(): Command {
           sql: st.sql,
           label: st.number ? `Query ${st.number}: ${st.title}` : (st.title ?? null),
         }));
-        return queryOnAthena(labelled, { ...opts, format: opts.format });
+        return queryOnAthena(labelled, { ...opts, format: opts.format, params: opts.param });
       }
       const { config, storage } = await storageFromOptions(opts, {
         query: { timeoutMs: opts.timeoutMs, maxResultRows: opts.maxRows, now: opts.now },
@@ -103,7 +110,7 @@ export function queryCommand(): Command {
               : (statement.title ?? `statement ${statement.index}`);
             process.stdout.write(`-- ${label}\n`);
           }
-          const result = await engine.run(statement.sql);
+          const result = await engine.run(statement.sql, { params: opts.param });
           if (jsonArray) {
             many.push({
               query: statement.number ?? String(statement.index),
@@ -131,6 +138,7 @@ export function queryCommand(): Command {
     `clickstream query --now 2026-11-07T12:00:00Z "SELECT count(*) FROM transformed WHERE event_date = current_date"`,
     `clickstream query "SHOW PARTITIONS transformed"`,
     `clickstream query "MSCK REPAIR TABLE transformed"`,
+    `clickstream query --file queries/dashboard.sql --name overview --param 2026-11-18 --param 2026-11-24`,
     `clickstream query --engine athena --file queries/athena_queries.sql --name 1   # on the deployed Athena`,
   ]);
 }
