@@ -678,28 +678,38 @@ def load_vector_bytes(case):
     return case["text"].encode("utf-8")
 
 
-def process_object(data, source, now, **rule_options):
-    """Frames and transforms one raw object. Returns (rows, rejects).
+def frame_object(data, source, now, **rule_options):
+    """Frames and transforms one raw object: every record found, in the order it was found, as
+    ("row", row) or ("reject", errors/ line). One item per record read (an unreadable object is one
+    reject), so counting the items counts the records read.
 
     Each row carries `_line` (where it starts) and `_raw` (its text, for a later duplicate reject); each
-    reject is the errors/ line
-    `{"reason","field","message","source","line","raw"}`.
+    reject is the errors/ line `{"reason","field","message","source","line","raw"}`.
     """
-    rows, rejects = [], []
     try:
-        for framed in split_records(data):
-            if framed.reject is None:
-                try:
-                    row = transform_record(framed.value, now, **rule_options)
-                    row["_line"] = framed.line
-                    row["_raw"] = raw_text(framed.raw)
-                    rows.append(row)
-                    continue
-                except Reject as reject:
-                    framed.reject = reject
-            rejects.append(reject_line(framed.reject, source, framed.line, framed.raw))
+        framed_records = split_records(data)
     except Reject as reject:
-        rejects.append(reject_line(reject, source, None, ""))
+        yield "reject", reject_line(reject, source, None, "")
+        return
+    for framed in framed_records:
+        if framed.reject is None:
+            try:
+                row = transform_record(framed.value, now, **rule_options)
+            except Reject as reject:
+                framed.reject = reject
+            else:
+                row["_line"] = framed.line
+                row["_raw"] = raw_text(framed.raw)
+                yield "row", row
+                continue
+        yield "reject", reject_line(framed.reject, source, framed.line, framed.raw)
+
+
+def process_object(data, source, now, **rule_options):
+    """Frames and transforms one raw object. Returns (rows, rejects), as frame_object finds them."""
+    rows, rejects = [], []
+    for kind, item in frame_object(data, source, now, **rule_options):
+        (rows if kind == "row" else rejects).append(item)
     return rows, rejects
 
 
