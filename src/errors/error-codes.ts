@@ -56,6 +56,23 @@ export const errorCodes = {
     fix: "Nothing was published; the message names the failing step. Rerun after fixing it: the run is idempotent.",
   },
 
+  // --- spark (the Glue job on local Spark: transform --engine spark) ---
+  CS_ERR_SPARK_UNAVAILABLE: {
+    status: 500,
+    message: "The Python side is missing",
+    fix: "pyspark is not installed: run npm run setup:python (a virtualenv in .venv with glue/requirements-dev.txt); Spark also needs Java 17 on PATH.",
+  },
+  CS_ERR_SPARK_JOB_FAILED: {
+    status: 500,
+    message: "The Glue job failed on local Spark",
+    fix: "The message names the failing step (the full Spark log is above it). Nothing the run had not finished is recorded as processed: fix the cause and rerun.",
+  },
+  CS_ERR_WAREHOUSE_ENGINE_MISMATCH: {
+    status: 409,
+    message: "The warehouse was transformed by the other engine",
+    fix: "A warehouse is transformed by one engine: keep using the one named in the message, or start a fresh warehouse (copy raw/) for the other. Mixing them would reprocess raw objects.",
+  },
+
   // --- collector ---
   CS_ERR_COLLECTOR_BAD_REQUEST: {
     status: 400,
