@@ -395,8 +395,10 @@ def _process(spark, store, fresh, options, report):
     report["rowsRewritten"] = combined.where(
         ~F.col("_new") & ~F.col("_old_sequence").eqNullSafe(F.col("event_sequence"))).count()
 
-    # 5. Rejects (rules + duplicates), in arrival order.
-    rejects = rule_rejects.select("_source", "_line", "_position", "_reject").unionByName(duplicates)
+    # 5. Rejects (rules + duplicates). Materialised now: evaluated after the overwrite below, the
+    #    duplicate check would re-read the table and find this run's own rows in it.
+    rejects = (rule_rejects.select("_source", "_line", "_position", "_reject").unionByName(duplicates)
+               .localCheckpoint(eager=True))
     reasons = rejects.select(F.get_json_object("_reject", "$.reason").alias("reason")).groupBy("reason").count()
     for row in reasons.collect():
         report["rejectedByReason"][row["reason"]] = row["count"]
