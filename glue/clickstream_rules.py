@@ -369,14 +369,22 @@ class Framed:
         self.reject = reject
 
 
-def decode_object(data):
-    """Object bytes as stored → JSON text bytes: gunzip when the gzip magic bytes lead (names do not
-    matter), then drop a UTF-8 BOM. Raises Reject("unreadable_object") for a corrupt compressed object."""
-    if data[:2] == b"\x1f\x8b":
+def decode_object(data, key=""):
+    """Object bytes as stored → JSON text bytes. Compression is decided from the whole object, never
+    from its first bytes alone: an object named `.gz` (as Firehose names compressed objects) must be
+    gzip; any other object is gunzipped only when its bytes, as a whole, are one or more complete gzip
+    members (zero padding after them allowed), and read as text otherwise. Then a UTF-8 BOM is dropped.
+    Raises Reject("unreadable_object") for a `.gz` object that does not decompress."""
+    if key.endswith(".gz"):
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as error:
             raise Reject("unreadable_object", None, "cannot gunzip the object: %s" % error)
+    elif data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            pass  # not a complete gzip stream (a record that merely starts with the magic bytes): text
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     return data
@@ -661,14 +669,14 @@ class _Splitter:
             "record is %d bytes; the limit is %d bytes (1,000 KiB)" % (end - start, MAX_RECORD_BYTES))))
 
 
-def split_records(data):
+def split_records(data, key=""):
     """Every record of one raw object (bytes), in order, as Framed.
 
     Framings: NDJSON (LF or CRLF), JSON values concatenated with no delimiter, JSON arrays (each
     element a record, pretty-printed or not), mixtures of these, gzip-compressed or not, with or
     without a UTF-8 BOM. Raises Reject("unreadable_object") when the object cannot be read at all.
     """
-    return _Splitter(decode_object(data)).run()
+    return _Splitter(decode_object(data, key)).run()
 
 
 def load_vector_bytes(case):
@@ -687,7 +695,7 @@ def frame_object(data, source, now, **rule_options):
     reject is the errors/ line `{"reason","field","message","source","line","raw"}`.
     """
     try:
-        framed_records = split_records(data)
+        framed_records = split_records(data, source)
     except Reject as reject:
         yield "reject", reject_line(reject, source, None, "")
         return

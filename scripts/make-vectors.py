@@ -203,8 +203,9 @@ def gz(text):
     return base64.b64encode(gzip.compress(text.encode("utf-8"), mtime=0)).decode()
 
 framing = []
-def fr(name, expect, text=None, b64=None):
+def fr(name, expect, text=None, b64=None, key=None):
     case = {"name": name}
+    if key is not None: case["key"] = key
     if text is not None: case["text"] = text
     if b64 is not None: case["base64"] = b64
     case["expect"] = expect
@@ -221,8 +222,26 @@ pretty = json.dumps([json.loads(ev("a")), json.loads(ev("b", price=1.5))], inden
 fr("pretty-printed JSON array", [E(2, "a"), E(8, "b")], text=pretty + "\n")
 fr("JSON array on one line", [E(1, "a"), E(1, "b")], text=f'[{ev("a")},{ev("b")}]')
 fr("UTF-8 BOM", [E(1, "a"), E(2, "b")], text="\ufeff" + f'{ev("a")}\n{ev("b")}\n')
-fr("gzip, detected by magic bytes", [E(1, "a"), E(2, "b")], b64=gz(f'{ev("a")}\n{ev("b")}\n'))
+fr("gzip without a .gz name: a complete gzip stream", [E(1, "a"), E(2, "b")], b64=gz(f'{ev("a")}\n{ev("b")}\n'))
 fr("gzip of a BOM-prefixed array", [E(1, "a"), E(1, "b")], b64=gz("\ufeff" + f'[{ev("a")}, {ev("b")}]'))
+def gz_without_newline(payload):
+    """Gzip bytes of payload (varied until they hold no LF, so they frame as exactly one line)."""
+    for n in range(1000):
+        data = gzip.compress((payload + " " * n).encode("utf-8"), mtime=0)
+        if b"\n" not in data and b"\r" not in data:
+            return data
+    raise RuntimeError("no LF-free gzip found")
+fr("an object named .gz is gunzipped", [E(1, "a"), E(2, "b")], b64=gz(f'{ev("a")}\n{ev("b")}\n'),
+   key="raw/year=2026/month=11/day=25/framing-1.gz")
+fr("an object named .gz that is not gzip is unreadable", [R(None, "unreadable_object")],
+   text=f'{ev("a")}\n', key="raw/year=2026/month=11/day=25/framing-1.gz")
+fr("a record starting with the gzip magic bytes costs only itself; the object is text",
+   [R(1, "malformed_json")] + [E(i + 2, "e%d" % i) for i in range(5)],
+   b64=base64.b64encode(gz_without_newline('{"anything":1}') + b"\n" +
+                        "".join(ev("e%d" % i) + "\n" for i in range(5)).encode()).decode())
+fr("several complete gzip members are one gzip object", [E(1, "a"), E(2, "b")],
+   b64=base64.b64encode(gzip.compress((ev("a") + "\n").encode(), mtime=0) +
+                        gzip.compress((ev("b") + "\n").encode(), mtime=0)).decode())
 fr("empty object", [], text="")
 fr("only blank lines", [], text="\n\n  \n\t\n")
 fr("a malformed line costs only itself", [E(1, "a"), R(2, "malformed_json"), E(3, "c")],
@@ -252,7 +271,7 @@ with open(os.path.join(here, "rules.json"), "w", encoding="utf-8") as f:
     f.write("\n")
 with open(os.path.join(here, "framing.json"), "w", encoding="utf-8") as f:
     json.dump({"description": "Framing of raw objects: how an object's bytes split into records. 'text' is the object "
-                              "as UTF-8; 'base64' its exact bytes. 'expect' lists, in order, each record by the 1-based "
+                              "as UTF-8; 'base64' its exact bytes; 'key' its object key when the name matters (default raw/year=2026/month=11/day=25/framing-1). 'expect' lists, in order, each record by the 1-based "
                               "line where it starts: accepted ones by event_id, rejected ones by reason. All accepted "
                               "records are valid under rules.json's 'now'.",
                "now": NOW, "cases": framing}, f, ensure_ascii=False, indent=1)

@@ -36,10 +36,23 @@ const CLOSE_OPEN = Buffer.from("}{");
 
 const isSpace = (b: number | undefined): boolean => b === SPACE || b === TAB || b === CR || b === LF;
 
-/** Decodes a raw object: gunzip when the bytes start with the gzip magic (names don't matter), drop a UTF-8 BOM. */
-export function decodeObject(bytes: Buffer): Buffer {
+/**
+ * Decodes a raw object. Compression is decided from the whole object, never from its first bytes alone
+ * (one producer's record must not decide how everyone's records in the object are read): an object named
+ * `.gz` (as Firehose names compressed objects) must be gzip; any other object is gunzipped only when its
+ * bytes, as a whole, are one or more complete gzip members (zero padding after them allowed), and framed
+ * as text otherwise. A UTF-8 BOM is dropped. Throws when a `.gz` object does not decompress.
+ */
+export function decodeObject(bytes: Buffer, key: string): Buffer {
   let out = bytes;
-  if (out.length >= 2 && out[0] === 0x1f && out[1] === 0x8b) out = gunzipSync(out);
+  if (key.endsWith(".gz")) out = gunzipSync(out);
+  else if (out.length >= 2 && out[0] === 0x1f && out[1] === 0x8b) {
+    try {
+      out = gunzipSync(out);
+    } catch {
+      // Not a complete gzip stream (a record that merely starts with the magic bytes): text.
+    }
+  }
   if (out.length >= 3 && out[0] === 0xef && out[1] === 0xbb && out[2] === 0xbf) out = out.subarray(3);
   return out;
 }

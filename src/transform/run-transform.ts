@@ -187,7 +187,7 @@ class TransformRun {
         try {
           bytes = await storage.readBytes("raw", source.key);
           this.report.bytesRead += bytes.length;
-          bytes = decodeObject(bytes);
+          bytes = decodeObject(bytes, source.key);
         } catch (error) {
           this.addNodeReject(source, {
             reason: "unreadable_object",
