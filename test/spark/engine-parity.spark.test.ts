@@ -153,7 +153,7 @@ describe("parity over the golden vectors (test/vectors/)", () => {
     };
     const framing = JSON.parse(await readFile(new URL("framing.json", vectorsDir), "utf8")) as {
       now: string;
-      cases: { text?: string; base64?: string }[];
+      cases: { text?: string; base64?: string; key?: string }[];
     };
     assert.equal(rules.now, framing.now, "one processing time for both files");
     const pair = await newPair();
@@ -170,7 +170,7 @@ describe("parity over the golden vectors (test/vectors/)", () => {
       const body = c.base64 !== undefined ? Buffer.from(c.base64, "base64") : Buffer.from(c.text ?? "");
       await writeRaw(
         pair,
-        `raw/year=2026/month=11/day=25/vectors-framing-${String(i).padStart(2, "0")}`,
+        `raw/year=2026/month=11/day=25/vectors-framing-${String(i).padStart(2, "0")}${c.key?.endsWith(".gz") ? ".gz" : ""}`,
         body,
       );
     }
