@@ -26,28 +26,20 @@ RUN_REPORT_PREFIX = STATE_PREFIX + "runs/"
 ERRORS_PREFIX = "errors/glue/"
 PARTITION_COLUMNS = ["year", "month", "day"]
 
-# Spark types of the transformed table's columns, by their DuckDB type (src/transform/event-schema.ts).
-# Timestamps are TIMESTAMP_NTZ: Parquet INT64 TIMESTAMP(MICROS, isAdjustedToUTC=false), what DuckDB writes
-# for TIMESTAMP (Spark's TimestampType would be INT96, or UTC-adjusted micros read back as TIMESTAMPTZ).
+# Spark types of the contract's column types (contract/data-contract.json, "spark"). Timestamps are
+# TIMESTAMP_NTZ: Parquet INT64 TIMESTAMP(MICROS, isAdjustedToUTC=false), what DuckDB writes for TIMESTAMP
+# (Spark's TimestampType would be INT96, or UTC-adjusted micros that DuckDB reads as TIMESTAMPTZ).
 _SPARK_TYPES = {
-    "VARCHAR": T.StringType(),
-    "TIMESTAMP": T.TimestampNTZType(),
-    "DATE": T.DateType(),
-    "INTEGER": T.IntegerType(),
-    "BIGINT": T.LongType(),
-    "DOUBLE": T.DoubleType(),
-    "BOOLEAN": T.BooleanType(),
-    "MAP(VARCHAR, VARCHAR)": T.MapType(T.StringType(), T.StringType()),
+    "string": T.StringType(),
+    "timestamp_ntz": T.TimestampNTZType(),
+    "date": T.DateType(),
+    "int": T.IntegerType(),
+    "bigint": T.LongType(),
+    "double": T.DoubleType(),
+    "boolean": T.BooleanType(),
+    "map<string,string>": T.MapType(T.StringType(), T.StringType()),
 }
-TABLE_COLUMNS = [
-    ("event_id", "VARCHAR"), ("user_id", "VARCHAR"), ("session_id", "VARCHAR"), ("event_type", "VARCHAR"),
-    ("event_category", "VARCHAR"), ("timestamp", "VARCHAR"), ("event_time", "TIMESTAMP"),
-    ("event_date", "DATE"), ("hour", "INTEGER"), ("page_url", "VARCHAR"), ("referrer", "VARCHAR"),
-    ("product_id", "VARCHAR"), ("product_name", "VARCHAR"), ("product_category", "VARCHAR"),
-    ("device_type", "VARCHAR"), ("price", "DOUBLE"), ("quantity", "BIGINT"), ("has_product_data", "BOOLEAN"),
-    ("has_price_data", "BOOLEAN"), ("event_sequence", "BIGINT"), ("is_session_start", "BOOLEAN"),
-    ("processed_timestamp", "TIMESTAMP"),
-]
+TABLE_COLUMNS = [(name, rules.SPARK_TYPES[name]) for name in rules.COLUMNS]
 OUTPUT_SCHEMA = T.StructType([T.StructField(name, _SPARK_TYPES[kind]) for name, kind in TABLE_COLUMNS])
 OUTPUT_COLUMNS = [name for name, _ in TABLE_COLUMNS]
 # The table as read back: the columns plus the partition folders (strings, as the crawler types them).
@@ -300,16 +292,18 @@ def _frame_partition(items, raw_root, now, rule_options):
                 value = found[column]
                 if column == "event_time":
                     value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)  # NTZ holds UTC
+                elif column == "properties" and value is not None:
+                    value = dict(value)  # [key, value] pairs in order of first appearance
                 values.append(value)
             yield tuple(values) + (found["unknown_fields"], key, found["_line"], position, found["_raw"], None)
 
 
 def _duplicate_line(source, line, raw, event_id, seen_before):
+    template = rules.CONTRACT["duplicateAcrossRunsMessage"] if seen_before else rules.message("duplicate", id="{id}")
     return json.dumps({
         "reason": "duplicate",
         "field": "event_id",
-        "message": "event_id %s %s" % (
-            event_id, "was already written by an earlier run" if seen_before else "already appeared earlier in this run"),
+        "message": template.format(id=event_id),
         "source": source,
         "line": line,
         "raw": raw,

@@ -62,6 +62,10 @@ def start_spark():
     # The executors import the job's modules as Glue's --extra-py-files ships them.
     for module in MODULES:
         spark.sparkContext.addPyFile(os.path.join(HERE, module))
+    # ...and find the contract as Glue's --extra-files ships it.
+    import clickstream_rules as rules
+
+    spark.sparkContext.addFile(rules.CONTRACT_PATH)
     return spark
 
 

@@ -63,7 +63,7 @@ def run_rules(raw, now, tolerance):
     if record.reject is not None:
         return ("reject", record.reject.reason, record.reject.field)
     try:
-        return ("row", comparable_row(rules.transform_record(record.value, now, tolerance)))
+        return ("row", comparable_row(rules.transform_record(record.value, now, tolerance, raw=record.raw)))
     except rules.Reject as reject:
         return ("reject", reject.reason, reject.field)
 
@@ -80,7 +80,7 @@ def frame(data, key=DEFAULT_FRAMING_KEY):
                 out.append({"line": record.line, "reason": record.reject.reason})
                 continue
             try:
-                row = rules.transform_record(record.value, NOW)
+                row = rules.transform_record(record.value, NOW, raw=record.raw)
                 out.append({"line": record.line, "event_id": row["event_id"]})
             except rules.Reject as reject:
                 out.append({"line": record.line, "reason": reject.reason})
@@ -148,7 +148,8 @@ class Rules(unittest.TestCase):
             "event_time": "2026-11-25T08:30:15.123Z", "event_date": "2026-11-25", "hour": 8,
             "page_url": "/p/1", "referrer": None, "product_id": "p1", "product_name": None,
             "product_category": None, "device_type": "mobile", "price": 19.9, "quantity": 2,
-            "has_product_data": True, "has_price_data": True, "unknown_fields": ["campaign", "zz"],
+            "has_product_data": True, "has_price_data": True, "properties": None,
+            "unknown_fields": ["campaign", "zz"],
         })
 
     def test_timestamps(self):

@@ -1,6 +1,8 @@
 import { isUtf8 } from "node:buffer";
 import { gunzipSync } from "node:zlib";
-import { maxRecordBytes, type RejectReason } from "./event-schema.js";
+import { limits, type RejectReason } from "../contract/data-contract.js";
+
+const maxRecordBytes = limits.maxRecordBytes;
 
 /** Where the splitter sends what it finds in one raw object. */
 export interface SplitSink {

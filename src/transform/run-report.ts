@@ -1,4 +1,4 @@
-import { rejectReasons, type RejectReason } from "./event-schema.js";
+import { rejectReasonCodes as rejectReasons, type RejectReason } from "../contract/data-contract.js";
 
 /** What a transform run did; printed with --json and kept under `_state/transform/runs/`. */
 export interface RunReport {

@@ -16,7 +16,8 @@ import {
   writeManifest,
   type CommitManifest,
 } from "./commit-log.js";
-import { maxRecordBytes, transformedColumns, type RejectReason } from "./event-schema.js";
+import { limits, transformedColumns, type RejectReason } from "../contract/data-contract.js";
+import { propertiesFromText } from "./properties-text.js";
 import { decodeObject, splitObject, type SplitReject } from "./record-splitter.js";
 import { buildRulesSql } from "./record-rules-sql.js";
 import { rejectToLine } from "./reject-record.js";
@@ -244,19 +245,19 @@ class TransformRun {
       sources.map((s) => [s.obj, s.key]),
     );
 
+    await sql.run(`CREATE TABLE event_categories (event_type VARCHAR, event_category VARCHAR)`);
+    await sql.append("event_categories", Object.entries(config.eventCategories));
+    const ruleValues = {
+      max_event_ms: this.processingTime.getTime() + config.futureToleranceMs,
+      tolerance_hours: Math.round(config.futureToleranceMs / 3_600_000),
+      other_category: config.otherCategory,
+    };
     const rulesSql = (input: string): string =>
-      buildRulesSql(
-        {
-          nowMs: this.processingTime.getTime(),
-          futureToleranceMs: config.futureToleranceMs,
-          eventCategories: config.eventCategories,
-          otherCategory: config.otherCategory,
-        },
-        input,
-      );
-    await sql.run(`CREATE TABLE judged AS ${rulesSql(stagedReader(stagingPath))}`);
-    await this.resplitInvalidLines(sql, sources, rulesSql);
+      buildRulesSql(`(SELECT obj, line, seq AS sub, checked, raw FROM ${input})`);
+    await sql.run(`CREATE TABLE judged AS ${rulesSql(stagedReader(stagingPath))}`, ruleValues);
+    await this.resplitInvalidLines(sql, sources, rulesSql, ruleValues);
     await this.rejectLenientJson(sql);
+    await this.resolveProperties(sql);
 
     // First arrival wins: ids already in the table beat everything new; within the run, the lowest seq.
     const existingLocal = fullRefresh ? [] : await this.localFiles(existingFiles);
@@ -274,8 +275,8 @@ class TransformRun {
         UNION SELECT event_id FROM judged WHERE reason IS NULL AND event_id IN (SELECT event_id FROM existing_ids)
       ),
       ranked AS (
-        SELECT seq, event_id, event_id IN (SELECT event_id FROM existing_ids) AS seen_before,
-               row_number() OVER (PARTITION BY event_id ORDER BY seq) AS arrival_rank
+        SELECT sub AS seq, event_id, event_id IN (SELECT event_id FROM existing_ids) AS seen_before,
+               row_number() OVER (PARTITION BY event_id ORDER BY sub) AS arrival_rank
         FROM judged WHERE reason IS NULL AND event_id IN (SELECT event_id FROM candidates)
       )
       SELECT seq, seen_before FROM ranked WHERE arrival_rank > 1 OR seen_before`);
@@ -283,11 +284,11 @@ class TransformRun {
       await sql.run(`UPDATE judged SET reason = 'duplicate', field = 'event_id',
           message = 'event_id ' || judged.event_id || CASE WHEN l.seen_before
             THEN ' was already written by an earlier run' ELSE ' already appeared earlier in this run' END
-        FROM losers l WHERE judged.seq = l.seq`);
+        FROM losers l WHERE judged.sub = l.seq`);
       // The raw text of duplicates was not carried (they looked valid): fetch just those lines again.
       await sql.run(`UPDATE judged SET raw = s.raw FROM (
           SELECT seq, raw FROM ${stagedReader(stagingPath)} WHERE seq IN (SELECT seq FROM losers)) s
-        WHERE judged.seq = s.seq AND judged.raw IS NULL`);
+        WHERE judged.sub = s.seq AND judged.raw IS NULL`);
     }
 
     // Counts: every record read is written or rejected.
@@ -342,9 +343,10 @@ class TransformRun {
     sql: SqlRunner,
     sources: SourceObject[],
     rulesSql: (input: string) => string,
+    ruleValues: Record<string, string | number>,
   ): Promise<void> {
     const invalid = (await sql.rows(
-      `SELECT seq, obj, line, raw FROM judged WHERE reason = 'malformed_json'`,
+      `SELECT sub AS seq, obj, line, raw FROM judged WHERE reason = 'malformed_json'`,
     )) as { seq: number; obj: number; line: number; raw: string }[];
     if (invalid.length === 0) return;
     const path = join(this.scratch, "resplit.txt");
@@ -371,8 +373,9 @@ class TransformRun {
     }
     await writer.close();
     this.recordsFramed += writer.records - replaced.length;
-    if (replaced.length > 0) await sql.run(`DELETE FROM judged WHERE seq IN (${replaced.join(", ")})`);
-    if (writer.records > 0) await sql.run(`INSERT INTO judged BY NAME ${rulesSql(stagedReader(path))}`);
+    if (replaced.length > 0) await sql.run(`DELETE FROM judged WHERE sub IN (${replaced.join(", ")})`);
+    if (writer.records > 0)
+      await sql.run(`INSERT INTO judged BY NAME ${rulesSql(stagedReader(path))}`, ruleValues);
   }
 
   /**
@@ -381,7 +384,7 @@ class TransformRun {
    */
   private async rejectLenientJson(sql: SqlRunner): Promise<void> {
     const suspects = (await sql.rows(
-      `SELECT seq, raw FROM judged WHERE suspect AND reason IS DISTINCT FROM 'malformed_json'`,
+      `SELECT sub AS seq, raw FROM judged WHERE suspect AND reason IS DISTINCT FROM 'malformed_json'`,
     )) as { seq: number; raw: string }[];
     const bad: number[] = [];
     for (const suspect of suspects) {
@@ -394,7 +397,25 @@ class TransformRun {
     if (bad.length === 0) return;
     await sql.run(`UPDATE judged SET reason = 'malformed_json', field = NULL,
         message = 'the text is not valid JSON (RFC 8259)', unknown_fields = NULL, event_time = NULL
-      WHERE seq IN (${bad.join(", ")})`);
+      WHERE sub IN (${bad.join(", ")})`);
+  }
+
+  /** Properties objects DuckDB could not map in bulk are mapped from the record's exact text. */
+  private async resolveProperties(sql: SqlRunner): Promise<void> {
+    const pending = (await sql.rows(
+      `SELECT sub AS seq, raw FROM judged WHERE properties_pending AND reason IS NULL`,
+    )) as { seq: number; raw: string }[];
+    if (pending.length === 0) return;
+    await sql.run(`CREATE TABLE property_entries (seq DOUBLE, k VARCHAR, v VARCHAR, ord INTEGER)`);
+    const rows: [number, string, string, number][] = [];
+    for (const p of pending) {
+      for (const [i, [k, v]] of (propertiesFromText(p.raw, "properties") ?? []).entries())
+        rows.push([p.seq, k, v, i]);
+    }
+    await sql.appendRows("property_entries", rows, ["DOUBLE", "VARCHAR", "VARCHAR", "INTEGER"]);
+    await sql.run(`UPDATE judged SET properties = e.m FROM (
+        SELECT seq, map_from_entries(list({'k': k, 'v': v} ORDER BY ord)) AS m FROM property_entries GROUP BY seq) e
+      WHERE judged.sub = e.seq`);
   }
 
   /**
@@ -425,7 +446,7 @@ class TransformRun {
       )
       .join(", ");
     // rid identifies a row for the sequence join below: a new row's seq (≥ 0), an old row's -1 - rowid.
-    const fresh = `SELECT ${newColumns}, ${yearMonthDay}, true AS resequence, seq AS rid FROM judged WHERE reason IS NULL`;
+    const fresh = `SELECT ${newColumns}, ${yearMonthDay}, true AS resequence, sub AS rid FROM judged WHERE reason IS NULL`;
 
     let oldFiles: string[] = [];
     let source = fresh;
@@ -535,7 +556,7 @@ class TransformRun {
     // Lines are complete JSON texts already, so the CSV writer is told to add nothing (no quotes, no escapes).
     await sql.run(`COPY (
         SELECT text FROM (
-          SELECT j.obj, j.line, j.seq, ${line} AS text FROM judged j JOIN sources s USING (obj) WHERE j.reason IS NOT NULL
+          SELECT j.obj, j.line, j.sub AS seq, ${line} AS text FROM judged j JOIN sources s USING (obj) WHERE j.reason IS NOT NULL
           UNION ALL SELECT obj, line, -1, text FROM node_rejects)
         ORDER BY obj, line, seq)
       TO ${quotedString(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER ${quotedString(stagingColumnSeparator)})`);
@@ -572,7 +593,7 @@ function stagedReader(path: string): string {
   return `read_csv(${quotedString(path)},
       columns = {'seq': 'DOUBLE', 'obj': 'INTEGER', 'line': 'INTEGER', 'checked': 'BOOLEAN', 'raw': 'VARCHAR'},
       delim = ${quotedString(stagingColumnSeparator)}, quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n',
-      max_line_size = ${maxRecordBytes * 2 + 64})`;
+      max_line_size = ${limits.maxRecordBytes * 2 + 64})`;
 }
 
 /** A relation over transformed Parquet files, partition keys typed as strings (as Athena and Glue see them). */

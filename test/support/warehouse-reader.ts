@@ -7,9 +7,11 @@ import type { FixtureEvent } from "./transformed-fixture.js";
 /** A row of transformed/ as read back: the fixture's columns, with the nullable ones nullable, plus partitions. */
 export interface TransformedRow extends Omit<
   FixtureEvent,
-  "session_id" | "event_sequence" | "is_session_start"
+  "session_id" | "event_sequence" | "is_session_start" | "properties"
 > {
   session_id: string | null;
+  /** The map's entries in map order, or null. */
+  properties: [string, string][] | null;
   event_sequence: number | null;
   is_session_start: boolean | null;
   year: string;
@@ -39,7 +41,12 @@ export async function readTransformed(warehouse: string): Promise<TransformedRow
       FROM read_parquet([${files.map((f) => `'${f.replaceAll("'", "''")}'`).join(", ")}],
         hive_partitioning = true, hive_types = {'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR})
       ORDER BY event_id`);
-    return reader.getRowObjectsJS() as unknown as TransformedRow[];
+    const rows = reader.getRowObjectsJS() as unknown as (TransformedRow & { properties: unknown })[];
+    for (const row of rows) {
+      const entries = row.properties as { key: string; value: string }[] | null | undefined;
+      row.properties = entries ? entries.map((e) => [e.key, e.value]) : null;
+    }
+    return rows;
   } finally {
     connection.closeSync();
     db.closeSync();
