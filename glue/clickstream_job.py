@@ -44,12 +44,17 @@ OUTPUT_SCHEMA = T.StructType([T.StructField(name, _SPARK_TYPES[kind]) for name, 
 OUTPUT_COLUMNS = [name for name, _ in TABLE_COLUMNS]
 # The table as read back: the columns plus the partition folders (strings, as the crawler types them).
 STORED_SCHEMA = T.StructType(OUTPUT_SCHEMA.fields + [T.StructField(p, T.StringType()) for p in PARTITION_COLUMNS])
+_MAP_COLUMNS = frozenset(f.name for f in OUTPUT_SCHEMA.fields if isinstance(f.dataType, T.MapType))
 TABLE_LEVEL_COLUMNS = ("event_sequence", "is_session_start", "processed_timestamp")
 RULE_COLUMNS = [c for c in OUTPUT_COLUMNS if c not in TABLE_LEVEL_COLUMNS]
 
 # One record as framed and judged on the executors: a row, or a reject line, with its place of arrival.
+# Maps travel as arrays of entries: a Python dict crosses to the JVM as a HashMap and loses the
+# contract's order of first appearance; map_from_entries() keeps the array's order.
+_ENTRIES = T.ArrayType(T.StructType([T.StructField("key", T.StringType()), T.StructField("value", T.StringType())]))
 RECORD_SCHEMA = T.StructType(
-    [f for f in OUTPUT_SCHEMA.fields if f.name in RULE_COLUMNS]
+    [T.StructField(f.name, _ENTRIES) if isinstance(f.dataType, T.MapType) else f
+     for f in OUTPUT_SCHEMA.fields if f.name in RULE_COLUMNS]
     + [
         T.StructField("unknown_fields", T.ArrayType(T.StringType())),
         T.StructField("_source", T.StringType()),
@@ -292,8 +297,8 @@ def _frame_partition(items, raw_root, now, rule_options):
                 value = found[column]
                 if column == "event_time":
                     value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)  # NTZ holds UTC
-                elif column == "properties" and value is not None:
-                    value = dict(value)  # [key, value] pairs in order of first appearance
+                elif column in _MAP_COLUMNS and value is not None:
+                    value = [tuple(entry) for entry in value]  # [key, value] pairs, in order
                 values.append(value)
             yield tuple(values) + (found["unknown_fields"], key, found["_line"], position, found["_raw"], None)
 
@@ -326,9 +331,12 @@ def _process(spark, store, fresh, options, report):
         records = spark.createDataFrame(
             binaries.rdd.mapPartitions(lambda part: _frame_partition(part, raw_root, now, rule_options)),
             RECORD_SCHEMA,
-        ).persist()
+        )
     else:
         records = spark.createDataFrame([], RECORD_SCHEMA)
+    for column in _MAP_COLUMNS:
+        records = records.withColumn(column, F.map_from_entries(column))
+    records = records.persist()
     report["objectsProcessed"] = len(fresh)
     read = records.count()  # counted where the records are found, not derived from the outcome
     rule_rejects = records.where(F.col("_reject").isNotNull())
