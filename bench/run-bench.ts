@@ -1,8 +1,9 @@
 // `npm run bench`: every benchmark section, printed as tables. `--quick` runs tiny sizes (a smoke test);
-// `--only <name>` runs one section (transform, generator, collector, query).
+// `--only <name>` runs one section (transform, generator, collector, query, spark).
 import { runCollectorBench } from "./collector-bench.js";
 import { runGeneratorBench } from "./generator-bench.js";
 import { runQueryBench } from "./query-bench.js";
+import { runSparkBench } from "./spark-bench.js";
 import { runTransformBench } from "./transform-bench.js";
 import type { BenchSection } from "./bench-section.js";
 
@@ -15,6 +16,7 @@ const sections: [string, (o: { quick: boolean }) => Promise<BenchSection>][] = [
   ["transform", runTransformBench],
   ["query", runQueryBench],
   ["collector", runCollectorBench],
+  ["spark", runSparkBench],
 ];
 
 for (const [name, run] of sections) {
