@@ -7,7 +7,8 @@ bookmark last (job.commit), after the output, rejects, ledger and run report are
 
 Arguments (infra/glue.tf sets them): --raw_bucket --transformed_bucket --errors_bucket --state_bucket
 --future_tolerance_hours; optional --now (ISO-8601 processing time, for reproducible reruns). Glue adds
---JOB_NAME and --JOB_RUN_ID. Ship clickstream_rules.py and clickstream_job.py with --extra-py-files.
+--JOB_NAME and --JOB_RUN_ID. Ship clickstream_rules.py and clickstream_job.py with --extra-py-files and
+contract/data-contract.json with --extra-files (Glue copies it to the script's working directory).
 """
 
 import datetime as dt
@@ -59,6 +60,8 @@ def main(argv):
     glue = GlueContext(SparkContext.getOrCreate())
     glue_job = Job(glue)
     glue_job.init(args["JOB_NAME"], args)
+    # The contract reached the driver's working directory (--extra-files); executors get it from Spark.
+    glue.spark_session.sparkContext.addFile(rules.CONTRACT_PATH)
     store = job.S3Store(boto3.client("s3"), {
         "raw": args["raw_bucket"], "transformed": args["transformed_bucket"],
         "errors": args["errors_bucket"], "state": args["state_bucket"],
