@@ -47,6 +47,11 @@ def load_contract():
 
 CONTRACT, CONTRACT_PATH = load_contract()
 _LIMITS = CONTRACT["limits"]
+# What this module's code can judge; a contract naming anything else fails here, at import, not mid-run.
+FIELD_KINDS = ("id", "event_type", "timestamp", "text", "lowercase_text", "price", "quantity", "properties")
+_unknown_kinds = sorted(set(f["kind"] for f in CONTRACT["inputFields"]) - set(FIELD_KINDS))
+if _unknown_kinds:
+    raise ValueError("%s names field kinds this engine cannot judge: %s" % (CONTRACT_PATH, _unknown_kinds))
 
 REASONS = tuple(reason["code"] for reason in CONTRACT["reasons"])
 _MESSAGES = {reason["code"]: reason["message"] for reason in CONTRACT["reasons"]}

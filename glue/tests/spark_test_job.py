@@ -76,6 +76,13 @@ def options(run_id, now=NOW, full_refresh=False):
     return job.RunOptions(run_id=run_id, now=now, full_refresh=full_refresh, engine="glue", job_name="test-job")
 
 
+class SchemaFromContractTest(unittest.TestCase):
+    def test_table_columns_and_spark_types_are_the_contracts(self):
+        columns = rules.CONTRACT["columns"]
+        self.assertEqual([f.name for f in job.OUTPUT_SCHEMA.fields], [c["name"] for c in columns])
+        self.assertEqual([f.dataType.simpleString() for f in job.OUTPUT_SCHEMA.fields], [c["spark"] for c in columns])
+
+
 class JobOnMotoS3Test(unittest.TestCase):
     def test_state_ledger_report_and_rejects_go_through_boto3(self):
         data = Folder(self)

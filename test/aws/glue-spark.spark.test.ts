@@ -26,6 +26,7 @@ describe("glue/ on real Spark (Python tests sharing one SparkSession)", () => {
       "test_counts_existing_rows_whose_sequence_changed",
       "test_init_bookmarked_discovery_run_then_commit",
       "test_a_failed_run_never_commits_the_bookmark",
+      "test_table_columns_and_spark_types_are_the_contracts",
     ]) {
       assert.match(result.stderr, new RegExp(`${name} .* ok`), name);
     }
