@@ -46,7 +46,7 @@ const contractSchema = z
         minEventTime: z.iso.datetime(),
         defaultFutureToleranceMs: z.number().int().nonnegative(),
         maxQuantity: z.number().int().positive(),
-        maxRejectRawBytes: z.number().int().positive(),
+        maxRejectRawChars: z.number().int().positive(),
         maxUnknownFieldNames: z.number().int().positive(),
       })
       .strict(),

@@ -1,5 +1,5 @@
-import { quotedString } from "@duckdb/node-api";
-import { contract, type InputField } from "../contract/data-contract.js";
+import { quotedIdentifier, quotedString } from "@duckdb/node-api";
+import { contract, limits, type InputField } from "../contract/data-contract.js";
 import {
   faultReasonSql,
   fieldFaultSql,
@@ -13,7 +13,11 @@ import {
  * The per-record rules of the data contract as one DuckDB SELECT, so a whole run is judged in bulk.
  *
  * Input: a relation of candidate records `(obj INTEGER, line INTEGER, sub INTEGER, checked BOOLEAN,
- * raw VARCHAR)`, where `checked` means a strict JSON parser already accepted the text. Output: one row
+ * raw VARCHAR, kind VARCHAR)`, where `checked` means a strict JSON parser already accepted the text and
+ * `kind` says how the text was framed: `fast` (one line that looks like one object: judged here),
+ * `other` (a line the per-record path must scan in its object's context) or `object` (a whole object
+ * DuckDB cannot read as text: invalid UTF-8 or gzip bytes). Only `fast` records are parsed; the others
+ * come out as placeholders with `kind` set, for the per-record path to replace. Output: one row
  * per record with the columns of `judgedColumns`: either `reason`/`field`/`message` set (rejected) or
  * the contract's values filled in (valid). Bound parameters: `$max_event_ms` (processing time plus the
  * future tolerance, epoch ms), `$tolerance_hours`, `$other_category`; the relation `event_categories
@@ -23,6 +27,7 @@ export const judgedColumns = {
   obj: "INTEGER",
   line: "INTEGER",
   sub: "INTEGER",
+  kind: "VARCHAR",
   /** The text may hold DuckDB's lenient JSON (NaN, trailing commas): a strict parser must decide. */
   suspect: "BOOLEAN",
   /** properties needs the per-record path (numbers, nested values or repeated keys in it). */
@@ -74,9 +79,11 @@ function messageSql(template: string, values: Record<string, string>): string {
 }
 
 export function buildRulesSql(input: string): string {
-  const paths = known.map((f) => quotedString(`$."${f}"`)).join(", ");
-  const present = known.map((_, i) => `(v[${i + 1}] IS NOT NULL)::INTEGER`).join(" + ");
-  const extracted = fields.map((f: InputField, i) => `v[${i + 1}] AS v_${f.name}`).join(", ");
+  // One parse per record into a struct of JSON values, keyed by the known fields (a hash lookup per
+  // key): cheaper than extracting a list of paths, each looked up on its own.
+  const structure = quotedString(JSON.stringify(Object.fromEntries(known.map((f) => [f, "JSON"]))));
+  const present = known.map((f) => `(v.${quotedIdentifier(f)} IS NOT NULL)::INTEGER`).join(" + ");
+  const extracted = fields.map((f: InputField) => `v.${quotedIdentifier(f.name)} AS v_${f.name}`).join(", ");
   const value = `left(coalesce(s_${timestampField.name}, t_${timestampField.name}), 100)`;
   const message = `CASE fault_kind
       WHEN 'missing' THEN ${messageSql(reasonMessage("missing_field"), { field: "fault_field" })}
@@ -100,11 +107,13 @@ SELECT *,
   product_id IS NOT NULL AS has_product_data,
   price IS NOT NULL AS has_price_data
 FROM (
-SELECT j.obj, j.line, j.sub, j.suspect, j.properties_pending,
+SELECT j.obj, j.line, j.sub, j.kind, j.suspect, j.properties_pending,
   CASE WHEN NOT parsed OR fault_kind IS NOT NULL OR suspect OR properties_pending THEN raw END AS raw,
-  CASE WHEN NOT parsed THEN 'malformed_json' ELSE ${faultReasonSql("fault_kind")} END AS reason,
+  CASE WHEN too_large THEN 'record_too_large' WHEN NOT parsed THEN 'malformed_json'
+       ELSE ${faultReasonSql("fault_kind")} END AS reason,
   CASE WHEN parsed THEN fault_field END AS field,
-  CASE WHEN NOT parsed THEN ${quotedString(reasonMessage("malformed_json"))}
+  CASE WHEN too_large THEN ${messageSql(reasonMessage("record_too_large"), { bytes: "strlen(raw)", limit: String(limits.maxRecordBytes) })}
+       WHEN NOT parsed THEN ${quotedString(reasonMessage("malformed_json"))}
        WHEN fault_kind IS NOT NULL THEN ${message} END AS message,
   ${outputs.join(", ")},
   CASE WHEN parsed AND fault_kind IS NULL THEN epoch_ms(ts_ms::BIGINT) END AS event_time,
@@ -132,11 +141,11 @@ FROM (
         FROM (
           SELECT *, ${ts.parts} AS tp, ${pending} AS properties_pending
           FROM (
-            SELECT obj, line, sub, raw, suspect, v IS NOT NULL AS parsed, ${present} AS known_keys,
+            SELECT obj, line, sub, kind, raw, too_large, suspect, v IS NOT NULL AS parsed, ${present} AS known_keys,
               ${fields.map((f) => `v_${f.name}`).join(", ")},
               ${fields.map(typeAndTextSql).join(",\n              ")}
             FROM (
-              SELECT obj, line, sub, raw, v, ${extracted},
+              SELECT obj, line, sub, kind, raw, too_large, v, ${extracted},
                 -- DuckDB's reader accepts NaN/Infinity and trailing commas, RFC 8259 does not: flag texts that
                 -- may hold them so a strict parser re-checks them (rare, so it costs little).
                 NOT checked AND v IS NOT NULL
@@ -144,9 +153,9 @@ FROM (
               FROM (
                 -- json_valid first, even for texts a strict parser accepted: JSON.parse takes a lone
                 -- surrogate escape ("\\ud800"), which no UTF-8 text can hold and on which extraction fails.
-                SELECT obj, line, sub, checked, raw,
-                  CASE WHEN json_valid(raw) THEN json_extract(raw, [${paths}]) END AS v
-                FROM ${input}
+                SELECT obj, line, sub, kind, checked, raw, too_large,
+                  CASE WHEN kind = 'fast' AND NOT too_large AND json_valid(raw) THEN json_transform(raw, ${structure}) END AS v
+                FROM (SELECT *, kind = 'fast' AND strlen(raw) > ${limits.maxRecordBytes} AS too_large FROM ${input})
               )
             )
           )

@@ -1,5 +1,4 @@
 import { isUtf8 } from "node:buffer";
-import { gunzipSync } from "node:zlib";
 import { limits, type RejectReason } from "../contract/data-contract.js";
 
 const maxRecordBytes = limits.maxRecordBytes;
@@ -39,27 +38,6 @@ const CLOSE_OPEN = Buffer.from("}{");
 const isSpace = (b: number | undefined): boolean => b === SPACE || b === TAB || b === CR || b === LF;
 
 /**
- * Decodes a raw object. Compression is decided from the whole object, never from its first bytes alone
- * (one producer's record must not decide how everyone's records in the object are read): an object named
- * `.gz` (as Firehose names compressed objects) must be gzip; any other object is gunzipped only when its
- * bytes, as a whole, are one or more complete gzip members (zero padding after them allowed), and framed
- * as text otherwise. A UTF-8 BOM is dropped. Throws when a `.gz` object does not decompress.
- */
-export function decodeObject(bytes: Buffer, key: string): Buffer {
-  let out = bytes;
-  if (key.endsWith(".gz")) out = gunzipSync(out);
-  else if (out.length >= 2 && out[0] === 0x1f && out[1] === 0x8b) {
-    try {
-      out = gunzipSync(out);
-    } catch {
-      // Not a complete gzip stream (a record that merely starts with the magic bytes): text.
-    }
-  }
-  if (out.length >= 3 && out[0] === 0xef && out[1] === 0xbb && out[2] === 0xbf) out = out.subarray(3);
-  return out;
-}
-
-/**
  * Splits one decoded raw object into records. Accepts newline-delimited JSON (LF or CRLF), objects
  * concatenated with no delimiter, JSON arrays (pretty-printed or not), and mixtures of these.
  *
@@ -83,6 +61,22 @@ export async function splitObject(
   // `}{` marks objects concatenated on one line; when the object has none, no line needs the check.
   const concatenated = buf.indexOf(CLOSE_OPEN) !== -1;
   await new Splitter(buf, sink, suspicious, concatenated, options.firstLine ?? 1, scanEverything).run();
+}
+
+/**
+ * Scans the record(s) starting on one line of an object, in the object's context: a value that starts
+ * there may continue on later lines (a pretty-printed object). Exactly what `splitObject` does with a
+ * line that does not look like one object. Returns the line where scanning resumes (the lines before it,
+ * from `line` on, were consumed) and whether the object's end was reached.
+ */
+export async function scanLineInContext(
+  buf: Buffer,
+  lineStart: number,
+  line: number,
+  sink: SplitSink,
+): Promise<{ nextLine: number; atEnd: boolean }> {
+  const splitter = new Splitter(buf, sink, true, true, line, false);
+  return splitter.scanLine(lineStart);
 }
 
 class Splitter {
@@ -131,6 +125,15 @@ class Splitter {
       this.pos = start;
       await this.scanUntilLineBoundary();
     }
+  }
+
+  async scanLine(lineStart: number): Promise<{ nextLine: number; atEnd: boolean }> {
+    const { buf } = this;
+    let start = lineStart;
+    while (start < buf.length && (buf[start] === SPACE || buf[start] === TAB || buf[start] === CR)) start++;
+    this.pos = start;
+    await this.scanUntilLineBoundary();
+    return { nextLine: this.line, atEnd: this.pos >= buf.length };
   }
 
   /** In objects with CR, control bytes or bad UTF-8, a line must be checked by Node rather than DuckDB. */

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { LocalStorage } from "../../src/storage/local-storage.js";
+import { listTableFiles } from "../../src/transform/table-snapshot.js";
 import type { FixtureEvent } from "./transformed-fixture.js";
 
 /** A row of transformed/ as read back: the fixture's columns, with the nullable ones nullable, plus partitions. */
@@ -22,11 +23,8 @@ export interface TransformedRow extends Omit<
 /** Every row of transformed/ with JSON-friendly types (times as ISO strings, integers as numbers). */
 export async function readTransformed(warehouse: string): Promise<TransformedRow[]> {
   const storage = new LocalStorage(warehouse);
-  const files: string[] = [];
-  for await (const o of storage.list("transformed", "transformed/")) {
-    if (!o.key.includes("/_") && o.key.endsWith(".parquet"))
-      files.push(storage.localPath("transformed", o.key));
-  }
+  // Through the table snapshot, as every reader does: replaced files wait in the trash for a while.
+  const files = (await listTableFiles(storage)).map((o) => storage.localPath("transformed", o.key));
   if (files.length === 0) return [];
   const db = await DuckDBInstance.create(":memory:");
   const connection = await db.connect();

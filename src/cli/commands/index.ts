@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { catalogCommand } from "./catalog-command.js";
+import { compactCommand } from "./compact-command.js";
 import { crawlCommand } from "./crawl-command.js";
 import { demoCommand } from "./demo-command.js";
 import { generateCommand } from "./generate-command.js";
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   program.addCommand(serveCommand());
   program.addCommand(sendCommand());
   program.addCommand(transformCommand());
+  program.addCommand(compactCommand());
   program.addCommand(crawlCommand());
   program.addCommand(catalogCommand());
   program.addCommand(queryCommand());
