@@ -270,7 +270,10 @@ def _empty_report(options):
         "finishedAt": None, "durationMs": 0, "processingTime": iso(options.now), "objectsProcessed": 0,
         "records": {"read": 0, "written": 0, "rejected": 0},
         "rejectedByReason": {reason: 0 for reason in rules.REASONS},
-        "unknownFields": {}, "partitionsWritten": [], "rowsRewritten": 0,
+        "unknownFields": {}, "unknownFieldsOmitted": 0, "partitionsWritten": [], "rowsRewritten": 0,
+        # Dynamic partition overwrite rewrites every file of a touched partition, and leaves one file per
+        # partition (so nothing is left to compact).
+        "filesRewritten": 0, "partitionsCompacted": [],
         "bytesRead": 0, "bytesWritten": 0, "errorObjects": [],
     }
 
@@ -410,12 +413,18 @@ def _process(spark, store, fresh, options, report):
         raise JobError("records read %d != written %d + rejected %d; nothing was published"
                        % (read, written, rejected))
     report["records"] = {"read": read, "written": written, "rejected": rejected}
-    unknown = accepted.select(F.explode("unknown_fields").alias("field")).groupBy("field").count()
-    report["unknownFields"] = {row["field"]: row["count"] for row in sorted(unknown.collect())}
+    unknown = accepted.select(F.explode("unknown_fields").alias("field")).groupBy("field").count().collect()
+    # The contract caps the names listed: the most frequent ones (then by name); the rest are counted.
+    cap = rules.CONTRACT["limits"]["maxUnknownFieldNames"]
+    listed = sorted(unknown, key=lambda row: (-row["count"], row["field"]))[:cap]
+    report["unknownFields"] = {row["field"]: row["count"] for row in sorted(listed, key=lambda row: row["field"])}
+    report["unknownFieldsOmitted"] = max(0, len(unknown) - cap)
 
     # 6. Publish: overwrite exactly the partitions touched (a full refresh replaces the whole table).
     written_partitions = sorted("year=%s/month=%s/day=%s" % (p.year, p.month, p.day) for p in partitions.collect())
     output = combined.select(*OUTPUT_COLUMNS, *PARTITION_COLUMNS)
+    report["filesRewritten"] = 0 if options.full_refresh else sum(
+        _file_count(spark, transformed_url + p) for p in written_partitions)
     if options.full_refresh:
         _delete_path(spark, transformed_url)
     if written_partitions:
@@ -465,24 +474,33 @@ def _hadoop_fs(spark, url):
 def _read_table(spark, url):
     """The table as it stands, or None when it has no data file yet."""
     fs, path = _hadoop_fs(spark, url)
-    if not fs.exists(path) or _file_sizes(spark, url) == 0:
+    if not fs.exists(path) or _file_count(spark, url) == 0:
         return None
     return spark.read.schema(STORED_SCHEMA).option("basePath", url).parquet(url)
 
 
-def _file_sizes(spark, url):
-    """Bytes of the visible Parquet files under a folder."""
+def _parquet_files(spark, url):
+    """Sizes of the visible Parquet files under a folder."""
     fs, path = _hadoop_fs(spark, url)
     if not fs.exists(path):
-        return 0
-    total = 0
+        return []
+    sizes = []
     files = fs.listFiles(path, True)
     while files.hasNext():
         status = files.next()
         relative = status.getPath().toString()[len(path.toString()):]
         if status.getPath().getName().endswith(".parquet") and not is_hidden(relative.strip("/")):
-            total += status.getLen()
-    return total
+            sizes.append(status.getLen())
+    return sizes
+
+
+def _file_sizes(spark, url):
+    """Bytes of the visible Parquet files under a folder."""
+    return sum(_parquet_files(spark, url))
+
+
+def _file_count(spark, url):
+    return len(_parquet_files(spark, url))
 
 
 def _delete_path(spark, url):

@@ -54,6 +54,7 @@ function counts(report: RunReport): Record<string, unknown> {
     records: report.records,
     rejectedByReason: report.rejectedByReason,
     unknownFields: report.unknownFields,
+    unknownFieldsOmitted: report.unknownFieldsOmitted,
     partitionsWritten: report.partitionsWritten,
   };
 }
