@@ -314,7 +314,7 @@ def _duplicate_line(source, line, raw, event_id, seen_before):
         "message": template.format(id=event_id),
         "source": source,
         "line": line,
-        "raw": raw,
+        "raw": raw[:rules.MAX_REJECT_RAW_CHARS],
     })
 
 

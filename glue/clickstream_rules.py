@@ -56,6 +56,9 @@ if _unknown_kinds:
 REASONS = tuple(reason["code"] for reason in CONTRACT["reasons"])
 _MESSAGES = {reason["code"]: reason["message"] for reason in CONTRACT["reasons"]}
 MAX_RECORD_BYTES = _LIMITS["maxRecordBytes"]
+MAX_OBJECT_BYTES = _LIMITS["maxObjectBytes"]
+# The raw text kept in a reject, in characters (an oversized record or object keeps its beginning).
+MAX_REJECT_RAW_CHARS = _LIMITS["maxRejectRawChars"]
 DEFAULT_FUTURE_TOLERANCE_HOURS = _LIMITS["defaultFutureToleranceMs"] / 3600000
 DEFAULT_EVENT_CATEGORIES = dict(CONTRACT["eventCategories"])
 OTHER_CATEGORY = CONTRACT["otherCategory"]
@@ -456,19 +459,59 @@ def decode_object(data, key=""):
     gzip; any other object is gunzipped only when its bytes, as a whole, are one or more complete gzip
     members (zero padding after them allowed), and read as text otherwise. Then a UTF-8 BOM is dropped.
     Raises Reject("unreadable_object") for a `.gz` object that does not decompress."""
+    if len(data) > MAX_OBJECT_BYTES:
+        raise _too_big(data, "")
     if key.endswith(".gz"):
+        _check_gunzipped_size(data)
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as error:
-            raise Reject("unreadable_object", None, "cannot gunzip the object: %s" % error)
+            raise Reject("unreadable_object", None, message("unreadable_object", detail=str(error)))
     elif data[:2] == b"\x1f\x8b":
         try:
+            _check_gunzipped_size(data)
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error):
             pass  # not a complete gzip stream (a record that merely starts with the magic bytes): text
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     return data
+
+
+class ObjectTooLarge(Reject):
+    """An object over maxObjectBytes (decompressed): one unreadable_object line keeping its beginning."""
+
+    def __init__(self, message_text, prefix):
+        super().__init__("unreadable_object", None, message_text)
+        self.prefix = prefix
+
+
+def _too_big(prefix, what):
+    return ObjectTooLarge(
+        "the object is over %d bytes%s (the limit of one raw object)" % (MAX_OBJECT_BYTES, " " + what if what else ""),
+        bytes(prefix[:MAX_REJECT_RAW_CHARS]))
+
+
+def _check_gunzipped_size(data):
+    """Raises ObjectTooLarge when the gzip members in data decompress past maxObjectBytes, holding at most
+    one chunk at a time (a gzip bomb costs bounded memory). Corrupt data is left to gzip.decompress."""
+    size, prefix, rest = 0, b"", data
+    while rest[:2] == b"\x1f\x8b":
+        stream = zlib.decompressobj(31)
+        while rest:
+            try:
+                chunk = stream.decompress(rest, 1 << 20)
+            except zlib.error:
+                return
+            size += len(chunk)
+            if len(prefix) < MAX_REJECT_RAW_CHARS:
+                prefix += chunk[:MAX_REJECT_RAW_CHARS - len(prefix)]
+            if size > MAX_OBJECT_BYTES:
+                raise _too_big(prefix, "decompressed")
+            rest = stream.unconsumed_tail
+            if stream.eof:
+                rest = stream.unused_data
+                break
 
 
 def raw_text(raw):
@@ -778,7 +821,7 @@ def frame_object(data, source, now, **rule_options):
     try:
         framed_records = split_records(data, source)
     except Reject as reject:
-        yield "reject", reject_line(reject, source, None, "")
+        yield "reject", reject_line(reject, source, None, getattr(reject, "prefix", ""))
         return
     for framed in framed_records:
         if framed.reject is None:
@@ -810,5 +853,5 @@ def reject_line(reject, source, line, raw):
         "message": reject.message,
         "source": source,
         "line": line,
-        "raw": raw_text(raw),
+        "raw": raw_text(raw)[:MAX_REJECT_RAW_CHARS],
     }

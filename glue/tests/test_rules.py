@@ -316,6 +316,22 @@ class ContractIsData(unittest.TestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("colour", result.stderr)
 
+    def test_object_size_and_reject_raw_limits_come_from_the_contract(self):
+        contract = dict(rules.CONTRACT)
+        contract["limits"] = dict(contract["limits"], maxObjectBytes=100, maxRejectRawChars=10)
+        code = ("import clickstream_rules as r, gzip, json\n"
+                "now = r.parse_now('2026-11-25T12:00:00Z')\n"
+                "body = b'x' * 150\n"
+                "for key, data in (('raw/a', body), ('raw/b.gz', gzip.compress(body)), ('raw/c', b'{bad json here}')):\n"
+                "    print(json.dumps([(i['reason'], i['raw'], 'decompressed' in i['message'])\n"
+                "                      for _, i in r.frame_object(data, key, now)]))")
+        lines = self.run_with_contract(contract, code).stdout.strip().splitlines()
+        self.assertEqual([json.loads(line) for line in lines], [
+            [["unreadable_object", "xxxxxxxxxx", False]],
+            [["unreadable_object", "xxxxxxxxxx", True]],
+            [["malformed_json", "{bad json ", False]],
+        ])
+
     def test_constants_are_the_contracts(self):
         self.assertEqual(rules.REASONS, tuple(r["code"] for r in rules.CONTRACT["reasons"]))
         self.assertEqual(rules.MAX_RECORD_BYTES, rules.CONTRACT["limits"]["maxRecordBytes"])
