@@ -1,7 +1,9 @@
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance, listValue, type DuckDBConnection } from "@duckdb/node-api";
+import { LocalStorage } from "../../src/storage/local-storage.js";
 import { isHiddenKey } from "../../src/storage/object-key.js";
+import { listTableFiles } from "../../src/transform/table-snapshot.js";
 
 /**
  * Reads two warehouses written by different engines and reports every difference: rows (every
@@ -35,6 +37,12 @@ export async function visibleFiles(warehouse: string, prefix: string, suffix: st
     .map((e) => join(e.parentPath, e.name))
     .filter((path) => !isHiddenKey(path.slice(warehouse.length + 1)))
     .sort();
+}
+
+/** The table's data files as readers see them: the local engine's snapshot, or every data file. */
+export async function tableFiles(warehouse: string): Promise<string[]> {
+  const storage = new LocalStorage(warehouse);
+  return (await listTableFiles(storage)).map((o) => storage.localPath("transformed", o.key)!).sort();
 }
 
 async function withDuckDB<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -99,7 +107,7 @@ export async function rejectLines(warehouse: string): Promise<string[]> {
 
 /** Every row of transformed/ (all columns, partition folders included) as sorted JSON text. */
 export async function tableRows(warehouse: string, exclude: string[] = []): Promise<string[]> {
-  const files = await visibleFiles(warehouse, "transformed", ".parquet");
+  const files = await tableFiles(warehouse);
   if (files.length === 0) return [];
   return withDuckDB(async (c) => {
     const except = exclude.length > 0 ? ` EXCLUDE (${exclude.join(", ")})` : "";
@@ -118,10 +126,7 @@ export async function tableRows(warehouse: string, exclude: string[] = []): Prom
 
 /** Compares two warehouses' tables, Parquet types and rejects. */
 export async function compareWarehouses(first: string, second: string): Promise<ParityDifferences> {
-  const [filesA, filesB] = await Promise.all([
-    visibleFiles(first, "transformed", ".parquet"),
-    visibleFiles(second, "transformed", ".parquet"),
-  ]);
+  const [filesA, filesB] = await Promise.all([tableFiles(first), tableFiles(second)]);
   const tables = await withDuckDB(async (c) => {
     const load = async (name: string, files: string[]): Promise<string[]> => {
       if (files.length === 0) {
