@@ -48,7 +48,15 @@ const isSpace = (b: number | undefined): boolean => b === SPACE || b === TAB || 
 export async function splitObject(
   buf: Buffer,
   sink: SplitSink,
-  options: { firstLine?: number; scanEverything?: boolean } = {},
+  options: {
+    firstLine?: number;
+    scanEverything?: boolean;
+    /**
+     * Parse lines that look like one object here instead of handing them on unchecked, and re-split a
+     * line that does not parse on its own (what the bulk path does for such lines after judging them).
+     */
+    checkFastLines?: boolean;
+  } = {},
 ): Promise<void> {
   // Whole-object checks are native and fast; per-line checks only run when they find something.
   const scanEverything = options.scanEverything === true;
@@ -60,7 +68,15 @@ export async function splitObject(
     !isUtf8(buf);
   // `}{` marks objects concatenated on one line; when the object has none, no line needs the check.
   const concatenated = buf.indexOf(CLOSE_OPEN) !== -1;
-  await new Splitter(buf, sink, suspicious, concatenated, options.firstLine ?? 1, scanEverything).run();
+  await new Splitter(
+    buf,
+    sink,
+    suspicious,
+    concatenated,
+    options.firstLine ?? 1,
+    scanEverything,
+    options.checkFastLines === true,
+  ).run();
 }
 
 /**
@@ -90,6 +106,7 @@ class Splitter {
     private line: number,
     /** Send every line through the scanner (used to re-examine lines DuckDB found invalid). */
     private readonly scanEverything: boolean,
+    private readonly checkFastLines = false,
   ) {}
 
   async run(): Promise<void> {
@@ -114,6 +131,7 @@ class Splitter {
         !this.lineNeedsCare(start, end)
       ) {
         if (end - start > maxRecordBytes) this.tooLarge(start, end);
+        else if (this.checkFastLines) await this.checkedLine(start, end);
         else {
           const pending = this.sink.record(this.line, buf.subarray(start, end), false);
           if (pending) await pending;
@@ -124,6 +142,18 @@ class Splitter {
       // Slow path: scan values from the first non-blank byte of this line.
       this.pos = start;
       await this.scanUntilLineBoundary();
+    }
+  }
+
+  /** A line that looks like one object: a record if it parses, else re-split on its own. */
+  private async checkedLine(start: number, end: number): Promise<void> {
+    const line = this.buf.subarray(start, end);
+    try {
+      JSON.parse(line.toString("utf8"));
+      const pending = this.sink.record(this.line, line, true);
+      if (pending) await pending;
+    } catch {
+      await splitObject(line, this.sink, { firstLine: this.line, scanEverything: true });
     }
   }
 
