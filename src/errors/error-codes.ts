@@ -77,11 +77,6 @@ export const errorCodes = {
     message: "The Glue job failed on local Spark",
     fix: "The message names the failing step (the full Spark log is above it). Nothing the run had not finished is recorded as processed: fix the cause and rerun.",
   },
-  CS_ERR_WAREHOUSE_ENGINE_MISMATCH: {
-    status: 409,
-    message: "The warehouse was transformed by the other engine",
-    fix: "A warehouse is transformed by one engine: keep using the one named in the message, or start a fresh warehouse (copy raw/) for the other. Mixing them would reprocess raw objects.",
-  },
 
   // --- collector ---
   CS_ERR_COLLECTOR_BAD_REQUEST: {

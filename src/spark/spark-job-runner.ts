@@ -87,7 +87,7 @@ async function refuseLocalEngineWarehouse(warehouse: string): Promise<void> {
   const state = await localEngineState(warehouse);
   if (state.length > 0) {
     throw new ClickstreamError(
-      "CS_ERR_WAREHOUSE_ENGINE_MISMATCH",
+      "CS_ERR_ENGINE_MISMATCH",
       `${warehouse} was transformed by --engine local (${state[0]}); --engine spark keeps its own record of processed objects under _state/glue/`,
     );
   }

@@ -114,7 +114,7 @@ describe("clickstream transform --engine spark (the CLI, one JVM per run)", () =
       CLICKSTREAM_PYTHON: "/nonexistent/python",
     });
     assert.notEqual(result.status, 0);
-    assert.match(result.stderr, /CS_ERR_WAREHOUSE_ENGINE_MISMATCH/);
+    assert.match(result.stderr, /CS_ERR_ENGINE_MISMATCH/);
     assert.match(result.stderr, /--engine local/);
   });
 
