@@ -83,6 +83,18 @@ export const errorCodes = {
     fix: "Use POST /run to start a run now, or GET /status.",
   },
 
+  // --- spark (the Glue job on local Spark: transform --engine spark) ---
+  CS_ERR_SPARK_UNAVAILABLE: {
+    status: 500,
+    message: "The Python side is missing",
+    fix: "pyspark is not installed: run npm run setup:python (a virtualenv in .venv with glue/requirements-dev.txt); Spark also needs Java 17 on PATH.",
+  },
+  CS_ERR_SPARK_JOB_FAILED: {
+    status: 500,
+    message: "The Glue job failed on local Spark",
+    fix: "The message names the failing step (the full Spark log is above it). Nothing the run had not finished is recorded as processed: fix the cause and rerun.",
+  },
+
   // --- collector ---
   CS_ERR_COLLECTOR_BAD_REQUEST: {
     status: 400,
