@@ -34,6 +34,9 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const CLOSE_OPEN = Buffer.from("}{");
+/** How LF and CR inside a multi-line record are written to the one-line staging file (see emitParsed). */
+export const STAGED_LF = 0x02;
+export const STAGED_CR = 0x03;
 
 const isSpace = (b: number | undefined): boolean => b === SPACE || b === TAB || b === CR || b === LF;
 
@@ -64,6 +67,8 @@ export async function splitObject(
     scanEverything ||
     buf.indexOf(CR) !== -1 ||
     buf.indexOf(0x01) !== -1 ||
+    buf.indexOf(STAGED_LF) !== -1 ||
+    buf.indexOf(STAGED_CR) !== -1 ||
     buf.indexOf(0x00) !== -1 ||
     !isUtf8(buf);
   // `}{` marks objects concatenated on one line; when the object has none, no line needs the check.
@@ -172,7 +177,7 @@ class Splitter {
     const { buf } = this;
     for (let i = start; i < end; i++) {
       const b = buf[i]!;
-      if (b === CR || b === 0x01 || b === 0x00) return true;
+      if (b === CR || b === 0x01 || b === 0x00 || b === STAGED_LF || b === STAGED_CR) return true;
     }
     return !isUtf8(buf.subarray(start, end));
   }
@@ -313,11 +318,16 @@ class Splitter {
       });
       return true;
     }
-    // Valid JSON: any CR/LF in it lies outside strings, so blanking them keeps the meaning and makes one line.
+    // Valid JSON: any CR/LF in it lies outside strings. The staging file holds one record per line, so
+    // they travel as two control bytes no JSON text holds, turned back into CR/LF when DuckDB reads them:
+    // the record keeps its exact text (a reject's raw must be the original).
     let text = slice;
     if (text.includes(LF) || text.includes(CR)) {
       text = Buffer.from(slice);
-      for (let i = 0; i < text.length; i++) if (text[i] === LF || text[i] === CR) text[i] = SPACE;
+      for (let i = 0; i < text.length; i++) {
+        if (text[i] === LF) text[i] = STAGED_LF;
+        else if (text[i] === CR) text[i] = STAGED_CR;
+      }
     }
     const pending = this.sink.record(line, text, true);
     if (pending) await pending;

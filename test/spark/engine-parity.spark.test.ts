@@ -89,15 +89,11 @@ async function runBoth(
     sparkReport.records.written + sparkReport.records.rejected,
     "read = written + rejected",
   );
-  await assertSameWarehouses(t, pair);
+  await assertSameWarehouses(pair);
   return [local, sparkReport];
 }
 
-/** Known local-engine bugs in errors/ `raw`, found by this suite (reported for the transform's rewrite). */
-const localRawTextBugs =
-  "local engine: a record spanning several lines (pretty-printed) has its newlines replaced by spaces in errors/ raw";
-
-async function assertSameWarehouses(t: TestContext, pair: Pair): Promise<void> {
+async function assertSameWarehouses(pair: Pair): Promise<void> {
   const diff = await compareWarehouses(pair.local, pair.spark);
   assert.deepEqual(diff.columnTypes[1], diff.columnTypes[0], "columns and their DuckDB types");
   assert.deepEqual(diff.parquetTypes[1], diff.parquetTypes[0], "Parquet physical and logical types");
@@ -119,17 +115,15 @@ async function assertSameWarehouses(t: TestContext, pair: Pair): Promise<void> {
     { onlyLocal: [], onlySpark: [] },
     "reject lines: source, line, reason, field",
   );
-  // And their raw text, exactly. The local engine loses it in two cases (the todo names them): the check
-  // runs and reports without failing the suite until the local engine's rewrite lands.
-  await t.test("reject lines: raw text, exactly", { todo: localRawTextBugs }, () => {
-    assert.deepEqual(
-      {
-        onlyLocal: multisetMinus(diff.rejects[0], diff.rejects[1]),
-        onlySpark: multisetMinus(diff.rejects[1], diff.rejects[0]),
-      },
-      { onlyLocal: [], onlySpark: [] },
-    );
-  });
+  // And their raw text, exactly.
+  assert.deepEqual(
+    {
+      onlyLocal: multisetMinus(diff.rejects[0], diff.rejects[1]),
+      onlySpark: multisetMinus(diff.rejects[1], diff.rejects[0]),
+    },
+    { onlyLocal: [], onlySpark: [] },
+    "reject lines: raw text, exactly",
+  );
   assert.ok(diff.rowCounts[0] > 0 || diff.rejects[0].length > 0, "the comparison saw data");
 }
 
