@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { reportError } from "./cli-support.js";
 import { registerCommands } from "./commands/index.js";
 
 const program = new Command()
@@ -12,4 +13,10 @@ const program = new Command()
 
 registerCommands(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // A flag's parser refused its value (flag-parsers.ts): the code and the fix, never a stack trace.
+  reportError(error);
+  process.exitCode = 1;
+}

@@ -55,6 +55,33 @@ export const errorCodes = {
     message: "Transform run failed",
     fix: "Nothing was published; the message names the failing step. Rerun after fixing it: the run is idempotent.",
   },
+  CS_ERR_ENGINE_MISMATCH: {
+    status: 409,
+    message: "Another transform engine has processed this warehouse",
+    fix: "Keep using the engine that processed it (--engine local or --engine spark), or start a new warehouse folder: the engines keep separate records of what they processed, and mixing them would process raw objects twice.",
+  },
+  CS_ERR_COMMIT_PENDING: {
+    status: 503,
+    message: "A transform run committed but was not applied yet",
+    fix: "Run `clickstream transform` (it rolls the committed run forward first), or retry: a running transform applies it within seconds.",
+  },
+
+  // --- pipeline ---
+  CS_ERR_PIPELINE_ADMIN_LISTEN: {
+    status: 500,
+    message: "The pipeline's admin endpoint cannot listen",
+    fix: "Another process uses the port: pick another with --admin-port (or pipeline.adminPort), or -1 for none.",
+  },
+  CS_ERR_PIPELINE_ADMIN_HOST: {
+    status: 403,
+    message: "Requests to the admin endpoint must name it by its loopback address",
+    fix: "Call http://127.0.0.1:<admin port>/ from this machine; the endpoint refuses other Host names (DNS rebinding).",
+  },
+  CS_ERR_PIPELINE_ADMIN_ROUTE: {
+    status: 404,
+    message: "The admin endpoint has no such route",
+    fix: "Use POST /run to start a run now, or GET /status.",
+  },
 
   // --- collector ---
   CS_ERR_COLLECTOR_BAD_REQUEST: {

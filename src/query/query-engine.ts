@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { DuckDBInstance, quotedString, StatementType } from "@duckdb/node-api";
 import { CatalogStore, type CatalogTable } from "../catalog/catalog-store.js";
 import { runCrawler } from "../catalog/crawler.js";
-import { cacheDirFor, LocalFileCache } from "../catalog/local-file-cache.js";
+import { cacheDirFor, LocalFileCache } from "../storage/local-file-cache.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { ClickstreamError, isClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";

@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
-import { gunzipSync } from "node:zlib";
-import { maxRecordBytes, type RejectReason } from "./event-schema.js";
+import { limits, type RejectReason } from "../contract/data-contract.js";
+
+const maxRecordBytes = limits.maxRecordBytes;
 
 /** Where the splitter sends what it finds in one raw object. */
 export interface SplitSink {
@@ -36,14 +37,6 @@ const CLOSE_OPEN = Buffer.from("}{");
 
 const isSpace = (b: number | undefined): boolean => b === SPACE || b === TAB || b === CR || b === LF;
 
-/** Decodes a raw object: gunzip when the bytes start with the gzip magic (names don't matter), drop a UTF-8 BOM. */
-export function decodeObject(bytes: Buffer): Buffer {
-  let out = bytes;
-  if (out.length >= 2 && out[0] === 0x1f && out[1] === 0x8b) out = gunzipSync(out);
-  if (out.length >= 3 && out[0] === 0xef && out[1] === 0xbb && out[2] === 0xbf) out = out.subarray(3);
-  return out;
-}
-
 /**
  * Splits one decoded raw object into records. Accepts newline-delimited JSON (LF or CRLF), objects
  * concatenated with no delimiter, JSON arrays (pretty-printed or not), and mixtures of these.
@@ -55,7 +48,15 @@ export function decodeObject(bytes: Buffer): Buffer {
 export async function splitObject(
   buf: Buffer,
   sink: SplitSink,
-  options: { firstLine?: number; scanEverything?: boolean } = {},
+  options: {
+    firstLine?: number;
+    scanEverything?: boolean;
+    /**
+     * Parse lines that look like one object here instead of handing them on unchecked, and re-split a
+     * line that does not parse on its own (what the bulk path does for such lines after judging them).
+     */
+    checkFastLines?: boolean;
+  } = {},
 ): Promise<void> {
   // Whole-object checks are native and fast; per-line checks only run when they find something.
   const scanEverything = options.scanEverything === true;
@@ -67,7 +68,31 @@ export async function splitObject(
     !isUtf8(buf);
   // `}{` marks objects concatenated on one line; when the object has none, no line needs the check.
   const concatenated = buf.indexOf(CLOSE_OPEN) !== -1;
-  await new Splitter(buf, sink, suspicious, concatenated, options.firstLine ?? 1, scanEverything).run();
+  await new Splitter(
+    buf,
+    sink,
+    suspicious,
+    concatenated,
+    options.firstLine ?? 1,
+    scanEverything,
+    options.checkFastLines === true,
+  ).run();
+}
+
+/**
+ * Scans the record(s) starting on one line of an object, in the object's context: a value that starts
+ * there may continue on later lines (a pretty-printed object). Exactly what `splitObject` does with a
+ * line that does not look like one object. Returns the line where scanning resumes (the lines before it,
+ * from `line` on, were consumed) and whether the object's end was reached.
+ */
+export async function scanLineInContext(
+  buf: Buffer,
+  lineStart: number,
+  line: number,
+  sink: SplitSink,
+): Promise<{ nextLine: number; atEnd: boolean }> {
+  const splitter = new Splitter(buf, sink, true, true, line, false);
+  return splitter.scanLine(lineStart);
 }
 
 class Splitter {
@@ -81,6 +106,7 @@ class Splitter {
     private line: number,
     /** Send every line through the scanner (used to re-examine lines DuckDB found invalid). */
     private readonly scanEverything: boolean,
+    private readonly checkFastLines = false,
   ) {}
 
   async run(): Promise<void> {
@@ -105,6 +131,7 @@ class Splitter {
         !this.lineNeedsCare(start, end)
       ) {
         if (end - start > maxRecordBytes) this.tooLarge(start, end);
+        else if (this.checkFastLines) await this.checkedLine(start, end);
         else {
           const pending = this.sink.record(this.line, buf.subarray(start, end), false);
           if (pending) await pending;
@@ -116,6 +143,27 @@ class Splitter {
       this.pos = start;
       await this.scanUntilLineBoundary();
     }
+  }
+
+  /** A line that looks like one object: a record if it parses, else re-split on its own. */
+  private async checkedLine(start: number, end: number): Promise<void> {
+    const line = this.buf.subarray(start, end);
+    try {
+      JSON.parse(line.toString("utf8"));
+      const pending = this.sink.record(this.line, line, true);
+      if (pending) await pending;
+    } catch {
+      await splitObject(line, this.sink, { firstLine: this.line, scanEverything: true });
+    }
+  }
+
+  async scanLine(lineStart: number): Promise<{ nextLine: number; atEnd: boolean }> {
+    const { buf } = this;
+    let start = lineStart;
+    while (start < buf.length && (buf[start] === SPACE || buf[start] === TAB || buf[start] === CR)) start++;
+    this.pos = start;
+    await this.scanUntilLineBoundary();
+    return { nextLine: this.line, atEnd: this.pos >= buf.length };
   }
 
   /** In objects with CR, control bytes or bad UTF-8, a line must be checked by Node rather than DuckDB. */
