@@ -38,7 +38,10 @@ import { tempDir } from "../support/temp-dir.js";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** Left out of the apply, with why (docs/aws.md, "terraform apply against moto", says the same). */
-const notApplied = ['aws_s3_bucket_policy.this["scripts"]', "aws_athena_named_query.clickstream"] as const;
+const notApplied: readonly string[] = [
+  'aws_s3_bucket_policy.this["scripts"]',
+  "aws_athena_named_query.clickstream",
+];
 
 let moto: MotoServer | undefined;
 let infra: string;
@@ -72,19 +75,23 @@ function tf(args: string[], timeoutMs = 600_000): Promise<string> {
   });
 }
 
-/** Every resource address of infra/ (for_each resources as a whole), from a real HCL parser. */
-async function resourceAddresses(): Promise<string[]> {
+/** Every resource address of infra/ (for_each resources as a whole) and the bucket roles, from a real HCL parser. */
+async function parseInfra(): Promise<{ addresses: string[]; bucketRoles: string[] }> {
   const addresses: string[] = [];
+  let bucketRoles: string[] = [];
   for (const file of readdirSync(join(root, "infra"))
     .filter((f) => f.endsWith(".tf"))
     .sort()) {
     const parsed = (await parse(file, readFileSync(join(root, "infra", file), "utf8"))) as {
       resource?: Record<string, Record<string, unknown>>;
+      locals?: Record<string, unknown>[];
     };
     for (const [type, byName] of Object.entries(parsed.resource ?? {}))
       for (const name of Object.keys(byName)) addresses.push(`${type}.${name}`);
+    for (const locals of parsed.locals ?? [])
+      if (locals.bucket_roles) bucketRoles = Object.keys(locals.bucket_roles as object);
   }
-  return addresses;
+  return { addresses, bucketRoles };
 }
 
 describe("terraform apply and destroy of infra/ against moto", () => {
@@ -131,15 +138,12 @@ ${services.map((s) => `    ${s} = "${moto!.endpoint}"`).join("\n")}
   it("applies everything moto can create, the outputs satisfy the CLI, and destroy leaves nothing behind", async (t) => {
     if (!requireTool(t, pythonSide) || !requireTool(t, terraform)) return;
     // -target names whole resources, or single for_each instances: every bucket policy but the one left out.
-    const bucketRoles = ["raw", "transformed", "errors", "scripts", "athena_results"];
+    const { addresses, bucketRoles } = await parseInfra();
+    assert.equal(bucketRoles.length, 5);
     const targets = [
-      ...(await resourceAddresses()).filter(
-        (a) => a !== "aws_s3_bucket_policy.this" && !notApplied.includes(a as never),
-      ),
-      ...bucketRoles
-        .map((role) => `aws_s3_bucket_policy.this["${role}"]`)
-        .filter((a) => !notApplied.includes(a as never)),
-    ];
+      ...addresses.filter((a) => a !== "aws_s3_bucket_policy.this"),
+      ...bucketRoles.map((role) => `aws_s3_bucket_policy.this["${role}"]`),
+    ].filter((a) => !notApplied.includes(a));
     // A disposable deployment: buckets may be deleted with what is in them (moto, like S3, writes access
     // logs into the log bucket), as `./deploy.sh --destroy` empties them first.
     const vars = ["-var", "force_destroy=true"];
