@@ -44,6 +44,21 @@ resource "aws_s3_object" "glue_rules" {
   etag   = filemd5(local.glue_rules_path)
 }
 
+resource "aws_s3_object" "glue_job" {
+  bucket = aws_s3_bucket.this["scripts"].id
+  key    = "${local.scripts_prefix}clickstream_job.py"
+  source = local.glue_job_path
+  etag   = filemd5(local.glue_job_path)
+}
+
+# The data contract every engine loads (contract/data-contract.json), shipped beside the scripts.
+resource "aws_s3_object" "glue_contract" {
+  bucket = aws_s3_bucket.this["scripts"].id
+  key    = "${local.scripts_prefix}data-contract.json"
+  source = local.glue_contract_path
+  etag   = filemd5(local.glue_contract_path)
+}
+
 resource "aws_glue_job" "transform" {
   name              = local.job_name
   description       = "Raw clickstream JSON → clean, deduplicated, partitioned Parquet (the twin of `clickstream transform`)."
@@ -68,7 +83,8 @@ resource "aws_glue_job" "transform" {
     "--enable-metrics"                   = "true"
     "--enable-continuous-cloudwatch-log" = "true"
     "--TempDir"                          = "s3://${aws_s3_bucket.this["scripts"].id}/${local.glue_temp_prefix}"
-    "--extra-py-files"                   = "s3://${aws_s3_bucket.this["scripts"].id}/${aws_s3_object.glue_rules.key}"
+    "--extra-py-files"                   = "s3://${aws_s3_bucket.this["scripts"].id}/${aws_s3_object.glue_rules.key},s3://${aws_s3_bucket.this["scripts"].id}/${aws_s3_object.glue_job.key}"
+    "--extra-files"                      = "s3://${aws_s3_bucket.this["scripts"].id}/${aws_s3_object.glue_contract.key}"
     "--raw_bucket"                       = aws_s3_bucket.this["raw"].id
     "--transformed_bucket"               = aws_s3_bucket.this["transformed"].id
     "--errors_bucket"                    = aws_s3_bucket.this["errors"].id

@@ -345,13 +345,16 @@ describe("infra/ (Terraform, checked offline)", () => {
     assert.equal(args["--enable-metrics"], "true");
     assert.equal(args["--enable-continuous-cloudwatch-log"], "true");
     assert.match(args["--TempDir"]!, /^s3:\/\/\$\{aws_s3_bucket\.this\["scripts"\]\.id\}\//);
-    assert.match(args["--extra-py-files"]!, /aws_s3_object\.glue_rules\.key/);
+    assert.match(args["--extra-py-files"]!, /aws_s3_object\.glue_rules\.key.*aws_s3_object\.glue_job\.key/);
+    assert.match(args["--extra-files"]!, /aws_s3_object\.glue_contract\.key/);
     for (const name of ["--raw_bucket", "--transformed_bucket", "--errors_bucket", "--state_bucket"])
       assert.ok(args[name], `${name} is passed`);
     assert.equal(block(job.execution_property).max_concurrent_runs, 1);
     for (const [id, file] of [
       ["aws_s3_object.glue_script", "glue_script_path"],
       ["aws_s3_object.glue_rules", "glue_rules_path"],
+      ["aws_s3_object.glue_job", "glue_job_path"],
+      ["aws_s3_object.glue_contract", "glue_contract_path"],
     ] as const) {
       const object = resource(id);
       assert.equal(object.etag, `\${filemd5(local.${file})}`, `${id} redeploys on edit`);
