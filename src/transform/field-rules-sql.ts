@@ -23,8 +23,6 @@ import {
 type FaultCode = "missing" | "invalid" | "bad_timestamp" | "out_of_range";
 
 const ws = quotedString(contract.whitespace);
-const INT_TYPES = "('BIGINT', 'UBIGINT')";
-const NUM_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')";
 // RE2 patterns of the contract's numeric strings (RE2's \s is the contract's whitespace less VT).
 const NUMERIC_STRING = quotedString("^\\s*[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?\\s*$");
 const INTEGER_STRING = quotedString("^\\s*[+-]?[0-9]+\\s*$");
@@ -40,30 +38,55 @@ const CANONICAL_TIMESTAMP = quotedString(
 const t = (f: InputField): string => `t_${f.name}`;
 const s = (f: InputField): string => `s_${f.name}`;
 const v = (f: InputField): string => `v_${f.name}`;
+const j = (f: InputField): string => `j_${f.name}`;
 const code = (c: FaultCode): string => `'${c}'`;
 
-/** JSON type and text of one extracted value (see the file comment). */
-export function typeAndTextSql(f: InputField): string {
-  const j = `${v(f)}::VARCHAR`;
-  const first = `left(${j}, 1)`;
-  // An integer literal outside 64 bits is a real number to DuckDB and to the Glue engine alike.
-  const type =
-    `CASE WHEN ${v(f)} IS NULL THEN NULL ELSE CASE ${first} WHEN '"' THEN 'VARCHAR' WHEN 'n' THEN 'NULL' ` +
-    `WHEN 't' THEN 'BOOLEAN' WHEN 'f' THEN 'BOOLEAN' WHEN '{' THEN 'OBJECT' WHEN '[' THEN 'ARRAY' ` +
-    `ELSE CASE WHEN regexp_matches(${j}, '[.eEnNI]') THEN 'DOUBLE' ` +
-    `WHEN ${first} = '-' THEN CASE WHEN try_cast(${j} AS BIGINT) IS NULL THEN 'DOUBLE' ELSE 'BIGINT' END ` +
-    `ELSE CASE WHEN try_cast(${j} AS UBIGINT) IS NULL THEN 'DOUBLE' ELSE 'UBIGINT' END END END END`;
-  // A string without escapes is its text between the quotes: far cheaper than ->>, which parses again.
-  const text =
-    `CASE WHEN ${first} <> '"' THEN ${j} WHEN contains(${j}, '\\') THEN ${v(f)} ->> '$' ` +
-    `ELSE (${j})[2:-2] END`;
-  return `${type} AS ${t(f)}, ${text} AS ${s(f)}`;
+/**
+ * JSON types as small integers: comparing them costs far less than comparing type names, in expressions
+ * evaluated for every field of every record. INT is an integer literal within 64 bits (-2^63 .. 2^64-1);
+ * any other number is DOUBLE (an integer literal outside 64 bits is a real number to DuckDB and to the
+ * Glue engine alike).
+ */
+export const jsonType = { NULL: 0, STRING: 1, BOOLEAN: 2, OBJECT: 3, ARRAY: 4, INT: 5, DOUBLE: 6 } as const;
+const T = jsonType;
+const INTS = `(${T.INT})`;
+const NUMBERS = `(${T.INT}, ${T.DOUBLE})`;
+
+/** First layer per field: the value's JSON text (`j_`). */
+export function jsonTextSql(f: InputField): string {
+  return `${v(f)}::VARCHAR AS ${j(f)}`;
 }
 
-const absentOrNull = (f: InputField): string => `(${t(f)} IS NULL OR ${t(f)} = 'NULL')`;
-const blankString = (f: InputField): string => `(${t(f)} = 'VARCHAR' AND trim(${s(f)}, ${ws}) = '')`;
-const emptyString = (f: InputField): string => `(${t(f)} = 'VARCHAR' AND ${s(f)} = '')`;
+/** Second layer per field: its JSON type (`t_`, see jsonType) and text (`s_`: a string's value, else the JSON text). */
+export function typeAndTextSql(f: InputField): string {
+  const first = `ascii(${j(f)})`;
+  const integer =
+    `CASE WHEN contains(${j(f)}, '.') OR contains(${j(f)}, 'e') OR contains(${j(f)}, 'E') THEN false ` +
+    `WHEN ${first} = 45 THEN try_cast(${j(f)} AS BIGINT) IS NOT NULL ELSE try_cast(${j(f)} AS UBIGINT) IS NOT NULL END`;
+  const type =
+    `CASE WHEN ${j(f)} IS NULL THEN NULL ELSE CASE ${first} WHEN 34 THEN ${T.STRING} WHEN 110 THEN ${T.NULL} WHEN 116 THEN ${T.BOOLEAN} ` +
+    `WHEN 102 THEN ${T.BOOLEAN} WHEN 123 THEN ${T.OBJECT} WHEN 91 THEN ${T.ARRAY} ` +
+    `ELSE CASE WHEN ${integer} THEN ${T.INT} ELSE ${T.DOUBLE} END END END`;
+  // A string without escapes is its text between the quotes: far cheaper than ->>, which parses again.
+  const text =
+    `CASE WHEN ${first} <> 34 THEN ${j(f)} WHEN contains(${j(f)}, '\\') THEN ${v(f)} ->> '$' ` +
+    `ELSE ${j(f)}[2:-2] END`;
+  return `(${type})::UTINYINT AS ${t(f)}, ${text} AS ${s(f)}`;
+}
+
+/**
+ * A string trimmed of the contract's whitespace. Every whitespace character is below U+0021, so a string
+ * whose first and last characters are above it has nothing to trim: trim() with a set of characters is
+ * costly enough to skip for the strings that need none (nearly all).
+ */
+export const trimWs = (x: string): string =>
+  `CASE WHEN ascii(${x}) > 32 AND ascii(right(${x}, 1)) > 32 THEN ${x} ELSE trim(${x}, ${ws}) END`;
+
+const absentOrNull = (f: InputField): string => `coalesce(${t(f)}, ${T.NULL}) = ${T.NULL}`;
+const blankString = (f: InputField): string => `(${t(f)} = ${T.STRING} AND ${trimWs(s(f))} = '')`;
+const emptyString = (f: InputField): string => `(${t(f)} = ${T.STRING} AND ${s(f)} = '')`;
 const missing = (f: InputField): string => (f.required ? code("missing") : "NULL");
+const isString = (f: InputField): string => `${t(f)} = ${T.STRING}`;
 
 /** What one field kind contributes: the output value and the fault, as SQL over t_/s_ columns. */
 interface KindSql {
@@ -74,16 +97,16 @@ interface KindSql {
 const kinds: Record<FieldKind, KindSql> = {
   id: {
     value: (f) =>
-      `CASE WHEN ${t(f)} = 'VARCHAR' THEN nullif(trim(${s(f)}, ${ws}), '') WHEN ${t(f)} IN ${INT_TYPES} THEN ${s(f)} END`,
+      `CASE WHEN ${isString(f)} THEN nullif(${trimWs(s(f))}, '') WHEN ${t(f)} IN ${INTS} THEN ${s(f)} END`,
     fault: (f) =>
       `CASE WHEN ${absentOrNull(f)} OR ${blankString(f)} THEN ${missing(f)} ` +
-      `WHEN ${t(f)} = 'VARCHAR' OR ${t(f)} IN ${INT_TYPES} THEN NULL ELSE ${code("invalid")} END`,
+      `WHEN ${isString(f)} OR ${t(f)} IN ${INTS} THEN NULL ELSE ${code("invalid")} END`,
   },
   event_type: {
-    value: (f) => `CASE WHEN ${t(f)} = 'VARCHAR' THEN lower(trim(${s(f)}, ${ws})) END`,
+    value: (f) => `CASE WHEN ${isString(f)} THEN lower(${trimWs(s(f))}) END`,
     fault: (f) =>
       `CASE WHEN ${absentOrNull(f)} OR ${blankString(f)} THEN ${missing(f)} ` +
-      `WHEN ${t(f)} = 'VARCHAR' THEN NULL ELSE ${code("invalid")} END`,
+      `WHEN ${isString(f)} THEN NULL ELSE ${code("invalid")} END`,
   },
   timestamp: {
     // Epoch milliseconds, computed in the `ts` layer (ts_ms); the row's event_time derives from it.
@@ -95,31 +118,31 @@ const kinds: Record<FieldKind, KindSql> = {
   },
   text: {
     value: (f) =>
-      `CASE WHEN ${t(f)} = 'VARCHAR' THEN nullif(${s(f)}, '') WHEN ${t(f)} IN ${INT_TYPES} THEN ${s(f)} END`,
+      `CASE WHEN ${isString(f)} THEN nullif(${s(f)}, '') WHEN ${t(f)} IN ${INTS} THEN ${s(f)} END`,
     fault: (f) =>
-      `CASE WHEN ${t(f)} IS NULL OR ${t(f)} IN ('NULL', 'VARCHAR', 'BIGINT', 'UBIGINT') THEN NULL ELSE ${code("invalid")} END`,
+      `CASE WHEN coalesce(${t(f)}, ${T.NULL}) IN (${T.NULL}, ${T.STRING}, ${T.INT}) THEN NULL ELSE ${code("invalid")} END`,
   },
   lowercase_text: {
-    value: (f) => `CASE WHEN ${t(f)} = 'VARCHAR' THEN nullif(lower(${s(f)}), '') END`,
+    value: (f) => `CASE WHEN ${isString(f)} THEN nullif(lower(${s(f)}), '') END`,
     fault: (f) =>
-      `CASE WHEN ${t(f)} IS NULL OR ${t(f)} IN ('NULL', 'VARCHAR') THEN NULL ELSE ${code("invalid")} END`,
+      `CASE WHEN coalesce(${t(f)}, ${T.NULL}) IN (${T.NULL}, ${T.STRING}) THEN NULL ELSE ${code("invalid")} END`,
   },
   price: {
     value: (f) =>
-      `CASE WHEN ${t(f)} IN ${NUM_TYPES} THEN try_cast(${s(f)} AS DOUBLE) ` +
-      `WHEN ${t(f)} = 'VARCHAR' AND regexp_matches(${s(f)}, ${NUMERIC_STRING}) THEN try_cast(trim(${s(f)}) AS DOUBLE) END`,
+      `CASE WHEN ${t(f)} IN ${NUMBERS} THEN try_cast(${s(f)} AS DOUBLE) ` +
+      `WHEN ${isString(f)} AND regexp_matches(${s(f)}, ${NUMERIC_STRING}) THEN try_cast(trim(${s(f)}) AS DOUBLE) END`,
     fault: (f) =>
       `CASE WHEN ${absentOrNull(f)} OR ${emptyString(f)} THEN NULL ` +
-      `WHEN (${t(f)} IN ${NUM_TYPES} OR ${t(f)} = 'VARCHAR') AND isfinite(${f.name}) AND ${f.name} >= 0 THEN NULL ` +
+      `WHEN (${t(f)} IN ${NUMBERS} OR ${isString(f)}) AND isfinite(${f.name}) AND ${f.name} >= 0 THEN NULL ` +
       `ELSE ${code("invalid")} END`,
   },
   quantity: {
     value: (f) =>
-      `CASE WHEN ${t(f)} IN ${INT_TYPES} AND try_cast(${s(f)} AS HUGEINT) BETWEEN 0 AND ${limits.maxQuantity} ` +
+      `CASE WHEN ${t(f)} IN ${INTS} AND try_cast(${s(f)} AS HUGEINT) BETWEEN 0 AND ${limits.maxQuantity} ` +
       `THEN try_cast(${s(f)} AS BIGINT) ` +
-      `WHEN ${t(f)} = 'DOUBLE' AND try_cast(${s(f)} AS DOUBLE) = floor(try_cast(${s(f)} AS DOUBLE)) ` +
+      `WHEN ${t(f)} = ${T.DOUBLE} AND try_cast(${s(f)} AS DOUBLE) = floor(try_cast(${s(f)} AS DOUBLE)) ` +
       `AND try_cast(${s(f)} AS DOUBLE) BETWEEN 0 AND ${limits.maxQuantity} THEN try_cast(${s(f)} AS DOUBLE)::BIGINT ` +
-      `WHEN ${t(f)} = 'VARCHAR' AND regexp_matches(${s(f)}, ${INTEGER_STRING}) ` +
+      `WHEN ${isString(f)} AND regexp_matches(${s(f)}, ${INTEGER_STRING}) ` +
       `AND try_cast(trim(${s(f)}) AS HUGEINT) BETWEEN 0 AND ${limits.maxQuantity} THEN try_cast(trim(${s(f)}) AS BIGINT) END`,
     fault: (f) =>
       `CASE WHEN ${absentOrNull(f)} OR ${emptyString(f)} THEN NULL ` +
@@ -130,17 +153,17 @@ const kinds: Record<FieldKind, KindSql> = {
     // other object keeps its exact text for the per-record path (properties_pending), which renders
     // numbers, objects and arrays exactly as written.
     value: (f) =>
-      `CASE WHEN ${t(f)} = 'OBJECT' AND NOT properties_pending THEN nullif(map_from_entries(list_filter(` +
+      `CASE WHEN ${t(f)} = ${T.OBJECT} AND NOT properties_pending THEN nullif(map_from_entries(list_filter(` +
       `list_zip(json_keys(${v(f)}), json_extract_string(${v(f)}, '$.*')), e -> e[2] IS NOT NULL)), MAP {}) END`,
     fault: (f) =>
-      `CASE WHEN ${t(f)} IS NULL OR ${t(f)} IN ('NULL', 'OBJECT') THEN NULL ELSE ${code("invalid")} END`,
+      `CASE WHEN coalesce(${t(f)}, ${T.NULL}) IN (${T.NULL}, ${T.OBJECT}) THEN NULL ELSE ${code("invalid")} END`,
   },
 };
 
 /** Whether an object-valued properties field needs the per-record path (see `kinds.properties`). */
 export function propertiesPendingSql(f: InputField): string {
   return (
-    `coalesce(${t(f)} = 'OBJECT' AND (` +
+    `coalesce(${t(f)} = ${T.OBJECT} AND (` +
     `list_bool_or(list_transform(json_extract(${v(f)}, '$.*'), x -> json_type(x) NOT IN ('VARCHAR', 'NULL', 'BOOLEAN'))) ` +
     `OR len(list_distinct(json_keys(${v(f)}))) <> len(json_keys(${v(f)}))), false)`
   );
@@ -163,14 +186,14 @@ export function timestampSql(f: InputField): { parts: string; millis: string } {
   const canonical = `regexp_full_match(${s(f)}, ${CANONICAL_TIMESTAMP})`;
   return {
     parts:
-      `CASE WHEN ${t(f)} = 'VARCHAR' AND NOT coalesce(${canonical}, false) THEN ` +
-      `regexp_extract(trim(${s(f)}, ${ws}), ${TIMESTAMP_PATTERN}, ['y', 'mo', 'd', 'h', 'mi', 'sec', 'frac', 'tz']) END`,
+      `CASE WHEN ${isString(f)} AND NOT coalesce(${canonical}, false) THEN ` +
+      `regexp_extract(${trimWs(s(f))}, ${TIMESTAMP_PATTERN}, ['y', 'mo', 'd', 'h', 'mi', 'sec', 'frac', 'tz']) END`,
     millis: `CASE
-      WHEN ${t(f)} IN ${NUM_TYPES} THEN
+      WHEN ${t(f)} IN ${NUMBERS} THEN
         CASE WHEN try_cast(${s(f)} AS DOUBLE) >= 1e11 THEN floor(try_cast(${s(f)} AS DOUBLE))
              ELSE floor(try_cast(${s(f)} AS DOUBLE) * 1000) END
-      WHEN ${t(f)} = 'VARCHAR' AND tp IS NULL THEN epoch_ms(try_cast(${s(f)} AS TIMESTAMP))
-      WHEN ${t(f)} = 'VARCHAR' AND tp.y <> '' THEN
+      WHEN ${isString(f)} AND tp IS NULL THEN epoch_ms(try_cast(${s(f)} AS TIMESTAMP))
+      WHEN ${isString(f)} AND tp.y <> '' THEN
         epoch_ms(try_cast(tp.y || '-' || tp.mo || '-' || tp.d || ' ' || tp.h || ':' || tp.mi || ':' || tp.sec AS TIMESTAMP))
           + coalesce(try_cast(rpad(substr(tp.frac, 2, 3), 3, '0') AS BIGINT), 0)
           - CASE WHEN tp.tz IN ('', 'Z') THEN 0

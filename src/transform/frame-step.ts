@@ -1,11 +1,14 @@
 import { createWriteStream } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { limits } from "../contract/data-contract.js";
 import { readRawObject } from "./object-reader.js";
 import type { RunContext } from "./run-context.js";
 import type { FramingRejects } from "./framing-rejects.js";
+
+/** The folder of the run's objects as DuckDB reads them: `<scratch>/objects/<obj>`. */
+export const objectsDir = (scratch: string): string => join(scratch, "objects");
 
 /** Columns of `text_files`: each raw object as a local file of text DuckDB can read. */
 export const textFilesColumns = { obj: "INTEGER", path: "VARCHAR" } as const;
@@ -20,6 +23,10 @@ export const textFilesColumns = { obj: "INTEGER", path: "VARCHAR" } as const;
 export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Promise<void> {
   const { storage, sources, sql, tally } = ctx;
   await sql.run(`CREATE TABLE text_files (obj INTEGER, path VARCHAR)`);
+  // Every object DuckDB reads is named by its number in one folder (a link to a file read in place), so
+  // the judge step reads them all with one glob and knows each row's object from its file name alone.
+  const dir = objectsDir(ctx.scratch);
+  await mkdir(dir, { recursive: true });
   const files: [number, string][] = [];
   let done = 0;
   for (const source of sources) {
@@ -33,16 +40,18 @@ export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Pr
         read.ok ? read.bytes : read.prefix,
       );
     } else if (!source.key.endsWith(".gz") && inPlace !== undefined) {
-      files.push([source.obj, inPlace]);
+      const path = join(dir, String(source.obj));
+      await symlink(inPlace, path);
+      files.push([source.obj, path]);
     } else if (!source.key.endsWith(".gz")) {
-      const path = join(ctx.scratch, `raw-${source.obj}`);
+      const path = join(dir, String(source.obj));
       await pipeline(await storage.readStream("raw", source.key), createWriteStream(path));
       files.push([source.obj, path]);
     } else {
       const read = await readRawObject(storage, source.key);
       if (!read.ok) rejects.unreadable(source.obj, read.message, read.prefix);
       else {
-        const path = join(ctx.scratch, `raw-${source.obj}.txt`);
+        const path = join(dir, String(source.obj));
         await writeFile(path, read.bytes);
         files.push([source.obj, path]);
       }

@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import { DuckDBListValue } from "@duckdb/node-api";
+import { objectsDir } from "./frame-step.js";
 import { buildRulesSql } from "./record-rules-sql.js";
 import type { RunContext } from "./run-context.js";
 
@@ -17,7 +19,8 @@ SELECT obj, line, 0 AS sub, false AS checked, raw,
        ELSE 'other' END AS kind
 FROM (
   SELECT obj, text_missing, (CASE WHEN text_missing THEN 0 ELSE line END)::INTEGER AS line,
-    trim(l, ' ' || chr(9) || chr(13)) AS raw
+    -- Trimming only the lines that need it: trim() with a set of characters costs more than the checks.
+    CASE WHEN starts_with(l, '{') AND ends_with(l, '}') THEN l ELSE trim(l, ' ' || chr(9) || chr(13)) END AS raw
   FROM (
     SELECT obj, text_missing, generate_subscripts(ls, 1) AS line, unnest(ls) AS l
     FROM (
@@ -25,9 +28,8 @@ FROM (
         CASE WHEN t IS NULL THEN [NULL::VARCHAR]
              ELSE string_split(CASE WHEN starts_with(t, chr(65279)) THEN t[2:] ELSE t END, chr(10)) END AS ls
       FROM (
-        -- The object number by the file's place in $paths ($objs is aligned with it): a join here could
-        -- make DuckDB build its hash table from the file contents.
-        SELECT $objs[list_position($paths, filename)] AS obj, try(decode(content)) AS t
+        -- Files are named by their object's number (frame-step.ts): no join, no lookup per file.
+        SELECT parse_filename(filename)::INTEGER AS obj, try(decode(content)) AS t
         FROM read_blob($paths)
       )
     )
@@ -68,13 +70,13 @@ export async function judgeRecords(ctx: RunContext): Promise<void> {
   ctx.onProgress({ phase: "validate" });
   await sql.run(`CREATE TABLE event_categories (event_type VARCHAR, event_category VARCHAR)`);
   await sql.appendRows("event_categories", Object.entries(config.eventCategories), ["VARCHAR", "VARCHAR"]);
-  const files = await sql.rows(`SELECT obj, path FROM text_files ORDER BY obj`);
-  if (files.length === 0) {
+  const [count] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM text_files`);
+  if (Number(count!.n) === 0) {
     await sql.run(`CREATE TABLE judged AS ${buildRulesSql(emptyInput)}`, ruleValues(ctx));
   } else {
     await sql.run(`CREATE TABLE judged AS ${buildRulesSql(`(${linesSql})`)}`, {
       ...ruleValues(ctx),
-      ...textFileValues(files),
+      paths: join(objectsDir(ctx.scratch), "*"),
     });
   }
   const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM judged WHERE kind = 'fast'`);

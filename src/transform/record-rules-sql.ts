@@ -4,6 +4,7 @@ import {
   faultReasonSql,
   fieldFaultSql,
   fieldValueSql,
+  jsonTextSql,
   propertiesPendingSql,
   timestampSql,
   typeAndTextSql,
@@ -78,13 +79,28 @@ function messageSql(template: string, values: Record<string, string>): string {
     .join(" || ");
 }
 
+/** A trailing comma before a closing bracket (JSON allows space, tab, LF and CR between tokens). */
+const TRAILING_COMMA = quotedString(",[ \\t\\n\\r]*[}\\]]");
+/** NaN or Infinity (any case, any sign) where a value starts. */
+const LENIENT_NUMBER = quotedString("(?i)[:\\[,][ \\t\\n\\r]*[+-]?(nan|inf)");
+
+/**
+ * Whether one value's JSON text (as written) could be a number DuckDB reads and RFC 8259 does not: NaN,
+ * Infinity or a signed one; for objects and arrays, whether one could be inside.
+ */
+function lenientValueSql(x: string): string {
+  return `coalesce(CASE ascii(${x}) WHEN 110 THEN ${x} <> 'null' WHEN 78 THEN true WHEN 73 THEN true WHEN 105 THEN true
+    WHEN 43 THEN true WHEN 45 THEN NOT (ascii((${x})[2:]) BETWEEN 48 AND 57)
+    WHEN 123 THEN regexp_matches(${x}, ${LENIENT_NUMBER}) WHEN 91 THEN regexp_matches(${x}, ${LENIENT_NUMBER}) ELSE false END, false)`;
+}
+
 export function buildRulesSql(input: string): string {
   // One parse per record into a struct of JSON values, keyed by the known fields (a hash lookup per
   // key): cheaper than extracting a list of paths, each looked up on its own.
   const structure = quotedString(JSON.stringify(Object.fromEntries(known.map((f) => [f, "JSON"]))));
   const present = known.map((f) => `(v.${quotedIdentifier(f)} IS NOT NULL)::INTEGER`).join(" + ");
   const extracted = fields.map((f: InputField) => `v.${quotedIdentifier(f.name)} AS v_${f.name}`).join(", ");
-  const value = `left(coalesce(s_${timestampField.name}, t_${timestampField.name}), 100)`;
+  const value = `left(s_${timestampField.name}, 100)`;
   const message = `CASE fault_kind
       WHEN 'missing' THEN ${messageSql(reasonMessage("missing_field"), { field: "fault_field" })}
       WHEN 'invalid' THEN ${messageSql(reasonMessage("invalid_field"), { field: "fault_field" })}
@@ -100,15 +116,21 @@ export function buildRulesSql(input: string): string {
         : [`j.${f.name}`],
     );
   return `
-SELECT *,
+SELECT * EXCLUDE (raw_text, known_suspect),
+  -- The text is kept only where a reject or a re-check needs it: for every row it would copy the input.
+  CASE WHEN reason IS NOT NULL OR suspect OR properties_pending THEN raw_text END AS raw,
   strftime(event_time, '%Y-%m-%dT%H:%M:%S.%gZ') AS "timestamp",
   event_time::DATE AS event_date,
   hour(event_time)::INTEGER AS hour,
   product_id IS NOT NULL AS has_product_data,
   price IS NOT NULL AS has_price_data
 FROM (
-SELECT j.obj, j.line, j.sub, j.kind, j.suspect, j.properties_pending,
-  CASE WHEN NOT parsed OR fault_kind IS NOT NULL OR suspect OR properties_pending THEN raw END AS raw,
+SELECT *,
+  -- A record with unknown fields may hide NaN/Infinity in their values: its whole text is checked.
+  known_suspect OR (len(unknown_fields) > 0 AND regexp_matches(raw_text, ${LENIENT_NUMBER})) AS suspect
+FROM (
+SELECT j.obj, j.line, j.sub, j.kind, j.properties_pending, j.suspect AS known_suspect,
+  raw AS raw_text,
   CASE WHEN too_large THEN 'record_too_large' WHEN NOT parsed THEN 'malformed_json'
        ELSE ${faultReasonSql("fault_kind")} END AS reason,
   CASE WHEN parsed THEN fault_field END AS field,
@@ -141,22 +163,28 @@ FROM (
         FROM (
           SELECT *, ${ts.parts} AS tp, ${pending} AS properties_pending
           FROM (
-            SELECT obj, line, sub, kind, raw, too_large, suspect, v IS NOT NULL AS parsed, ${present} AS known_keys,
-              ${fields.map((f) => `v_${f.name}`).join(", ")},
-              ${fields.map(typeAndTextSql).join(",\n              ")}
+            SELECT *, ${fields.map(typeAndTextSql).join(",\n              ")}
             FROM (
-              SELECT obj, line, sub, kind, raw, too_large, v, ${extracted},
-                -- DuckDB's reader accepts NaN/Infinity and trailing commas, RFC 8259 does not: flag texts that
-                -- may hold them so a strict parser re-checks them (rare, so it costs little).
-                NOT checked AND v IS NOT NULL
-                  AND regexp_matches(raw, '(?i)[:\\[,]\\s*[+-]?(nan|inf)|,\\s*[}\\]]') AS suspect
+            SELECT obj, line, sub, kind, raw, too_large, v IS NOT NULL AS parsed, ${present} AS known_keys,
+
+              -- DuckDB's JSON parser accepts NaN/Infinity and trailing commas, RFC 8259 does not: flag texts
+              -- that may hold them, so a strict parser re-checks them. Trailing commas show only in the text;
+              -- NaN and Infinity show in the values (kept as written), checked here for the known fields and
+              -- below for the rest when a record has unknown fields.
+              NOT checked AND v IS NOT NULL AND (regexp_matches(raw, ${TRAILING_COMMA})
+                OR ${known.map((f) => lenientValueSql(`v.${quotedIdentifier(f)}::VARCHAR`)).join(" OR ")}) AS suspect,
+              ${fields.map((f) => `v_${f.name}`).join(", ")},
+              ${fields.map(jsonTextSql).join(", ")}
+            FROM (
+              SELECT obj, line, sub, kind, checked, raw, too_large, v, ${extracted}
               FROM (
-                -- json_valid first, even for texts a strict parser accepted: JSON.parse takes a lone
-                -- surrogate escape ("\\ud800"), which no UTF-8 text can hold and on which extraction fails.
+                -- One parse; what does not parse is NULL (try), also a lone surrogate escape ("\\ud800"), which
+                -- JSON.parse takes in records it checked but no UTF-8 text can hold.
                 SELECT obj, line, sub, kind, checked, raw, too_large,
-                  CASE WHEN kind = 'fast' AND NOT too_large AND json_valid(raw) THEN json_transform(raw, ${structure}) END AS v
+                  CASE WHEN kind = 'fast' AND NOT too_large THEN try(json_transform(raw, ${structure})) END AS v
                 FROM (SELECT *, kind = 'fast' AND strlen(raw) > ${limits.maxRecordBytes} AS too_large FROM ${input})
               )
+            )
             )
           )
         )
@@ -165,6 +193,7 @@ FROM (
   )
 ) j
 LEFT JOIN event_categories c ON c.event_type = j.event_type
+)
 )
 `;
 }
