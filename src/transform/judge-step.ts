@@ -37,15 +37,9 @@ FROM (
 )
 WHERE text_missing OR raw <> ''`;
 
-/** The `$paths` and `$objs` values of `linesSql` for some rows of text_files. */
-export function textFileValues(files: Record<string, unknown>[]): {
-  paths: DuckDBListValue;
-  objs: DuckDBListValue;
-} {
-  return {
-    paths: new DuckDBListValue(files.map((f) => String(f.path))),
-    objs: new DuckDBListValue(files.map((f) => Number(f.obj))),
-  };
+/** The `$paths` value of `linesSql` for some rows of text_files. */
+export function textFileValues(files: Record<string, unknown>[]): { paths: DuckDBListValue } {
+  return { paths: new DuckDBListValue(files.map((f) => String(f.path))) };
 }
 
 /** Columns of `event_categories`: the configured event_type → event_category mapping. */

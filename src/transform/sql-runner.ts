@@ -27,7 +27,15 @@ export class SqlRunner {
 
   async run(sql: string, values?: SqlValues): Promise<void> {
     const started = performance.now();
-    await this.connection.run(sql, values);
+    try {
+      await this.connection.run(sql, values);
+    } catch (error) {
+      // Name the statement that failed: DuckDB's message alone does not say which step it was.
+      const statement = sql.replace(/\s+/g, " ").trim().slice(0, 80);
+      throw new Error(`${error instanceof Error ? error.message : String(error)} (in: ${statement}…)`, {
+        cause: error,
+      });
+    }
     if (process.env.CLICKSTREAM_DEBUG_SQL) {
       const ms = (performance.now() - started).toFixed(0);
       process.stderr.write(`[sql ${ms} ms] ${sql.replace(/\s+/g, " ").slice(0, 100)}\n`);
