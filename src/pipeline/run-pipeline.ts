@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import type { RunningCollector } from "../collector/collector-server.js";
+import type { RunningConsole } from "../console/console-server.js";
 import type { Storage } from "../storage/storage.js";
 import { startAdminServer, type AdminServer } from "./admin-server.js";
 import { PipelineMetrics } from "./pipeline-metrics.js";
@@ -8,6 +9,8 @@ import { RunScheduler } from "./run-scheduler.js";
 
 export interface RunningPipeline {
   readonly collector: RunningCollector;
+  /** The web console, fed live by this collector (undefined when `consolePort` is -1). */
+  readonly console: RunningConsole | undefined;
   readonly scheduler: RunScheduler;
   readonly admin: AdminServer | undefined;
   /** Stops accepting, flushes the collector, lets a running transform finish (or exits past the grace). */
@@ -18,8 +21,10 @@ export interface PipelineOptions {
   readonly storage: Storage;
   readonly config: ClickstreamConfig;
   readonly log: (line: string) => void;
-  /** Quiet collector (tests). */
+  /** Quiet collector and console (tests). */
   readonly quiet?: boolean;
+  /** The console's port (0 = any free port, -1 = no console); default `console.port`. */
+  readonly consolePort?: number;
 }
 
 /**
@@ -39,12 +44,26 @@ export async function startPipeline(options: PipelineOptions): Promise<RunningPi
   const metrics = new PipelineMetrics(collector.metrics.registry);
   const scheduler = new RunScheduler({ storage, config, metrics, log });
   let admin: AdminServer | undefined;
+  let consoleServer: RunningConsole | undefined;
   try {
     admin =
       config.pipeline.adminPort >= 0
         ? await startAdminServer(scheduler, config.pipeline.adminPort)
         : undefined;
+    const consolePort = options.consolePort ?? config.console.port;
+    if (consolePort >= 0) {
+      const { startConsoleServer } = await import("../console/console-server.js");
+      consoleServer = await startConsoleServer({
+        storage,
+        config,
+        port: consolePort,
+        // The live panel shows what this collector accepts, as it accepts it.
+        liveEvents: collector.recentEvents,
+        ...(options.quiet ? { logger: false as const } : {}),
+      });
+    }
   } catch (error) {
+    await admin?.close();
     await collector.close();
     throw error;
   }
@@ -52,6 +71,7 @@ export async function startPipeline(options: PipelineOptions): Promise<RunningPi
   let stopping: Promise<void> | undefined;
   return {
     collector,
+    console: consoleServer,
     scheduler,
     admin,
     shutdown: () =>
@@ -59,6 +79,7 @@ export async function startPipeline(options: PipelineOptions): Promise<RunningPi
         // Stop taking events first, delivering everything acknowledged; then let the chain finish.
         await collector.close();
         await admin?.close();
+        await consoleServer?.close();
         const grace = config.pipeline.shutdownGraceMs;
         let timer: NodeJS.Timeout | undefined;
         const finished = await Promise.race([

@@ -26,7 +26,7 @@ interface Status {
 async function startPipeline(
   warehouse: string,
   every: string,
-): Promise<{ child: ChildProcess; collector: string; admin: string; log: () => string }> {
+): Promise<{ child: ChildProcess; collector: string; admin: string; console: string; log: () => string }> {
   const config = join(warehouse, "pipeline-config.json");
   // A one-second Firehose buffer, so accepted events reach raw/ quickly.
   await writeFile(
@@ -61,8 +61,10 @@ async function startPipeline(
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const m = /collector on (http:\/\/[^,]+), .*admin on (http:\/\/[^ ]+)/.exec(stderr);
-    if (m) return { child, collector: m[1]!, admin: m[2]!, log: () => stderr };
+    const m = /collector on (http:\/\/[^,]+), .*admin on (http:\/\/[^ ]+) .*console on (http:\/\/\S+)/.exec(
+      stderr,
+    );
+    if (m) return { child, collector: m[1]!, admin: m[2]!, console: m[3]!, log: () => stderr };
     if (Date.now() > deadline || child.exitCode !== null)
       throw new Error(`pipeline did not start:\n${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -161,6 +163,12 @@ describe("clickstream pipeline", () => {
     });
     assert.equal(rebound.status, 403);
     assert.equal((JSON.parse(rebound.body) as { code: string }).code, "CS_ERR_PIPELINE_ADMIN_HOST");
+
+    // The console is served too, and its overview answers over the same warehouse.
+    const overview = (await (
+      await fetch(`${pipeline.console}/api/overview?from=2026-11-24&to=2026-11-24`)
+    ).json()) as { pageviews: number };
+    assert.equal(overview.pageviews, 3);
 
     const metrics = await (await fetch(`${collector}/metrics`)).text();
     assert.match(metrics, /clickstream_pipeline_runs_total\{status="succeeded"\} [1-9]/);

@@ -11,6 +11,7 @@ interface PipelineFlags {
   host?: string;
   port?: number;
   adminPort?: number;
+  consolePort?: number;
 }
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -34,7 +35,7 @@ export function parseDuration(flag: string): (value: string) => number {
 export function pipelineCommand(): Command {
   const command = new Command("pipeline")
     .description(
-      "Run the pipeline for real: the collector, and transform then crawl every few minutes (like the Glue trigger chain on AWS), never two runs at once. SIGHUP or POST http://127.0.0.1:<admin port>/run starts a run now; SIGTERM stops accepting events, flushes them, lets a running transform finish and exits 0.",
+      "Run the pipeline for real: the collector, transform then crawl every few minutes (like the Glue trigger chain on AWS, never two runs at once), and the web console with the collector's live events. SIGHUP or POST http://127.0.0.1:<admin port>/run starts a run now; SIGTERM stops accepting events, flushes them, lets a running transform finish and exits 0.",
     )
     .addOption(warehouseOption())
     .addOption(configOption())
@@ -56,6 +57,12 @@ export function pipelineCommand(): Command {
         "loopback-only admin port: POST /run, GET /status (default 4575; 0 = any free port)",
       ).argParser(parseIntFlag("--admin-port")),
     )
+    .addOption(
+      new Option(
+        "--console-port <port>",
+        "the web console's port (default 4574, or console.port; 0 = any free port; -1 = no console)",
+      ).argParser(parseIntFlag("--console-port", -1)),
+    )
     .action(
       action(async (flags: PipelineFlags) => {
         const config = loadConfig({
@@ -70,10 +77,16 @@ export function pipelineCommand(): Command {
         const { startPipeline } = await import("../../pipeline/run-pipeline.js");
         const log = (line: string): void =>
           void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-        const pipeline = await startPipeline({ storage, config, log });
+        const pipeline = await startPipeline({
+          storage,
+          config,
+          log,
+          ...(flags.consolePort === undefined ? {} : { consolePort: flags.consolePort }),
+        });
         log(
           `pipeline: collector on ${pipeline.collector.url}, transform → crawl every ${config.pipeline.everyMs / 1000} s` +
-            (pipeline.admin ? `, admin on ${pipeline.admin.url} (POST /run, GET /status)` : ""),
+            (pipeline.admin ? `, admin on ${pipeline.admin.url} (POST /run, GET /status)` : "") +
+            (pipeline.console ? `, console on ${pipeline.console.url}` : ""),
         );
         process.on("SIGHUP", () => pipeline.scheduler.trigger("SIGHUP"));
         await new Promise<void>((done) => {
