@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "../test/support/chromium-launch.js";
 import { parseConfig } from "../src/config/load-config.js";
 import { startConsoleServer, type RunningConsole } from "../src/console/console-server.js";
 import { DashboardQueries, parseDashboardQuery } from "../src/console/dashboard-queries.js";
@@ -116,18 +117,7 @@ export async function runConsoleBench(options: { quick: boolean }): Promise<Benc
   const dir = await benchWarehouse(events, notes);
   const storage = new LocalStorage(dir);
   const consoles: RunningConsole[] = [];
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const startWith = async (queryConcurrency: number) => {
       const config = parseConfig({ warehouse: { dir }, console: { queryConcurrency } });

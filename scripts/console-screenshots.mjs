@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../dist/test/support/chromium-launch.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const bin = join(root, "bin", "clickstream");
@@ -46,18 +46,7 @@ const url = await new Promise((resolve, reject) => {
   server.once("exit", (code) => reject(new Error(`console exited with ${code}`)));
 });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CLICKSTREAM_CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
   await page.goto(`${url}/`);

@@ -1,15 +1,9 @@
-import { randomUUID } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
 import type { TransformConfig } from "../config/config-schema.js";
-import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
-import { LocalFileCache } from "../storage/local-file-cache.js";
+import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import { loadOrBootstrapSnapshot } from "./bootstrap-step.js";
-import { recover } from "./commit-log.js";
 import { compactPartitions, type CompactResult } from "./compact-partitions.js";
-import { RunLock } from "./run-lock.js";
-import { SqlRunner } from "./sql-runner.js";
+import { withRunSession } from "./run-session.js";
 
 export interface CompactionOptions {
   readonly storage: Storage;
@@ -24,24 +18,7 @@ export interface CompactionOptions {
  * lock (a compaction and a run never interleave), atomically (compact-partitions.ts).
  */
 export async function runCompaction(options: CompactionOptions): Promise<CompactResult> {
-  const runId = `${new Date().toISOString().replace(/[-:.]/g, "").replace("T", "-").slice(0, 15)}-${randomUUID().slice(0, 8)}-compact`;
-  const workDir = resolve(options.workDir);
-  const lock = await RunLock.acquire(
-    join(workDir, "_state", "transform", "lock"),
-    runId,
-    options.config.lockWaitMs,
-  );
-  const scratch = join(workDir, "_state", "transform", "scratch", runId);
-  let sql: SqlRunner | undefined;
-  try {
-    await recover(options.storage);
-    await mkdir(scratch, { recursive: true });
-    sql = await SqlRunner.open({
-      memoryLimitBytes: options.config.duckdbMemoryLimitBytes,
-      threads: options.config.duckdbThreads,
-      tempDir: join(scratch, "duckdb-tmp"),
-    });
-    const cache = new LocalFileCache(options.storage, join(workDir, "_state", "transform", "cache"));
+  return withRunSession({ ...options, idSuffix: "-compact" }, async ({ runId, scratch, sql, cache }) => {
     const snapshot = await loadOrBootstrapSnapshot({ storage: options.storage, sql, cache, scratch, runId });
     for (const p of options.partitions) {
       if (!/^year=\d{4}\/month=\d{2}\/day=\d{2}$/.test(p)) {
@@ -73,11 +50,5 @@ export async function runCompaction(options: CompactionOptions): Promise<Compact
       snapshot,
       partitions,
     });
-  } catch (error) {
-    throw wrapError("CS_ERR_TRANSFORM_FAILED", error);
-  } finally {
-    sql?.close();
-    await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
-    await lock.release();
-  }
+  });
 }

@@ -1,14 +1,11 @@
-import { randomUUID } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { TransformConfig } from "../config/config-schema.js";
 import { limits } from "../contract/data-contract.js";
-import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
-import { LocalFileCache } from "../storage/local-file-cache.js";
+import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import { loadOrBootstrapSnapshot } from "./bootstrap-step.js";
 import { emptyBookmark, loadBookmark } from "./bookmark-store.js";
-import { newManifest, recover } from "./commit-log.js";
+import { newManifest } from "./commit-log.js";
 import { commitRun } from "./commit-step.js";
 import { compactPartitions } from "./compact-partitions.js";
 import { dedupeRecords } from "./dedupe-step.js";
@@ -19,10 +16,9 @@ import { FramingRejects } from "./framing-rejects.js";
 import { indexRun } from "./index-step.js";
 import { judgeRecords } from "./judge-step.js";
 import { RunTally, type RunContext, type TransformProgress } from "./run-context.js";
-import { RunLock } from "./run-lock.js";
+import { withRunSession, type RunSession } from "./run-session.js";
 import type { RunReport } from "./run-report.js";
 import { sequenceEvents } from "./sequence-step.js";
-import { SqlRunner } from "./sql-runner.js";
 import { emptySnapshot, type TableSnapshot } from "./table-snapshot.js";
 import { writeOutputs } from "./write-step.js";
 
@@ -48,42 +44,13 @@ export interface TransformOptions {
  * lock → recover → discover → frame → judge → per-record path → dedupe → sequence → write → index → commit
  */
 export async function runTransform(options: TransformOptions): Promise<RunReport> {
-  const startedAt = new Date();
-  const runId = `${startedAt.toISOString().replace(/[-:.]/g, "").replace("T", "-").slice(0, 15)}-${randomUUID().slice(0, 8)}`;
-  const workDir = resolve(options.workDir);
-  const lock = await RunLock.acquire(
-    join(workDir, "_state", "transform", "lock"),
-    runId,
-    options.config.lockWaitMs,
-  );
-  const scratch = join(workDir, "_state", "transform", "scratch", runId);
-  let sql: SqlRunner | undefined;
-  try {
-    await recover(options.storage);
-    await rm(join(workDir, "_state", "transform", "scratch"), { recursive: true, force: true });
-    await mkdir(scratch, { recursive: true });
-    sql = await SqlRunner.open({
-      memoryLimitBytes: options.config.duckdbMemoryLimitBytes,
-      threads: options.config.duckdbThreads,
-      tempDir: join(scratch, "duckdb-tmp"),
-    });
-    return await transformRun(options, { runId, startedAt, scratch, sql, workDir });
-  } catch (error) {
-    throw wrapError("CS_ERR_TRANSFORM_FAILED", error);
-  } finally {
-    sql?.close();
-    await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
-    await lock.release();
-  }
+  return withRunSession(options, (session) => transformRun(options, session));
 }
 
-async function transformRun(
-  options: TransformOptions,
-  run: { runId: string; startedAt: Date; scratch: string; sql: SqlRunner; workDir: string },
-): Promise<RunReport> {
+async function transformRun(options: TransformOptions, run: RunSession): Promise<RunReport> {
   const { storage, config } = options;
   const fullRefresh = options.fullRefresh ?? false;
-  const cache = new LocalFileCache(storage, join(run.workDir, "_state", "transform", "cache"));
+  const { cache } = run;
   const current = await loadOrBootstrapSnapshot({
     storage,
     sql: run.sql,

@@ -3,9 +3,10 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
-import { chromium as playwright, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../support/chromium-launch.js";
 import { errorCodes } from "../../src/errors/error-codes.js";
-import { chromium, chromiumPath, requireTool } from "../support/optional-suite.js";
+import { chromium, requireTool } from "../support/optional-suite.js";
 import {
   bin,
   consoleWarehouse,
@@ -37,18 +38,7 @@ before(async () => {
   if (chromium.missing()) return;
   warehouse = await consoleWarehouse();
   server = await startConsoleProcess(warehouse);
-  browser = await playwright.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

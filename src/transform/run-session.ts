@@ -1,0 +1,68 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { TransformConfig } from "../config/config-schema.js";
+import { wrapError } from "../errors/clickstream-error.js";
+import { LocalFileCache } from "../storage/local-file-cache.js";
+import type { Storage } from "../storage/storage.js";
+import { recover } from "./commit-log.js";
+import { RunLock } from "./run-lock.js";
+import { SqlRunner } from "./sql-runner.js";
+
+/** What a run (or a compaction) holds while it works: the lock, a scratch folder, a DuckDB session. */
+export interface RunSession {
+  readonly runId: string;
+  readonly startedAt: Date;
+  readonly workDir: string;
+  readonly scratch: string;
+  readonly sql: SqlRunner;
+  /** Local copies of the warehouse's objects (in place for a local warehouse). */
+  readonly cache: LocalFileCache;
+}
+
+/** A run id: its start time (UTC, to the second) and a random suffix, `YYYYMMDD-HHMMSS-xxxxxxxx`. */
+export function newRunId(startedAt: Date, suffix = ""): string {
+  const stamp = startedAt.toISOString().replace(/[-:.]/g, "").replace("T", "-").slice(0, 15);
+  return `${stamp}-${randomUUID().slice(0, 8)}${suffix}`;
+}
+
+/**
+ * Runs `work` holding the warehouse's run lock: first the recovery of a run killed mid-way (a committed
+ * one rolled forward, staging removed), then a fresh scratch folder and DuckDB session; everything is
+ * released and removed afterwards, however `work` ends. Errors carry CS_ERR_TRANSFORM_FAILED.
+ */
+export async function withRunSession<T>(
+  options: { storage: Storage; config: TransformConfig; workDir: string; idSuffix?: string },
+  work: (session: RunSession) => Promise<T>,
+): Promise<T> {
+  const startedAt = new Date();
+  const runId = newRunId(startedAt, options.idSuffix);
+  const workDir = resolve(options.workDir);
+  const lock = await RunLock.acquire(
+    join(workDir, "_state", "transform", "lock"),
+    runId,
+    options.config.lockWaitMs,
+  );
+  const scratchRoot = join(workDir, "_state", "transform", "scratch");
+  const scratch = join(scratchRoot, runId);
+  let sql: SqlRunner | undefined;
+  try {
+    await recover(options.storage);
+    // Scratch left by a killed run is garbage: the lock says no other run is using it.
+    await rm(scratchRoot, { recursive: true, force: true });
+    await mkdir(scratch, { recursive: true });
+    sql = await SqlRunner.open({
+      memoryLimitBytes: options.config.duckdbMemoryLimitBytes,
+      threads: options.config.duckdbThreads,
+      tempDir: join(scratch, "duckdb-tmp"),
+    });
+    const cache = new LocalFileCache(options.storage, join(workDir, "_state", "transform", "cache"));
+    return await work({ runId, startedAt, workDir, scratch, sql, cache });
+  } catch (error) {
+    throw wrapError("CS_ERR_TRANSFORM_FAILED", error);
+  } finally {
+    sql?.close();
+    await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+    await lock.release();
+  }
+}
