@@ -1,4 +1,7 @@
-import { availableParallelism } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { DuckDBInstance, quotedString, StatementType } from "@duckdb/node-api";
 import { CatalogStore, type CatalogTable } from "../catalog/catalog-store.js";
 import { runCrawler } from "../catalog/crawler.js";
@@ -6,13 +9,21 @@ import { cacheDirFor, LocalFileCache } from "../catalog/local-file-cache.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { ClickstreamError, isClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
-import { athenaMacros } from "./athena-macros.js";
-import { rewriteAthena } from "./athena-dialect.js";
+import { athenaMacroNames, athenaMacros } from "./athena-macros.js";
+import { mappedFunctions, rewriteAthena } from "./athena-dialect.js";
 import { runCatalogStatement } from "./catalog-statements.js";
 import { createTableView, servedTable, type ServedTable } from "./catalog-views.js";
 import { athenaTypeName, plainValue } from "./duckdb-values.js";
 import type { QueryResult } from "./query-result.js";
-import { allowedTableFunctions, classifyStatement, forbiddenScalarFunctions } from "./sql-guard.js";
+import {
+  passThroughFunctions,
+  rewriteTargetFunctions,
+  stateFunctions,
+  syntaxFunctions,
+  tableFunctions,
+} from "./function-allow-list.js";
+import { checkParsedQuery, type ParsedQueryPolicy } from "./parsed-query-guard.js";
+import { classifyStatement, explainedQuery } from "./sql-guard.js";
 import { splitStatements, type Token } from "./sql-tokenizer.js";
 
 /** Athena's default catalog name, so `awsdatacatalog.clickstream_db.transformed` resolves too. */
@@ -45,77 +56,112 @@ export interface QueryEngine {
   close(): void;
 }
 
+// What the user's Athena SQL may call, and what the rewritten DuckDB SQL may call.
+const athenaFunctions = new Set([...passThroughFunctions, ...syntaxFunctions, ...mappedFunctions]);
+const engineFunctions = new Set([
+  ...passThroughFunctions,
+  ...syntaxFunctions,
+  ...rewriteTargetFunctions,
+  ...athenaMacroNames,
+]);
+
+/** One DuckDB instance serving one snapshot of the catalog (rebuilt by refresh(): its paths are locked in). */
+interface Session {
+  instance: DuckDBInstance;
+  connection: DuckDBConnection;
+  tables: ServedTable[];
+  tempDir: string;
+}
+
 /**
  * Opens the local Athena: an in-memory DuckDB with one view per catalog table over exactly the files of
- * its catalogued partitions, Athena functions mapped (athena-dialect.ts), then locked down: no file
- * access outside the table files, configuration locked, read-only statements only.
+ * its catalogued partitions, Athena functions mapped (athena-dialect.ts), then locked down: DuckDB may
+ * open those files and nothing else, configuration locked, read-only statements only, every statement
+ * checked on tokens (sql-guard.ts) and on DuckDB's own parse against an allow-list (parsed-query-guard.ts).
  */
 export async function openQueryEngine(options: QueryEngineOptions): Promise<QueryEngine> {
   const { storage, config } = options;
   const db = config.catalog.databaseName;
   const store = new CatalogStore(storage);
   const cache = new LocalFileCache(storage, cacheDirFor(config));
-  const instance = await DuckDBInstance.create(":memory:", {
-    threads: String(config.query.duckdbThreads || availableParallelism()),
-    memory_limit: `${Math.floor(config.query.duckdbMemoryLimitBytes / (1024 * 1024))}MiB`,
-    autoinstall_known_extensions: "false",
-    autoload_known_extensions: "false",
-  });
-  const connection = await instance.connect();
   const pinned = options.now ?? (config.query.now || undefined);
   const clock = (): Date => (pinned === undefined ? new Date() : new Date(pinned));
 
-  let tables: ServedTable[] = [];
-  let objects: ObjectInfo[] = [];
-  const loadViews = async (): Promise<void> => {
-    const entries: CatalogTable[] = (await store.getDatabase(db)) ? await store.loadTables(db) : [];
-    objects = [];
-    for await (const object of storage.list("transformed", "transformed/")) objects.push(object);
-    const served: ServedTable[] = [];
-    for (const entry of entries) served.push(await servedTable(entry, objects, cache));
-    for (const table of served) await createTableView(connection, db, table);
-    for (const gone of tables.filter((t) => !served.some((s) => s.name === t.name))) {
-      await connection.run(`DROP VIEW IF EXISTS ${db}.${gone.name}`);
+  const openSession = async (): Promise<Session> => {
+    // DuckDB may spill to its temp directory (and only there may it write): a private one, not ./.tmp.
+    const tempDir = mkdtempSync(join(tmpdir(), "clickstream-query-"));
+    const instance = await DuckDBInstance.create(":memory:", {
+      threads: String(config.query.duckdbThreads || availableParallelism()),
+      memory_limit: `${Math.floor(config.query.duckdbMemoryLimitBytes / (1024 * 1024))}MiB`,
+      temp_directory: tempDir,
+      autoinstall_known_extensions: "false",
+      autoload_known_extensions: "false",
+    });
+    const connection = await instance.connect();
+    try {
+      for (const setting of [
+        "SET TimeZone = 'UTC'",
+        // Athena: integer / integer is an integer; NULLs sort last in both directions.
+        "SET integer_division = true",
+        "SET default_null_order = 'NULLS_LAST'",
+        "SET parquet_metadata_cache = true",
+        `ATTACH ':memory:' AS ${catalogName}`,
+        `USE ${catalogName}`,
+        `CREATE SCHEMA ${db}`,
+        `USE ${catalogName}.${db}`,
+      ]) {
+        await connection.run(setting);
+      }
+      for (const macro of athenaMacros) await connection.run(macro);
+      const entries: CatalogTable[] = (await store.getDatabase(db)) ? await store.loadTables(db) : [];
+      const objects: ObjectInfo[] = [];
+      for await (const object of storage.list("transformed", "transformed/")) objects.push(object);
+      const tables: ServedTable[] = [];
+      for (const entry of entries) tables.push(await servedTable(entry, objects, cache));
+      for (const table of tables) await createTableView(connection, db, table);
+      // The second layer: DuckDB itself may open exactly the served files and nothing else, whatever
+      // SQL got past the guards, and no SET can change that afterwards.
+      const paths = tables.flatMap((t) => [...t.files.keys()]);
+      await connection.run(`SET allowed_paths = [${paths.map(quotedString).join(", ")}]`);
+      await connection.run("SET enable_external_access = false");
+      await connection.run("SET lock_configuration = true");
+      return { instance, connection, tables, tempDir };
+    } catch (error) {
+      closeSession({ instance, connection, tables: [], tempDir });
+      throw wrapError("CS_ERR_QUERY_FAILED", error, "opening the query engine");
     }
-    tables = served;
   };
 
-  let forbidden: Set<string>;
+  let session = await openSession();
+  let refused: Set<string>;
   try {
-    for (const setting of [
-      "SET TimeZone = 'UTC'",
-      // Athena: integer / integer is an integer; NULLs sort last in both directions.
-      "SET integer_division = true",
-      "SET default_null_order = 'NULLS_LAST'",
-      "SET parquet_metadata_cache = true",
-      `ATTACH ':memory:' AS ${catalogName}`,
-      `USE ${catalogName}`,
-      `CREATE SCHEMA ${db}`,
-      `USE ${catalogName}.${db}`,
-    ]) {
-      await connection.run(setting);
-    }
-    for (const macro of athenaMacros) await connection.run(macro);
-    const functions = await connection.runAndReadAll(
-      "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('table', 'table_macro')",
+    // Functions that reach files or engine state, for the token guard's early refusal: every table
+    // function, table macro and pragma DuckDB has (so new ones are covered), and the listed scalars.
+    const functions = await session.connection.runAndReadAll(
+      "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('table', 'table_macro', 'pragma')",
     );
-    forbidden = new Set([
-      ...functions
-        .getRowsJS()
-        .map((r) => String(r[0]).toLowerCase())
-        .filter((f) => !allowedTableFunctions.has(f)),
-      ...forbiddenScalarFunctions,
-    ]);
-    await loadViews();
-    const allowed = [cache.bucketDir("transformed", "transformed/") + "/"];
-    await connection.run(`SET allowed_directories = [${allowed.map(quotedString).join(", ")}]`);
-    await connection.run("SET enable_external_access = false");
-    await connection.run("SET lock_configuration = true");
+    refused = new Set(
+      [...functions.getRowsJS().map((r) => String(r[0]).toLowerCase()), ...stateFunctions].filter(
+        (f) => !athenaFunctions.has(f) && !tableFunctions.includes(f),
+      ),
+    );
   } catch (error) {
-    connection.closeSync();
-    instance.closeSync();
+    closeSession(session);
     throw wrapError("CS_ERR_QUERY_FAILED", error, "opening the query engine");
   }
+  const policy = (functions: ReadonlySet<string>): ParsedQueryPolicy => ({
+    functions,
+    tableFunctions: new Set(tableFunctions),
+    stateFunctions: refused,
+    tables: new Set(session.tables.map((t) => t.name.toLowerCase())),
+    database: db.toLowerCase(),
+    catalog: catalogName,
+  });
+  const loadViews = async (): Promise<void> => {
+    const next = await openSession();
+    closeSession(session);
+    session = next;
+  };
 
   // One statement at a time on the connection (interrupt() targets whatever runs on it).
   let queue: Promise<unknown> = Promise.resolve();
@@ -136,16 +182,21 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     return statements[0]!.tokens;
   };
 
-  const duckdbSql = (sql: string, tokens: Token[]): string => {
+  /** The DuckDB SQL for a query, once both it and its rewrite passed DuckDB's parse checks. */
+  const checkedSql = async (sql: string, tokens: Token[]): Promise<string> => {
+    await checkParsedQuery(session.connection, tokens.map((t) => t.text).join(""), policy(athenaFunctions));
+    const tables = session.tables;
     const partitionKeys = new Set(tables.flatMap((t) => t.entry.table.PartitionKeys.map((k) => k.Name)));
-    return rewriteAthena(sql, tokens, { now: clock(), partitionKeys });
+    const rewritten = rewriteAthena(sql, tokens, { now: clock(), partitionKeys });
+    await checkParsedQuery(session.connection, rewritten, policy(engineFunctions));
+    return rewritten;
   };
 
   const withTimeout = async <T>(fn: () => Promise<T>): Promise<T> => {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      connection.interrupt();
+      session.connection.interrupt();
     }, config.query.timeoutMs);
     try {
       return await fn();
@@ -162,7 +213,7 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
   };
 
   const execute = async (rewritten: string): Promise<QueryResult> => {
-    const prepared = await connection.prepare(rewritten).catch((error: unknown) => {
+    const prepared = await session.connection.prepare(rewritten).catch((error: unknown) => {
       throw duckdbError(error);
     });
     try {
@@ -192,7 +243,7 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
   const access = {
     database: db,
     databases: async () => (await store.listDatabases()).map((d) => d.Name).sort(),
-    tables: () => tables.map((t) => t.entry),
+    tables: () => session.tables.map((t) => t.entry),
     repair: async (table: string) => {
       const report = await runCrawler({ storage, config, partitionsOnly: true });
       await loadViews();
@@ -204,23 +255,23 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     run: (sql) =>
       serial(async () => {
         const tokens = single(sql);
-        const kind = classifyStatement(sql, tokens, forbidden);
+        const kind = classifyStatement(sql, tokens, refused);
         if (kind === "show" || kind === "describe" || kind === "msck")
           return runCatalogStatement(tokens, access);
-        const rewritten = duckdbSql(sql, tokens);
-        return withTimeout(() => execute(rewritten));
+        const { prefix, query } = kind === "explain" ? explainedQuery(tokens) : { prefix: "", query: tokens };
+        const rewritten = await checkedSql(sql, query);
+        return withTimeout(() => execute(prefix + rewritten));
       }),
     profile: (sql) =>
       serial(async () => {
         const tokens = single(sql);
-        if (classifyStatement(sql, tokens, forbidden) !== "query") {
+        if (classifyStatement(sql, tokens, refused) !== "query") {
           throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "profile() takes a query");
         }
-        const result = await withTimeout(() =>
-          execute(`EXPLAIN (ANALYZE, FORMAT JSON) ${duckdbSql(sql, tokens)}`),
-        );
+        const rewritten = await checkedSql(sql, tokens);
+        const result = await withTimeout(() => execute(`EXPLAIN (ANALYZE, FORMAT JSON) ${rewritten}`));
         const plan = JSON.parse(String(result.rows[0]?.[1] ?? "{}")) as PlanNode;
-        const byPath = new Map(tables.flatMap((t) => [...t.files]));
+        const byPath = new Map(session.tables.flatMap((t) => [...t.files]));
         const scans = scannedFiles(plan);
         const fileCount = scans.reduce((sum, s) => sum + s.count, 0);
         const filesRead = scans.flatMap((s) => s.names).map((path) => byPath.get(path)?.key ?? path);
@@ -234,11 +285,14 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
         return { fileCount, filesRead, bytesOfFilesRead };
       }),
     refresh: () => serial(loadViews),
-    close: () => {
-      connection.closeSync();
-      instance.closeSync();
-    },
+    close: () => closeSession(session),
   };
+}
+
+function closeSession(session: Session): void {
+  session.connection.closeSync();
+  session.instance.closeSync();
+  rmSync(session.tempDir, { recursive: true, force: true });
 }
 
 interface PlanNode {
