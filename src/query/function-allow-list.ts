@@ -1,3 +1,6 @@
+import { mappedFunctions } from "./athena-dialect.js";
+import { athenaMacroNames } from "./athena-macros.js";
+
 /**
  * The functions a query may call, as an allow-list: everything else DuckDB has (file readers, settings,
  * logging, profiling, `query()`, …) is refused however it is spelled. Names are lower case, as DuckDB's
@@ -173,6 +176,22 @@ export const syntaxFunctions: readonly string[] = [
   "trunc",
 ];
 
+/** The functions DuckDB's parser writes qualified as `main.…` (a user may not qualify any name). */
+export const parserQualifiedFunctions: readonly string[] = [
+  "date_part",
+  "like_escape",
+  "list_value",
+  "ltrim",
+  "map",
+  "not_like_escape",
+  "position",
+  "row",
+  "rtrim",
+  "substring",
+  "timezone",
+  "trim",
+];
+
 /** DuckDB functions the rewrite produces for mapped Athena functions (besides the TEMP macros). */
 export const rewriteTargetFunctions: readonly string[] = [
   "array_to_string",
@@ -221,3 +240,18 @@ export const stateFunctions: readonly string[] = [
   "sleep_ms",
   "write_log",
 ];
+
+/** What a user's Athena SQL may call: pass-through, syntax and mapped names. */
+export const athenaFunctionNames: ReadonlySet<string> = new Set([
+  ...passThroughFunctions,
+  ...syntaxFunctions,
+  ...mappedFunctions,
+]);
+
+/** What the rewritten DuckDB SQL may call: pass-through, syntax, rewrite targets and the TEMP macros. */
+export const engineFunctionNames: ReadonlySet<string> = new Set([
+  ...passThroughFunctions,
+  ...syntaxFunctions,
+  ...rewriteTargetFunctions,
+  ...athenaMacroNames,
+]);

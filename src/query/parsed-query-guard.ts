@@ -1,5 +1,11 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { ClickstreamError } from "../errors/clickstream-error.js";
+import {
+  athenaFunctionNames,
+  parserQualifiedFunctions,
+  stateFunctions,
+  tableFunctions,
+} from "./function-allow-list.js";
 
 /** What a query may reach, checked on DuckDB's own parse of the statement. */
 export interface ParsedQueryPolicy {
@@ -16,6 +22,22 @@ export interface ParsedQueryPolicy {
 }
 
 type Node = Record<string, unknown>;
+
+/**
+ * Functions that reach files or engine state, for an early refusal with the right code: every table
+ * function, table macro and pragma this DuckDB has (so new ones are covered), and the listed scalars,
+ * less the Athena functions that share a name (histogram is an aggregate too).
+ */
+export async function stateFunctionNames(connection: DuckDBConnection): Promise<ReadonlySet<string>> {
+  const reader = await connection.runAndReadAll(
+    "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('table', 'table_macro', 'pragma')",
+  );
+  return new Set(
+    [...reader.getRowsJS().map((r) => String(r[0]).toLowerCase()), ...stateFunctions].filter(
+      (f) => !athenaFunctionNames.has(f) && !tableFunctions.includes(f),
+    ),
+  );
+}
 
 // Expression classes of DuckDB's parse tree that a query may contain. PARAMETER, DEFAULT and anything
 // new are refused until someone looks at them.
@@ -124,7 +146,9 @@ function checkFunction(n: Node, policy: ParsedQueryPolicy): void {
   const schema = String(n.schema ?? "").toLowerCase();
   const catalog = String(n.catalog ?? "").toLowerCase();
   const shown = [catalog, schema, name].filter(Boolean).join(".");
-  if (catalog !== "" || (schema !== "" && schema !== "main")) {
+  // The parser itself writes `main.` before the functions of some syntax (EXTRACT → main.date_part).
+  const parserWritten = schema === "main" && parserQualifiedFunctions.includes(name);
+  if (catalog !== "" || (schema !== "" && !parserWritten)) {
     throw new ClickstreamError(
       "CS_ERR_QUERY_FORBIDDEN",
       `function ${shown}: function names cannot be qualified with a schema or catalog`,

@@ -1,28 +1,22 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DuckDBConnection } from "@duckdb/node-api";
-import { DuckDBInstance, quotedString, StatementType } from "@duckdb/node-api";
+import { DuckDBInstance, StatementType, type DuckDBConnection } from "@duckdb/node-api";
 import { CatalogStore, type CatalogTable } from "../catalog/catalog-store.js";
 import { runCrawler } from "../catalog/crawler.js";
 import { cacheDirFor, LocalFileCache } from "../catalog/local-file-cache.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { ClickstreamError, isClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
-import { athenaMacroNames, athenaMacros } from "./athena-macros.js";
-import { mappedFunctions, rewriteAthena } from "./athena-dialect.js";
+import { athenaMacros } from "./athena-macros.js";
+import { rewriteAthena } from "./athena-dialect.js";
 import { runCatalogStatement } from "./catalog-statements.js";
 import { createTableView, servedTable, type ServedTable } from "./catalog-views.js";
 import { athenaTypeName, plainValue } from "./duckdb-values.js";
 import type { QueryResult } from "./query-result.js";
-import {
-  passThroughFunctions,
-  rewriteTargetFunctions,
-  stateFunctions,
-  syntaxFunctions,
-  tableFunctions,
-} from "./function-allow-list.js";
-import { checkParsedQuery, type ParsedQueryPolicy } from "./parsed-query-guard.js";
+import { athenaFunctionNames, engineFunctionNames, tableFunctions } from "./function-allow-list.js";
+import { lockDown } from "./duckdb-lockdown.js";
+import { checkParsedQuery, stateFunctionNames, type ParsedQueryPolicy } from "./parsed-query-guard.js";
 import { classifyStatement, explainedQuery } from "./sql-guard.js";
 import { splitStatements, type Token } from "./sql-tokenizer.js";
 
@@ -55,15 +49,6 @@ export interface QueryEngine {
   refresh(): Promise<void>;
   close(): void;
 }
-
-// What the user's Athena SQL may call, and what the rewritten DuckDB SQL may call.
-const athenaFunctions = new Set([...passThroughFunctions, ...syntaxFunctions, ...mappedFunctions]);
-const engineFunctions = new Set([
-  ...passThroughFunctions,
-  ...syntaxFunctions,
-  ...rewriteTargetFunctions,
-  ...athenaMacroNames,
-]);
 
 /** One DuckDB instance serving one snapshot of the catalog (rebuilt by refresh(): its paths are locked in). */
 interface Session {
@@ -119,12 +104,10 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
       const tables: ServedTable[] = [];
       for (const entry of entries) tables.push(await servedTable(entry, objects, cache));
       for (const table of tables) await createTableView(connection, db, table);
-      // The second layer: DuckDB itself may open exactly the served files and nothing else, whatever
-      // SQL got past the guards, and no SET can change that afterwards.
-      const paths = tables.flatMap((t) => [...t.files.keys()]);
-      await connection.run(`SET allowed_paths = [${paths.map(quotedString).join(", ")}]`);
-      await connection.run("SET enable_external_access = false");
-      await connection.run("SET lock_configuration = true");
+      await lockDown(
+        connection,
+        tables.flatMap((t) => [...t.files.keys()]),
+      );
       return { instance, connection, tables, tempDir };
     } catch (error) {
       closeSession({ instance, connection, tables: [], tempDir });
@@ -133,18 +116,9 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
   };
 
   let session = await openSession();
-  let refused: Set<string>;
+  let refused: ReadonlySet<string>;
   try {
-    // Functions that reach files or engine state, for the token guard's early refusal: every table
-    // function, table macro and pragma DuckDB has (so new ones are covered), and the listed scalars.
-    const functions = await session.connection.runAndReadAll(
-      "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('table', 'table_macro', 'pragma')",
-    );
-    refused = new Set(
-      [...functions.getRowsJS().map((r) => String(r[0]).toLowerCase()), ...stateFunctions].filter(
-        (f) => !athenaFunctions.has(f) && !tableFunctions.includes(f),
-      ),
-    );
+    refused = await stateFunctionNames(session.connection);
   } catch (error) {
     closeSession(session);
     throw wrapError("CS_ERR_QUERY_FAILED", error, "opening the query engine");
@@ -184,11 +158,15 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
 
   /** The DuckDB SQL for a query, once both it and its rewrite passed DuckDB's parse checks. */
   const checkedSql = async (sql: string, tokens: Token[]): Promise<string> => {
-    await checkParsedQuery(session.connection, tokens.map((t) => t.text).join(""), policy(athenaFunctions));
+    await checkParsedQuery(
+      session.connection,
+      tokens.map((t) => t.text).join(""),
+      policy(athenaFunctionNames),
+    );
     const tables = session.tables;
     const partitionKeys = new Set(tables.flatMap((t) => t.entry.table.PartitionKeys.map((k) => k.Name)));
     const rewritten = rewriteAthena(sql, tokens, { now: clock(), partitionKeys });
-    await checkParsedQuery(session.connection, rewritten, policy(engineFunctions));
+    await checkParsedQuery(session.connection, rewritten, policy(engineFunctionNames));
     return rewritten;
   };
 

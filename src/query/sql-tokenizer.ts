@@ -162,14 +162,14 @@ export const isTrivia = (t: Token): boolean => t.kind === "space" || t.kind === 
 /** Lower-cased word, or "" for other tokens. */
 export const wordOf = (t: Token | undefined): string => (t?.kind === "word" ? t.text.toLowerCase() : "");
 
-/** The value of a string literal token: 'it''s' → it's, E'a\\'b' → a'b, $$x$$ → x (B'…'/X'…' → the digits). */
+/** The value of a string literal token: 'it''s' → it's, E'a\\'b' → a'b, $$x$$ → x; B'1'/X'1F' → b1/x1F as DuckDB parses them. */
 export function stringValue(t: Token): string {
   const text = t.text;
   if (text.startsWith("$")) {
     const tag = matchAt(dollarTag, text, 0)!;
     return text.slice(tag.length, text.length - tag.length);
   }
-  if (/^[bBxX]'/.test(text)) return text.slice(2, -1);
+  if (/^[bBxX]'/.test(text)) return text[0]!.toLowerCase() + text.slice(2, -1);
   if (/^[eE]'/.test(text)) return unescape(text.slice(2, -1));
   return text.slice(1, -1).replaceAll("''", "'");
 }
