@@ -112,6 +112,25 @@ export const queryConfigSchema = z
       .default(5 * 60 * 1000), // 5 min
     /** A result with more rows than this is refused (CS_ERR_QUERY_TOO_MANY_ROWS); add a LIMIT. */
     maxResultRows: z.number().int().min(1).default(100_000),
+    /**
+     * A result whose values add up to more than this is refused (CS_ERR_QUERY_RESULT_TOO_LARGE), counted
+     * while it streams: strings by their UTF-8 length, other values 8 bytes.
+     */
+    maxResultBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(64 * 1024 * 1024), // 64 MiB
+    /**
+     * Queries run in a child process whose memory (data segment, Linux) is capped here, so a query that
+     * builds huge values fails with CS_ERR_QUERY_OUT_OF_MEMORY instead of taking the machine's memory.
+     * Must leave room above duckdbMemoryLimitBytes for Node and the result.
+     */
+    workerMemoryLimitBytes: z
+      .number()
+      .int()
+      .min(256 * 1024 * 1024)
+      .default(2 * 1024 * 1024 * 1024), // 2 GiB
     /** DuckDB memory limit for queries. */
     duckdbMemoryLimitBytes: z
       .number()

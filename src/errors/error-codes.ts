@@ -166,6 +166,16 @@ export const errorCodes = {
     message: "Query result exceeds the row cap",
     fix: "Add a LIMIT or aggregate, or raise `query.maxResultRows` in the config.",
   },
+  CS_ERR_QUERY_RESULT_TOO_LARGE: {
+    status: 413,
+    message: "Query result exceeds the byte cap",
+    fix: "Select fewer or shorter columns, add a LIMIT or aggregate, or raise `query.maxResultBytes` in the config.",
+  },
+  CS_ERR_QUERY_OUT_OF_MEMORY: {
+    status: 507,
+    message: "Query ran out of memory",
+    fix: "The query built more data than `query.workerMemoryLimitBytes` (or DuckDB's `query.duckdbMemoryLimitBytes`) allows: filter on year/month/day, aggregate, avoid huge values (lpad to millions of characters), or raise the limits in the config.",
+  },
   CS_ERR_QUERY_FAILED: {
     status: 400,
     message: "Query failed",

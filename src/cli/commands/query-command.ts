@@ -26,6 +26,7 @@ interface QueryOptions extends StorageFlags {
   now?: string;
   timeoutMs?: number;
   maxRows?: number;
+  maxBytes?: number;
 }
 
 /** `clickstream query`: Athena SQL on the local warehouse. */
@@ -51,6 +52,11 @@ export function queryCommand(): Command {
       parseIntFlag("--timeout-ms", 1),
     )
     .option("--max-rows <n>", "result row cap (default: query.maxResultRows)", parseIntFlag("--max-rows", 1))
+    .option(
+      "--max-bytes <bytes>",
+      "result size cap in bytes of values (default: query.maxResultBytes)",
+      parseIntFlag("--max-bytes", 1024),
+    )
     .addOption(
       new Option("--engine <engine>", "local: DuckDB on the warehouse; athena: the deployed Athena workgroup")
         .choices(["local", "athena"])
@@ -89,7 +95,12 @@ export function queryCommand(): Command {
         return queryOnAthena(labelled, { ...opts, format: opts.format });
       }
       const { config, storage } = await storageFromOptions(opts, {
-        query: { timeoutMs: opts.timeoutMs, maxResultRows: opts.maxRows, now: opts.now },
+        query: {
+          timeoutMs: opts.timeoutMs,
+          maxResultRows: opts.maxRows,
+          maxResultBytes: opts.maxBytes,
+          now: opts.now,
+        },
       });
       const engine = await openQueryEngine({ storage, config });
       try {
