@@ -1,14 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
-import { ClickstreamError, wrapError } from "../../errors/clickstream-error.js";
+import { ClickstreamError, isClickstreamError, wrapError } from "../../errors/clickstream-error.js";
 import { openQueryEngine } from "../../query/query-engine.js";
 import { parseQueryFile, pickStatement, type NamedStatement } from "../../query/query-file.js";
+import type { QueryResult } from "../../query/query-result.js";
 import { formatResult, resultFormats, toObjects, type ResultFormat } from "../../query/result-formatter.js";
 import { saveResult } from "../../query/result-store.js";
 import {
   action,
   configOption,
   parseIntFlag,
+  reportError,
   storageFromOptions,
   storageOptions,
   warehouseOption,
@@ -104,17 +106,35 @@ export function queryCommand(): Command {
       });
       const engine = await openQueryEngine({ storage, config });
       try {
-        // Several statements as json: one array of { query, title, rows } so stdout stays one document.
-        const many: { query: string; title: string | null; rows: Record<string, unknown>[] }[] = [];
+        // Several statements as json: one array of { query, title, rows | error } so stdout stays one document.
+        const many: Record<string, unknown>[] = [];
         const jsonArray = statements.length > 1 && opts.format === "json";
+        const failed: string[] = [];
         for (const statement of statements) {
-          if (statements.length > 1 && opts.format === "table") {
-            const label = statement.number
-              ? `Query ${statement.number}: ${statement.title}`
-              : (statement.title ?? `statement ${statement.index}`);
-            process.stdout.write(`-- ${label}\n`);
+          const label = statement.number
+            ? `Query ${statement.number}: ${statement.title}`
+            : (statement.title ?? `statement ${statement.index}`);
+          if (statements.length > 1 && opts.format === "table") process.stdout.write(`-- ${label}\n`);
+          let result: QueryResult;
+          try {
+            result = await engine.run(statement.sql);
+          } catch (error) {
+            // One statement's failure is reported and the rest still run (a file may hold statements the
+            // local engine refuses, such as ANALYZE); a single statement fails the command as before.
+            if (statements.length === 1) throw error;
+            const e = isClickstreamError(error) ? error : wrapError("CS_ERR_INTERNAL", error);
+            failed.push(label);
+            process.stderr.write(`-- ${label}\n`);
+            reportError(e);
+            if (jsonArray) {
+              many.push({
+                query: statement.number ?? String(statement.index),
+                title: statement.title ?? null,
+                error: { code: e.code, message: e.message },
+              });
+            }
+            continue;
           }
-          const result = await engine.run(statement.sql);
           if (jsonArray) {
             many.push({
               query: statement.number ?? String(statement.index),
@@ -129,6 +149,12 @@ export function queryCommand(): Command {
           }
         }
         if (jsonArray) process.stdout.write(`${JSON.stringify(many, null, 2)}\n`);
+        if (failed.length > 0) {
+          process.stderr.write(
+            `${failed.length} of ${statements.length} statements failed: ${failed.join("; ")}\n`,
+          );
+          process.exitCode = 1;
+        }
       } finally {
         engine.close();
       }
