@@ -1,4 +1,6 @@
 import { Command } from "commander";
+import { ClickstreamError } from "../errors/clickstream-error.js";
+import { reportError } from "./cli-support.js";
 import { registerCommands } from "./commands/index.js";
 
 const program = new Command()
@@ -12,4 +14,21 @@ const program = new Command()
 
 registerCommands(program);
 
-await program.parseAsync(process.argv);
+// Commander's own refusals (unknown option, a value outside --format's choices, a missing argument) get
+// the catalogue's code and fix too, in every command.
+for (const command of [program, ...program.commands]) {
+  command.configureOutput({
+    outputError: (message, write) => {
+      const detail = message.replace(/^error:\s*/, "").trim();
+      reportError(new ClickstreamError("CS_ERR_INVALID_ARGUMENT", detail), write);
+    },
+  });
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // A flag's parser refused its value (flag-parsers.ts): the code and the fix, never a stack trace.
+  reportError(error);
+  process.exitCode = 1;
+}

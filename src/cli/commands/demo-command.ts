@@ -15,7 +15,8 @@ import { formatResult } from "../../query/result-formatter.js";
 import { createStorage } from "../../storage/create-storage.js";
 import { defaultStreamName } from "../../storage/warehouse-layout.js";
 import { runTransform } from "../../transform/run-transform.js";
-import { action, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
+import { action, warehouseOption, withExamples } from "../cli-support.js";
+import { integerFlag } from "../flag-parsers.js";
 
 const packageRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const sampleFile = join(packageRoot, "sample-data", "sample_events.json");
@@ -40,10 +41,10 @@ export function demoCommand(): Command {
     .addOption(warehouseOption())
     .addOption(
       new Option("--events <n>", "generated events to send besides the sample")
-        .argParser(parseIntFlag("--events", 0))
+        .argParser(integerFlag("--events"))
         .default(20_000),
     )
-    .addOption(new Option("--seed <n>", "generator seed").argParser(parseIntFlag("--seed", 0)).default(2026))
+    .addOption(new Option("--seed <n>", "generator seed").argParser(integerFlag("--seed")).default(2026))
     .action(action(async (flags: DemoFlags) => runDemo(flags)));
   return withExamples(command, ["npm start", "clickstream demo --warehouse /tmp/demo --events 100000"]);
 }

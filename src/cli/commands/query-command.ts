@@ -9,7 +9,6 @@ import { saveResult } from "../../query/result-store.js";
 import {
   action,
   configOption,
-  parseIntFlag,
   reportError,
   storageFromOptions,
   storageOptions,
@@ -17,6 +16,7 @@ import {
   withExamples,
   type StorageFlags,
 } from "../cli-support.js";
+import { instantFlag, integerFlag } from "../flag-parsers.js";
 
 interface QueryOptions extends StorageFlags {
   warehouse?: string;
@@ -25,7 +25,7 @@ interface QueryOptions extends StorageFlags {
   output?: boolean;
   file?: string;
   name?: string;
-  now?: string;
+  now?: Date;
   timeoutMs?: number;
   maxRows?: number;
   maxBytes?: number;
@@ -47,17 +47,25 @@ export function queryCommand(): Command {
       "--name <name>",
       "with --file: run only the statement named by `-- Query N: Title` (N, title or title prefix)",
     )
-    .option("--now <instant>", "pin current_date / now() to this ISO-8601 instant (reproducible reports)")
+    .option(
+      "--now <instant>",
+      "pin current_date / now() to this ISO-8601 instant (reproducible reports)",
+      instantFlag("--now"),
+    )
     .option(
       "--timeout-ms <ms>",
       "per-query time limit (default: query.timeoutMs)",
-      parseIntFlag("--timeout-ms", 1),
+      integerFlag("--timeout-ms", { min: 1 }),
     )
-    .option("--max-rows <n>", "result row cap (default: query.maxResultRows)", parseIntFlag("--max-rows", 1))
+    .option(
+      "--max-rows <n>",
+      "result row cap (default: query.maxResultRows)",
+      integerFlag("--max-rows", { min: 1 }),
+    )
     .option(
       "--max-bytes <bytes>",
       "result size cap in bytes of values (default: query.maxResultBytes)",
-      parseIntFlag("--max-bytes", 1024),
+      integerFlag("--max-bytes", { min: 1024 }),
     )
     .addOption(
       new Option("--engine <engine>", "local: DuckDB on the warehouse; athena: the deployed Athena workgroup")
@@ -72,12 +80,6 @@ export function queryCommand(): Command {
       }
       if (opts.name && !opts.file)
         throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "--name needs --file");
-      if (opts.now !== undefined && Number.isNaN(Date.parse(opts.now))) {
-        throw new ClickstreamError(
-          "CS_ERR_INVALID_ARGUMENT",
-          `--now must be an ISO-8601 instant, got "${opts.now}"`,
-        );
-      }
       let statements: NamedStatement[];
       if (opts.file) {
         const text = await readFile(opts.file, "utf8").catch((error: unknown) => {
@@ -101,7 +103,7 @@ export function queryCommand(): Command {
           timeoutMs: opts.timeoutMs,
           maxResultRows: opts.maxRows,
           maxResultBytes: opts.maxBytes,
-          now: opts.now,
+          now: opts.now?.toISOString(),
         },
       });
       const engine = await openQueryEngine({ storage, config });

@@ -6,18 +6,18 @@ import type { RunReport } from "../../transform/run-report.js";
 import {
   action,
   configOption,
-  parseIntFlag,
   storageFromOptions,
   storageOptions,
   warehouseOption,
   withExamples,
   type StorageFlags,
 } from "../cli-support.js";
+import { instantFlag, integerFlag } from "../flag-parsers.js";
 
 interface TransformFlags extends StorageFlags {
   warehouse?: string;
   engine: "local" | "glue";
-  now?: string;
+  now?: Date;
   fullRefresh?: boolean;
   json?: boolean;
   waitMs?: number;
@@ -39,12 +39,13 @@ export function transformCommand(): Command {
     .option(
       "--now <iso-8601>",
       "pin the processing time (processed_timestamp and the future-timestamp check)",
+      instantFlag("--now"),
     )
     .option("--full-refresh", "reprocess every raw object from scratch instead of only new ones")
     .option("--json", "print the run report as JSON on stdout")
     .addOption(
       new Option("--wait-ms <ms>", "wait this long for another running transform to finish").argParser(
-        parseIntFlag("--wait-ms"),
+        integerFlag("--wait-ms"),
       ),
     );
   for (const option of storageOptions()) command.addOption(option);
@@ -62,9 +63,9 @@ export function transformCommand(): Command {
             throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", `${flag} does not apply to --engine glue`);
         }
         const { transformOnGlue } = await import("../../aws/cli-engines.js");
-        return transformOnGlue({ ...flags, now: flags.now === undefined ? undefined : parseNow(flags.now) });
+        return transformOnGlue(flags);
       }
-      const now = flags.now === undefined ? undefined : parseNow(flags.now);
+      const now = flags.now;
       const { config, storage } = await storageFromOptions(
         flags,
         flags.waitMs === undefined ? {} : { transform: { lockWaitMs: flags.waitMs } },
@@ -89,17 +90,6 @@ export function transformCommand(): Command {
     "clickstream transform --storage s3 --endpoint http://127.0.0.1:9000   # buckets on an S3-compatible server",
     "clickstream transform --engine glue            # run the deployed Glue job (reads terraform-outputs.json)",
   ]);
-}
-
-function parseNow(value: string): Date {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new ClickstreamError(
-      "CS_ERR_INVALID_ARGUMENT",
-      `--now ${JSON.stringify(value)} is not an ISO-8601 time`,
-    );
-  }
-  return date;
 }
 
 class ProgressDisplay {
