@@ -21,6 +21,11 @@ export const errorCodes = {
     message: "Invalid argument",
     fix: "Check the argument named in the message against `clickstream <command> --help`.",
   },
+  CS_ERR_DEMO_WAREHOUSE_IN_USE: {
+    status: 409,
+    message: "The demo will not wipe this warehouse",
+    fix: "Run the demo on a folder of its own: `clickstream demo --warehouse /tmp/clickstream-demo` (`npm start` uses ./warehouse, also the default of serve, transform and query). The message says what was found; delete the folder yourself if it is only demo data.",
+  },
   CS_ERR_INTERNAL: {
     status: 500,
     message: "Internal error",
