@@ -124,7 +124,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
 }
 
 function registerRoutes(app: FastifyInstance, core: CollectorCore, config: CollectorConfig): void {
-  const verifier = new SigV4Verifier(config.accessKeys);
+  const verifier = new SigV4Verifier(config.accessKeys, config.region);
   const writeKeys = new Set(config.writeKeys);
   const origins = new Set(config.corsAllowedOrigins);
   const eventsStream = core.streams.get(config.eventsStream)!;

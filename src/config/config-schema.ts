@@ -205,7 +205,15 @@ export const collectorConfigSchema = z
     writeKeys: z.array(z.string().min(8)).default([]),
     /** Browser origins allowed to call `/v1/events` (`*` = any); empty = no CORS headers, cross-origin browser calls refused. */
     corsAllowedOrigins: z.array(z.string().min(1)).default([]),
-    /** SigV4 credentials for the Firehose API; empty = signatures accepted without checking. */
+    /** The AWS region the Firehose API answers as: a SigV4 signature must be scoped to it (and to `firehose`). */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region name such as us-east-1")
+      .default("us-east-1"),
+    /**
+     * SigV4 credentials for the Firehose API; empty = signatures accepted without checking. Required when
+     * writeKeys gate /v1/events, or POST / would stay an open door beside it.
+     */
     accessKeys: z
       .array(z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).strict())
       .default([]),
@@ -222,6 +230,11 @@ export const collectorConfigSchema = z
   .refine((c) => c.streams.some((s) => s.name === c.eventsStream), {
     message: "eventsStream must name one of the configured streams",
     path: ["eventsStream"],
+  })
+  .refine((c) => c.writeKeys.length === 0 || c.accessKeys.length > 0, {
+    message:
+      "writeKeys gate POST /v1/events, but with no accessKeys the Firehose API on POST / accepts any request: add accessKeys (Firehose clients sign with them), or remove writeKeys",
+    path: ["accessKeys"],
   });
 
 export const configSchema = z
