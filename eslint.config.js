@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "warehouse/", ".tmp/", "infra/.terraform/", "**/*.py"] },
+  { ignores: ["dist/", "node_modules/", "warehouse/", ".tmp/", ".venv/", "infra/.terraform/", "**/*.py"] },
   { linterOptions: { reportUnusedDisableDirectives: "error" } },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -178,7 +178,7 @@ def parse_now(text):
 # Input fields the contract knows, in the order their faults are reported (first fault wins).
 INPUT_FIELDS = (
     "event_id", "user_id", "session_id", "event_type", "timestamp", "page_url", "referrer",
-    "product_id", "product_name", "product_category", "device_type", "price", "quantity",
+    "product_id", "product_name", "product_category", "device_type", "price", "quantity", "properties",
 )
 KNOWN_FIELDS = frozenset(INPUT_FIELDS + DROPPED_FIELDS)
 
@@ -300,13 +300,76 @@ def _quantity(record):
     return number
 
 
+_JSON_BLANKS = " \t\n\r"
+
+
+def _skip_blanks(text, i):
+    while i < len(text) and text[i] in _JSON_BLANKS:
+        i += 1
+    return i
+
+
+def _members(text, start):
+    """(key, value start, value end) of each member of the JSON object opening at `start`."""
+    i = _skip_blanks(text, start + 1)
+    if text[i] == "}":
+        return
+    while True:
+        key, i = json.decoder.scanstring(text, i + 1)
+        i = _skip_blanks(text, i) + 1  # past the colon
+        value_start = _skip_blanks(text, i)
+        _, value_end = _DECODER.raw_decode(text, value_start)
+        yield key, value_start, value_end
+        i = _skip_blanks(text, value_end)
+        if text[i] != ",":
+            return
+        i = _skip_blanks(text, i + 1)
+
+
+def properties_from_text(text, field="properties"):
+    """The properties map of a record from its exact text: [key, value] pairs in order of first
+    appearance; a string value as is, null no entry, any other value its JSON text as written.
+    None when there is no entry. The text must be valid JSON holding an object."""
+    start = _skip_blanks(text, 0)
+    value_at = None
+    for key, value_start, _ in _members(text, start):
+        if key == field:
+            value_at = value_start  # the first occurrence counts
+            break
+    if value_at is None or text[value_at] != "{":
+        return None
+    seen, entries = set(), []
+    for key, value_start, value_end in _members(text, value_at):
+        if key in seen:
+            continue
+        seen.add(key)
+        written = text[value_start:value_end]
+        if written == "null":
+            continue
+        entries.append([key, json.loads(written) if written.startswith('"') else written])
+    return entries or None
+
+
+def _properties(record, raw):
+    value = record.get("properties")
+    kind = _kind(value)
+    if kind == "NULL":
+        return None
+    if kind != "OBJECT":
+        raise _invalid("properties")
+    if raw is None:
+        raise ValueError("properties need the record's text")
+    return properties_from_text(raw_text(raw))
+
+
 def transform_record(record, now, future_tolerance_hours=DEFAULT_FUTURE_TOLERANCE_HOURS,
-                     categories=None, other_category=OTHER_CATEGORY):
+                     categories=None, other_category=OTHER_CATEGORY, raw=None):
     """Applies the per-record rules to one parsed JSON value (`now`: aware datetime of processing).
 
     Returns the output row (every column but event_sequence, is_session_start, processed_timestamp,
     plus `unknown_fields`, the sorted names of fields dropped as schema drift). Raises Reject with the
-    first fault in INPUT_FIELDS order.
+    first fault in INPUT_FIELDS order. `raw` is the record's exact text (str or UTF-8 bytes): the
+    properties map keeps non-string values as written there.
     """
     if not isinstance(record, dict):
         raise Reject("not_an_object", None, "expected a JSON object, got %s" % _describe(record))
@@ -333,6 +396,7 @@ def transform_record(record, now, future_tolerance_hours=DEFAULT_FUTURE_TOLERANC
     row["device_type"] = _device_type(record)
     row["price"] = _price(record)
     row["quantity"] = _quantity(record)
+    row["properties"] = _properties(record, raw)
     row["has_product_data"] = row["product_id"] is not None
     row["has_price_data"] = row["price"] is not None
     row["unknown_fields"] = sorted(set(name for name in record if name not in KNOWN_FIELDS))
@@ -369,14 +433,22 @@ class Framed:
         self.reject = reject
 
 
-def decode_object(data):
-    """Object bytes as stored → JSON text bytes: gunzip when the gzip magic bytes lead (names do not
-    matter), then drop a UTF-8 BOM. Raises Reject("unreadable_object") for a corrupt compressed object."""
-    if data[:2] == b"\x1f\x8b":
+def decode_object(data, key=""):
+    """Object bytes as stored → JSON text bytes. Compression is decided from the whole object, never
+    from its first bytes alone: an object named `.gz` (as Firehose names compressed objects) must be
+    gzip; any other object is gunzipped only when its bytes, as a whole, are one or more complete gzip
+    members (zero padding after them allowed), and read as text otherwise. Then a UTF-8 BOM is dropped.
+    Raises Reject("unreadable_object") for a `.gz` object that does not decompress."""
+    if key.endswith(".gz"):
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as error:
             raise Reject("unreadable_object", None, "cannot gunzip the object: %s" % error)
+    elif data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            pass  # not a complete gzip stream (a record that merely starts with the magic bytes): text
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     return data
@@ -661,14 +733,14 @@ class _Splitter:
             "record is %d bytes; the limit is %d bytes (1,000 KiB)" % (end - start, MAX_RECORD_BYTES))))
 
 
-def split_records(data):
+def split_records(data, key=""):
     """Every record of one raw object (bytes), in order, as Framed.
 
     Framings: NDJSON (LF or CRLF), JSON values concatenated with no delimiter, JSON arrays (each
     element a record, pretty-printed or not), mixtures of these, gzip-compressed or not, with or
     without a UTF-8 BOM. Raises Reject("unreadable_object") when the object cannot be read at all.
     """
-    return _Splitter(decode_object(data)).run()
+    return _Splitter(decode_object(data, key)).run()
 
 
 def load_vector_bytes(case):
@@ -687,10 +759,10 @@ def process_object(data, source, now, **rule_options):
     """
     rows, rejects = [], []
     try:
-        for framed in split_records(data):
+        for framed in split_records(data, source):
             if framed.reject is None:
                 try:
-                    row = transform_record(framed.value, now, **rule_options)
+                    row = transform_record(framed.value, now, raw=framed.raw, **rule_options)
                     row["_line"] = framed.line
                     row["_raw"] = raw_text(framed.raw)
                     rows.append(row)

@@ -29,7 +29,7 @@ def row(**over):
          "event_time": "2026-11-25T10:00:00.000Z", "event_date": "2026-11-25", "hour": 10,
          "page_url": None, "referrer": None, "product_id": None, "product_name": None,
          "product_category": None, "device_type": None, "price": None, "quantity": None,
-         "has_product_data": False, "has_price_data": False, "unknown_fields": []}
+         "has_product_data": False, "has_price_data": False, "properties": None, "unknown_fields": []}
     r.update(over)
     if "timestamp" in over and "event_time" not in over:
         r["event_time"] = over["timestamp"]
@@ -115,6 +115,42 @@ ok("whitespace between tokens", '{ "event_id" : "v36" , "user_id":"u1","event_ty
 ok("escaped characters in strings", raw(event_id="v37", page_url="/a\"b\\c\n"), event_id="v37",
    page_url="/a\"b\\c\n")
 
+# ---- properties: map<string,string>, entries as [key, value] pairs in order of first appearance
+def praw(event_id, properties_json, **fields):
+    """A record whose properties object is given as exact JSON text (so numbers keep their spelling)."""
+    return raw(event_id=event_id, **fields)[:-1] + ',"properties":' + properties_json + "}"
+ok("properties: strings kept, a null value drops its entry",
+   raw(event_id="vp01", properties={"anonymous_id": "a-1", "plan": "pro", "gone": None}),
+   event_id="vp01", properties=[["anonymous_id", "a-1"], ["plan", "pro"]])
+ok("properties: numbers, booleans, objects and arrays kept as their JSON text, exactly as written",
+   praw("vp02", '{"n":1.50,"z":-0,"e":1E3,"b":true,"f":false,"o":{ "x" : [1, 2] },"a":[ "x" ],"big":123456789012345678901234567890}'),
+   event_id="vp02", properties=[["n", "1.50"], ["z", "-0"], ["e", "1E3"], ["b", "true"], ["f", "false"],
+                                ["o", '{ "x" : [1, 2] }'], ["a", '[ "x" ]'], ["big", "123456789012345678901234567890"]])
+ok("properties: a repeated key keeps its first value", praw("vp03", '{"k":"first","j":"x","k":"second"}'),
+   event_id="vp03", properties=[["k", "first"], ["j", "x"]])
+ok("properties: a repeated key whose first value is null has no entry", praw("vp12", '{"k":null,"k":"x","m":"y"}'),
+   event_id="vp12", properties=[["m", "y"]])
+ok("properties: escapes in keys and values are decoded", praw("vp04", '{"k\\u00e9":"v\\n\\"q\\"","\\u2603":"\\ud83d\\ude00"}'),
+   event_id="vp04", properties=[["k\u00e9", 'v\n"q"'], ["\u2603", "\U0001F600"]])
+ok("properties: an empty object is NULL", raw(event_id="vp05", properties={}), event_id="vp05")
+ok("properties: only null values is NULL", raw(event_id="vp06", properties={"a": None}), event_id="vp06")
+ok("properties: null is NULL", raw(event_id="vp07", properties=None), event_id="vp07")
+ok("properties: an empty key and an empty value are kept", raw(event_id="vp08", properties={"": "", "x": "ü ☕"}),
+   event_id="vp08", properties=[["", ""], ["x", "ü ☕"]])
+ok("properties: the first of two properties fields counts",
+   raw(event_id="vp09")[:-1] + ',"properties":{"a":"1"},"properties":{"b":"2"}}',
+   event_id="vp09", properties=[["a", "1"]])
+ok("properties: whitespace around values is not part of them", praw("vp10", '{ "a" : 1 , "b" :\t"x" , "c": [] }'),
+   event_id="vp10", properties=[["a", "1"], ["b", "x"], ["c", "[]"]])
+ok("properties: a nested string with a quote and a brace kept as written", praw("vp11", '{"o":{"s":"}\\"{"}}'),
+   event_id="vp11", properties=[["o", '{"s":"}\\"{"}']])
+bad("properties: a string is invalid", raw(event_id="rp01", properties="x"), "invalid_field", "properties")
+bad("properties: an array is invalid", raw(event_id="rp02", properties=[{"a": "b"}]), "invalid_field", "properties")
+bad("properties: a number is invalid", raw(event_id="rp03", properties=5), "invalid_field", "properties")
+bad("properties: true is invalid", raw(event_id="rp04", properties=True), "invalid_field", "properties")
+bad("first fault wins: quantity before properties", raw(event_id="rp05", quantity="x", properties="y"),
+    "invalid_field", "quantity")
+
 # ---- rejected records
 bad("event_id absent", raw(event_id=DROP), "missing_field", "event_id")
 bad("event_id null", raw(event_id=None), "missing_field", "event_id")
@@ -189,7 +225,8 @@ rules = {
     "description": "Per-record rules of the data contract (docs/data-contract.md). Each case is one record's exact text "
                    "(one line). A row lists every output column except processed_timestamp, event_sequence and "
                    "is_session_start, which are table-level; event_time is given as an ISO-8601 UTC string; "
-                   "unknown_fields lists dropped unknown field names, sorted. A case with 'pad' has its marker "
+                   "unknown_fields lists dropped unknown field names, sorted; properties is null or a list of "
+                   "[key, value] pairs in map order. A case with 'pad' has its marker "
                    "replaced by 'x' characters so that the whole raw text is exactly toBytes bytes (UTF-8).",
     "now": NOW, "futureToleranceHours": 24, "cases": cases,
 }
@@ -203,8 +240,9 @@ def gz(text):
     return base64.b64encode(gzip.compress(text.encode("utf-8"), mtime=0)).decode()
 
 framing = []
-def fr(name, expect, text=None, b64=None):
+def fr(name, expect, text=None, b64=None, key=None):
     case = {"name": name}
+    if key is not None: case["key"] = key
     if text is not None: case["text"] = text
     if b64 is not None: case["base64"] = b64
     case["expect"] = expect
@@ -221,8 +259,26 @@ pretty = json.dumps([json.loads(ev("a")), json.loads(ev("b", price=1.5))], inden
 fr("pretty-printed JSON array", [E(2, "a"), E(8, "b")], text=pretty + "\n")
 fr("JSON array on one line", [E(1, "a"), E(1, "b")], text=f'[{ev("a")},{ev("b")}]')
 fr("UTF-8 BOM", [E(1, "a"), E(2, "b")], text="\ufeff" + f'{ev("a")}\n{ev("b")}\n')
-fr("gzip, detected by magic bytes", [E(1, "a"), E(2, "b")], b64=gz(f'{ev("a")}\n{ev("b")}\n'))
+fr("gzip without a .gz name: a complete gzip stream", [E(1, "a"), E(2, "b")], b64=gz(f'{ev("a")}\n{ev("b")}\n'))
 fr("gzip of a BOM-prefixed array", [E(1, "a"), E(1, "b")], b64=gz("\ufeff" + f'[{ev("a")}, {ev("b")}]'))
+def gz_without_newline(payload):
+    """Gzip bytes of payload (varied until they hold no LF, so they frame as exactly one line)."""
+    for n in range(1000):
+        data = gzip.compress((payload + " " * n).encode("utf-8"), mtime=0)
+        if b"\n" not in data and b"\r" not in data:
+            return data
+    raise RuntimeError("no LF-free gzip found")
+fr("an object named .gz is gunzipped", [E(1, "a"), E(2, "b")], b64=gz(f'{ev("a")}\n{ev("b")}\n'),
+   key="raw/year=2026/month=11/day=25/framing-1.gz")
+fr("an object named .gz that is not gzip is unreadable", [R(None, "unreadable_object")],
+   text=f'{ev("a")}\n', key="raw/year=2026/month=11/day=25/framing-1.gz")
+fr("a record starting with the gzip magic bytes costs only itself; the object is text",
+   [R(1, "malformed_json")] + [E(i + 2, "e%d" % i) for i in range(5)],
+   b64=base64.b64encode(gz_without_newline('{"anything":1}') + b"\n" +
+                        "".join(ev("e%d" % i) + "\n" for i in range(5)).encode()).decode())
+fr("several complete gzip members are one gzip object", [E(1, "a"), E(2, "b")],
+   b64=base64.b64encode(gzip.compress((ev("a") + "\n").encode(), mtime=0) +
+                        gzip.compress((ev("b") + "\n").encode(), mtime=0)).decode())
 fr("empty object", [], text="")
 fr("only blank lines", [], text="\n\n  \n\t\n")
 fr("a malformed line costs only itself", [E(1, "a"), R(2, "malformed_json"), E(3, "c")],
@@ -252,7 +308,7 @@ with open(os.path.join(here, "rules.json"), "w", encoding="utf-8") as f:
     f.write("\n")
 with open(os.path.join(here, "framing.json"), "w", encoding="utf-8") as f:
     json.dump({"description": "Framing of raw objects: how an object's bytes split into records. 'text' is the object "
-                              "as UTF-8; 'base64' its exact bytes. 'expect' lists, in order, each record by the 1-based "
+                              "as UTF-8; 'base64' its exact bytes; 'key' its object key when the name matters (default raw/year=2026/month=11/day=25/framing-1). 'expect' lists, in order, each record by the 1-based "
                               "line where it starts: accepted ones by event_id, rejected ones by reason. All accepted "
                               "records are valid under rules.json's 'now'.",
                "now": NOW, "cases": framing}, f, ensure_ascii=False, indent=1)

@@ -63,21 +63,24 @@ def run_rules(raw, now, tolerance):
     if record.reject is not None:
         return ("reject", record.reject.reason, record.reject.field)
     try:
-        return ("row", comparable_row(rules.transform_record(record.value, now, tolerance)))
+        return ("row", comparable_row(rules.transform_record(record.value, now, tolerance, raw=record.raw)))
     except rules.Reject as reject:
         return ("reject", reject.reason, reject.field)
 
 
-def frame(data):
+DEFAULT_FRAMING_KEY = "raw/year=2026/month=11/day=25/framing-1"
+
+
+def frame(data, key=DEFAULT_FRAMING_KEY):
     """Framing of one object as the vectors express it."""
     out = []
     try:
-        for record in rules.split_records(data):
+        for record in rules.split_records(data, key):
             if record.reject is not None:
                 out.append({"line": record.line, "reason": record.reject.reason})
                 continue
             try:
-                row = rules.transform_record(record.value, NOW)
+                row = rules.transform_record(record.value, NOW, raw=record.raw)
                 out.append({"line": record.line, "event_id": row["event_id"]})
             except rules.Reject as reject:
                 out.append({"line": record.line, "reason": reject.reason})
@@ -112,7 +115,8 @@ class GoldenRuleVectors(unittest.TestCase):
         self.assertGreater(len(vectors["cases"]), 0)
         for case in vectors["cases"]:
             with self.subTest(case["name"]):
-                self.assertEqual(frame(rules.load_vector_bytes(case)), case["expect"])
+                self.assertEqual(frame(rules.load_vector_bytes(case), case.get("key", DEFAULT_FRAMING_KEY)),
+                                 case["expect"])
 
 
 def record(**fields):
@@ -144,7 +148,8 @@ class Rules(unittest.TestCase):
             "event_time": "2026-11-25T08:30:15.123Z", "event_date": "2026-11-25", "hour": 8,
             "page_url": "/p/1", "referrer": None, "product_id": "p1", "product_name": None,
             "product_category": None, "device_type": "mobile", "price": 19.9, "quantity": 2,
-            "has_product_data": True, "has_price_data": True, "unknown_fields": ["campaign", "zz"],
+            "has_product_data": True, "has_price_data": True, "properties": None,
+            "unknown_fields": ["campaign", "zz"],
         })
 
     def test_timestamps(self):
@@ -209,9 +214,14 @@ class Framing(unittest.TestCase):
         data = gzip.compress(("%s\n%s\n" % (ev(1), ev(2))).encode())
         self.assertEqual(frame(data), [{"line": 1, "event_id": "e1"}, {"line": 2, "event_id": "e2"}])
 
-    def test_corrupt_gzip_is_unreadable(self):
+    def test_corrupt_gzip_named_gz_is_unreadable(self):
         data = gzip.compress(ev(1).encode())[:20]
-        self.assertEqual(frame(data), [{"line": None, "reason": "unreadable_object"}])
+        self.assertEqual(frame(data, "raw/x.gz"), [{"line": None, "reason": "unreadable_object"}])
+
+    def test_truncated_gzip_without_gz_name_is_text(self):
+        # Only the name or a complete stream makes an object gzip: these bytes are one malformed record.
+        data = gzip.compress(ev(1).encode())[:20].replace(b"\n", b" ")
+        self.assertEqual(frame(data), [{"line": 1, "reason": "malformed_json"}])
 
     def test_pretty_array_with_a_scalar(self):
         data = json.dumps([record(event_id="a"), 5, record(event_id="b")], indent=2).encode()

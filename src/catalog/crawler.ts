@@ -13,7 +13,7 @@ import {
 } from "./catalog-model.js";
 import { CatalogStore } from "./catalog-store.js";
 import { widenedType } from "./hive-types.js";
-import { cacheDirFor, LocalFileCache } from "./local-file-cache.js";
+import { cacheDirFor, LocalFileCache } from "../storage/local-file-cache.js";
 import { ParquetFooterReader, type ParquetFooter } from "./parquet-footer.js";
 
 export const crawlerName = "clickstream-crawler";

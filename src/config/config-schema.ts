@@ -45,6 +45,29 @@ export const transformConfigSchema = z
     duckdbThreads: z.number().int().min(0).default(0),
     /** How long a second run waits for the warehouse lock before giving up; 0 = do not wait. */
     lockWaitMs: z.number().int().min(0).default(0),
+    /**
+     * Raw day folders (Firehose's arrival dates) stay open this long: each run lists them again for
+     * objects that land late. Older folders are sealed and never listed again (see bookmark-store.ts).
+     */
+    bookmarkLookbackDays: z.number().int().min(1).max(365).default(3),
+    /** A partition with more files than this is compacted by the transform itself. */
+    compactAfterFiles: z.number().int().min(2).default(16),
+    /** Rows per file written by compaction: a late event later rewrites at most one file this size. */
+    compactTargetFileRows: z.number().int().min(2048).default(500_000),
+    /**
+     * Files a run replaces (late events, compaction) are deleted only this long after, so a reader
+     * that opened the previous snapshot can finish. Longer than any query's time limit.
+     */
+    deleteGraceMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(10 * 60 * 1000), // 10 min
+    /**
+     * 0 (the default): duplicates are caught across the whole history. N > 0: only against ids of the
+     * last N days of event dates, which keeps the id index at N days (faster on very long histories).
+     */
+    dedupHorizonDays: z.number().int().min(0).default(0),
   })
   .strict();
 

@@ -60,6 +60,16 @@ export const errorCodes = {
     message: "Transform run failed",
     fix: "Nothing was published; the message names the failing step. Rerun after fixing it: the run is idempotent.",
   },
+  CS_ERR_ENGINE_MISMATCH: {
+    status: 409,
+    message: "Another transform engine has processed this warehouse",
+    fix: "Keep using the engine that processed it (--engine local or --engine spark), or start a new warehouse folder: the engines keep separate records of what they processed, and mixing them would process raw objects twice.",
+  },
+  CS_ERR_COMMIT_PENDING: {
+    status: 503,
+    message: "A transform run committed but was not applied yet",
+    fix: "Run `clickstream transform` (it rolls the committed run forward first), or retry: a running transform applies it within seconds.",
+  },
 
   // --- collector ---
   CS_ERR_COLLECTOR_BAD_REQUEST: {

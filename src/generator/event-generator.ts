@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ClickstreamError } from "../errors/clickstream-error.js";
-import { rejectReasons, type RejectReason } from "../transform/event-schema.js";
+import { rejectReasonCodes as rejectReasons, type RejectReason } from "../contract/data-contract.js";
 import { hourWeights } from "./catalogue.js";
 import {
   defectKinds,

@@ -1,4 +1,4 @@
-import type { RejectReason } from "../transform/event-schema.js";
+import type { RejectReason } from "../contract/data-contract.js";
 
 /**
  * The defect classes and valid variants the generator injects. A defect makes exactly one thing wrong

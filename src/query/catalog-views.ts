@@ -2,7 +2,7 @@ import { quotedIdentifier, quotedString, type DuckDBConnection } from "@duckdb/n
 import type { CatalogTable } from "../catalog/catalog-store.js";
 import { partitionName } from "../catalog/catalog-model.js";
 import { duckdbTypeOf } from "../catalog/hive-types.js";
-import type { LocalFileCache } from "../catalog/local-file-cache.js";
+import type { LocalFileCache } from "../storage/local-file-cache.js";
 import { isHiddenKey } from "../storage/object-key.js";
 import type { ObjectInfo } from "../storage/storage.js";
 

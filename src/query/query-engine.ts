@@ -1,6 +1,6 @@
 import { CatalogStore, type CatalogTable } from "../catalog/catalog-store.js";
 import { runCrawler } from "../catalog/crawler.js";
-import { cacheDirFor, LocalFileCache } from "../catalog/local-file-cache.js";
+import { cacheDirFor, LocalFileCache } from "../storage/local-file-cache.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";

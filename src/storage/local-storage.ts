@@ -9,6 +9,7 @@ import { assertKeyInBucket } from "./object-key.js";
 import {
   bucketHomePrefix,
   type BucketRole,
+  type FolderListing,
   type ObjectBody,
   type ObjectInfo,
   type Storage,
@@ -34,9 +35,38 @@ export class LocalStorage implements Storage {
 
   async *list(bucket: BucketRole, prefix = ""): AsyncIterable<ObjectInfo> {
     const files: ObjectInfo[] = [];
-    await walk(this.root, this.bucketPath(bucket), files);
+    // Walk only the deepest folder the prefix names, not the whole bucket.
+    const home = bucketHomePrefix[bucket];
+    const folder = prefix.startsWith(home) ? prefix.slice(0, prefix.lastIndexOf("/") + 1) : home;
+    await walk(this.root, join(this.root, ...folder.split("/").filter(Boolean)), files);
     files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const file of files) if (file.key.startsWith(prefix)) yield file;
+  }
+
+  async listFolder(bucket: BucketRole, prefix: string): Promise<FolderListing> {
+    assertKeyInBucket(bucket, `${prefix}x`);
+    const dir = join(this.root, ...prefix.split("/").filter(Boolean));
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (isNotFound(error)) return { folders: [], objects: [] };
+      throw wrapError("CS_ERR_STORAGE_IO", error, `list ${bucket}/${prefix}`);
+    }
+    const folders: string[] = [];
+    const objects: ObjectInfo[] = [];
+    for (const entry of entries) {
+      if (entry.name.startsWith(TEMP_PREFIX)) continue;
+      if (entry.isDirectory()) folders.push(`${prefix}${entry.name}/`);
+      else if (entry.isFile()) {
+        const info = await stat(join(dir, entry.name)).catch(() => undefined);
+        if (info) objects.push({ key: `${prefix}${entry.name}`, size: info.size, lastModified: info.mtime });
+      }
+    }
+    const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+    folders.sort(byKey);
+    objects.sort((a, b) => byKey(a.key, b.key));
+    return { folders, objects };
   }
 
   async stat(bucket: BucketRole, key: string): Promise<ObjectInfo | undefined> {

@@ -19,6 +19,7 @@ import {
   bucketRoles,
   type BucketRole,
   type ObjectBody,
+  type FolderListing,
   type ObjectInfo,
   type Storage,
 } from "./storage.js";
@@ -102,6 +103,38 @@ export class S3Storage implements Storage {
     } catch (error) {
       throw wrapError("CS_ERR_STORAGE_IO", error, `list ${this.url(bucket, listPrefix)}`);
     }
+  }
+
+  async listFolder(bucket: BucketRole, prefix: string): Promise<FolderListing> {
+    assertKeyInBucket(bucket, `${prefix}x`);
+    const folders: string[] = [];
+    const objects: ObjectInfo[] = [];
+    try {
+      let marker: string | undefined;
+      for (;;) {
+        const page = await this.client.send(
+          new ListObjectsCommand({
+            Bucket: this.buckets[bucket],
+            Prefix: prefix,
+            Delimiter: "/",
+            Marker: marker,
+            MaxKeys: this.listPageSize,
+          }),
+        );
+        for (const p of page.CommonPrefixes ?? []) if (p.Prefix) folders.push(p.Prefix);
+        for (const o of page.Contents ?? []) {
+          if (o.Key)
+            objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) });
+        }
+        // With a delimiter the next marker is NextMarker (the last key or common prefix of the page).
+        const next = page.NextMarker ?? [objects.at(-1)?.key, folders.at(-1)].filter(Boolean).sort().at(-1);
+        if (!page.IsTruncated || !next) break;
+        marker = next;
+      }
+    } catch (error) {
+      throw wrapError("CS_ERR_STORAGE_IO", error, `list ${this.url(bucket, prefix)}`);
+    }
+    return { folders, objects };
   }
 
   async stat(bucket: BucketRole, key: string): Promise<ObjectInfo | undefined> {

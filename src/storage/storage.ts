@@ -26,6 +26,12 @@ export interface ObjectInfo {
 
 export type ObjectBody = Buffer | string | Readable;
 
+export interface FolderListing {
+  /** Sub-folder prefixes, each ending with `/`. */
+  readonly folders: string[];
+  readonly objects: ObjectInfo[];
+}
+
 /**
  * Where every stage reads and writes objects. Two implementations share one contract test suite:
  * `LocalStorage` (a warehouse folder) and `S3Storage` (any S3-protocol endpoint).
@@ -34,6 +40,12 @@ export interface Storage {
   readonly kind: "local" | "s3";
   /** Objects under `prefix`, in ascending key order (as S3 lists them). */
   list(bucket: BucketRole, prefix?: string): AsyncIterable<ObjectInfo>;
+  /**
+   * One level of the key tree under `prefix` (which ends with `/`): the sub-folders (keys up to and
+   * including the next `/`, as S3's CommonPrefixes with Delimiter `/`) and the objects directly in it,
+   * both in ascending order. Lets a caller descend only into the folders it needs.
+   */
+  listFolder(bucket: BucketRole, prefix: string): Promise<FolderListing>;
   /** Metadata of one object, or undefined when it does not exist. */
   stat(bucket: BucketRole, key: string): Promise<ObjectInfo | undefined>;
   /** A stream of the object's bytes; throws CS_ERR_STORAGE_NOT_FOUND when absent. */

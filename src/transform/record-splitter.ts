@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
-import { gunzipSync } from "node:zlib";
-import { maxRecordBytes, type RejectReason } from "./event-schema.js";
+import { limits, type RejectReason } from "../contract/data-contract.js";
+
+const maxRecordBytes = limits.maxRecordBytes;
 
 /** Where the splitter sends what it finds in one raw object. */
 export interface SplitSink {
@@ -36,14 +37,6 @@ const CLOSE_OPEN = Buffer.from("}{");
 
 const isSpace = (b: number | undefined): boolean => b === SPACE || b === TAB || b === CR || b === LF;
 
-/** Decodes a raw object: gunzip when the bytes start with the gzip magic (names don't matter), drop a UTF-8 BOM. */
-export function decodeObject(bytes: Buffer): Buffer {
-  let out = bytes;
-  if (out.length >= 2 && out[0] === 0x1f && out[1] === 0x8b) out = gunzipSync(out);
-  if (out.length >= 3 && out[0] === 0xef && out[1] === 0xbb && out[2] === 0xbf) out = out.subarray(3);
-  return out;
-}
-
 /**
  * Splits one decoded raw object into records. Accepts newline-delimited JSON (LF or CRLF), objects
  * concatenated with no delimiter, JSON arrays (pretty-printed or not), and mixtures of these.
@@ -68,6 +61,22 @@ export async function splitObject(
   // `}{` marks objects concatenated on one line; when the object has none, no line needs the check.
   const concatenated = buf.indexOf(CLOSE_OPEN) !== -1;
   await new Splitter(buf, sink, suspicious, concatenated, options.firstLine ?? 1, scanEverything).run();
+}
+
+/**
+ * Scans the record(s) starting on one line of an object, in the object's context: a value that starts
+ * there may continue on later lines (a pretty-printed object). Exactly what `splitObject` does with a
+ * line that does not look like one object. Returns the line where scanning resumes (the lines before it,
+ * from `line` on, were consumed) and whether the object's end was reached.
+ */
+export async function scanLineInContext(
+  buf: Buffer,
+  lineStart: number,
+  line: number,
+  sink: SplitSink,
+): Promise<{ nextLine: number; atEnd: boolean }> {
+  const splitter = new Splitter(buf, sink, true, true, line, false);
+  return splitter.scanLine(lineStart);
 }
 
 class Splitter {
@@ -116,6 +125,15 @@ class Splitter {
       this.pos = start;
       await this.scanUntilLineBoundary();
     }
+  }
+
+  async scanLine(lineStart: number): Promise<{ nextLine: number; atEnd: boolean }> {
+    const { buf } = this;
+    let start = lineStart;
+    while (start < buf.length && (buf[start] === SPACE || buf[start] === TAB || buf[start] === CR)) start++;
+    this.pos = start;
+    await this.scanUntilLineBoundary();
+    return { nextLine: this.line, atEnd: this.pos >= buf.length };
   }
 
   /** In objects with CR, control bytes or bad UTF-8, a line must be checked by Node rather than DuckDB. */

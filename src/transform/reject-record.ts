@@ -1,4 +1,4 @@
-import type { RejectReason } from "./event-schema.js";
+import type { RejectReason } from "../contract/data-contract.js";
 
 /** One line of errors/: a record that could not be transformed, kept so it can be fixed and replayed. */
 export interface RejectRecord {

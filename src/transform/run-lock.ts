@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { link, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createHash, randomUUID } from "node:crypto";
+import { link, mkdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -17,9 +17,13 @@ const UNREADABLE_STALE_MS = 10_000;
 
 /**
  * An exclusive lock file for one transform run at a time. The owner's record is written to a temp file
- * first and then hard-linked into place, so the lock appears atomically and always complete. A lock whose
- * process is gone (killed with -9) is taken over by renaming it aside and checking that the file renamed
- * is the one judged stale, so two runs taking over at once cannot both win.
+ * first and then hard-linked into place, so the lock appears atomically and always complete.
+ *
+ * A lock whose process is gone (killed with -9) is taken over without ever moving or deleting a lock
+ * this process did not judge stale: the takeover of one stale lock is decided by an exclusive create of a
+ * marker named after that lock's contents, and only the marker's creator deletes the lock, after reading
+ * it again to check it still holds those contents. Everyone else retries the normal create, which one
+ * process wins.
  */
 export class RunLock {
   private constructor(
@@ -104,19 +108,30 @@ function isStale(held: HeldLock): boolean {
   }
 }
 
-/** Moves a stale lock aside; if what moved is not the lock judged stale (a new owner won), puts it back. */
+/**
+ * Deletes the stale lock whose text is `staleText`, if this process wins the right to: an exclusive
+ * create of the marker named after that text. A marker left by a taker that died is superseded by the
+ * next generation's marker once it is old enough.
+ */
 async function takeOver(path: string, staleText: string): Promise<void> {
-  const aside = `${path}.stale.${randomUUID()}`;
-  try {
-    await rename(path, aside);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return; // someone else moved it first
-    throw error;
+  const digest = createHash("sha256").update(staleText).digest("hex").slice(0, 32);
+  for (let generation = 0; generation < 16; generation++) {
+    const marker = `${path}.takeover.${digest}.${generation}`;
+    try {
+      await writeFile(marker, String(process.pid), { flag: "wx" });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const info = await stat(marker).catch(() => undefined);
+      // Someone is taking this lock over right now: let them; a marker this old belongs to a dead taker.
+      if (info && Date.now() - info.mtimeMs < UNREADABLE_STALE_MS) return;
+      continue;
+    }
+    try {
+      const held = await readLock(path);
+      if (held?.text === staleText) await unlink(path).catch(() => undefined);
+    } finally {
+      await rm(marker, { force: true });
+    }
+    return;
   }
-  const moved = await readFile(aside, "utf8").catch(() => staleText);
-  if (moved !== staleText) {
-    // A live owner's lock: restore it unless yet another run holds the path by now.
-    await link(aside, path).catch(() => undefined);
-  }
-  await rm(aside, { force: true });
 }

@@ -1,7 +1,9 @@
-import { rejectReasons, type RejectReason } from "./event-schema.js";
+import { rejectReasonCodes, type RejectReason } from "../contract/data-contract.js";
 
 /** What a transform run did; printed with --json and kept under `_state/transform/runs/`. */
 export interface RunReport {
+  /** Which engine ran (the Glue job and `--engine spark` write the same report). */
+  engine: "local" | "spark" | "glue";
   runId: string;
   status: "succeeded" | "no_new_data";
   fullRefresh: boolean;
@@ -11,14 +13,21 @@ export interface RunReport {
   /** The processing time: processed_timestamp and the future-timestamp check use it. */
   processingTime: string;
   objectsProcessed: number;
+  /** read = written + rejected, counted where records are found and where they are written or dropped. */
   records: { read: number; written: number; rejected: number };
   rejectedByReason: Record<RejectReason, number>;
-  /** Fields not in the contract, dropped from written records, counted per name. */
+  /** Fields not in the contract, dropped from written records, counted per name (the most frequent ones). */
   unknownFields: Record<string, number>;
-  /** Partitions (year=YYYY/month=MM/day=DD) whose files were (re)written. */
+  /** Distinct unknown field names left out of `unknownFields` (the contract caps the list). */
+  unknownFieldsOmitted: number;
+  /** Partitions (year=YYYY/month=MM/day=DD) that gained or rewrote files. */
   partitionsWritten: string[];
-  /** Rows rewritten in place because late or new events changed their session's sequence. */
+  /** Rows already in the table whose event_sequence changed because a late event joined their session. */
   rowsRewritten: number;
+  /** Existing data files rewritten for that (only the files holding such rows). */
+  filesRewritten: number;
+  /** Partitions the run compacted after its commit (too many small files). */
+  partitionsCompacted: string[];
   bytesRead: number;
   bytesWritten: number;
   /** Keys of the errors/ objects this run wrote. */
@@ -26,5 +35,5 @@ export interface RunReport {
 }
 
 export function emptyReasonCounts(): Record<RejectReason, number> {
-  return Object.fromEntries(rejectReasons.map((r) => [r, 0])) as Record<RejectReason, number>;
+  return Object.fromEntries(rejectReasonCodes.map((r) => [r, 0])) as Record<RejectReason, number>;
 }

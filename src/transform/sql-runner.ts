@@ -1,4 +1,7 @@
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
+
+/** Values bound to a statement's `$name` parameters (never pasted into the SQL text). */
+export type SqlValues = Record<string, DuckDBValue>;
 
 /** One in-memory DuckDB database for a run, with the few calls the transform needs. */
 export class SqlRunner {
@@ -22,17 +25,17 @@ export class SqlRunner {
     return new SqlRunner(instance, await instance.connect());
   }
 
-  async run(sql: string): Promise<void> {
+  async run(sql: string, values?: SqlValues): Promise<void> {
     const started = performance.now();
-    await this.connection.run(sql);
+    await this.connection.run(sql, values);
     if (process.env.CLICKSTREAM_DEBUG_SQL) {
       const ms = (performance.now() - started).toFixed(0);
       process.stderr.write(`[sql ${ms} ms] ${sql.replace(/\s+/g, " ").slice(0, 100)}\n`);
     }
   }
 
-  async rows(sql: string): Promise<Record<string, unknown>[]> {
-    return (await this.connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  async rows(sql: string, values?: SqlValues): Promise<Record<string, unknown>[]> {
+    return (await this.connection.runAndReadAll(sql, values)).getRowObjectsJS() as Record<string, unknown>[];
   }
 
   async count(table: string): Promise<number> {
@@ -49,6 +52,30 @@ export class SqlRunner {
           if (typeof value === "number") appender.appendInteger(value);
           else appender.appendVarchar(value);
         }
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  /** Appends rows with the DuckDB appender, each column as the given type. */
+  async appendRows(
+    table: string,
+    rows: readonly (readonly (number | string | null)[])[],
+    types: readonly ("INTEGER" | "BIGINT" | "DOUBLE" | "VARCHAR")[],
+  ): Promise<void> {
+    const appender = await this.connection.createAppender(table);
+    try {
+      for (const row of rows) {
+        row.forEach((value, i) => {
+          if (value === null) appender.appendNull();
+          else if (types[i] === "VARCHAR") appender.appendVarchar(String(value));
+          else if (types[i] === "DOUBLE") appender.appendDouble(Number(value));
+          else if (types[i] === "BIGINT") appender.appendBigInt(BigInt(value));
+          else appender.appendInteger(Number(value));
+        });
         appender.endRow();
       }
       appender.flushSync();

@@ -1,13 +1,24 @@
 import { open, type FileHandle } from "node:fs/promises";
+import { quotedString } from "@duckdb/node-api";
+import { limits } from "../contract/data-contract.js";
 
 const FIELD = 0x01; // never valid in JSON text, so it can separate columns without quoting
 const NEWLINE = 0x0a;
 const FLUSH_BYTES = 8 << 20; // 8 MiB
 
+/** Columns of a staging file: records the per-record path found, for DuckDB to judge. */
+export const stagedColumns = {
+  obj: "INTEGER",
+  line: "INTEGER",
+  sub: "INTEGER",
+  checked: "BOOLEAN",
+  raw: "VARCHAR",
+} as const;
+
 /**
- * Appends candidate records as `seq \x01 obj \x01 line \x01 checked \x01 text \n` to a staging file that DuckDB reads with
- * read_csv (delim \x01, no quoting). Records must not contain `\x01`, `\r`, `\n` or NUL; the splitter
- * guarantees it. Writes are batched into large buffers: per-record writes would dominate the run.
+ * Appends records as `obj \x01 line \x01 sub \x01 checked \x01 text \n` to a staging file that DuckDB reads
+ * with read_csv (delim \x01, no quoting). Records must not contain `\x01`, `\r`, `\n` or NUL; the splitter
+ * guarantees it. Writes are batched into large buffers: per-record writes would dominate.
  */
 export class StagingWriter {
   private buffer = Buffer.allocUnsafe(FLUSH_BYTES * 2);
@@ -15,29 +26,23 @@ export class StagingWriter {
   private pending: Promise<unknown> = Promise.resolve();
   records = 0;
 
-  private constructor(private readonly handle: FileHandle) {}
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly path: string,
+  ) {}
 
   static async create(path: string): Promise<StagingWriter> {
-    return new StagingWriter(await open(path, "w"));
+    return new StagingWriter(await open(path, "w"), path);
   }
 
-  /**
-   * Adds one record; `text` is a slice of the object's bytes. `seq` orders records by arrival (first
-   * arrival wins on duplicates); it defaults to the running count.
-   */
-  add(
-    obj: number,
-    line: number,
-    text: Buffer,
-    checked: boolean,
-    seq = this.records,
-  ): Promise<void> | undefined {
-    const header = `${seq}\x01${obj}\x01${line}\x01${checked ? "true" : "false"}\x01`;
+  /** Adds one record; `sub` orders several records found on one line (first arrival wins on duplicates). */
+  add(obj: number, line: number, sub: number, text: Buffer, checked: boolean): Promise<void> | undefined {
+    const header = `${obj}\x01${line}\x01${sub}\x01${checked ? "true" : "false"}\x01`;
     const need = header.length + text.length + 1;
     if (this.used + need > this.buffer.length) {
       return this.flush().then(() => {
         if (need > this.buffer.length) this.buffer = Buffer.allocUnsafe(need * 2);
-        return this.add(obj, line, text, checked, seq);
+        return this.add(obj, line, sub, text, checked);
       });
     }
     this.used += this.buffer.write(header, this.used, "latin1");
@@ -65,3 +70,11 @@ export class StagingWriter {
 }
 
 export const stagingColumnSeparator = String.fromCharCode(FIELD);
+
+/** A relation over a staging file, as candidate records of the rules SQL (kind `fast`). */
+export function stagedRecordsSql(path: string): string {
+  return `(SELECT obj, line, sub, checked, raw, 'fast' AS kind FROM read_csv(${quotedString(path)},
+      columns = {'obj': 'INTEGER', 'line': 'INTEGER', 'sub': 'INTEGER', 'checked': 'BOOLEAN', 'raw': 'VARCHAR'},
+      delim = ${quotedString(stagingColumnSeparator)}, quote = '', escape = '', header = false, auto_detect = false,
+      new_line = '\\n', max_line_size = ${limits.maxRecordBytes * 2 + 64}))`;
+}

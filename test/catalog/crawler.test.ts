@@ -8,7 +8,7 @@ import { parseConfig } from "../../src/config/load-config.js";
 import type { ClickstreamError } from "../../src/errors/clickstream-error.js";
 import { openQueryEngine } from "../../src/query/query-engine.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
-import { transformedColumns } from "../../src/transform/event-schema.js";
+import { transformedColumns } from "../../src/contract/data-contract.js";
 import { NoLocalPathStorage } from "../support/no-local-path-storage.js";
 import { tempDir } from "../support/temp-dir.js";
 import { generateEvents, partitionOf, writeTransformedFixture } from "../support/transformed-fixture.js";
@@ -47,7 +47,7 @@ test("a first crawl creates the database, the table and its partitions as Glue-s
   assert.equal(table.TableType, "EXTERNAL_TABLE");
   assert.deepEqual(
     table.StorageDescriptor.Columns.map((c) => [c.Name, c.Type]),
-    transformedColumns.map((c) => [c.name, c.athenaType]),
+    transformedColumns.map((c) => [c.name, c.athena]),
   );
   assert.deepEqual(table.PartitionKeys, [
     { Name: "year", Type: "string" },

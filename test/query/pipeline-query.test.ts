@@ -7,7 +7,7 @@ import { writeRawObjects } from "../../src/generator/index.js";
 import { openQueryEngine } from "../../src/query/query-engine.js";
 import { parseQueryFile } from "../../src/query/query-file.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
-import { transformedColumns } from "../../src/transform/event-schema.js";
+import { transformedColumns } from "../../src/contract/data-contract.js";
 import { runTransform } from "../../src/transform/run-transform.js";
 import { groupBy } from "../support/expect-rows.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -45,7 +45,7 @@ test("generate → transform → crawl → query: the catalog and the engine see
   assert.deepEqual(table.typeConflicts, []);
   assert.deepEqual(
     table.columnsAdded.map((c) => [c.Name, c.Type]),
-    transformedColumns.map((c) => [c.name, c.athenaType]),
+    transformedColumns.map((c) => [c.name, c.athena]),
   );
 
   const rows = await readTransformed(warehouse);

@@ -5,6 +5,7 @@ import { parseConfig } from "../../src/config/load-config.js";
 import type { ClickstreamError } from "../../src/errors/clickstream-error.js";
 import { openQueryEngine, type QueryEngine } from "../../src/query/query-engine.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
+import { transformedColumns } from "../../src/contract/data-contract.js";
 import { tempDir } from "../support/temp-dir.js";
 import { generateEvents, partitionOf, writeTransformedFixture } from "../support/transformed-fixture.js";
 
@@ -303,7 +304,11 @@ describe("catalog statements", () => {
       ["hour", "int", ""],
     );
     assert.deepEqual(described.rows.at(-1), ["day", "string", "Partition Key"]);
-    assert.equal(described.rows.length, 22 + 3);
+    assert.equal(described.rows.length, transformedColumns.length + 3);
+    assert.deepEqual(
+      described.rows.find((r) => r[0] === "properties"),
+      ["properties", "map<string,string>", ""],
+    );
     const columns = await engine.run("SHOW COLUMNS FROM clickstream_db.transformed");
     assert.equal(columns.rows[0]![0], "event_id");
     assert.deepEqual((await engine.run("SHOW PARTITIONS transformed")).rows, [

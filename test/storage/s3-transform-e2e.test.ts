@@ -114,6 +114,7 @@ describe("the transform with its buckets on S3 (s3rver)", () => {
     const view = await tempDir();
     await mirror(s3, "transformed", view);
     await mirror(s3, "errors", view);
+    await mirror(s3, "state", view); // the table snapshot says which files are the table
     const rows = await readTransformed(view);
     assert.deepEqual(comparable(rows), comparable(await readTransformed(local.root)));
     // Session s1 across both runs: e0 (late) first, then e1, e4, e2; e1's twin was a duplicate.

@@ -32,6 +32,43 @@ export function storageContract(name: string, makeStorage: () => Promise<Storage
       );
     });
 
+    it("lists one folder level: sub-folders and the objects directly in it", async () => {
+      const storage = await makeStorage();
+      for (const key of [
+        "raw/year=2026/month=01/day=02/a",
+        "raw/year=2026/month=01/day=03/b",
+        "raw/year=2026/month=02/day=01/c",
+        "raw/top-level-object",
+        "raw/year=2026/loose",
+      ]) {
+        await storage.writeAtomic("raw", key, "x");
+      }
+      const top = await storage.listFolder("raw", "raw/");
+      assert.deepEqual(top.folders, ["raw/year=2026/"]);
+      assert.deepEqual(
+        top.objects.map((o) => o.key),
+        ["raw/top-level-object"],
+      );
+      const year = await storage.listFolder("raw", "raw/year=2026/");
+      assert.deepEqual(year.folders, ["raw/year=2026/month=01/", "raw/year=2026/month=02/"]);
+      assert.deepEqual(
+        year.objects.map((o) => o.key),
+        ["raw/year=2026/loose"],
+      );
+      const day = await storage.listFolder("raw", "raw/year=2026/month=01/day=02/");
+      assert.deepEqual(day.folders, []);
+      assert.deepEqual(
+        day.objects.map((o) => [o.key, o.size]),
+        [["raw/year=2026/month=01/day=02/a", 1]],
+      );
+      assert.deepEqual(await storage.listFolder("raw", "raw/nothing-here/"), { folders: [], objects: [] });
+      // list() with a deep prefix still sees exactly the keys under it.
+      assert.deepEqual(await collect(storage.list("raw", "raw/year=2026/month=01/")), [
+        "raw/year=2026/month=01/day=02/a",
+        "raw/year=2026/month=01/day=03/b",
+      ]);
+    });
+
     it("writes a stream body", async () => {
       const storage = await makeStorage();
       await storage.writeAtomic(

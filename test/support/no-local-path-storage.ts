@@ -1,5 +1,11 @@
 import type { Readable } from "node:stream";
-import type { BucketRole, ObjectBody, ObjectInfo, Storage } from "../../src/storage/storage.js";
+import type {
+  BucketRole,
+  FolderListing,
+  ObjectBody,
+  ObjectInfo,
+  Storage,
+} from "../../src/storage/storage.js";
 
 /**
  * A real storage that hides its local paths, as S3 storage does: every call goes to the wrapped storage,
@@ -10,6 +16,9 @@ export class NoLocalPathStorage implements Storage {
   constructor(private readonly inner: Storage) {}
   list(bucket: BucketRole, prefix?: string): AsyncIterable<ObjectInfo> {
     return this.inner.list(bucket, prefix);
+  }
+  listFolder(bucket: BucketRole, prefix: string): Promise<FolderListing> {
+    return this.inner.listFolder(bucket, prefix);
   }
   stat(bucket: BucketRole, key: string): Promise<ObjectInfo | undefined> {
     return this.inner.stat(bucket, key);

@@ -17,7 +17,40 @@ type S3rverConstructor = new (options: {
   configureBuckets: { name: string }[];
 }) => S3rverInstance;
 
-const S3rver = createRequire(import.meta.url)("s3rver") as S3rverConstructor;
+const require = createRequire(import.meta.url);
+const S3rver = require("s3rver") as S3rverConstructor;
+
+interface ListResult {
+  objects: { key: string }[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+}
+interface FilesystemStoreClass {
+  prototype: { listObjects(bucket: string, options: Record<string, unknown>): Promise<ListResult> };
+}
+
+// s3rver 3.7 loses the CommonPrefixes of folders that hold only deeper folders: it prunes them while
+// walking its store before it records them. Real S3 (and moto) list them. Patch it once, in tests only:
+// list without the delimiter, then group as S3 does.
+const store = require("s3rver/lib/stores/filesystem") as FilesystemStoreClass;
+const original = store.prototype.listObjects;
+store.prototype.listObjects = async function (bucket, options) {
+  const delimiter = options.delimiter as string | undefined;
+  if (!delimiter) return original.call(this, bucket, options);
+  const prefix = (options.prefix as string | undefined) ?? "";
+  const maxKeys = (options.maxKeys as number | undefined) ?? Infinity;
+  const all = await original.call(this, bucket, { ...options, delimiter: "", maxKeys: Infinity });
+  const prefixes = new Set<string>();
+  const objects: ListResult["objects"] = [];
+  for (const object of all.objects) {
+    const at = object.key.slice(prefix.length).indexOf(delimiter);
+    if (at === -1) objects.push(object);
+    else prefixes.add(object.key.slice(0, prefix.length + at + 1));
+  }
+  const commonPrefixes = [...prefixes].sort();
+  const kept = objects.slice(0, Math.max(0, maxKeys - commonPrefixes.length));
+  return { objects: kept, commonPrefixes, isTruncated: kept.length < objects.length };
+};
 
 /** s3rver's fixed credentials: it checks SigV4 signatures made with them. */
 export const s3rverCredentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DuckDBInstance, quotedString } from "@duckdb/node-api";
 import { defaultEventCategories } from "../../src/config/config-schema.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { transformedColumns } from "../../src/transform/event-schema.js";
+import { transformedColumns } from "../../src/contract/data-contract.js";
 
 /** One row of the transformed table, as the test defines it in JS (partition values derived from event_date). */
 export interface FixtureEvent {
@@ -29,6 +29,8 @@ export interface FixtureEvent {
   quantity: number | null;
   has_product_data: boolean;
   has_price_data: boolean;
+  /** Free-form properties (map<string,string>); absent means NULL. */
+  properties?: Record<string, string> | null;
   event_sequence: number;
   is_session_start: boolean;
   processed_timestamp: string;
@@ -194,7 +196,7 @@ export async function writeTransformedFixture(
     for (const e of events) byDay.set(e.event_date, [...(byDay.get(e.event_date) ?? []), e]);
     const columns = transformedColumns.filter((c) => !(options.omit ?? []).includes(c.name));
     const spec = columns.map(
-      (c) => `${quotedString(c.name)}: ${quotedString(options.columns?.[c.name] ?? c.duckdbType)}`,
+      (c) => `${quotedString(c.name)}: ${quotedString(options.columns?.[c.name] ?? c.duckdb)}`,
     );
     for (const [date, dayEvents] of [...byDay].sort()) {
       const parts = options.filesPerDay ?? 1;

@@ -2,14 +2,17 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { LocalStorage } from "../../src/storage/local-storage.js";
+import { listTableFiles } from "../../src/transform/table-snapshot.js";
 import type { FixtureEvent } from "./transformed-fixture.js";
 
 /** A row of transformed/ as read back: the fixture's columns, with the nullable ones nullable, plus partitions. */
 export interface TransformedRow extends Omit<
   FixtureEvent,
-  "session_id" | "event_sequence" | "is_session_start"
+  "session_id" | "event_sequence" | "is_session_start" | "properties"
 > {
   session_id: string | null;
+  /** The map's entries in map order, or null. */
+  properties: [string, string][] | null;
   event_sequence: number | null;
   is_session_start: boolean | null;
   year: string;
@@ -20,11 +23,8 @@ export interface TransformedRow extends Omit<
 /** Every row of transformed/ with JSON-friendly types (times as ISO strings, integers as numbers). */
 export async function readTransformed(warehouse: string): Promise<TransformedRow[]> {
   const storage = new LocalStorage(warehouse);
-  const files: string[] = [];
-  for await (const o of storage.list("transformed", "transformed/")) {
-    if (!o.key.includes("/_") && o.key.endsWith(".parquet"))
-      files.push(storage.localPath("transformed", o.key));
-  }
+  // Through the table snapshot, as every reader does: replaced files wait in the trash for a while.
+  const files = (await listTableFiles(storage)).map((o) => storage.localPath("transformed", o.key));
   if (files.length === 0) return [];
   const db = await DuckDBInstance.create(":memory:");
   const connection = await db.connect();
@@ -39,7 +39,12 @@ export async function readTransformed(warehouse: string): Promise<TransformedRow
       FROM read_parquet([${files.map((f) => `'${f.replaceAll("'", "''")}'`).join(", ")}],
         hive_partitioning = true, hive_types = {'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR})
       ORDER BY event_id`);
-    return reader.getRowObjectsJS() as unknown as TransformedRow[];
+    const rows = reader.getRowObjectsJS() as unknown as (TransformedRow & { properties: unknown })[];
+    for (const row of rows) {
+      const entries = row.properties as { key: string; value: string }[] | null | undefined;
+      row.properties = entries ? entries.map((e) => [e.key, e.value]) : null;
+    }
+    return rows;
   } finally {
     connection.closeSync();
     db.closeSync();

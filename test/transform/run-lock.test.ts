@@ -41,6 +41,18 @@ describe("the run lock", () => {
     assert.equal(outcomes.filter((o) => o === "lost").length, 5, outcomes.join(", "));
   });
 
+  it("takeovers never let two runs in, however many race at once (repeated, several races in parallel)", async () => {
+    const dead = { pid: 4_194_305, host: hostname(), runId: "killed", since: "2026-11-25T00:00:00.000Z" };
+    for (let round = 0; round < 3; round++) {
+      const paths = await Promise.all([0, 1, 2].map(async () => join(await tempDir(), "lock")));
+      for (const path of paths) await writeFile(path, JSON.stringify(dead));
+      const results = await Promise.all(paths.map((path) => race(path, 6)));
+      for (const outcomes of results) {
+        assert.equal(outcomes.filter((o) => o === "won").length, 1, `round ${round}: ${outcomes.join(", ")}`);
+      }
+    }
+  });
+
   it("a lock left by a dead process is taken over by exactly one run", async () => {
     const path = join(await tempDir(), "lock");
     // Above the largest pid Linux hands out (pid_max is at most 2^22), so never alive.

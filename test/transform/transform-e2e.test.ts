@@ -25,8 +25,14 @@ describe("end to end over generated dirty data in mixed framings", () => {
       framing: "mixed",
       eventsPerObject: 2_500,
     });
-    // Plus one object nobody can read: a gzip header followed by garbage.
-    const corrupt = rawObjectKey({ stream: "s", arrival: new Date("2026-11-24T00:00:00Z"), uuid: "corrupt" });
+    // Plus one object nobody can read: named .gz (as Firehose names compressed objects), holding a gzip
+    // header followed by garbage.
+    const corrupt = rawObjectKey({
+      stream: "s",
+      arrival: new Date("2026-11-24T00:00:00Z"),
+      uuid: "corrupt",
+      gzip: true,
+    });
     await storage.writeAtomic("raw", corrupt, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02, 0x03]));
     // Hidden objects are not input.
     await storage.writeAtomic("raw", "raw/_SUCCESS", "not data");

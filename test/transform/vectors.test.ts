@@ -17,7 +17,8 @@ interface FramingCase {
   name: string;
   text?: string;
   base64?: string;
-  expect: ({ line: number; event_id: string } | { line: number; reason: string })[];
+  key?: string;
+  expect: ({ line: number; event_id: string } | { line: number | null; reason: string })[];
 }
 
 const vectorsDir = new URL("../../../test/vectors/", import.meta.url);
@@ -95,7 +96,7 @@ describe("golden vectors: framing of raw objects (test/vectors/framing.json)", (
       const storage = new LocalStorage(warehouse);
       const bytes =
         c.base64 !== undefined ? Buffer.from(c.base64, "base64") : Buffer.from(c.text ?? "", "utf8");
-      await storage.writeAtomic("raw", "raw/year=2026/month=11/day=25/framing-1", bytes);
+      await storage.writeAtomic("raw", c.key ?? "raw/year=2026/month=11/day=25/framing-1", bytes);
       await runTransform({ storage, config, workDir: warehouse, now: new Date(framing.now) });
       const rows = await readTransformed(warehouse);
       const rejects = await readErrors(warehouse);

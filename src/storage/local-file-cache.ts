@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { randomUUID } from "node:crypto";
 import { wrapError } from "../errors/clickstream-error.js";
-import type { BucketRole, ObjectInfo, Storage } from "../storage/storage.js";
+import type { BucketRole, ObjectInfo, Storage } from "./storage.js";
 
 /**
  * Gives DuckDB a local path for an object. Local storage reads files in place; remote storage (S3, where

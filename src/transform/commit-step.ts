@@ -1,0 +1,104 @@
+import { applyManifest, writeManifest } from "./commit-log.js";
+import { bookmarkKey, legacyBookmarkKey, lookbackCutoff, sealed, withProcessed } from "./bookmark-store.js";
+import type { RunContext } from "./run-context.js";
+import type { RunReport } from "./run-report.js";
+import {
+  snapshotObjects,
+  splitDataKey,
+  type TableFile,
+  type TableSnapshot,
+  type TrashEntry,
+} from "./table-snapshot.js";
+import type { IndexName } from "./table-index.js";
+import type { IndexFile } from "./table-snapshot.js";
+
+/**
+ * The snapshot a commit leaves: the previous one's partitions with `added` files and without
+ * `replaced` ones, the indexes as given, replaced files put in the trash until their grace time is over,
+ * and expired trash handed back for deletion.
+ */
+export function nextSnapshot(
+  ctx: Pick<RunContext, "runId" | "processingTime" | "config">,
+  previous: TableSnapshot,
+  changes: {
+    added: Map<string, TableFile[]>;
+    replacedData: string[];
+    indexes: Record<string, readonly IndexFile[]>;
+    replacedState: TrashEntry[];
+    now: Date;
+  },
+): { snapshot: TableSnapshot; expired: TrashEntry[] } {
+  const replaced = new Set(changes.replacedData);
+  const partitions: Record<string, TableFile[]> = {};
+  for (const [partition, files] of Object.entries(previous.partitions)) {
+    const kept = files.filter((f) => !replaced.has(`transformed/${partition}/${f.name}`));
+    if (kept.length > 0) partitions[partition] = kept;
+  }
+  for (const [partition, files] of changes.added)
+    partitions[partition] = [...(partitions[partition] ?? []), ...files];
+  const after = new Date(changes.now.getTime() + ctx.config.deleteGraceMs).toISOString();
+  const trash = [
+    ...previous.trash,
+    ...changes.replacedData.map((key) => ({ bucket: "transformed" as const, key, after })),
+    ...changes.replacedState.map((t) => ({ ...t, after })),
+  ];
+  const nowIso = changes.now.toISOString();
+  const expired = trash.filter((t) => t.after <= nowIso);
+  return {
+    snapshot: {
+      version: 1,
+      writtenBy: ctx.runId,
+      writtenAt: nowIso,
+      commits: previous.commits + 1,
+      partitions: Object.fromEntries(Object.entries(partitions).sort()),
+      indexes: changes.indexes,
+      trash: trash.filter((t) => t.after > nowIso),
+    },
+    expired,
+  };
+}
+
+/**
+ * Step 9, commit: the new snapshot, bookmark and run report go into the manifest, which is written
+ * atomically (the commit point) and then applied (commit-log.ts).
+ */
+export async function commitRun(
+  ctx: RunContext,
+  written: { added: Map<string, TableFile[]>; replaced: string[] },
+  index: { indexes: Record<IndexName, IndexFile[]>; replaced: TrashEntry[] },
+  report: RunReport,
+  legacyBookmark: boolean,
+): Promise<void> {
+  const { storage, manifest } = ctx;
+  ctx.onProgress({ phase: "commit" });
+  const previous = ctx.snapshot;
+  const replacedData = ctx.fullRefresh ? snapshotObjects(previous).map((o) => o.key) : written.replaced;
+  const { snapshot, expired } = nextSnapshot(ctx, previous, {
+    added: written.added,
+    replacedData,
+    indexes: index.indexes,
+    replacedState: index.replaced,
+    now: new Date(),
+  });
+  manifest.snapshot = snapshot;
+  for (const t of expired) manifest.delete.push({ bucket: t.bucket, key: t.key });
+
+  const bookmark = sealed(
+    withProcessed(
+      ctx.bookmark,
+      ctx.sources.map((s) => s.key),
+    ),
+    lookbackCutoff(ctx.processingTime, ctx.config.bookmarkLookbackDays),
+  );
+  manifest.state.push(
+    { key: bookmarkKey, body: JSON.stringify(bookmark) },
+    { key: `_state/transform/runs/${report.runId}.json`, body: JSON.stringify(report, null, 2) },
+    { key: "_state/transform/last-run.json", body: JSON.stringify(report, null, 2) },
+  );
+  if (legacyBookmark) manifest.delete.push({ bucket: "state", key: legacyBookmarkKey });
+  await writeManifest(storage, manifest);
+  await applyManifest(storage, manifest);
+}
+
+/** Partition path of a data key, for callers that only have keys. */
+export const partitionOfKey = (key: string): string | undefined => splitDataKey(key)?.partition;

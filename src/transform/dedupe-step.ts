@@ -1,0 +1,67 @@
+import { contract } from "../contract/data-contract.js";
+import type { RunContext } from "./run-context.js";
+import { indexPaths, probedIndex } from "./table-index.js";
+
+/** Columns of `losers`: the records that lose to an earlier arrival of their event_id. */
+export const losersColumns = {
+  obj: "INTEGER",
+  line: "INTEGER",
+  sub: "INTEGER",
+  event_id: "VARCHAR",
+  earlier_run: "BOOLEAN",
+} as const;
+
+const duplicateMessage = contract.reasons.find((r) => r.code === "duplicate")!.message;
+
+/**
+ * Step 5, dedupe: first arrival wins. Within the run, arrival is (object in key order, line, place on
+ * the line); against earlier runs, whatever they wrote wins. Earlier runs are found through the id
+ * index (a probe, not a scan of the table). Losers become `duplicate` rejects, counted here.
+ */
+export async function dedupeRecords(ctx: RunContext): Promise<void> {
+  const { sql, snapshot, storage, cache } = ctx;
+  // Only ids that occur twice need ranking: a window over every row would sort them all.
+  await sql.run(`CREATE TABLE losers AS
+    SELECT obj, line, sub, event_id, false AS earlier_run FROM (
+      SELECT obj, line, sub, event_id, row_number() OVER (PARTITION BY event_id ORDER BY obj, line, sub) AS arrival
+      FROM judged
+      WHERE reason IS NULL
+        AND event_id IN (SELECT event_id FROM judged WHERE reason IS NULL GROUP BY event_id HAVING count(*) > 1))
+    WHERE arrival > 1`);
+
+  const files = ctx.fullRefresh ? [] : (snapshot.indexes.ids ?? []);
+  if (files.length > 0) {
+    await sql.run(`CREATE TABLE run_ids AS
+      SELECT DISTINCT event_id, md5_number_upper(event_id) AS h1, md5_number_lower(event_id) AS h2
+      FROM judged WHERE reason IS NULL`);
+    const index = await probedIndex(sql, await indexPaths(storage, cache, files), "run_ids");
+    const horizon = horizonDate(ctx);
+    await sql.run(
+      `INSERT INTO losers
+       SELECT j.obj, j.line, j.sub, j.event_id, true FROM judged j
+       WHERE j.reason IS NULL AND j.event_id IN (
+         SELECT r.event_id FROM run_ids r JOIN ${index} i ON i.h1 = r.h1 AND i.h2 = r.h2
+         ${horizon ? "WHERE i.event_date >= $horizon::DATE" : ""})
+         AND NOT EXISTS (SELECT 1 FROM losers l WHERE l.obj = j.obj AND l.line = j.line AND l.sub = j.sub)`,
+      horizon ? { horizon } : undefined,
+    );
+  }
+
+  const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM losers`);
+  const n = Number(row!.n);
+  if (n === 0) return;
+  await sql.run(
+    `UPDATE judged SET reason = 'duplicate', field = 'event_id',
+       message = CASE WHEN l.earlier_run THEN replace($across, '{id}', l.event_id) ELSE replace($within, '{id}', l.event_id) END
+     FROM losers l WHERE judged.obj = l.obj AND judged.line = l.line AND judged.sub = l.sub`,
+    { within: duplicateMessage, across: contract.duplicateAcrossRunsMessage },
+  );
+  ctx.tally.reject("duplicate", n);
+}
+
+/** With a dedup horizon, the earliest event date whose ids still count (YYYY-MM-DD); else null. */
+export function horizonDate(ctx: RunContext): string | null {
+  const days = ctx.config.dedupHorizonDays;
+  if (days === 0) return null;
+  return new Date(ctx.processingTime.getTime() - days * 86_400_000).toISOString().slice(0, 10);
+}

@@ -1,0 +1,204 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { reasonMessage } from "../contract/data-contract.js";
+import { decodeUnnamed, stripBom } from "./object-reader.js";
+import { propertiesFromText } from "./properties-text.js";
+import { buildRulesSql } from "./record-rules-sql.js";
+import { scanLineInContext, splitObject, type SplitSink } from "./record-splitter.js";
+import type { FramingRejects } from "./framing-rejects.js";
+import { ruleValues } from "./judge-step.js";
+import type { RunContext } from "./run-context.js";
+import { StagingWriter, stagedRecordsSql } from "./staging-writer.js";
+
+/** Columns of `replaced_lines`: the judged placeholders the per-record path replaced. */
+export const replacedLinesColumns = { obj: "INTEGER", line: "INTEGER" } as const;
+
+/**
+ * Step 4, the per-record path: what DuckDB could not frame or judge in bulk, record by record in Node,
+ * with exactly the contract's framing rules (record-splitter.ts, the same code the vectors check):
+ *  - whole objects that are not UTF-8 text (bad bytes, gzip bytes under a name without `.gz`);
+ *  - lines that do not look like one object (arrays, concatenated or pretty-printed objects, scalars,
+ *    broken records), scanned in their object's context since a value may span lines;
+ *  - lines that look like one object but do not parse (they may hold several records);
+ *  - records whose text may use DuckDB's lenient JSON (NaN, trailing commas): a strict parser decides;
+ *  - properties objects DuckDB could not map (numbers or nested values kept as written, repeated keys).
+ * What it finds replaces the placeholders in `judged`, through the same rules SQL.
+ */
+export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects): Promise<void> {
+  const { sql, tally } = ctx;
+  const staging = await StagingWriter.create(join(ctx.scratch, "staged.txt"));
+  const replaced: [number, number][] = [];
+  const keyOf = new Map(ctx.sources.map((s) => [s.obj, s.key]));
+  const pathOf = new Map(
+    (await sql.rows(`SELECT obj, path FROM text_files`)).map((r) => [Number(r.obj), String(r.path)]),
+  );
+  const sinkFor = (obj: number, subs: Map<number, number>): SplitSink => ({
+    record: (line, text, checked) => {
+      const sub = (subs.get(line) ?? 0) + 1;
+      subs.set(line, sub);
+      return staging.add(obj, line, sub, text, checked);
+    },
+    reject: (reject) => {
+      const sub = (subs.get(reject.line ?? 0) ?? 0) + 1;
+      subs.set(reject.line ?? 0, sub);
+      rejects.add(obj, reject, sub);
+    },
+  });
+
+  try {
+    // Whole objects DuckDB could not read as text.
+    for (const row of await sql.rows(`SELECT obj FROM judged WHERE kind = 'object' ORDER BY obj`)) {
+      const obj = Number(row.obj);
+      replaced.push([obj, 0]);
+      const bytes = await readFile(pathOf.get(obj)!);
+      // A `.gz` object's file already holds its decompressed text.
+      const decoded = keyOf.get(obj)!.endsWith(".gz")
+        ? { ok: true as const, bytes: stripBom(bytes) }
+        : await decodeUnnamed(bytes);
+      if (!decoded.ok) rejects.unreadable(obj, decoded.message, decoded.prefix);
+      else await splitObject(decoded.bytes, sinkFor(obj, new Map()));
+    }
+
+    // Lines DuckDB could not take as one record, object by object, in line order.
+    const lines = (await sql.rows(`SELECT obj, line, kind FROM judged
+        WHERE kind = 'other' OR (kind = 'fast' AND reason = 'malformed_json') ORDER BY obj, line`)) as {
+      obj: number;
+      line: number;
+      kind: string;
+    }[];
+    let current:
+      | { obj: number; buf: Buffer; starts: number[]; consumedBefore: number; subs: Map<number, number> }
+      | undefined;
+    for (const { obj, line, kind } of lines) {
+      if (current?.obj !== obj) {
+        const buf = stripBom(await readFile(pathOf.get(obj)!));
+        current = { obj, buf, starts: lineStarts(buf), consumedBefore: 0, subs: new Map() };
+      }
+      if (line < current.consumedBefore) continue; // part of a value scanned from an earlier line
+      const start = current.starts[line - 1]!;
+      const sink = sinkFor(obj, current.subs);
+      if (kind === "fast") {
+        // A line that looks like one object but does not parse: its own text may hold several records.
+        const end = line < current.starts.length ? current.starts[line]! - 1 : current.buf.length;
+        const found: ((s: SplitSink) => void | Promise<void>)[] = [];
+        let records = 0;
+        let onlyMalformed = true;
+        await splitObject(
+          current.buf.subarray(start, end),
+          {
+            record: (l, text, checked) => {
+              records++;
+              const copy = Buffer.from(text);
+              found.push((s) => s.record(l, copy, checked));
+            },
+            reject: (r) => {
+              if (r.reason !== "malformed_json") onlyMalformed = false;
+              found.push((s) => s.reject(r));
+            },
+          },
+          { firstLine: line, scanEverything: true },
+        );
+        if (records === 0 && onlyMalformed && found.length === 1) continue; // DuckDB's verdict stands
+        replaced.push([obj, line]);
+        for (const emit of found) await emit(sink);
+        continue;
+      }
+      const { nextLine, atEnd } = await scanLineInContext(current.buf, start, line, sink);
+      const last = atEnd ? current.starts.length : nextLine - 1;
+      for (let l = line; l <= last; l++) replaced.push([obj, l]);
+      current.consumedBefore = atEnd ? Number.MAX_SAFE_INTEGER : nextLine;
+    }
+  } finally {
+    await staging.close();
+  }
+  tally.recordsFound += staging.records;
+
+  if (replaced.length > 0) {
+    await sql.run(`CREATE TABLE replaced_lines (obj INTEGER, line INTEGER)`);
+    await sql.appendRows("replaced_lines", replaced, ["INTEGER", "INTEGER"]);
+    const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM judged j
+      WHERE j.kind = 'fast' AND EXISTS (SELECT 1 FROM replaced_lines r WHERE r.obj = j.obj AND r.line = j.line)`);
+    tally.recordsFound -= Number(row!.n);
+    await sql.run(
+      `DELETE FROM judged USING replaced_lines r WHERE judged.obj = r.obj AND judged.line = r.line`,
+    );
+  }
+  if (staging.records > 0) {
+    await sql.run(
+      `INSERT INTO judged BY NAME ${buildRulesSql(stagedRecordsSql(staging.path))}`,
+      ruleValues(ctx),
+    );
+  }
+  await rejectLenientJson(ctx);
+  await resolveProperties(ctx);
+}
+
+/** Byte offset where each line (1-based: index + 1) of an object starts. */
+function lineStarts(buf: Buffer): number[] {
+  const starts = [0];
+  for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1)) starts.push(i + 1);
+  if (starts.at(-1) === buf.length) starts.pop();
+  return starts;
+}
+
+/**
+ * DuckDB's JSON reader accepts a few things RFC 8259 does not (NaN/Infinity, trailing commas). The rules
+ * flag records whose text could hold them; JSON.parse, a strict parser, decides.
+ */
+async function rejectLenientJson(ctx: RunContext): Promise<void> {
+  const { sql } = ctx;
+  const suspects = (await sql.rows(
+    `SELECT obj, line, sub, raw FROM judged WHERE suspect AND reason IS DISTINCT FROM 'malformed_json'`,
+  )) as { obj: number; line: number; sub: number; raw: string }[];
+  const bad = suspects.filter((s) => {
+    try {
+      JSON.parse(s.raw);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (bad.length === 0) return;
+  await sql.run(`CREATE TABLE lenient (obj INTEGER, line INTEGER, sub INTEGER)`);
+  await sql.appendRows(
+    "lenient",
+    bad.map((b) => [b.obj, b.line, b.sub]),
+    ["INTEGER", "INTEGER", "INTEGER"],
+  );
+  await sql.run(
+    `UPDATE judged SET reason = 'malformed_json', field = NULL, message = $message, unknown_fields = NULL,
+       event_time = NULL
+     FROM lenient l WHERE judged.obj = l.obj AND judged.line = l.line AND judged.sub = l.sub`,
+    { message: reasonMessage("malformed_json") },
+  );
+}
+
+/** Properties objects DuckDB could not map in bulk, mapped from the record's exact text. */
+async function resolveProperties(ctx: RunContext): Promise<void> {
+  const { sql } = ctx;
+  const pending = (await sql.rows(
+    `SELECT obj, line, sub, raw FROM judged WHERE properties_pending AND reason IS NULL`,
+  )) as { obj: number; line: number; sub: number; raw: string }[];
+  if (pending.length === 0) return;
+  await sql.run(
+    `CREATE TABLE property_entries (obj INTEGER, line INTEGER, sub INTEGER, k VARCHAR, v VARCHAR, ord INTEGER)`,
+  );
+  const rows: [number, number, number, string, string, number][] = [];
+  for (const p of pending) {
+    for (const [i, [k, v]] of (propertiesFromText(p.raw, "properties") ?? []).entries()) {
+      rows.push([p.obj, p.line, p.sub, k, v, i]);
+    }
+  }
+  await sql.appendRows("property_entries", rows, [
+    "INTEGER",
+    "INTEGER",
+    "INTEGER",
+    "VARCHAR",
+    "VARCHAR",
+    "INTEGER",
+  ]);
+  await sql.run(`UPDATE judged SET properties = e.m FROM (
+      SELECT obj, line, sub, map_from_entries(list({'k': k, 'v': v} ORDER BY ord)) AS m
+      FROM property_entries GROUP BY obj, line, sub) e
+    WHERE judged.obj = e.obj AND judged.line = e.line AND judged.sub = e.sub`);
+}

@@ -1,0 +1,67 @@
+import { limits, reasonMessage } from "../contract/data-contract.js";
+import type { RunTally } from "./run-context.js";
+import type { SplitReject } from "./record-splitter.js";
+import type { SqlRunner } from "./sql-runner.js";
+
+/** Columns of `framing_rejects`: records rejected before DuckDB judged them (per-record path, unreadable objects). */
+export const framingRejectsColumns = {
+  obj: "INTEGER",
+  line: "INTEGER",
+  sub: "INTEGER",
+  reason: "VARCHAR",
+  message: "VARCHAR",
+  raw: "VARCHAR",
+} as const;
+
+type Row = [number, number | null, number, string, string, string];
+
+/**
+ * Rejects found by the per-record path in Node, kept beside DuckDB's own until the rejects are written.
+ * Each is a record found and a record rejected: the tally counts both here, where they are found.
+ */
+export class FramingRejects {
+  private readonly rows: Row[] = [];
+
+  constructor(private readonly tally: RunTally) {}
+
+  /** A whole object that cannot be read: one reject, no line, a bounded prefix as its raw text. */
+  unreadable(obj: number, message: string, prefix: Buffer): void {
+    const detail = message.replace(/^the object cannot be read: /, "");
+    this.push([
+      obj,
+      null,
+      0,
+      "unreadable_object",
+      reasonMessage("unreadable_object", { detail }),
+      text(prefix),
+    ]);
+  }
+
+  add(obj: number, reject: SplitReject, sub: number): void {
+    this.push([obj, reject.line, sub, reject.reason, reject.message, text(reject.raw)]);
+  }
+
+  private push(row: Row): void {
+    this.rows.push(row);
+    this.tally.recordsFound++;
+    this.tally.reject(row[3] as SplitReject["reason"]);
+  }
+
+  async writeTable(sql: SqlRunner): Promise<void> {
+    await sql.run(`CREATE TABLE framing_rejects (obj INTEGER, line INTEGER, sub INTEGER, reason VARCHAR,
+      message VARCHAR, raw VARCHAR)`);
+    await sql.appendRows("framing_rejects", this.rows, [
+      "INTEGER",
+      "INTEGER",
+      "INTEGER",
+      "VARCHAR",
+      "VARCHAR",
+      "VARCHAR",
+    ]);
+  }
+}
+
+/** Bytes as reject text: bad UTF-8 shows as U+FFFD, cut to the contract's length. */
+function text(bytes: Buffer): string {
+  return bytes.toString("utf8").slice(0, limits.maxRejectRawChars);
+}

@@ -1,0 +1,82 @@
+import { DuckDBListValue } from "@duckdb/node-api";
+import { buildRulesSql } from "./record-rules-sql.js";
+import type { RunContext } from "./run-context.js";
+
+/**
+ * The lines of every text file (`text_files`) as candidate records `(obj, line, sub, checked, raw, kind)`:
+ * DuckDB reads each object, drops a UTF-8 byte order mark, splits it at LF and trims each line's blanks,
+ * as the framing rules of the contract do. A line that looks like one object (starts with `{`, ends with
+ * `}`, no `}{`, no CR or control bytes inside) is `fast`; any other non-blank line is `other`; an object
+ * that is not UTF-8 text (bad bytes, or gzip bytes under a name without `.gz`) is one `object` row.
+ */
+export const linesSql = `
+SELECT obj, line, 0 AS sub, false AS checked, raw,
+  CASE WHEN text_missing THEN 'object'
+       WHEN starts_with(raw, '{') AND ends_with(raw, '}') AND NOT contains(raw, '}{')
+            AND NOT contains(raw, chr(13)) AND NOT contains(raw, chr(0)) AND NOT contains(raw, chr(1)) THEN 'fast'
+       ELSE 'other' END AS kind
+FROM (
+  SELECT obj, text_missing, (CASE WHEN text_missing THEN 0 ELSE line END)::INTEGER AS line,
+    trim(l, ' ' || chr(9) || chr(13)) AS raw
+  FROM (
+    SELECT obj, text_missing, generate_subscripts(ls, 1) AS line, unnest(ls) AS l
+    FROM (
+      SELECT obj, t IS NULL AS text_missing,
+        CASE WHEN t IS NULL THEN [NULL::VARCHAR]
+             ELSE string_split(CASE WHEN starts_with(t, chr(65279)) THEN t[2:] ELSE t END, chr(10)) END AS ls
+      FROM (
+        -- The object number by the file's place in $paths ($objs is aligned with it): a join here could
+        -- make DuckDB build its hash table from the file contents.
+        SELECT $objs[list_position($paths, filename)] AS obj, try(decode(content)) AS t
+        FROM read_blob($paths)
+      )
+    )
+  )
+)
+WHERE text_missing OR raw <> ''`;
+
+/** The `$paths` and `$objs` values of `linesSql` for some rows of text_files. */
+export function textFileValues(files: Record<string, unknown>[]): { paths: DuckDBListValue; objs: DuckDBListValue } {
+  return {
+    paths: new DuckDBListValue(files.map((f) => String(f.path))),
+    objs: new DuckDBListValue(files.map((f) => Number(f.obj))),
+  };
+}
+
+/** Columns of `event_categories`: the configured event_type → event_category mapping. */
+export const eventCategoriesColumns = { event_type: "VARCHAR", event_category: "VARCHAR" } as const;
+
+/** The values the rules SQL binds (see record-rules-sql.ts). */
+export function ruleValues(ctx: RunContext): Record<string, string | number> {
+  return {
+    max_event_ms: ctx.processingTime.getTime() + ctx.config.futureToleranceMs,
+    tolerance_hours: Math.round(ctx.config.futureToleranceMs / 3_600_000),
+    other_category: ctx.config.otherCategory,
+  };
+}
+
+/**
+ * Step 3, judge: every line of every object through the contract's rules in one DuckDB statement,
+ * into `judged` (columns: record-rules-sql.ts's judgedColumns). What DuckDB cannot frame is left as
+ * placeholders for the per-record path (fallback-step.ts).
+ */
+export async function judgeRecords(ctx: RunContext): Promise<void> {
+  const { sql, config } = ctx;
+  ctx.onProgress({ phase: "validate" });
+  await sql.run(`CREATE TABLE event_categories (event_type VARCHAR, event_category VARCHAR)`);
+  await sql.appendRows("event_categories", Object.entries(config.eventCategories), ["VARCHAR", "VARCHAR"]);
+  const files = await sql.rows(`SELECT obj, path FROM text_files ORDER BY obj`);
+  if (files.length === 0) {
+    await sql.run(`CREATE TABLE judged AS ${buildRulesSql(emptyInput)}`, ruleValues(ctx));
+  } else {
+    await sql.run(`CREATE TABLE judged AS ${buildRulesSql(`(${linesSql})`)}`, {
+      ...ruleValues(ctx),
+      ...textFileValues(files),
+    });
+  }
+  const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM judged WHERE kind = 'fast'`);
+  ctx.tally.recordsFound += Number(row!.n);
+}
+
+const emptyInput = `(SELECT NULL::INTEGER AS obj, NULL::INTEGER AS line, NULL::INTEGER AS sub, NULL::BOOLEAN AS checked,
+  NULL::VARCHAR AS raw, NULL::VARCHAR AS kind WHERE false)`;

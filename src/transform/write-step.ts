@@ -1,0 +1,240 @@
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import { DuckDBListValue, quotedIdentifier, quotedString } from "@duckdb/node-api";
+import { limits, transformedColumns } from "../contract/data-contract.js";
+import { datePartitionPath } from "../storage/warehouse-layout.js";
+import { stagingPrefix } from "./commit-log.js";
+import { linesSql, textFileValues } from "./judge-step.js";
+import type { RunContext } from "./run-context.js";
+import { sequencedRowsSql } from "./sequence-step.js";
+import { stagedRecordsSql } from "./staging-writer.js";
+import type { SqlRunner } from "./sql-runner.js";
+import type { TableFile } from "./table-snapshot.js";
+
+/** What the write step leaves for the commit: new and replacing data files, and the files they replace. */
+export interface WrittenFiles {
+  /** Partition → files this run adds (staged; the commit publishes them). */
+  readonly added: Map<string, TableFile[]>;
+  /** Keys of data files replaced by rewritten copies (they go to the snapshot's trash). */
+  readonly replaced: string[];
+}
+
+const partitionColumns = `strftime(event_time, '%Y') AS year, strftime(event_time, '%m') AS month,
+  strftime(event_time, '%d') AS day`;
+
+/**
+ * The contract's columns over a relation holding the judged columns plus event_sequence (alias-free),
+ * with is_session_start and processed_timestamp derived.
+ */
+function outputColumnsSql(): string {
+  return transformedColumns
+    .map(({ name }) => {
+      if (name === "is_session_start") {
+        return `CASE WHEN session_id IS NULL THEN NULL ELSE event_sequence = 1 END AS is_session_start`;
+      }
+      if (name === "processed_timestamp")
+        return `(SELECT processed_timestamp FROM run_clock) AS processed_timestamp`;
+      return quotedIdentifier(name);
+    })
+    .join(", ");
+}
+
+/**
+ * Step 7, write: the run's new rows as new Parquet files in the partitions of their event dates (files
+ * already there are not touched), copies of the files whose rows a late event resequenced, and the
+ * rejects as one NDJSON object. Everything is staged under `_staging/` for the commit.
+ */
+export async function writeOutputs(ctx: RunContext): Promise<WrittenFiles> {
+  const { sql } = ctx;
+  ctx.onProgress({ phase: "write" });
+  const outDir = join(ctx.scratch, "out");
+  await sql.run(`CREATE TABLE run_clock AS SELECT $processed::TIMESTAMP AS processed_timestamp`, {
+    processed: ctx.processingTime.toISOString().replace("T", " ").replace("Z", ""),
+  });
+  await sql.run(
+    `CREATE TEMP VIEW output_rows AS SELECT ${outputColumnsSql()}, ${partitionColumns} FROM ${sequencedRowsSql}`,
+  );
+  await copyPartitions(ctx, "output_rows", outDir, `part-${ctx.runId}-{i}`);
+
+  const replaced: string[] = [];
+  const rewriteDir = join(ctx.scratch, "rewritten");
+  const rewrites = (await sql.rows(`SELECT file_key, path FROM files_to_rewrite ORDER BY file_key`)) as {
+    file_key: string;
+    path: string;
+  }[];
+  for (const [n, { file_key: key, path }] of rewrites.entries()) {
+    const partition = key.split("/").slice(1, 4).join("/");
+    await mkdir(join(rewriteDir, ...partition.split("/")), { recursive: true });
+    const target = join(rewriteDir, ...partition.split("/"), `part-${ctx.runId}-r${n}.parquet`);
+    const present = await fileColumns(sql, path);
+    const columns = transformedColumns
+      .map(({ name, duckdb }) => {
+        if (name === "event_sequence")
+          return `coalesce(r.event_sequence, o.event_sequence) AS event_sequence`;
+        if (name === "is_session_start") {
+          return `CASE WHEN o.session_id IS NULL THEN NULL ELSE coalesce(r.event_sequence, o.event_sequence) = 1 END AS is_session_start`;
+        }
+        // A file written before a column existed (an older release) gets it as NULL.
+        return present.has(name)
+          ? `o.${quotedIdentifier(name)}`
+          : `NULL::${duckdb} AS ${quotedIdentifier(name)}`;
+      })
+      .join(", ");
+    await sql.run(
+      `COPY (SELECT ${columns} FROM read_parquet($path) o
+        LEFT JOIN (SELECT * FROM rewrites WHERE file_key = $key) r ON r.event_id = o.event_id)
+       TO ${quotedString(target)} (FORMAT parquet, COMPRESSION zstd)`,
+      { path, key },
+    );
+    replaced.push(key);
+    ctx.tally.filesRewritten++;
+  }
+
+  const added = new Map<string, TableFile[]>();
+  for (const dir of [outDir, rewriteDir]) {
+    const newRows = dir === outDir;
+    for (const file of await listFiles(dir)) {
+      const relativeKey = relative(dir, file).split(sep).join("/");
+      const partition = relativeKey.split("/").slice(0, 3).join("/");
+      const name = relativeKey.split("/").at(-1)!;
+      const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet($file)`, { file });
+      const staged = `${stagingPrefix("transformed", ctx.runId)}${relativeKey}`;
+      const info = await ctx.storage.moveFileIn("transformed", staged, file);
+      ctx.tally.bytesWritten += info.size;
+      ctx.manifest.publish.push({ bucket: "transformed", from: staged, to: `transformed/${relativeKey}` });
+      added.set(partition, [
+        ...(added.get(partition) ?? []),
+        { name, rows: Number(row!.n), bytes: info.size },
+      ]);
+      ctx.tally.partitionsWritten.add(partition);
+      if (newRows) ctx.tally.written += Number(row!.n);
+    }
+  }
+  await writeRejects(ctx);
+  return { added, replaced };
+}
+
+/** The columns a Parquet file has. */
+async function fileColumns(sql: SqlRunner, path: string): Promise<Set<string>> {
+  const rows = await sql.rows(`SELECT name FROM parquet_schema($path)`, { path });
+  return new Set(rows.map((r) => String(r.name)));
+}
+
+/**
+ * Writes rows as Parquet, one folder per partition. DuckDB cannot split files while partitioning, so a
+ * partition with more than `maxRowsPerFile` rows is written on its own, split into files of that size:
+ * no file grows past a few hundred MB however busy a day is.
+ */
+export async function copyPartitions(
+  ctx: RunContext,
+  view: string,
+  outDir: string,
+  pattern: string,
+): Promise<void> {
+  const { sql } = ctx;
+  const maxRows = ctx.config.maxRowsPerFile;
+  const rowGroup = Math.min(122_880, maxRows);
+  const options = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroup}, FILENAME_PATTERN ${quotedString(pattern)}`;
+  const big = (await sql.rows(`SELECT year, month, day FROM ${view} GROUP BY ALL HAVING count(*) > $max`, {
+    max: maxRows,
+  })) as { year: string; month: string; day: string }[];
+  if (big.length === 0) {
+    await sql.run(`COPY ${view} TO ${quotedString(outDir)} (${options}, PARTITION_BY (year, month, day))`);
+    return;
+  }
+  // The sequence numbers need every row of a session at once: compute them once, then split the writes.
+  await sql.run(`CREATE TEMP TABLE output_final AS SELECT * FROM ${view}`);
+  const bigKeys = new DuckDBListValue(big.map((p) => `${p.year}-${p.month}-${p.day}`));
+  await sql.run(
+    `COPY (SELECT * FROM output_final WHERE NOT list_contains($big, year || '-' || month || '-' || day))
+     TO ${quotedString(outDir)} (${options}, PARTITION_BY (year, month, day), OVERWRITE_OR_IGNORE)`,
+    { big: bigKeys },
+  );
+  for (const p of big) {
+    const dir = join(outDir, `year=${p.year}`, `month=${p.month}`, `day=${p.day}`);
+    await mkdir(dir, { recursive: true }); // COPY creates the last folder only
+    await sql.run(
+      `COPY (SELECT * EXCLUDE (year, month, day) FROM output_final WHERE year = $y AND month = $m AND day = $d)
+       TO ${quotedString(dir)} (${options}, ROW_GROUPS_PER_FILE ${Math.ceil(maxRows / rowGroup)})`,
+      { y: p.year, m: p.month, d: p.day },
+    );
+    // File rotation can leave a last file with no rows: it would only cost readers an open.
+    const empty = await sql.rows(`SELECT file_name FROM parquet_file_metadata($glob) WHERE num_rows = 0`, {
+      glob: `${dir}/*.parquet`,
+    });
+    for (const row of empty) await rm(String(row.file_name), { force: true });
+  }
+}
+
+/** One NDJSON object of rejects per run, in source order, under errors/transform/<run date>/. */
+async function writeRejects(ctx: RunContext): Promise<void> {
+  const { sql, tally } = ctx;
+  if (tally.rejectedTotal === 0) return;
+  await fillDuplicateRaw(ctx);
+  const path = join(ctx.scratch, "rejects.ndjson");
+  await sql.run(`CREATE TABLE sources (obj INTEGER, key VARCHAR)`);
+  await sql.appendRows(
+    "sources",
+    ctx.sources.map((s) => [s.obj, s.key]),
+    ["INTEGER", "VARCHAR"],
+  );
+  const line = `to_json({'reason': r.reason, 'field': r.field, 'message': r.message, 'source': s.key,
+    'line': r.line, 'raw': coalesce(left(r.raw, ${limits.maxRejectRawChars}), '')})`;
+  // Lines are complete JSON texts already, so the CSV writer is told to add nothing (no quotes, no escapes).
+  await sql.run(`COPY (
+      SELECT ${line} FROM (
+        SELECT obj, line, sub, reason, field, message, raw FROM judged WHERE reason IS NOT NULL
+        UNION ALL SELECT obj, line, sub, reason, NULL, message, raw FROM framing_rejects) r
+      JOIN sources s USING (obj)
+      ORDER BY r.obj, r.line NULLS FIRST, r.sub)
+    TO ${quotedString(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\\x01')`);
+  const relativeKey = `transform/${datePartitionPath(ctx.processingTime)}${ctx.runId}.ndjson`;
+  const staged = `${stagingPrefix("errors", ctx.runId)}${relativeKey}`;
+  const info = await ctx.storage.moveFileIn("errors", staged, path);
+  tally.bytesWritten += info.size;
+  ctx.manifest.publish.push({ bucket: "errors", from: staged, to: `errors/${relativeKey}` });
+  tally.errorObjects.push(`errors/${relativeKey}`);
+}
+
+/**
+ * Duplicates looked valid, so their text was not carried: read just those records again, from their
+ * objects' lines or from the per-record path's staging file.
+ */
+async function fillDuplicateRaw(ctx: RunContext): Promise<void> {
+  const { sql } = ctx;
+  const files = await sql.rows(`SELECT DISTINCT t.obj, t.path FROM judged j JOIN text_files t USING (obj)
+      WHERE j.reason = 'duplicate' AND j.raw IS NULL AND j.sub = 0`);
+  if (files.length > 0) {
+    await sql.run(
+      `UPDATE judged SET raw = x.raw FROM (${linesSql}) x
+       WHERE judged.reason = 'duplicate' AND judged.raw IS NULL AND judged.sub = 0
+         AND judged.obj = x.obj AND judged.line = x.line`,
+      textFileValues(files),
+    );
+  }
+  const staged = join(ctx.scratch, "staged.txt");
+  if (await stat(staged).catch(() => undefined)) {
+    await sql.run(`UPDATE judged SET raw = x.raw FROM ${stagedRecordsSql(staged)} x
+      WHERE judged.reason = 'duplicate' AND judged.raw IS NULL AND judged.sub > 0
+        AND judged.obj = x.obj AND judged.line = x.line AND judged.sub = x.sub`);
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
