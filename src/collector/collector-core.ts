@@ -6,6 +6,7 @@ import { BufferBudget } from "./buffer-budget.js";
 import { CollectorMetrics } from "./collector-metrics.js";
 import { CollectorRequestError } from "./collector-request-error.js";
 import { DeliveryStream, streamWalDir, type CollectorLogger } from "./delivery-stream.js";
+import { removeStaleTempFiles } from "./stale-temp-files.js";
 import { acquireWalLock } from "./wal-lock.js";
 
 export type IngestApi = "firehose" | "events";
@@ -46,6 +47,7 @@ export class CollectorCore {
     const core = new CollectorCore(options.config, options.walDir, options.storage);
     core.releaseLock = await acquireWalLock(options.walDir);
     try {
+      await removeStaleTempFiles(options.storage, options.logger);
       await core.openStreams(options);
       await warnAboutOrphanedWal(options.walDir, options.config, options.logger);
     } catch (error) {

@@ -11,7 +11,7 @@ import Fastify, {
 } from "fastify";
 import type { z } from "zod";
 import { collectorConfigSchema, type CollectorConfig } from "../config/config-schema.js";
-import { ClickstreamError } from "../errors/clickstream-error.js";
+import { ClickstreamError, isClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import { CollectorCore } from "./collector-core.js";
 import type { CollectorMetrics } from "./collector-metrics.js";
@@ -143,7 +143,7 @@ function registerRoutes(app: FastifyInstance, core: CollectorCore, config: Colle
     if (isFirehose(request)) return sendFirehoseError(reply, failure);
     return reply
       .code(failure.status)
-      .send({ error: failure.code, message: failure.message, fix: failure.fix });
+      .send({ error: failure.code, message: failure.detail, fix: failure.fix });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
@@ -264,12 +264,13 @@ function sendFirehoseError(reply: FastifyReply, failure: CollectorRequestError):
     .header("content-type", FIREHOSE_CONTENT_TYPE)
     .header("x-amzn-errortype", failure.firehoseType)
     .header("x-amzn-requestid", reply.request.id)
-    .send(Buffer.from(JSON.stringify({ __type: failure.firehoseType, message: failure.message })));
+    .send(Buffer.from(JSON.stringify({ __type: failure.firehoseType, message: failure.detail })));
 }
 
 /** Maps fastify's own errors (body limit, content length, …) to catalogue codes. */
 function toRequestError(error: unknown): CollectorRequestError {
   if (error instanceof CollectorRequestError) return error;
+  if (isClickstreamError(error)) return new CollectorRequestError(error.code, error.message);
   const e = error as { code?: string; statusCode?: number; message?: string };
   switch (e.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":

@@ -36,7 +36,10 @@ FROM (
 WHERE text_missing OR raw <> ''`;
 
 /** The `$paths` and `$objs` values of `linesSql` for some rows of text_files. */
-export function textFileValues(files: Record<string, unknown>[]): { paths: DuckDBListValue; objs: DuckDBListValue } {
+export function textFileValues(files: Record<string, unknown>[]): {
+  paths: DuckDBListValue;
+  objs: DuckDBListValue;
+} {
   return {
     paths: new DuckDBListValue(files.map((f) => String(f.path))),
     objs: new DuckDBListValue(files.map((f) => Number(f.obj))),
