@@ -17,7 +17,8 @@ export function killGraceMs(timeoutMs: number): number {
   return Math.min(5000, Math.max(500, Math.round(timeoutMs / 10)));
 }
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: unknown) => void };
+/** A request waiting for its answer, and the worker it went to (only that worker's death fails it). */
+type Pending = { child: ChildProcess; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 
 /**
  * The parent's handle on the query worker (query-worker.ts): starts it with its memory capped (Linux:
@@ -29,7 +30,6 @@ export class QueryWorker {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private stderrTail = "";
   /** Each worker's temp folder, removed when it exits (a killed worker cannot clean up after itself). */
   private readonly tempRoots = new Map<ChildProcess, string>();
   refused: ReadonlySet<string> = new Set();
@@ -61,6 +61,7 @@ export class QueryWorker {
       () => {
         // DuckDB did not answer its interrupt (some operators never look): end the process.
         this.failAll(
+          child,
           new ClickstreamError(
             "CS_ERR_QUERY_TIMEOUT",
             `interrupted after ${limits.timeoutMs} ms (the query did not stop; its worker was killed)`,
@@ -91,7 +92,7 @@ export class QueryWorker {
     const child = this.child ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { child, resolve, reject });
       child.channel?.ref();
       child.send({ ...message, id }, (error) => {
         if (error) this.settle(id, () => reject(error));
@@ -102,12 +103,15 @@ export class QueryWorker {
   private settle(id: number, fn: () => void): void {
     if (!this.pending.delete(id)) return;
     // Idle, the worker must not keep the parent process alive.
-    if (this.pending.size === 0) this.child?.channel?.unref();
+    if (![...this.pending.values()].some((p) => p.child === this.child)) this.child?.channel?.unref();
     fn();
   }
 
-  private failAll(error: ClickstreamError): void {
-    for (const [id, pending] of [...this.pending]) this.settle(id, () => pending.reject(error));
+  /** Fails the requests sent to `child` (not those of a worker started since). */
+  private failAll(child: ChildProcess, error: ClickstreamError): void {
+    for (const [id, pending] of [...this.pending]) {
+      if (pending.child === child) this.settle(id, () => pending.reject(error));
+    }
   }
 
   private start(): ChildProcess {
@@ -127,10 +131,10 @@ export class QueryWorker {
             stdio: ["ignore", "ignore", "pipe", "ipc"],
             serialization: "advanced",
           });
-    this.stderrTail = "";
+    let stderrTail = "";
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (text: string) => {
-      this.stderrTail = (this.stderrTail + text).slice(-4000);
+      stderrTail = (stderrTail + text).slice(-4000);
     });
     child.on("message", (reply: WorkerReply) => {
       const pending = this.pending.get(reply.id);
@@ -140,13 +144,13 @@ export class QueryWorker {
       );
     });
     child.on("error", (error) => {
-      this.failAll(wrapError("CS_ERR_QUERY_FAILED", error, "starting the query worker"));
+      this.failAll(child, wrapError("CS_ERR_QUERY_FAILED", error, "starting the query worker"));
     });
     child.on("exit", (code, signal) => {
       if (this.child === child) this.child = undefined;
       rmSync(tempRoot, { recursive: true, force: true });
       this.tempRoots.delete(child);
-      this.failAll(exitError(code, signal, this.stderrTail));
+      this.failAll(child, exitError(code, signal, stderrTail));
     });
     child.unref();
     this.tempRoots.set(child, tempRoot);
@@ -167,6 +171,14 @@ function exitError(code: number | null, signal: NodeJS.Signals | null, stderr: s
   const how = signal ? `signal ${signal}` : `exit code ${code}`;
   if (/out of memory|bad_alloc|Allocation failed|Cannot allocate/i.test(stderr)) {
     return new ClickstreamError("CS_ERR_QUERY_OUT_OF_MEMORY", `the query worker ran out of memory (${how})`);
+  }
+  // This class kills a worker only after failing its requests: a SIGKILL met here came from elsewhere,
+  // most likely the system reclaiming memory.
+  if (signal === "SIGKILL") {
+    return new ClickstreamError(
+      "CS_ERR_QUERY_OUT_OF_MEMORY",
+      "the query worker was killed (SIGKILL), most likely by the system for lack of memory",
+    );
   }
   const last = stderr.trim().split("\n").slice(-3).join(" | ");
   return new ClickstreamError(
