@@ -83,6 +83,7 @@ export class QueryWorker {
     const child = this.child;
     this.child = undefined;
     if (!child) return;
+    this.failAll(child, new ClickstreamError("CS_ERR_QUERY_FAILED", "the query engine was closed"));
     child.kill("SIGKILL");
     // The exit event may come after the caller is gone: remove the temp folder now.
     rmSync(this.tempRoots.get(child)!, { recursive: true, force: true });
