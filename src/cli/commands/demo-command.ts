@@ -2,17 +2,12 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
-import { assertAllSent, sendToFirehose, type FirehoseTarget } from "../../aws/firehose-target.js";
-import { runCrawler } from "../../catalog/crawler.js";
-import { defaultWalDir, startCollector } from "../../collector/collector-server.js";
+import type { FirehoseTarget } from "../../aws/firehose-target.js";
 import { loadConfig } from "../../config/load-config.js";
-import { generateEventLines } from "../../generator/event-generator.js";
-import { openQueryEngine } from "../../query/query-engine.js";
 import { parseQueryFile, pickStatement } from "../../query/query-file.js";
 import { formatResult } from "../../query/result-formatter.js";
 import { createStorage } from "../../storage/create-storage.js";
 import { defaultStreamName } from "../../storage/warehouse-layout.js";
-import { runTransform } from "../../transform/run-transform.js";
 import { action, warehouseOption, withExamples } from "../cli-support.js";
 import { assertDemoMayWipe, rawFiles, writeDemoRecord } from "../demo-warehouse.js";
 import { integerFlag } from "../flag-parsers.js";
@@ -47,6 +42,23 @@ export function demoCommand(): Command {
 }
 
 async function runDemo(flags: DemoFlags): Promise<void> {
+  // The pipeline's stages, loaded on use (DuckDB, fastify and the AWS SDK would cost every other
+  // command's start-up otherwise).
+  const [
+    { assertAllSent, sendToFirehose },
+    { runCrawler },
+    { defaultWalDir, startCollector },
+    { generateEventLines },
+    { openQueryEngine },
+    { runTransform },
+  ] = await Promise.all([
+    import("../../aws/firehose-target.js"),
+    import("../../catalog/crawler.js"),
+    import("../../collector/collector-server.js"),
+    import("../../generator/event-generator.js"),
+    import("../../query/query-engine.js"),
+    import("../../transform/run-transform.js"),
+  ]);
   const warehouse = resolve(flags.warehouse ?? "./warehouse");
   await prepareWarehouse(warehouse);
   const config = loadConfig({ overrides: { warehouse: { dir: warehouse } } });

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { ClickstreamError, isClickstreamError, wrapError } from "../../errors/clickstream-error.js";
-import { openQueryEngine } from "../../query/query-engine.js";
 import { parseQueryFile, pickStatement, type NamedStatement } from "../../query/query-file.js";
 import type { QueryResult } from "../../query/query-result.js";
 import { formatResult, resultFormats, toObjects, type ResultFormat } from "../../query/result-formatter.js";
@@ -106,6 +105,8 @@ export function queryCommand(): Command {
           now: opts.now?.toISOString(),
         },
       });
+      // Loaded on use: DuckDB costs every other command's start-up otherwise.
+      const { openQueryEngine } = await import("../../query/query-engine.js");
       const engine = await openQueryEngine({ storage, config });
       try {
         // Several statements as json: one array of { query, title, rows | error } so stdout stays one document.

@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import { ClickstreamError } from "../../errors/clickstream-error.js";
-import { runTransform, type TransformProgress } from "../../transform/run-transform.js";
+import type { TransformProgress } from "../../transform/run-transform.js";
 import type { RunReport } from "../../transform/run-report.js";
 import {
   action,
@@ -71,6 +71,8 @@ export function transformCommand(): Command {
         flags.waitMs === undefined ? {} : { transform: { lockWaitMs: flags.waitMs } },
       );
       const progress = flags.json || !process.stderr.isTTY ? undefined : new ProgressDisplay();
+      // Loaded on use: DuckDB costs every other command's start-up otherwise.
+      const { runTransform } = await import("../../transform/run-transform.js");
       const report = await runTransform({
         storage,
         config: config.transform,
