@@ -143,7 +143,7 @@ NEXT
     fi
     step "Emptying buckets"
     buckets="$(terraform -chdir="$INFRA" output -json |
-      jq -r '[.raw_bucket_name, .transformed_bucket_name, .errors_bucket_name, .scripts_bucket_name, .athena_results_bucket_name] | map(select(. != null) | .value) | .[]')"
+      jq -r '[.raw_bucket_name, .transformed_bucket_name, .errors_bucket_name, .scripts_bucket_name, .athena_results_bucket_name, .access_logs_bucket_name] | map(select(. != null) | .value) | .[]')"
     while IFS= read -r bucket; do
       [[ -n "$bucket" ]] && empty_bucket "$bucket"
     done <<<"$buckets"

@@ -1,8 +1,12 @@
 // `npm run bench`: every benchmark section, printed as tables. `--quick` runs tiny sizes (a smoke test);
-// `--only <name>` runs one section (transform, generator, collector, query).
+// `--only <name>` runs one section (generator, transform, scale, query, collector, tracker, console, spark).
 import { runCollectorBench } from "./collector-bench.js";
+import { runConsoleBench } from "./console-bench.js";
 import { runGeneratorBench } from "./generator-bench.js";
 import { runQueryBench } from "./query-bench.js";
+import { runScaleBench } from "./scale-bench.js";
+import { runTrackerBench } from "./tracker-bench.js";
+import { runSparkBench } from "./spark-bench.js";
 import { runTransformBench } from "./transform-bench.js";
 import type { BenchSection } from "./bench-section.js";
 
@@ -13,8 +17,12 @@ const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefi
 const sections: [string, (o: { quick: boolean }) => Promise<BenchSection>][] = [
   ["generator", runGeneratorBench],
   ["transform", runTransformBench],
+  ["scale", runScaleBench],
   ["query", runQueryBench],
   ["collector", runCollectorBench],
+  ["tracker", runTrackerBench],
+  ["console", runConsoleBench],
+  ["spark", runSparkBench],
 ];
 
 for (const [name, run] of sections) {

@@ -29,21 +29,31 @@ async function transformInChild(
   return { ...(JSON.parse(stdout) as Omit<ChildResult, "wallMs">), wallMs: performance.now() - started };
 }
 
-/** The baseline: bare DuckDB, column projection only, no validation, no dedup, no sessions. */
-async function bareDuckdb(warehouse: string, out: string): Promise<number> {
+const typedColumns = `{
+  event_id: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', event_type: 'VARCHAR', timestamp: 'VARCHAR',
+  page_url: 'VARCHAR', referrer: 'VARCHAR', product_id: 'VARCHAR', product_name: 'VARCHAR',
+  product_category: 'VARCHAR', device_type: 'VARCHAR', price: 'DOUBLE', quantity: 'BIGINT'}`;
+
+/**
+ * The baselines: bare DuckDB over the same raw objects. `logical` does the transform's logical work and
+ * nothing else (typed read, dedup by event_id, the session sequence, partitioned zstd Parquet), the
+ * issue's limit for this work on this engine; `projection` only reads and writes.
+ */
+async function bareDuckdb(warehouse: string, out: string, kind: "logical" | "projection"): Promise<number> {
   const db = await DuckDBInstance.create(":memory:");
   const connection = await db.connect();
   const started = performance.now();
-  await connection.run(`COPY (
-      SELECT event_id, user_id, session_id, event_type, timestamp, page_url, referrer, product_id, product_name,
-             product_category, device_type, price, quantity,
-             substr(timestamp, 1, 4) AS year, substr(timestamp, 6, 2) AS month, substr(timestamp, 9, 2) AS day
-      FROM read_ndjson('${warehouse}/raw/**/*', columns = {
-        event_id: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', event_type: 'VARCHAR', timestamp: 'VARCHAR',
-        page_url: 'VARCHAR', referrer: 'VARCHAR', product_id: 'VARCHAR', product_name: 'VARCHAR',
-        product_category: 'VARCHAR', device_type: 'VARCHAR', price: 'DOUBLE', quantity: 'BIGINT'},
-        ignore_errors = true)
-    ) TO '${out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month, day))`);
+  const read = `read_ndjson('${warehouse}/raw/**/*', columns = ${typedColumns}, ignore_errors = true)`;
+  const partition = `strftime(event_time, '%Y') AS year, strftime(event_time, '%m') AS month, strftime(event_time, '%d') AS day`;
+  const select =
+    kind === "projection"
+      ? `SELECT *, substr(timestamp, 1, 4) AS year, substr(timestamp, 6, 2) AS month, substr(timestamp, 9, 2) AS day FROM ${read}`
+      : `SELECT *, row_number() OVER (PARTITION BY session_id ORDER BY event_time, event_id) AS event_sequence
+         FROM (SELECT *, try_cast(timestamp AS TIMESTAMP) AS event_time, ${partition} FROM ${read})
+         QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_time) = 1`;
+  await connection.run(
+    `COPY (${select}) TO '${out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month, day), OVERWRITE)`,
+  );
   const ms = performance.now() - started;
   connection.closeSync();
   db.closeSync();
@@ -63,8 +73,8 @@ async function generate(warehouse: string, events: number, days: number, dirtyRa
 }
 
 /**
- * The transform against bare DuckDB on the same input, side by side: clean and dirty runs, an incremental
- * day on a 30-day warehouse against its full refresh, and peak RSS over ≥ 2 GB of raw input.
+ * The transform against bare DuckDB doing the same logical work on the same input (whole command, Node
+ * start-up included), clean and dirty, and its peak memory over ≥ 2 GB of raw input.
  */
 export async function runTransformBench(options: { quick: boolean }): Promise<BenchSection> {
   const events = options.quick ? 20_000 : 1_000_000;
@@ -75,20 +85,22 @@ export async function runTransformBench(options: { quick: boolean }): Promise<Be
     for (const dirtyRate of [0, 0.02]) {
       const warehouse = join(root, `w-${dirtyRate}`);
       const truth = await generate(warehouse, events, 30, dirtyRate);
-      const baselineMs = await bareDuckdb(warehouse, join(root, `bare-${dirtyRate}`));
-      const run = await transformInChild(warehouse, "incremental");
-      const ratio = run.wallMs / baselineMs;
       const label = dirtyRate === 0 ? "clean" : `--dirty ${dirtyRate}`;
+      const projectionMs = await bareDuckdb(warehouse, join(root, `projection-${dirtyRate}`), "projection");
+      const logicalMs = await bareDuckdb(warehouse, join(root, `logical-${dirtyRate}`), "logical");
+      const run = await transformInChild(warehouse, "incremental");
+      const ratio = run.wallMs / logicalMs;
       const goal = dirtyRate === 0 ? 1.3 : 2;
       rows.push(
+        { name: `baseline: bare DuckDB, projection-only COPY (${label})`, value: fmt.seconds(projectionMs) },
         {
-          name: `baseline: bare DuckDB COPY, ${fmt.int(events)} events (${label})`,
-          value: fmt.seconds(baselineMs),
+          name: `baseline: bare DuckDB, the same logical work (${label})`,
+          value: `${fmt.seconds(logicalMs)} = ${fmt.ratio(logicalMs / projectionMs)} the projection`,
         },
         {
-          name: `clickstream transform (${label})`,
-          value: `${fmt.seconds(run.wallMs)} = ${fmt.ratio(ratio)} baseline`,
-          goal: `≤ ${goal}× baseline`,
+          name: `clickstream transform, ${fmt.int(events)} events (${label})`,
+          value: `${fmt.seconds(run.wallMs)} = ${fmt.ratio(ratio)} logical, ${fmt.ratio(run.wallMs / projectionMs)} projection`,
+          goal: `≤ ${goal}× logical`,
           met: ratio <= goal,
         },
         {
@@ -101,44 +113,6 @@ export async function runTransformBench(options: { quick: boolean }): Promise<Be
       }
     }
 
-    // Incremental: one new day on a 30-day warehouse, against the full refresh of all 30 days.
-    const perDay = options.quick ? 1_000 : 30_000;
-    const warehouse = join(root, "w-30days");
-    await generate(warehouse, perDay * 30, 30, 0, 3);
-    await transformInChild(warehouse, "incremental");
-    const fullRefresh = await transformInChild(warehouse, "full-refresh");
-    await writeRawObjects(new LocalStorage(warehouse), {
-      events: perDay,
-      users: 1000,
-      days: 1,
-      start: new Date("2026-12-01T00:00:00Z"),
-      seed: 4,
-      dirtyRate: 0,
-      eventsPerObject: 50_000,
-      arrival: new Date("2026-11-30T23:59:00Z"),
-    });
-    const incremental = await transformInChild(warehouse, "incremental");
-    const share = incremental.wallMs / fullRefresh.wallMs;
-    rows.push(
-      {
-        name: `full refresh of 30 days (${fmt.int(perDay * 30)} events)`,
-        value: fmt.seconds(fullRefresh.wallMs),
-      },
-      {
-        name: `incremental run adding day 31 (${fmt.int(perDay)} events)`,
-        value: `${fmt.seconds(incremental.wallMs)} = ${(share * 100).toFixed(1)}% of the full refresh`,
-        goal: "≤ 10%",
-        met: share <= 0.1,
-      },
-    );
-    const empty = await transformInChild(warehouse, "incremental");
-    rows.push({
-      name: "run with nothing new",
-      value: fmt.seconds(empty.wallMs),
-      goal: "about 1 s",
-      met: empty.wallMs <= 1500,
-    });
-
     // Peak memory over ≥ 2 GB of raw input (quick: a small stand-in).
     const bigEvents = options.quick ? 50_000 : 4_500_000;
     const big = join(root, "w-big");
@@ -147,15 +121,15 @@ export async function runTransformBench(options: { quick: boolean }): Promise<Be
     rows.push({
       name: `peak RSS, transform of ${fmt.mb(bigTruth.objectBytes)} raw (${fmt.int(bigEvents)} events)`,
       value: `${fmt.mb(bigRun.maxRssBytes)} in ${fmt.seconds(bigRun.wallMs)}`,
-      goal: "≤ 1 GiB",
-      met: bigRun.maxRssBytes <= 1024 ** 3,
+      goal: "≤ 800 MB",
+      met: bigRun.maxRssBytes <= 800e6,
     });
     notes.push(
-      "Each transform runs in a child process (its wall time includes Node start-up, ~0.1 s); the baseline runs in-process.",
+      "Each transform runs in a child process (its wall time includes Node start-up); the baselines run in-process.",
       "The machine has 2 cores; figures move by ±20% from run to run, ratios less.",
     );
   } finally {
     await rm(root, { recursive: true, force: true });
   }
-  return { title: "transform (issue: foundation and the transform job)", rows, notes };
+  return { title: "transform: the whole command against bare DuckDB on the same input", rows, notes };
 }

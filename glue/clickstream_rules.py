@@ -10,51 +10,63 @@ import datetime as _dt
 import gzip
 import json
 import math
+import os
 import re
 import zlib
 
-REASONS = (
-    "malformed_json",
-    "not_an_object",
-    "missing_field",
-    "invalid_field",
-    "invalid_timestamp",
-    "timestamp_out_of_range",
-    "record_too_large",
-    "duplicate",
-    "unreadable_object",
-)
+CONTRACT_FILE = "data-contract.json"
 
-# Firehose's own per-record limit (1,000 KiB), applied to raw records too.
-MAX_RECORD_BYTES = 1_024_000
-DEFAULT_FUTURE_TOLERANCE_HOURS = 24
 
-DEFAULT_EVENT_CATEGORIES = {
-    "product_view": "browsing",
-    "category_view": "browsing",
-    "search": "browsing",
-    "add_to_cart": "cart",
-    "remove_from_cart": "cart",
-    "checkout_start": "conversion",
-    "payment_info": "conversion",
-    "purchase": "conversion",
-    "page_view": "engagement",
-    "login": "engagement",
-    "logout": "engagement",
-    "signup": "engagement",
-}
-OTHER_CATEGORY = "other"
+def _contract_paths():
+    """Where the contract may be: $CLICKSTREAM_CONTRACT; beside this module; the repository's contract/
+    folder; the working directory (Glue's --extra-files); Spark's distributed files (sc.addFile, which
+    is how executors of the local runner get it)."""
+    if os.environ.get("CLICKSTREAM_CONTRACT"):
+        yield os.environ["CLICKSTREAM_CONTRACT"]
+    here = os.path.dirname(os.path.abspath(__file__))
+    yield os.path.join(here, CONTRACT_FILE)
+    yield os.path.join(os.path.dirname(here), "contract", CONTRACT_FILE)
+    yield os.path.join(os.getcwd(), CONTRACT_FILE)
+    try:
+        from pyspark import SparkFiles
+        yield SparkFiles.get(CONTRACT_FILE)
+    except Exception:  # no pyspark, or no Spark context here: the other places were all there is
+        return
 
-# Output columns of `transformed`, in order (src/transform/event-schema.ts).
-COLUMNS = (
-    "event_id", "user_id", "session_id", "event_type", "event_category", "timestamp", "event_time",
-    "event_date", "hour", "page_url", "referrer", "product_id", "product_name", "product_category",
-    "device_type", "price", "quantity", "has_product_data", "has_price_data", "event_sequence",
-    "is_session_start", "processed_timestamp",
-)
-VERBATIM_FIELDS = ("page_url", "referrer", "product_id", "product_name", "product_category")
+
+def load_contract():
+    """contract/data-contract.json: the data contract every engine loads."""
+    tried = []
+    for path in _contract_paths():
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                return json.load(handle), path
+        tried.append(path)
+    raise FileNotFoundError("%s not found (looked in: %s)" % (CONTRACT_FILE, ", ".join(tried)))
+
+
+CONTRACT, CONTRACT_PATH = load_contract()
+_LIMITS = CONTRACT["limits"]
+# What this module's code can judge; a contract naming anything else fails here, at import, not mid-run.
+FIELD_KINDS = ("id", "event_type", "timestamp", "text", "lowercase_text", "price", "quantity", "properties")
+_unknown_kinds = sorted(set(f["kind"] for f in CONTRACT["inputFields"]) - set(FIELD_KINDS))
+if _unknown_kinds:
+    raise ValueError("%s names field kinds this engine cannot judge: %s" % (CONTRACT_PATH, _unknown_kinds))
+
+REASONS = tuple(reason["code"] for reason in CONTRACT["reasons"])
+_MESSAGES = {reason["code"]: reason["message"] for reason in CONTRACT["reasons"]}
+MAX_RECORD_BYTES = _LIMITS["maxRecordBytes"]
+MAX_OBJECT_BYTES = _LIMITS["maxObjectBytes"]
+# The raw text kept in a reject, in characters (an oversized record or object keeps its beginning).
+MAX_REJECT_RAW_CHARS = _LIMITS["maxRejectRawChars"]
+DEFAULT_FUTURE_TOLERANCE_HOURS = _LIMITS["defaultFutureToleranceMs"] / 3600000
+DEFAULT_EVENT_CATEGORIES = dict(CONTRACT["eventCategories"])
+OTHER_CATEGORY = CONTRACT["otherCategory"]
+# Output columns of `transformed`, in order, with their Spark types.
+COLUMNS = tuple(column["name"] for column in CONTRACT["columns"])
+SPARK_TYPES = {column["name"]: column["spark"] for column in CONTRACT["columns"]}
 # Dropped on purpose (personal data, free-form payloads): never counted as schema drift.
-DROPPED_FIELDS = ("user_agent", "ip_address", "additional_data")
+DROPPED_FIELDS = tuple(CONTRACT["droppedFields"])
 
 
 class Reject(Exception):
@@ -104,7 +116,7 @@ def _as_float(value):
 
 
 # Whitespace trimmed from ids, event types and timestamps: space, tab, LF, CR, FF, VT.
-_WS = " \t\n\r\f\v"
+_WS = CONTRACT["whitespace"]
 # What RE2's \s matches (the numeric-string patterns of the SQL rules).
 _RE2_SPACE = " \t\n\f\r"
 
@@ -118,7 +130,6 @@ _ISO = re.compile(
     r"(\.[0-9]{1,9})?(Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
 )
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-MIN_EVENT_TIME_MS = 946684800000  # 2000-01-01T00:00:00Z
 
 
 def timestamp_millis(value):
@@ -163,6 +174,11 @@ def format_timestamp(instant):
     return instant.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (instant.microsecond // 1000)
 
 
+def message(reason, **values):
+    """A reject's message, from the contract's template for its reason."""
+    return _MESSAGES[reason].format(**values)
+
+
 def parse_now(text):
     """The processing time given as ISO-8601 (vectors, --now), as an aware UTC datetime."""
     ms = timestamp_millis(text)
@@ -171,28 +187,28 @@ def parse_now(text):
     return from_millis(ms)
 
 
+MIN_EVENT_TIME_MS = timestamp_millis(_LIMITS["minEventTime"])
+
+
 # ---------------------------------------------------------------------------------------------
 # Fields: each returns the value or raises Reject; faults are reported in INPUT_FIELDS order
 # ---------------------------------------------------------------------------------------------
 
 # Input fields the contract knows, in the order their faults are reported (first fault wins).
-INPUT_FIELDS = (
-    "event_id", "user_id", "session_id", "event_type", "timestamp", "page_url", "referrer",
-    "product_id", "product_name", "product_category", "device_type", "price", "quantity", "properties",
-)
+INPUT_FIELDS = tuple(field["name"] for field in CONTRACT["inputFields"])
 KNOWN_FIELDS = frozenset(INPUT_FIELDS + DROPPED_FIELDS)
 
-MAX_QUANTITY = 2**53 - 1  # exact in every engine (JS, Python, DuckDB)
+MAX_QUANTITY = _LIMITS["maxQuantity"]
 _NUMERIC_STRING = re.compile(r"[ \t\n\f\r]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\f\r]*")
 _INTEGER_STRING = re.compile(r"[ \t\n\f\r]*[+-]?[0-9]+[ \t\n\f\r]*")
 
 
 def _missing(name):
-    return Reject("missing_field", name, "%s is required and was absent, null or blank" % name)
+    return Reject("missing_field", name, message("missing_field", field=name))
 
 
 def _invalid(name):
-    return Reject("invalid_field", name, "%s has a value of the wrong type or out of range" % name)
+    return Reject("invalid_field", name, message("invalid_field", field=name))
 
 
 def _id_value(record, name, required):
@@ -223,48 +239,42 @@ def _text_value(record, name):
     raise _invalid(name)
 
 
-def _event_type(record):
-    value = record.get("event_type")
+def _event_type(record, name="event_type"):
+    value = record.get(name)
     kind = _kind(value)
     if kind == "NULL" or (kind == "VARCHAR" and value.strip(_WS) == ""):
-        raise _missing("event_type")
+        raise _missing(name)
     if kind != "VARCHAR":
-        raise _invalid("event_type")
+        raise _invalid(name)
     return value.strip(_WS).lower()
 
 
-def _timestamp(record, now_ms, future_tolerance_ms):
-    value = record.get("timestamp")
+def _timestamp(record, now_ms, future_tolerance_ms, name="timestamp"):
+    value = record.get(name)
     kind = _kind(value)
     if kind == "NULL" or (kind == "VARCHAR" and value.strip(_WS) == ""):
-        raise _missing("timestamp")
+        raise _missing(name)
     ms = timestamp_millis(value)
     if ms is None:
-        raise Reject(
-            "invalid_timestamp", "timestamp",
-            "timestamp %s is neither ISO-8601 nor epoch seconds/milliseconds" % str(value)[:100],
-        )
+        raise Reject("invalid_timestamp", name, message("invalid_timestamp", value=str(value)[:100]))
     if ms < MIN_EVENT_TIME_MS or ms > now_ms + future_tolerance_ms:
-        raise Reject(
-            "timestamp_out_of_range", "timestamp",
-            "timestamp %s is before 2000-01-01T00:00:00Z or more than %d h after processing time"
-            % (str(value)[:100], round(future_tolerance_ms / 3600000)),
-        )
+        raise Reject("timestamp_out_of_range", name, message(
+            "timestamp_out_of_range", value=str(value)[:100], hours=round(future_tolerance_ms / 3600000)))
     return ms
 
 
-def _device_type(record):
-    value = record.get("device_type")
+def _lowercase_text(record, name):
+    value = record.get(name)
     kind = _kind(value)
     if kind == "NULL":
         return None
     if kind != "VARCHAR":
-        raise _invalid("device_type")
+        raise _invalid(name)
     return value.lower() or None
 
 
-def _price(record):
-    value = record.get("price")
+def _price(record, name="price"):
+    value = record.get(name)
     kind = _kind(value)
     if kind == "NULL" or (kind == "VARCHAR" and value == ""):
         return None
@@ -273,14 +283,14 @@ def _price(record):
     elif kind == "VARCHAR" and _NUMERIC_STRING.fullmatch(value):
         number = float(value.strip(_RE2_SPACE))
     else:
-        raise _invalid("price")
+        raise _invalid(name)
     if not math.isfinite(number) or number < 0:
-        raise _invalid("price")
+        raise _invalid(name)
     return number
 
 
-def _quantity(record):
-    value = record.get("quantity")
+def _quantity(record, name="quantity"):
+    value = record.get(name)
     kind = _kind(value)
     if kind == "NULL" or (kind == "VARCHAR" and value == ""):
         return None
@@ -289,14 +299,14 @@ def _quantity(record):
     elif kind == "DOUBLE":
         number = _as_float(value)
         if not math.isfinite(number) or number != math.floor(number):
-            raise _invalid("quantity")
+            raise _invalid(name)
         number = int(number)
     elif kind == "VARCHAR" and _INTEGER_STRING.fullmatch(value):
         number = int(value.strip(_RE2_SPACE))
     else:
-        raise _invalid("quantity")
+        raise _invalid(name)
     if not 0 <= number <= MAX_QUANTITY:
-        raise _invalid("quantity")
+        raise _invalid(name)
     return number
 
 
@@ -350,16 +360,16 @@ def properties_from_text(text, field="properties"):
     return entries or None
 
 
-def _properties(record, raw):
-    value = record.get("properties")
+def _properties(record, raw, name="properties"):
+    value = record.get(name)
     kind = _kind(value)
     if kind == "NULL":
         return None
     if kind != "OBJECT":
-        raise _invalid("properties")
+        raise _invalid(name)
     if raw is None:
         raise ValueError("properties need the record's text")
-    return properties_from_text(raw_text(raw))
+    return properties_from_text(raw_text(raw), name)
 
 
 def transform_record(record, now, future_tolerance_hours=DEFAULT_FUTURE_TOLERANCE_HOURS,
@@ -372,31 +382,41 @@ def transform_record(record, now, future_tolerance_hours=DEFAULT_FUTURE_TOLERANC
     properties map keeps non-string values as written there.
     """
     if not isinstance(record, dict):
-        raise Reject("not_an_object", None, "expected a JSON object, got %s" % _describe(record))
+        raise Reject("not_an_object", None, message("not_an_object", type=_describe(record)))
     categories = DEFAULT_EVENT_CATEGORIES if categories is None else categories
     now_ms = (now - _EPOCH) // _dt.timedelta(milliseconds=1)
-    event_id = _id_value(record, "event_id", True)
-    user_id = _id_value(record, "user_id", True)
-    session_id = _id_value(record, "session_id", False)
-    event_type = _event_type(record)
-    instant = from_millis(_timestamp(record, now_ms, round(future_tolerance_hours * 3600000)))
-    row = {
-        "event_id": event_id,
-        "user_id": user_id,
-        "session_id": session_id,
-        "event_type": event_type,
-        "event_category": categories.get(event_type, other_category),
+    tolerance_ms = round(future_tolerance_hours * 3600000)
+    values = {}
+    # The contract's field table decides the order of the checks, so the first fault is its first.
+    for field in CONTRACT["inputFields"]:
+        name, kind = field["name"], field["kind"]
+        if kind == "id":
+            values[name] = _id_value(record, name, field["required"])
+        elif kind == "event_type":
+            values[name] = _event_type(record, name)
+        elif kind == "timestamp":
+            values[name] = from_millis(_timestamp(record, now_ms, tolerance_ms, name))
+        elif kind == "text":
+            values[name] = _text_value(record, name)
+        elif kind == "lowercase_text":
+            values[name] = _lowercase_text(record, name)
+        elif kind == "price":
+            values[name] = _price(record, name)
+        elif kind == "quantity":
+            values[name] = _quantity(record, name)
+        elif kind == "properties":
+            values[name] = _properties(record, raw, name)
+        else:
+            raise ValueError("the contract names a field kind this engine does not know: %s" % kind)
+    instant = values.pop("timestamp")
+    row = dict(values)
+    row.update({
+        "event_category": categories.get(row["event_type"], other_category),
         "timestamp": format_timestamp(instant),
         "event_time": instant,
         "event_date": instant.date(),
         "hour": instant.hour,
-    }
-    for name in VERBATIM_FIELDS:
-        row[name] = _text_value(record, name)
-    row["device_type"] = _device_type(record)
-    row["price"] = _price(record)
-    row["quantity"] = _quantity(record)
-    row["properties"] = _properties(record, raw)
+    })
     row["has_product_data"] = row["product_id"] is not None
     row["has_price_data"] = row["price"] is not None
     row["unknown_fields"] = sorted(set(name for name in record if name not in KNOWN_FIELDS))
@@ -439,19 +459,59 @@ def decode_object(data, key=""):
     gzip; any other object is gunzipped only when its bytes, as a whole, are one or more complete gzip
     members (zero padding after them allowed), and read as text otherwise. Then a UTF-8 BOM is dropped.
     Raises Reject("unreadable_object") for a `.gz` object that does not decompress."""
+    if len(data) > MAX_OBJECT_BYTES:
+        raise _too_big(data, "")
     if key.endswith(".gz"):
+        _check_gunzipped_size(data)
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as error:
-            raise Reject("unreadable_object", None, "cannot gunzip the object: %s" % error)
+            raise Reject("unreadable_object", None, message("unreadable_object", detail=str(error)))
     elif data[:2] == b"\x1f\x8b":
         try:
+            _check_gunzipped_size(data)
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error):
             pass  # not a complete gzip stream (a record that merely starts with the magic bytes): text
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     return data
+
+
+class ObjectTooLarge(Reject):
+    """An object over maxObjectBytes (decompressed): one unreadable_object line keeping its beginning."""
+
+    def __init__(self, message_text, prefix):
+        super().__init__("unreadable_object", None, message_text)
+        self.prefix = prefix
+
+
+def _too_big(prefix, what):
+    return ObjectTooLarge(
+        "the object is over %d bytes%s (the limit of one raw object)" % (MAX_OBJECT_BYTES, " " + what if what else ""),
+        bytes(prefix[:MAX_REJECT_RAW_CHARS]))
+
+
+def _check_gunzipped_size(data):
+    """Raises ObjectTooLarge when the gzip members in data decompress past maxObjectBytes, holding at most
+    one chunk at a time (a gzip bomb costs bounded memory). Corrupt data is left to gzip.decompress."""
+    size, prefix, rest = 0, b"", data
+    while rest[:2] == b"\x1f\x8b":
+        stream = zlib.decompressobj(31)
+        while rest:
+            try:
+                chunk = stream.decompress(rest, 1 << 20)
+            except zlib.error:
+                return
+            size += len(chunk)
+            if len(prefix) < MAX_REJECT_RAW_CHARS:
+                prefix += chunk[:MAX_REJECT_RAW_CHARS - len(prefix)]
+            if size > MAX_OBJECT_BYTES:
+                raise _too_big(prefix, "decompressed")
+            rest = stream.unconsumed_tail
+            if stream.eof:
+                rest = stream.unused_data
+                break
 
 
 def raw_text(raw):
@@ -701,7 +761,7 @@ class _Splitter:
             self._malformed(start, line)
             return
         self.out.append(Framed(line, raw, reject=Reject(
-            "not_an_object", None, "expected a JSON object, got %s" % _describe(value))))
+            "not_an_object", None, message("not_an_object", type=_describe(value)))))
         self._resume_after(stop, line)
 
     def _emit_parsed(self, start, end, line):
@@ -711,7 +771,7 @@ class _Splitter:
             return False
         if not isinstance(value, dict):
             self.out.append(Framed(line, raw, reject=Reject(
-                "not_an_object", None, "expected a JSON object, got %s" % _describe(value))))
+                "not_an_object", None, message("not_an_object", type=_describe(value)))))
         else:
             self.out.append(Framed(line, raw, value=value))
         return True
@@ -730,7 +790,7 @@ class _Splitter:
     def _too_large(self, start, end):
         self.out.append(Framed(self.line, self.buf[start:end], reject=Reject(
             "record_too_large", None,
-            "record is %d bytes; the limit is %d bytes (1,000 KiB)" % (end - start, MAX_RECORD_BYTES))))
+            message("record_too_large", bytes=end - start, limit=MAX_RECORD_BYTES))))
 
 
 def split_records(data, key=""):
@@ -750,28 +810,38 @@ def load_vector_bytes(case):
     return case["text"].encode("utf-8")
 
 
-def process_object(data, source, now, **rule_options):
-    """Frames and transforms one raw object. Returns (rows, rejects).
+def frame_object(data, source, now, **rule_options):
+    """Frames and transforms one raw object: every record found, in the order it was found, as
+    ("row", row) or ("reject", errors/ line). One item per record read (an unreadable object is one
+    reject), so counting the items counts the records read.
 
     Each row carries `_line` (where it starts) and `_raw` (its text, for a later duplicate reject); each
-    reject is the errors/ line
-    `{"reason","field","message","source","line","raw"}`.
+    reject is the errors/ line `{"reason","field","message","source","line","raw"}`.
     """
-    rows, rejects = [], []
     try:
-        for framed in split_records(data, source):
-            if framed.reject is None:
-                try:
-                    row = transform_record(framed.value, now, raw=framed.raw, **rule_options)
-                    row["_line"] = framed.line
-                    row["_raw"] = raw_text(framed.raw)
-                    rows.append(row)
-                    continue
-                except Reject as reject:
-                    framed.reject = reject
-            rejects.append(reject_line(framed.reject, source, framed.line, framed.raw))
+        framed_records = split_records(data, source)
     except Reject as reject:
-        rejects.append(reject_line(reject, source, None, ""))
+        yield "reject", reject_line(reject, source, None, getattr(reject, "prefix", ""))
+        return
+    for framed in framed_records:
+        if framed.reject is None:
+            try:
+                row = transform_record(framed.value, now, raw=framed.raw, **rule_options)
+            except Reject as reject:
+                framed.reject = reject
+            else:
+                row["_line"] = framed.line
+                row["_raw"] = raw_text(framed.raw)
+                yield "row", row
+                continue
+        yield "reject", reject_line(framed.reject, source, framed.line, framed.raw)
+
+
+def process_object(data, source, now, **rule_options):
+    """Frames and transforms one raw object. Returns (rows, rejects), as frame_object finds them."""
+    rows, rejects = [], []
+    for kind, item in frame_object(data, source, now, **rule_options):
+        (rows if kind == "row" else rejects).append(item)
     return rows, rejects
 
 
@@ -783,5 +853,5 @@ def reject_line(reject, source, line, raw):
         "message": reject.message,
         "source": source,
         "line": line,
-        "raw": raw_text(raw),
+        "raw": raw_text(raw)[:MAX_REJECT_RAW_CHARS],
     }

@@ -1,5 +1,5 @@
 # Athena answers SQL over the catalog. The workgroup's settings override the client's, so every query
-# writes encrypted results to athena-results/ and is cancelled past the bytes-scanned cutoff.
+# writes results encrypted with the pipeline's key to athena-results/ and is cancelled past the bytes-scanned cutoff.
 
 resource "aws_athena_workgroup" "clickstream" {
   name          = local.workgroup
@@ -19,7 +19,8 @@ resource "aws_athena_workgroup" "clickstream" {
       output_location = "s3://${aws_s3_bucket.this["athena_results"].id}/${local.athena_results_prefix}"
 
       encryption_configuration {
-        encryption_option = "SSE_S3"
+        encryption_option = "SSE_KMS"
+        kms_key_arn       = aws_kms_key.pipeline.arn
       }
     }
   }

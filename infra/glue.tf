@@ -6,6 +6,29 @@ resource "aws_glue_catalog_database" "clickstream" {
   description = "Clickstream events: the transformed table, partitioned by event date."
 }
 
+# What the job and crawler write (S3 objects, their CloudWatch logs, the job's bookmarks) is encrypted
+# with the pipeline's key.
+resource "aws_glue_security_configuration" "pipeline" {
+  name = "${var.project_name}-encryption"
+
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = aws_kms_key.pipeline.arn
+    }
+
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = aws_kms_key.pipeline.arn
+    }
+
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = aws_kms_key.pipeline.arn
+    }
+  }
+}
+
 # Scripts are uploaded with their MD5 as etag, so editing a script redeploys it.
 resource "aws_s3_object" "glue_script" {
   bucket = aws_s3_bucket.this["scripts"].id
@@ -21,6 +44,21 @@ resource "aws_s3_object" "glue_rules" {
   etag   = filemd5(local.glue_rules_path)
 }
 
+resource "aws_s3_object" "glue_job" {
+  bucket = aws_s3_bucket.this["scripts"].id
+  key    = "${local.scripts_prefix}clickstream_job.py"
+  source = local.glue_job_path
+  etag   = filemd5(local.glue_job_path)
+}
+
+# The data contract every engine loads (contract/data-contract.json), shipped beside the scripts.
+resource "aws_s3_object" "glue_contract" {
+  bucket = aws_s3_bucket.this["scripts"].id
+  key    = "${local.scripts_prefix}data-contract.json"
+  source = local.glue_contract_path
+  etag   = filemd5(local.glue_contract_path)
+}
+
 resource "aws_glue_job" "transform" {
   name              = local.job_name
   description       = "Raw clickstream JSON → clean, deduplicated, partitioned Parquet (the twin of `clickstream transform`)."
@@ -30,7 +68,8 @@ resource "aws_glue_job" "transform" {
   number_of_workers = var.glue_number_of_workers
   timeout           = var.glue_timeout_minutes
   # A failed run publishes nothing it cannot redo; retrying blindly would only repeat the failure.
-  max_retries = 0
+  max_retries            = 0
+  security_configuration = aws_glue_security_configuration.pipeline.name
 
   command {
     name            = "glueetl"
@@ -44,7 +83,8 @@ resource "aws_glue_job" "transform" {
     "--enable-metrics"                   = "true"
     "--enable-continuous-cloudwatch-log" = "true"
     "--TempDir"                          = "s3://${aws_s3_bucket.this["scripts"].id}/${local.glue_temp_prefix}"
-    "--extra-py-files"                   = "s3://${aws_s3_bucket.this["scripts"].id}/${aws_s3_object.glue_rules.key}"
+    "--extra-py-files"                   = "s3://${aws_s3_bucket.this["scripts"].id}/${aws_s3_object.glue_rules.key},s3://${aws_s3_bucket.this["scripts"].id}/${aws_s3_object.glue_job.key}"
+    "--extra-files"                      = "s3://${aws_s3_bucket.this["scripts"].id}/${aws_s3_object.glue_contract.key}"
     "--raw_bucket"                       = aws_s3_bucket.this["raw"].id
     "--transformed_bucket"               = aws_s3_bucket.this["transformed"].id
     "--errors_bucket"                    = aws_s3_bucket.this["errors"].id
@@ -59,10 +99,11 @@ resource "aws_glue_job" "transform" {
 }
 
 resource "aws_glue_crawler" "transformed" {
-  name          = local.crawler_name
-  description   = "Catalogs s3://<transformed>/transformed/ as ${local.database_name}.transformed."
-  role          = aws_iam_role.glue_crawler.arn
-  database_name = aws_glue_catalog_database.clickstream.name
+  name                   = local.crawler_name
+  description            = "Catalogs s3://<transformed>/transformed/ as ${local.database_name}.transformed."
+  role                   = aws_iam_role.glue_crawler.arn
+  database_name          = aws_glue_catalog_database.clickstream.name
+  security_configuration = aws_glue_security_configuration.pipeline.name
 
   s3_target {
     path       = "s3://${aws_s3_bucket.this["transformed"].id}/${local.transformed_prefix}"

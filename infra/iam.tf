@@ -68,6 +68,19 @@ data "aws_iam_policy_document" "firehose" {
     actions   = ["logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.firehose.arn}:log-stream:*"]
   }
+
+  # Raw objects are encrypted with the pipeline's key; only S3 may use it on the role's behalf.
+  statement {
+    sid       = "EncryptRawObjects"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [aws_kms_key.pipeline.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${var.aws_region}.amazonaws.com"]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "firehose" {
@@ -130,10 +143,18 @@ data "aws_iam_policy_document" "glue_job" {
     ]
   }
 
+  # AssociateKmsKey: with the security configuration, Glue creates its log groups encrypted with the key.
   statement {
     sid       = "Logs"
-    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
     resources = local.glue_log_arns
+  }
+
+  # Reads and writes objects encrypted with the pipeline's key; encrypts its job bookmarks (CSE-KMS).
+  statement {
+    sid       = "PipelineKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.pipeline.arn]
   }
 
   # cloudwatch:PutMetricData supports no resource-level permissions, so AWS requires "*" here;
@@ -196,8 +217,15 @@ data "aws_iam_policy_document" "glue_crawler" {
 
   statement {
     sid       = "Logs"
-    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
     resources = local.glue_log_arns
+  }
+
+  # Reads the Parquet the job wrote (encrypted with the pipeline's key).
+  statement {
+    sid       = "PipelineKey"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.pipeline.arn]
   }
 }
 

@@ -4,6 +4,7 @@
 resource "aws_cloudwatch_log_group" "firehose" {
   name              = "/aws/kinesisfirehose/${local.stream_name}"
   retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.pipeline.arn
 }
 
 resource "aws_cloudwatch_log_stream" "firehose_delivery" {
@@ -17,7 +18,8 @@ resource "aws_kinesis_firehose_delivery_stream" "events" {
 
   server_side_encryption {
     enabled  = true
-    key_type = "AWS_OWNED_CMK"
+    key_type = "CUSTOMER_MANAGED_CMK"
+    key_arn  = aws_kms_key.pipeline.arn
   }
 
   extended_s3_configuration {

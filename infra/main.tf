@@ -62,4 +62,7 @@ locals {
 
   glue_script_path = "${path.module}/../glue/clickstream_transform.py"
   glue_rules_path  = "${path.module}/../glue/clickstream_rules.py"
+  glue_job_path    = "${path.module}/../glue/clickstream_job.py"
+  # Glue copies --extra-files into the script's working directory, where the rules module looks first.
+  glue_contract_path = "${path.module}/../contract/data-contract.json"
 }

@@ -35,6 +35,16 @@ output "athena_results_bucket_name" {
   value       = aws_s3_bucket.this["athena_results"].id
 }
 
+output "access_logs_bucket_name" {
+  description = "S3 server access logs of the five data buckets, under <bucket name>/."
+  value       = aws_s3_bucket.access_logs.id
+}
+
+output "kms_key_arn" {
+  description = "The pipeline's KMS key: who reads the data or runs Athena queries needs kms:Decrypt (and kms:GenerateDataKey to write) on it."
+  value       = aws_kms_key.pipeline.arn
+}
+
 output "athena_workgroup_name" {
   description = "Athena workgroup to run queries in."
   value       = aws_athena_workgroup.clickstream.name

@@ -62,9 +62,20 @@ variable "firehose_compression_format" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the Firehose delivery logs, in days."
+  description = "Retention of the Firehose delivery logs, in days (a year: delivery errors are rare and small)."
+  type        = number
+  default     = 365
+}
+
+variable "kms_deletion_window_days" {
+  description = "Days between scheduling the pipeline key's deletion and its deletion (7-30); data encrypted with it is unreadable after."
   type        = number
   default     = 30
+
+  validation {
+    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
+    error_message = "kms_deletion_window_days must be between 7 and 30."
+  }
 }
 
 variable "database_name" {
@@ -74,9 +85,9 @@ variable "database_name" {
 }
 
 variable "glue_version" {
-  description = "Glue version of the transform job (5.0 = Spark 3.5, Python 3.11)."
+  description = "Glue version of the transform job (5.1 = Spark 3.5.6, Python 3.11, Java 17: the versions `clickstream transform --engine spark` runs locally)."
   type        = string
-  default     = "5.0"
+  default     = "5.1"
 }
 
 variable "glue_worker_type" {
@@ -147,6 +158,18 @@ variable "raw_noncurrent_expiration_days" {
   description = "Overwritten or deleted versions of raw objects are kept this many days (raw is versioned)."
   type        = number
   default     = 30
+}
+
+variable "noncurrent_expiration_days" {
+  description = "Overwritten or deleted versions in every bucket but raw (and in the access-log bucket) are kept this many days."
+  type        = number
+  default     = 7
+}
+
+variable "access_log_expiration_days" {
+  description = "S3 server access logs are deleted after this many days."
+  type        = number
+  default     = 365
 }
 
 variable "abort_incomplete_multipart_days" {

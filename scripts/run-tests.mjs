@@ -4,8 +4,8 @@
 //   node scripts/run-tests.mjs [filter …] [--exclude tier,tier]
 //
 // A filter keeps the files whose path contains it. Tiers are file-name suffixes: `x.spark.test.ts`
-// (Python + Spark) and `x.browser.test.ts` (Chromium); `--exclude spark,browser` leaves them out (CI runs
-// them once, on one Node version). Suites skipped for a missing optional tool are summed up in one line.
+// (Python + Spark), `x.browser.test.ts` (Chromium) and `x.infra.test.ts` (Checkov, terraform apply against
+// moto); `--exclude spark,browser,infra` leaves them out (CI runs them once, on one Node version). Suites skipped for a missing optional tool are summed up in one line.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";

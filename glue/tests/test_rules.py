@@ -284,5 +284,60 @@ class Framing(unittest.TestCase):
         self.assertEqual(rules.load_vector_bytes({"text": "é"}), "é".encode())
 
 
+class ContractIsData(unittest.TestCase):
+    """The rules come from contract/data-contract.json: changing the file changes the rules."""
+
+    def run_with_contract(self, contract, code):
+        import subprocess
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(contract, handle)
+        self.addCleanup(os.remove, handle.name)
+        return subprocess.run(
+            [sys.executable, "-c", "import sys; sys.path.insert(0, %r); %s" % (os.path.dirname(HERE), code)],
+            env=dict(os.environ, CLICKSTREAM_CONTRACT=handle.name), capture_output=True, text=True)
+
+    def test_fault_order_follows_the_field_table(self):
+        contract = dict(rules.CONTRACT)
+        fields = list(contract["inputFields"])
+        fields[0], fields[1] = fields[1], fields[0]  # user_id before event_id
+        contract["inputFields"] = fields
+        code = ("import clickstream_rules as r, datetime as d\n"
+                "try:\n r.transform_record({'event_type': 'x', 'timestamp': 1e12}, r.parse_now('2026-11-25T12:00:00Z'))\n"
+                "except r.Reject as e: print(e.reason, e.field)")
+        self.assertEqual(self.run_with_contract(rules.CONTRACT, code).stdout.strip(), "missing_field event_id")
+        self.assertEqual(self.run_with_contract(contract, code).stdout.strip(), "missing_field user_id")
+
+    def test_an_unknown_field_kind_fails_at_import(self):
+        contract = dict(rules.CONTRACT)
+        contract["inputFields"] = contract["inputFields"] + [{"name": "x", "kind": "colour", "required": False}]
+        result = self.run_with_contract(contract, "import clickstream_rules")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("colour", result.stderr)
+
+    def test_object_size_and_reject_raw_limits_come_from_the_contract(self):
+        contract = dict(rules.CONTRACT)
+        contract["limits"] = dict(contract["limits"], maxObjectBytes=100, maxRejectRawChars=10)
+        code = ("import clickstream_rules as r, gzip, json\n"
+                "now = r.parse_now('2026-11-25T12:00:00Z')\n"
+                "body = b'x' * 150\n"
+                "for key, data in (('raw/a', body), ('raw/b.gz', gzip.compress(body)), ('raw/c', b'{bad json here}')):\n"
+                "    print(json.dumps([(i['reason'], i['raw'], 'decompressed' in i['message'])\n"
+                "                      for _, i in r.frame_object(data, key, now)]))")
+        lines = self.run_with_contract(contract, code).stdout.strip().splitlines()
+        self.assertEqual([json.loads(line) for line in lines], [
+            [["unreadable_object", "xxxxxxxxxx", False]],
+            [["unreadable_object", "xxxxxxxxxx", True]],
+            [["malformed_json", "{bad json ", False]],
+        ])
+
+    def test_constants_are_the_contracts(self):
+        self.assertEqual(rules.REASONS, tuple(r["code"] for r in rules.CONTRACT["reasons"]))
+        self.assertEqual(rules.MAX_RECORD_BYTES, rules.CONTRACT["limits"]["maxRecordBytes"])
+        self.assertEqual(rules.DEFAULT_EVENT_CATEGORIES, rules.CONTRACT["eventCategories"])
+        self.assertTrue(rules.CONTRACT_PATH.endswith(os.path.join("contract", "data-contract.json")))
+
+
 if __name__ == "__main__":
     unittest.main()

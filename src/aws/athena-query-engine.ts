@@ -19,6 +19,11 @@ export interface AthenaQueryOptions extends PollOptions {
   readonly workgroup: string;
   /** Database of unqualified table names (clickstream_db). */
   readonly database?: string;
+  /**
+   * Values of the statement's `?` placeholders, as Athena's ExecutionParameters: each is SQL literal
+   * text (`'2026-11-05'`, `42`, `NULL`), which Athena binds; the statement text is not changed.
+   */
+  readonly executionParameters?: readonly string[];
   /** Rows per GetQueryResults page (1-1000). */
   readonly pageSize?: number;
   /** Progress output; `null` for none. Default: a display on stderr. */
@@ -57,6 +62,9 @@ export async function runAthenaQuery(options: AthenaQueryOptions): Promise<Athen
         QueryString: options.sql,
         WorkGroup: workgroup,
         ...(options.database ? { QueryExecutionContext: { Database: options.database } } : {}),
+        ...(options.executionParameters?.length
+          ? { ExecutionParameters: [...options.executionParameters] }
+          : {}),
       }),
     );
     if (!started.QueryExecutionId) throw new Error("StartQueryExecution returned no QueryExecutionId");

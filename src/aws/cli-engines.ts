@@ -55,7 +55,7 @@ export async function crawlOnGlue(flags: AwsEngineFlags): Promise<void> {
 /** `clickstream query --engine athena`: each statement in the deployment's workgroup, same output formats. */
 export async function queryOnAthena(
   statements: { sql: string; label: string | null }[],
-  flags: AwsEngineFlags & { format: ResultFormat },
+  flags: AwsEngineFlags & { format: ResultFormat; params?: readonly string[] | undefined },
 ): Promise<void> {
   const outputs = await deployment(flags);
   const client = createAthenaClient({ region: flags.region ?? outputs.region });
@@ -68,6 +68,8 @@ export async function queryOnAthena(
       sql: statement.sql,
       workgroup: outputs.athenaWorkgroup,
       database: outputs.database,
+      // Athena's execution parameters are SQL literals: each value goes as a quoted string.
+      executionParameters: (flags.params ?? []).map((v) => `'${v.replaceAll("'", "''")}'`),
       ...(flags.format === "table" ? {} : { display: null }),
     });
     process.stdout.write(formatResult({ columns: result.columns, rows: result.rows }, flags.format));

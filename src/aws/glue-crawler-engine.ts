@@ -20,11 +20,14 @@ export interface CrawlerRunOptions extends PollOptions {
 
 export interface CrawlerRunResult {
   readonly crawlerName: string;
-  /** LastCrawl.Status of the crawl this call waited for: SUCCEEDED, CANCELLED or FAILED. */
+  /** LastCrawl.Status of the crawl this call waited for (SUCCEEDED; COMPLETED from emulators, see below). */
   readonly status: string;
-  readonly tablesCreated: number;
-  readonly tablesUpdated: number;
-  readonly tablesDeleted: number;
+  /** Table counts of the crawl, from GetCrawlerMetrics (undefined when it could not be read). */
+  readonly tablesCreated?: number;
+  readonly tablesUpdated?: number;
+  readonly tablesDeleted?: number;
+  /** Why the table counts are missing, when they are. */
+  readonly tableCountsProblem?: string;
   readonly lastRuntimeSeconds?: number;
   /** True when a crawl was already running and this call waited for it instead of starting one. */
   readonly joinedRunningCrawl: boolean;
@@ -34,6 +37,9 @@ export interface CrawlerRunResult {
  * `clickstream crawl --engine glue`: StartCrawler, then GetCrawler (state) and GetCrawlerMetrics (time
  * left) until the crawler is READY again; the outcome is its LastCrawl. A crawl already running is waited
  * for rather than failed. Throws CS_ERR_AWS_CRAWLER_FAILED when the crawl did not succeed.
+ * GetCrawlerMetrics only feeds the progress and the table counts: when it fails (no permission for it, or
+ * an emulator without it, such as moto) the crawl is still followed to its end and the counts are
+ * reported missing, with why, instead of failing a crawl that ran.
  */
 export async function runCrawler(options: CrawlerRunOptions): Promise<CrawlerRunResult> {
   const { client, crawlerName } = options;
@@ -54,6 +60,7 @@ export async function runCrawler(options: CrawlerRunOptions): Promise<CrawlerRun
       ? undefined
       : (options.display ?? createProgressDisplay(`crawler ${crawlerName}`));
   let seenRunning = false;
+  let metricsProblem: string | undefined;
   let finished: { crawler: Crawler; metrics: CrawlerMetrics | undefined };
   try {
     finished = await pollUntil(
@@ -61,7 +68,14 @@ export async function runCrawler(options: CrawlerRunOptions): Promise<CrawlerRun
       { ...options, defaultIntervalMs: 5_000 },
       async () => {
         const crawler = await getCrawler(client, crawlerName);
-        const metrics = await getMetrics(client, crawlerName);
+        let metrics: CrawlerMetrics | undefined;
+        if (metricsProblem === undefined) {
+          try {
+            metrics = await getMetrics(client, crawlerName);
+          } catch (error) {
+            metricsProblem = (error as Error).message;
+          }
+        }
         const state = crawler.State ?? "UNKNOWN";
         if (state !== "READY") seenRunning = true;
         const detail: { fraction?: number; note?: string } = {};
@@ -86,20 +100,27 @@ export async function runCrawler(options: CrawlerRunOptions): Promise<CrawlerRun
   }
 
   const last = finished.crawler.LastCrawl;
-  const status = last?.Status ?? "UNKNOWN";
-  if (status !== "SUCCEEDED") {
+  const status: string = last?.Status ?? "UNKNOWN";
+  // LastCrawl.Status is SUCCEEDED, CANCELLED or FAILED on AWS; COMPLETED is the crawl-history spelling of
+  // success (ListCrawls), which moto reports in LastCrawl too.
+  if (status !== "SUCCEEDED" && status !== "COMPLETED") {
     throw new ClickstreamError(
       "CS_ERR_AWS_CRAWLER_FAILED",
       `${crawlerName} crawl ended ${status}${last?.ErrorMessage ? `: ${last.ErrorMessage}` : ""}`,
     );
   }
   const m = finished.metrics;
+  const counts = m
+    ? {
+        tablesCreated: m.TablesCreated ?? 0,
+        tablesUpdated: m.TablesUpdated ?? 0,
+        tablesDeleted: m.TablesDeleted ?? 0,
+      }
+    : { tableCountsProblem: metricsProblem ?? `GetCrawlerMetrics returned no metrics for ${crawlerName}` };
   return {
     crawlerName,
     status,
-    tablesCreated: m?.TablesCreated ?? 0,
-    tablesUpdated: m?.TablesUpdated ?? 0,
-    tablesDeleted: m?.TablesDeleted ?? 0,
+    ...counts,
     ...(m?.LastRuntimeSeconds !== undefined ? { lastRuntimeSeconds: m.LastRuntimeSeconds } : {}),
     joinedRunningCrawl,
   };
@@ -109,10 +130,14 @@ export async function runCrawler(options: CrawlerRunOptions): Promise<CrawlerRun
 export function formatCrawlerResult(result: CrawlerRunResult): string {
   const runtime =
     result.lastRuntimeSeconds !== undefined ? ` in ${result.lastRuntimeSeconds.toFixed(1)}s` : "";
+  const counts =
+    result.tablesCreated !== undefined
+      ? `tables created ${result.tablesCreated}, updated ${result.tablesUpdated}, deleted ${result.tablesDeleted}`
+      : `table counts unavailable: ${result.tableCountsProblem}`;
   return (
     `Glue crawler ${result.crawlerName}: ${result.status}${runtime}` +
     `${result.joinedRunningCrawl ? " (joined a crawl already running)" : ""}\n` +
-    `  tables created ${result.tablesCreated}, updated ${result.tablesUpdated}, deleted ${result.tablesDeleted}\n`
+    `  ${counts}\n`
   );
 }
 

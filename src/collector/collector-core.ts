@@ -6,6 +6,7 @@ import { BufferBudget } from "./buffer-budget.js";
 import { CollectorMetrics } from "./collector-metrics.js";
 import { CollectorRequestError } from "./collector-request-error.js";
 import { DeliveryStream, streamWalDir, type CollectorLogger } from "./delivery-stream.js";
+import { RecentEvents } from "./recent-events.js";
 import { removeStaleTempFiles } from "./stale-temp-files.js";
 import { acquireWalLock } from "./wal-lock.js";
 
@@ -20,6 +21,8 @@ export class CollectorCore {
   readonly streamConfigs = new Map<string, CollectorStreamConfig>();
   readonly metrics: CollectorMetrics;
   readonly budget: BufferBudget;
+  /** The last records received, for the console's live panel. */
+  readonly recent = new RecentEvents();
   readonly startedAt = new Date();
   /** Account id shown in ARNs and messages; there is no account locally. */
   readonly accountId = "000000000000";
@@ -110,6 +113,7 @@ export class CollectorCore {
       throw this.unavailable(`write-ahead log write failed: ${(error as Error).message}`);
     }
     this.metrics.received(stream.name, api, records, payload.length);
+    this.recent.accepted(api, payload);
   }
 
   /** Seals every open buffer and waits until all of it is delivered. */

@@ -17,8 +17,10 @@ import { CollectorCore } from "./collector-core.js";
 import type { CollectorMetrics } from "./collector-metrics.js";
 import { CollectorRequestError } from "./collector-request-error.js";
 import { handleEvents } from "./events-api.js";
+import type { LiveEventSource } from "./recent-events.js";
 import { FIREHOSE_CONTENT_TYPE, handleFirehoseCall } from "./firehose-api.js";
 import { signedRegion, SigV4Verifier } from "./sigv4-auth.js";
+import { registerTrackerScript } from "./tracker-script.js";
 
 export interface StartCollectorOptions {
   readonly storage: Storage;
@@ -38,6 +40,8 @@ export interface RunningCollector {
   readonly url: string;
   readonly port: number;
   readonly metrics: CollectorMetrics;
+  /** The last records received or refused, newest first (the console's live panel reads it). */
+  readonly recentEvents: LiveEventSource;
   /** Delivers everything acknowledged so far (seals every buffer and waits for the objects). */
   flush(): Promise<void>;
   /** Stops accepting requests, waits for in-flight ones, flushes, closes the WAL. */
@@ -113,6 +117,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     url,
     port: address.port,
     metrics: core.metrics,
+    recentEvents: core.recent,
     flush: () => core.flush(),
     close: () =>
       (closing ??= (async () => {
@@ -141,6 +146,11 @@ function registerRoutes(app: FastifyInstance, core: CollectorCore, config: Colle
       request.log.error({ code: failure.code, url: request.url, err: error }, failure.message);
     else request.log.info({ code: failure.code, url: request.url, status: failure.status }, failure.message);
     if (isFirehose(request)) return sendFirehoseError(reply, failure);
+    // A browser reads an error (401, 413, 503, …) only with the CORS header; without it a tracker sees a
+    // network error and cannot tell "retry later" from "never".
+    const origin = request.headers.origin;
+    if (origin !== undefined && corsAllows(origins, origin))
+      reply.header("access-control-allow-origin", origin).header("vary", "Origin");
     return reply
       .code(failure.status)
       .send({ error: failure.code, message: failure.detail, fix: failure.fix });
@@ -224,6 +234,8 @@ function registerRoutes(app: FastifyInstance, core: CollectorCore, config: Colle
     return reply.send(result);
   });
 
+  registerTrackerScript(app);
+
   app.get("/healthz", async () => ({
     status: "ok",
     streams: [...core.streams.values()].map((s) => s.stats()),
@@ -245,6 +257,7 @@ function isFirehose(request: FastifyRequest): boolean {
 function apiOf(request: FastifyRequest): string {
   if (isFirehose(request)) return "firehose";
   const path = request.url.split("?")[0];
+  if (path === "/tracker.js") return "tracker";
   return path === "/v1/events" ? "events" : path === "/metrics" || path === "/healthz" ? "admin" : "other";
 }
 

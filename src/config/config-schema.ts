@@ -260,6 +260,44 @@ export const collectorConfigSchema = z
     path: ["accessKeys"],
   });
 
+export const pipelineConfigSchema = z
+  .object({
+    /** How often `clickstream pipeline` runs transform → crawl (the local twin of the Glue trigger chain). */
+    everyMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(5 * 60 * 1000), // 5 min
+    /**
+     * Loopback port of the admin endpoint (`POST /run` starts a run now, `GET /status`); 0 = any free
+     * port, -1 = none. Never on the collector's public port: it needs no credentials.
+     */
+    adminPort: z.number().int().min(-1).max(65535).default(4575),
+    /** On SIGTERM, how long a running transform may go on before the process exits (it then rolls back). */
+    shutdownGraceMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(5 * 60 * 1000), // 5 min
+  })
+  .strict();
+
+export const consoleConfigSchema = z
+  .object({
+    /** Address `clickstream console` listens on; anything but loopback requires `token`. */
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(4574),
+    /** Shared secret every request must carry (cookie from `/?token=…`, or `Authorization: Bearer`); "" = none. */
+    token: z.string().default(""),
+    /** Extra `Host` names the console answers to (besides loopback names and the listen address). */
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    /** Dashboard queries run on this many query engines at once (each a DuckDB instance). */
+    queryConcurrency: z.number().int().min(1).max(16).default(2),
+    /** Entries kept in the workbench's query history (`_state/console/query-history.json`). */
+    historyMaxEntries: z.number().int().min(1).default(500),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     warehouse: warehouseConfigSchema.default(warehouseConfigSchema.parse({})),
@@ -267,6 +305,8 @@ export const configSchema = z
     collector: collectorConfigSchema.default(collectorConfigSchema.parse({})),
     catalog: catalogConfigSchema.default(catalogConfigSchema.parse({})),
     query: queryConfigSchema.default(queryConfigSchema.parse({})),
+    pipeline: pipelineConfigSchema.default(pipelineConfigSchema.parse({})),
+    console: consoleConfigSchema.default(consoleConfigSchema.parse({})),
   })
   .strict();
 
@@ -277,3 +317,5 @@ export type CollectorConfig = z.infer<typeof collectorConfigSchema>;
 export type CollectorStreamConfig = z.infer<typeof collectorStreamConfigSchema>;
 export type CatalogConfig = z.infer<typeof catalogConfigSchema>;
 export type QueryConfig = z.infer<typeof queryConfigSchema>;
+export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;

@@ -71,6 +71,35 @@ export const errorCodes = {
     fix: "Run `clickstream transform` (it rolls the committed run forward first), or retry: a running transform applies it within seconds.",
   },
 
+  // --- pipeline ---
+  CS_ERR_PIPELINE_ADMIN_LISTEN: {
+    status: 500,
+    message: "The pipeline's admin endpoint cannot listen",
+    fix: "Another process uses the port: pick another with --admin-port (or pipeline.adminPort), or -1 for none.",
+  },
+  CS_ERR_PIPELINE_ADMIN_HOST: {
+    status: 403,
+    message: "Requests to the admin endpoint must name it by its loopback address",
+    fix: "Call http://127.0.0.1:<admin port>/ from this machine; the endpoint refuses other Host names (DNS rebinding).",
+  },
+  CS_ERR_PIPELINE_ADMIN_ROUTE: {
+    status: 404,
+    message: "The admin endpoint has no such route",
+    fix: "Use POST /run to start a run now, or GET /status.",
+  },
+
+  // --- spark (the Glue job on local Spark: transform --engine spark) ---
+  CS_ERR_SPARK_UNAVAILABLE: {
+    status: 500,
+    message: "The Python side is missing",
+    fix: "pyspark is not installed: run npm run setup:python (a virtualenv in .venv with glue/requirements-dev.txt); Spark also needs Java 17 on PATH.",
+  },
+  CS_ERR_SPARK_JOB_FAILED: {
+    status: 500,
+    message: "The Glue job failed on local Spark",
+    fix: "The message names the failing step (the full Spark log is above it). Nothing the run had not finished is recorded as processed: fix the cause and rerun.",
+  },
+
   // --- collector ---
   CS_ERR_COLLECTOR_BAD_REQUEST: {
     status: 400,
@@ -116,6 +145,11 @@ export const errorCodes = {
     status: 500,
     message: "Write-ahead log I/O failed",
     fix: "Check that the WAL folder (`collector.walDir`, default `<warehouse>/_state/collector/wal`) exists, is writable and has free space.",
+  },
+  CS_ERR_COLLECTOR_TRACKER_MISSING: {
+    status: 404,
+    message: "The browser tracker script is not built",
+    fix: "Run `npm run build` (or `npm install`) in the repository: it writes dist/tracker/tracker.js, which `GET /tracker.js` serves.",
   },
   CS_ERR_COLLECTOR_LISTEN: {
     status: 500,
@@ -196,10 +230,42 @@ export const errorCodes = {
     message: "Query failed",
     fix: "The message carries the engine's explanation (unknown column, bad cast, …); fix the SQL and run it again.",
   },
+  CS_ERR_QUERY_CANCELLED: {
+    status: 499,
+    message: "Query cancelled",
+    fix: "The query was cancelled by its client (the console's Cancel button, or a closed connection); run it again if you still need the result.",
+  },
   CS_ERR_QUERY_NOT_FOUND: {
     status: 404,
     message: "Named query not found",
     fix: 'Check the name against the `-- Query N: Title` comments of the file (`--name 3` or `--name "Daily revenue"`).',
+  },
+
+  // --- console ---
+  CS_ERR_CONSOLE_TOKEN_REQUIRED: {
+    status: 500,
+    message: "The console needs a token to listen on a non-loopback address",
+    fix: "Pass `--token <secret>` (or set `console.token` / $CLICKSTREAM_CONSOLE_TOKEN), or keep the default `--host 127.0.0.1`.",
+  },
+  CS_ERR_CONSOLE_UNAUTHORIZED: {
+    status: 401,
+    message: "Missing or wrong console token",
+    fix: "Open the console once as `http://HOST:PORT/?token=<token>` (a cookie keeps it), or send `Authorization: Bearer <token>` from scripts.",
+  },
+  CS_ERR_CONSOLE_HOST_REFUSED: {
+    status: 421,
+    message: "Request for another host refused",
+    fix: "Open the console by an address it listens on (127.0.0.1, localhost, or the --host name); add other names with `console.allowedHosts`. This guards against DNS rebinding.",
+  },
+  CS_ERR_CONSOLE_ORIGIN_REFUSED: {
+    status: 403,
+    message: "Cross-origin request refused",
+    fix: "The console accepts POSTs only from its own pages; call the API from a script without an Origin header, or from the console itself.",
+  },
+  CS_ERR_CONSOLE_NOT_FOUND: {
+    status: 404,
+    message: "No such console page or resource",
+    fix: "Check the address: the API is under /api/ (GET /api/overview, POST /api/query, …), the pages are / and /#/workbench.",
   },
 
   // --- aws ---

@@ -9,6 +9,7 @@ import { lockDown } from "./duckdb-lockdown.js";
 import { athenaTypeName, plainValue } from "./duckdb-values.js";
 import { athenaFunctionNames, engineFunctionNames, tableFunctions } from "./function-allow-list.js";
 import { checkParsedQuery, stateFunctionNames } from "./parsed-query-guard.js";
+import type { QueryParam } from "./query-engine.js";
 import type { QueryResult } from "./query-result.js";
 
 /** Athena's default catalog name, so `awsdatacatalog.clickstream_db.transformed` resolves too. */
@@ -103,14 +104,18 @@ export class DuckDBSession {
   }
 
   /** Runs a query (or EXPLAIN): rows and bytes are counted chunk by chunk, and the deadline covers it all. */
-  async execute(sql: string, limits: ExecutionLimits): Promise<QueryResult> {
+  async execute(
+    sql: string,
+    limits: ExecutionLimits,
+    params: readonly QueryParam[] = [],
+  ): Promise<QueryResult> {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       this.connection.interrupt();
     }, limits.timeoutMs);
     try {
-      return await this.stream(sql, limits);
+      return await this.stream(sql, limits, params);
     } catch (error) {
       if (timedOut) {
         throw new ClickstreamError("CS_ERR_QUERY_TIMEOUT", `interrupted after ${limits.timeoutMs} ms`, {
@@ -123,9 +128,25 @@ export class DuckDBSession {
     }
   }
 
-  private async stream(sql: string, limits: ExecutionLimits): Promise<QueryResult> {
+  /** Stops the statement running now (it fails with DuckDB's interrupt error). */
+  interrupt(): void {
+    this.connection.interrupt();
+  }
+
+  private async stream(
+    sql: string,
+    limits: ExecutionLimits,
+    params: readonly QueryParam[],
+  ): Promise<QueryResult> {
     const prepared = await this.connection.prepare(sql);
     try {
+      if (params.length !== prepared.parameterCount) {
+        throw new ClickstreamError(
+          "CS_ERR_INVALID_ARGUMENT",
+          `the statement has ${prepared.parameterCount} ? placeholder(s), got ${params.length} value(s)`,
+        );
+      }
+      if (params.length > 0) prepared.bind([...params]);
       if (
         prepared.statementType !== StatementType.SELECT &&
         prepared.statementType !== StatementType.EXPLAIN

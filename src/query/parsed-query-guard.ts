@@ -39,8 +39,8 @@ export async function stateFunctionNames(connection: DuckDBConnection): Promise<
   );
 }
 
-// Expression classes of DuckDB's parse tree that a query may contain. PARAMETER, DEFAULT and anything
-// new are refused until someone looks at them.
+// Expression classes of DuckDB's parse tree that a query may contain (PARAMETER: a `?` whose value is
+// bound). DEFAULT and anything new are refused until someone looks at them.
 const expressionClasses = new Set([
   "BETWEEN",
   "CASE",
@@ -53,6 +53,7 @@ const expressionClasses = new Set([
   "LAMBDA",
   "LAMBDA_REF",
   "OPERATOR",
+  "PARAMETER",
   "POSITIONAL_REFERENCE",
   "STAR",
   "SUBQUERY",

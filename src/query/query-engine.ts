@@ -32,11 +32,21 @@ export interface ScanProfile {
   bytesOfFilesRead: number;
 }
 
+/** A value bound to a `?` placeholder (DuckDB prepared statements; Athena execution parameters). */
+export type QueryParam = string | number | boolean | null;
+
+export interface RunOptions {
+  /** Values of the statement's `?` placeholders, in order: bound, never pasted into the SQL. */
+  params?: readonly QueryParam[];
+  /** Aborting interrupts the query (or drops it from the queue): CS_ERR_QUERY_CANCELLED. */
+  signal?: AbortSignal;
+}
+
 export interface QueryEngine {
   /** Runs one Athena statement. */
-  run(sql: string): Promise<QueryResult>;
+  run(sql: string, options?: RunOptions): Promise<QueryResult>;
   /** Runs one query under EXPLAIN ANALYZE and reports which files it read. */
-  profile(sql: string): Promise<ScanProfile>;
+  profile(sql: string, options?: RunOptions): Promise<ScanProfile>;
   /** Re-reads the catalog (after a crawl) and rebuilds the views. */
   refresh(): Promise<void>;
   close(): void;
@@ -112,14 +122,30 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
   };
 
   /** Runs a query (or EXPLAIN) in the worker once it and its DuckDB rewrite pass the parse checks there. */
-  const execute = (sql: string, tokens: Token[], prefix = ""): Promise<QueryResult> => {
+  const execute = async (
+    sql: string,
+    tokens: Token[],
+    options: RunOptions,
+    prefix = "",
+  ): Promise<QueryResult> => {
     const partitionKeys = new Set(tables.flatMap((t) => t.entry.table.PartitionKeys.map((k) => k.Name)));
     const rewritten = rewriteAthena(sql, tokens, { now: clock(), partitionKeys });
     const checks = [
       { sql: tokens.map((t) => t.text).join(""), dialect: "athena" as const },
       { sql: rewritten, dialect: "duckdb" as const },
     ];
-    return worker.run(checks, prefix + rewritten, limits);
+    const { signal } = options;
+    if (signal?.aborted) throw cancelled();
+    const onAbort = (): void => worker.interrupt();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await worker.run(checks, prefix + rewritten, limits, options.params ?? []);
+    } catch (error) {
+      if (signal?.aborted) throw cancelled(error);
+      throw error;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
   };
 
   const access = {
@@ -134,22 +160,23 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
   };
 
   return {
-    run: (sql) =>
+    run: (sql, options = {}) =>
       serial(async () => {
+        if (options.signal?.aborted) throw cancelled();
         const tokens = single(sql);
         const kind = classifyStatement(sql, tokens, worker.refused);
         if (kind === "show" || kind === "describe" || kind === "msck")
           return runCatalogStatement(tokens, access);
         const { prefix, query } = kind === "explain" ? explainedQuery(tokens) : { prefix: "", query: tokens };
-        return execute(sql, query, prefix);
+        return execute(sql, query, options, prefix);
       }),
-    profile: (sql) =>
+    profile: (sql, options = {}) =>
       serial(async () => {
         const tokens = single(sql);
         if (classifyStatement(sql, tokens, worker.refused) !== "query") {
           throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "profile() takes a query");
         }
-        const result = await execute(sql, tokens, "EXPLAIN (ANALYZE, FORMAT JSON) ");
+        const result = await execute(sql, tokens, options, "EXPLAIN (ANALYZE, FORMAT JSON) ");
         const plan = JSON.parse(String(result.rows[0]?.[1] ?? "{}")) as PlanNode;
         const byPath = new Map(tables.flatMap((t) => [...t.files]));
         const scans = scannedFiles(plan);
@@ -187,4 +214,8 @@ function scannedFiles(node: PlanNode): { count: number; names: string[] }[] {
     here.push({ count: Number.isFinite(count) ? count : names.length, names });
   }
   return [...here, ...(node.children ?? []).flatMap(scannedFiles)];
+}
+
+function cancelled(cause?: unknown): ClickstreamError {
+  return new ClickstreamError("CS_ERR_QUERY_CANCELLED", "the query was cancelled", { cause });
 }

@@ -7,10 +7,14 @@ import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import type { ErrorCode } from "../errors/error-codes.js";
 import type { ServedTable } from "./catalog-views.js";
 import type { ExecutionLimits, SessionSettings } from "./duckdb-session.js";
+import type { QueryParam } from "./query-engine.js";
 import type { QueryResult } from "./query-result.js";
 import type { WorkerReply, WorkerRequest } from "./query-worker.js";
 
 const workerPath = fileURLToPath(new URL("./query-worker.js", import.meta.url));
+
+/** How long a cancelled query may take to stop before its worker is killed. */
+const cancelGraceMs = 2000;
 
 /** How long past the deadline a query may take to answer its interrupt before its process is killed. */
 export function killGraceMs(timeoutMs: number): number {
@@ -54,6 +58,7 @@ export class QueryWorker {
     checks: { sql: string; dialect: "athena" | "duckdb" }[],
     sql: string,
     limits: ExecutionLimits,
+    params: readonly QueryParam[] = [],
   ): Promise<QueryResult> {
     if (!this.child) await this.open();
     const child = this.child!;
@@ -73,10 +78,33 @@ export class QueryWorker {
       limits.timeoutMs + killGraceMs(limits.timeoutMs),
     );
     try {
-      return (await this.request({ id: 0, op: "run", checks, sql, limits })) as QueryResult;
+      return (await this.request({
+        id: 0,
+        op: "run",
+        checks,
+        sql,
+        limits,
+        params: [...params],
+      })) as QueryResult;
     } finally {
       clearTimeout(deadline);
     }
+  }
+
+  /**
+   * Interrupts the running query (a cancellation). A worker that does not answer within the grace period
+   * is killed, so a cancelled query never keeps its engine busy.
+   */
+  interrupt(): void {
+    const child = this.child;
+    if (!child || ![...this.pending.values()].some((p) => p.child === child)) return;
+    child.send({ id: 0, op: "interrupt" } satisfies WorkerRequest);
+    setTimeout(() => {
+      if (![...this.pending.values()].some((p) => p.child === child)) return;
+      this.failAll(child, new ClickstreamError("CS_ERR_QUERY_CANCELLED", "the query was cancelled"));
+      child.kill("SIGKILL");
+      if (this.child === child) this.child = undefined;
+    }, cancelGraceMs).unref();
   }
 
   close(): void {

@@ -7,6 +7,7 @@ import { rmSync } from "node:fs";
 import { isClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import type { ServedTable } from "./catalog-views.js";
 import { DuckDBSession, type ExecutionLimits, type SessionSettings } from "./duckdb-session.js";
+import type { QueryParam } from "./query-engine.js";
 
 export type WorkerRequest =
   | { id: number; op: "open"; tables: ServedTable[]; settings: SessionSettings }
@@ -17,7 +18,11 @@ export type WorkerRequest =
       checks: { sql: string; dialect: "athena" | "duckdb" }[];
       sql: string;
       limits: ExecutionLimits;
-    };
+      /** Values of the `?` placeholders, bound in order. */
+      params: QueryParam[];
+    }
+  /** Stop what runs now (a cancellation); answered by the running request's failure. */
+  | { id: number; op: "interrupt" };
 
 export type WorkerReply =
   | { id: number; ok: true; value: unknown }
@@ -35,11 +40,16 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     return [...session.refused];
   }
   if (!session) throw new Error("the query worker has no open session");
+  if (request.op === "interrupt") return session.interrupt();
   for (const check of request.checks) await session.check(check.sql, check.dialect);
-  return session.execute(request.sql, request.limits);
+  return session.execute(request.sql, request.limits, request.params);
 }
 
 process.on("message", (request: WorkerRequest) => {
+  if (request.op === "interrupt") {
+    session?.interrupt();
+    return;
+  }
   handle(request).then(
     (value) => process.send?.({ id: request.id, ok: true, value } satisfies WorkerReply),
     (error: unknown) => {

@@ -56,7 +56,7 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
         ? { ok: true as const, bytes: stripBom(bytes) }
         : await decodeUnnamed(bytes);
       if (!decoded.ok) rejects.unreadable(obj, decoded.message, decoded.prefix);
-      else await splitObject(decoded.bytes, sinkFor(obj, new Map()));
+      else await splitObject(decoded.bytes, sinkFor(obj, new Map()), { checkFastLines: true });
     }
 
     // Lines DuckDB could not take as one record, object by object, in line order.

@@ -34,6 +34,9 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const CLOSE_OPEN = Buffer.from("}{");
+/** How LF and CR inside a multi-line record are written to the one-line staging file (see emitParsed). */
+export const STAGED_LF = 0x02;
+export const STAGED_CR = 0x03;
 
 const isSpace = (b: number | undefined): boolean => b === SPACE || b === TAB || b === CR || b === LF;
 
@@ -48,7 +51,15 @@ const isSpace = (b: number | undefined): boolean => b === SPACE || b === TAB || 
 export async function splitObject(
   buf: Buffer,
   sink: SplitSink,
-  options: { firstLine?: number; scanEverything?: boolean } = {},
+  options: {
+    firstLine?: number;
+    scanEverything?: boolean;
+    /**
+     * Parse lines that look like one object here instead of handing them on unchecked, and re-split a
+     * line that does not parse on its own (what the bulk path does for such lines after judging them).
+     */
+    checkFastLines?: boolean;
+  } = {},
 ): Promise<void> {
   // Whole-object checks are native and fast; per-line checks only run when they find something.
   const scanEverything = options.scanEverything === true;
@@ -56,11 +67,21 @@ export async function splitObject(
     scanEverything ||
     buf.indexOf(CR) !== -1 ||
     buf.indexOf(0x01) !== -1 ||
+    buf.indexOf(STAGED_LF) !== -1 ||
+    buf.indexOf(STAGED_CR) !== -1 ||
     buf.indexOf(0x00) !== -1 ||
     !isUtf8(buf);
   // `}{` marks objects concatenated on one line; when the object has none, no line needs the check.
   const concatenated = buf.indexOf(CLOSE_OPEN) !== -1;
-  await new Splitter(buf, sink, suspicious, concatenated, options.firstLine ?? 1, scanEverything).run();
+  await new Splitter(
+    buf,
+    sink,
+    suspicious,
+    concatenated,
+    options.firstLine ?? 1,
+    scanEverything,
+    options.checkFastLines === true,
+  ).run();
 }
 
 /**
@@ -90,6 +111,7 @@ class Splitter {
     private line: number,
     /** Send every line through the scanner (used to re-examine lines DuckDB found invalid). */
     private readonly scanEverything: boolean,
+    private readonly checkFastLines = false,
   ) {}
 
   async run(): Promise<void> {
@@ -114,6 +136,7 @@ class Splitter {
         !this.lineNeedsCare(start, end)
       ) {
         if (end - start > maxRecordBytes) this.tooLarge(start, end);
+        else if (this.checkFastLines) await this.checkedLine(start, end);
         else {
           const pending = this.sink.record(this.line, buf.subarray(start, end), false);
           if (pending) await pending;
@@ -124,6 +147,18 @@ class Splitter {
       // Slow path: scan values from the first non-blank byte of this line.
       this.pos = start;
       await this.scanUntilLineBoundary();
+    }
+  }
+
+  /** A line that looks like one object: a record if it parses, else re-split on its own. */
+  private async checkedLine(start: number, end: number): Promise<void> {
+    const line = this.buf.subarray(start, end);
+    try {
+      JSON.parse(line.toString("utf8"));
+      const pending = this.sink.record(this.line, line, true);
+      if (pending) await pending;
+    } catch {
+      await splitObject(line, this.sink, { firstLine: this.line, scanEverything: true });
     }
   }
 
@@ -142,7 +177,7 @@ class Splitter {
     const { buf } = this;
     for (let i = start; i < end; i++) {
       const b = buf[i]!;
-      if (b === CR || b === 0x01 || b === 0x00) return true;
+      if (b === CR || b === 0x01 || b === 0x00 || b === STAGED_LF || b === STAGED_CR) return true;
     }
     return !isUtf8(buf.subarray(start, end));
   }
@@ -283,11 +318,16 @@ class Splitter {
       });
       return true;
     }
-    // Valid JSON: any CR/LF in it lies outside strings, so blanking them keeps the meaning and makes one line.
+    // Valid JSON: any CR/LF in it lies outside strings. The staging file holds one record per line, so
+    // they travel as two control bytes no JSON text holds, turned back into CR/LF when DuckDB reads them:
+    // the record keeps its exact text (a reject's raw must be the original).
     let text = slice;
     if (text.includes(LF) || text.includes(CR)) {
       text = Buffer.from(slice);
-      for (let i = 0; i < text.length; i++) if (text[i] === LF || text[i] === CR) text[i] = SPACE;
+      for (let i = 0; i < text.length; i++) {
+        if (text[i] === LF) text[i] = STAGED_LF;
+        else if (text[i] === CR) text[i] = STAGED_CR;
+      }
     }
     const pending = this.sink.record(line, text, true);
     if (pending) await pending;

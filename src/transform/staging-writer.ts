@@ -1,6 +1,7 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { quotedString } from "@duckdb/node-api";
 import { limits } from "../contract/data-contract.js";
+import { STAGED_CR, STAGED_LF } from "./record-splitter.js";
 
 const FIELD = 0x01; // never valid in JSON text, so it can separate columns without quoting
 const NEWLINE = 0x0a;
@@ -73,7 +74,9 @@ export const stagingColumnSeparator = String.fromCharCode(FIELD);
 
 /** A relation over a staging file, as candidate records of the rules SQL (kind `fast`). */
 export function stagedRecordsSql(path: string): string {
-  return `(SELECT obj, line, sub, checked, raw, 'fast' AS kind FROM read_csv(${quotedString(path)},
+  // A multi-line record travels with its LF/CR as two control bytes (record-splitter.ts): restored here.
+  return `(SELECT obj, line, sub, checked, replace(replace(raw, chr(${STAGED_LF}), chr(10)), chr(${STAGED_CR}), chr(13)) AS raw,
+      'fast' AS kind FROM read_csv(${quotedString(path)},
       columns = {'obj': 'INTEGER', 'line': 'INTEGER', 'sub': 'INTEGER', 'checked': 'BOOLEAN', 'raw': 'VARCHAR'},
       delim = ${quotedString(stagingColumnSeparator)}, quote = '', escape = '', header = false, auto_detect = false,
       new_line = '\\n', max_line_size = ${limits.maxRecordBytes * 2 + 64}))`;

@@ -17,6 +17,7 @@ const outputs = {
   errors_bucket_name: { sensitive: false, type: "string", value: "demo-errors-1-eu-west-2" },
   scripts_bucket_name: { sensitive: false, type: "string", value: "demo-scripts-1-eu-west-2" },
   athena_results_bucket_name: { sensitive: false, type: "string", value: "demo-athena-results-1-eu-west-2" },
+  access_logs_bucket_name: { sensitive: false, type: "string", value: "demo-access-logs-1-eu-west-2" },
   athena_workgroup_name: { sensitive: false, type: "string", value: "demo-workgroup" },
   firehose_stream_name: { sensitive: false, type: "string", value: "demo-stream" },
   glue_job_name: { sensitive: false, type: "string", value: "demo-transform" },
@@ -155,6 +156,7 @@ describe("deploy.sh", () => {
       "demo-transformed-1-eu-west-2",
       "demo-errors-1-eu-west-2",
       "demo-athena-results-1-eu-west-2",
+      "demo-access-logs-1-eu-west-2",
     ])
       assert.ok(
         all.some((c) => c.startsWith(`aws s3api list-object-versions --bucket ${bucket} `)),

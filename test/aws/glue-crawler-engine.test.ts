@@ -119,6 +119,37 @@ describe("glue crawler engine", () => {
     assert.equal(result.status, "SUCCEEDED");
   });
 
+  it("follows the crawl to its end without GetCrawlerMetrics (denied, or not emulated) and says the counts are missing", async () => {
+    let n = 0;
+    const { server, client } = await glue((call) => {
+      if (call.operation === "StartCrawler") return { body: {} };
+      if (call.operation === "GetCrawlerMetrics")
+        return { status: 400, body: { __type: "AccessDeniedException", message: "not authorized" } };
+      const poll = n++;
+      return {
+        body: {
+          Crawler: {
+            Name: "c",
+            State: poll === 1 ? "RUNNING" : "READY",
+            // COMPLETED: how moto (and AWS's crawl history) spells a successful crawl.
+            LastCrawl:
+              poll < 2 ? { Status: "SUCCEEDED", StartTime: 1 } : { Status: "COMPLETED", StartTime: 2 },
+          },
+        },
+      };
+    });
+    const result = await runCrawler({ client, crawlerName: "c", pollIntervalMs: 1, display: null });
+    assert.deepEqual(
+      server.calls.map((c) => c.operation),
+      ["GetCrawler", "StartCrawler", "GetCrawler", "GetCrawlerMetrics", "GetCrawler"],
+      "GetCrawlerMetrics is not asked again once it failed",
+    );
+    assert.equal(result.status, "COMPLETED");
+    assert.equal(result.tablesCreated, undefined);
+    assert.match(result.tableCountsProblem ?? "", /GetCrawlerMetrics c \(AccessDeniedException\)/);
+    assert.match(formatCrawlerResult(result), /\n {2}table counts unavailable: .*GetCrawlerMetrics c/);
+  });
+
   it("fails with CS_ERR_AWS_CRAWLER_FAILED and the crawl's error message", async () => {
     let n = 0;
     const { client } = await glue((call) => {

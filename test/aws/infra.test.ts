@@ -23,6 +23,7 @@ const expectedFiles = [
   "glue.tf",
   "iam.tf",
   "kinesis.tf",
+  "kms.tf",
   "main.tf",
   "outputs.tf",
   "s3.tf",
@@ -153,7 +154,7 @@ describe("infra/ (Terraform, checked offline)", () => {
     assert.deepEqual(unusedLocals, [], "declared but unused locals");
   });
 
-  it("has five buckets, each encrypted, fully private, owner-enforced and TLS-only", () => {
+  it("has five data buckets, each encrypted with the pipeline's key, fully private, owner-enforced, TLS-only and access-logged", () => {
     assert.deepEqual(Object.keys(local("bucket_roles") as object).sort(), [
       "athena_results",
       "errors",
@@ -174,15 +175,52 @@ describe("infra/ (Terraform, checked offline)", () => {
       "aws_s3_bucket_public_access_block.this",
       "aws_s3_bucket_ownership_controls.this",
       "aws_s3_bucket_policy.this",
+      "aws_s3_bucket_versioning.this",
       "aws_s3_bucket_lifecycle_configuration.this",
+      "aws_s3_bucket_logging.this",
     ])
       assert.equal(resource(id).for_each, "${aws_s3_bucket.this}", `${id} covers every bucket`);
 
     const sse = block(resource("aws_s3_bucket_server_side_encryption_configuration.this").rule);
-    assert.match(
-      String(block(sse.apply_server_side_encryption_by_default).sse_algorithm),
-      /^(AES256|aws:kms)$/,
+    assert.deepEqual(block(sse.apply_server_side_encryption_by_default), {
+      sse_algorithm: "aws:kms",
+      kms_master_key_id: "${aws_kms_key.pipeline.arn}",
+    });
+    assert.equal(sse.bucket_key_enabled, true, "S3 Bucket Keys: one KMS call per bucket key, not per object");
+    const key = resource("aws_kms_key.pipeline");
+    assert.equal(key.enable_key_rotation, true);
+    assert.equal(key.policy, "${data.aws_iam_policy_document.kms_key.json}");
+
+    // Access logs go to a bucket of their own, which S3 lets write only with SSE-S3, through its policy.
+    const logging = resource("aws_s3_bucket_logging.this");
+    assert.equal(logging.target_bucket, "${aws_s3_bucket.access_logs.id}");
+    assert.equal(logging.target_prefix, "${each.value.id}/");
+    assert.equal(
+      block(
+        block(resource("aws_s3_bucket_server_side_encryption_configuration.access_logs").rule)
+          .apply_server_side_encryption_by_default,
+      ).sse_algorithm,
+      "AES256",
     );
+    const delivery = blocks(config.data.get("aws_iam_policy_document.access_logs")!.statement);
+    assert.deepEqual(
+      delivery.map((s) => [s.sid, s.effect ?? "Allow", s.actions]),
+      [
+        ["S3ServerAccessLogDelivery", "Allow", ["s3:PutObject"]],
+        ["DenyInsecureTransport", "Deny", ["s3:*"]],
+      ],
+    );
+    assert.deepEqual(block(delivery[0]!.principals), {
+      type: "Service",
+      identifiers: ["logging.s3.amazonaws.com"],
+    });
+    for (const id of [
+      "aws_s3_bucket_public_access_block.access_logs",
+      "aws_s3_bucket_ownership_controls.access_logs",
+      "aws_s3_bucket_versioning.access_logs",
+      "aws_s3_bucket_lifecycle_configuration.access_logs",
+    ])
+      assert.equal(resource(id).bucket, "${aws_s3_bucket.access_logs.id}", id);
     const pab = resource("aws_s3_bucket_public_access_block.this");
     for (const flag of [
       "block_public_acls",
@@ -212,15 +250,23 @@ describe("infra/ (Terraform, checked offline)", () => {
     assert.deepEqual(block(deny.principals), { type: "*", identifiers: ["*"] });
   });
 
-  it("versions raw and expires athena-results and errors (not _state/), aborting incomplete uploads everywhere", () => {
-    const versioning = resource("aws_s3_bucket_versioning.raw");
-    assert.equal(versioning.bucket, '${aws_s3_bucket.this["raw"].id}');
+  it("versions every bucket and expires old versions, athena-results and errors (not _state/), aborting incomplete uploads everywhere", () => {
+    const versioning = resource("aws_s3_bucket_versioning.this");
+    assert.equal(versioning.bucket, "${each.value.id}");
     assert.equal(block(versioning.versioning_configuration).status, "Enabled");
     const lifecycle = resource("aws_s3_bucket_lifecycle_configuration.this");
-    const abort = block(lifecycle.rule);
+    const [abort, noncurrent] = blocks(lifecycle.rule);
+    assert.ok(abort && noncurrent, "two static rules");
     assert.equal(abort.status, "Enabled");
     assert.deepEqual(block(abort.filter), { prefix: "" });
     assert.ok(block(abort.abort_incomplete_multipart_upload).days_after_initiation);
+    // Raw keeps old versions longer than the buckets rebuilt from it.
+    assert.deepEqual(block(noncurrent.filter), { prefix: "" });
+    assert.equal(
+      block(noncurrent.noncurrent_version_expiration).noncurrent_days,
+      '${each.key == "raw" ? var.raw_noncurrent_expiration_days : var.noncurrent_expiration_days}',
+    );
+    assert.deepEqual(block(noncurrent.expiration), { expired_object_delete_marker: true });
     const expiring = local("expiring_prefixes") as Record<string, { prefix: string; days: string }>;
     assert.deepEqual(Object.keys(expiring).sort(), ["athena_results", "errors"]);
     assert.equal(expandLocals(expiring.errors!.prefix), bucketHomePrefix.errors);
@@ -232,7 +278,12 @@ describe("infra/ (Terraform, checked offline)", () => {
   it("Firehose writes exactly the raw layout the collector writes and the transform reads", () => {
     const stream = resource("aws_kinesis_firehose_delivery_stream.events");
     assert.equal(stream.destination, "extended_s3");
-    assert.equal(block(stream.server_side_encryption).enabled, true);
+    assert.deepEqual(block(stream.server_side_encryption), {
+      enabled: true,
+      key_type: "CUSTOMER_MANAGED_CMK",
+      key_arn: "${aws_kms_key.pipeline.arn}",
+    });
+    assert.equal(resource("aws_cloudwatch_log_group.firehose").kms_key_id, "${aws_kms_key.pipeline.arn}");
     const s3 = block(stream.extended_s3_configuration);
     assert.equal(s3.bucket_arn, '${aws_s3_bucket.this["raw"].arn}');
     const prefix = expandLocals(
@@ -276,19 +327,34 @@ describe("infra/ (Terraform, checked offline)", () => {
     const command = block(job.command);
     assert.equal(command.name, "glueetl");
     assert.equal(command.python_version, "3");
-    assert.equal(config.variables.get("glue_version")?.default, "5.0");
+    // Glue 5.1 = Spark 3.5.6, Python 3.11, Java 17: what glue/requirements-dev.txt pins for --engine spark.
+    assert.equal(config.variables.get("glue_version")?.default, "5.1");
+    assert.match(readFileSync(join(root, "glue", "requirements-dev.txt"), "utf8"), /^pyspark==3\.5\.6$/m);
+    assert.equal(job.security_configuration, "${aws_glue_security_configuration.pipeline.name}");
+    const encryption = block(resource("aws_glue_security_configuration.pipeline").encryption_configuration);
+    assert.deepEqual(
+      [
+        block(encryption.cloudwatch_encryption).cloudwatch_encryption_mode,
+        block(encryption.job_bookmarks_encryption).job_bookmarks_encryption_mode,
+        block(encryption.s3_encryption).s3_encryption_mode,
+      ],
+      ["SSE-KMS", "CSE-KMS", "SSE-KMS"],
+    );
     const args = job.default_arguments as Record<string, string>;
     assert.equal(args["--job-bookmark-option"], "job-bookmark-enable");
     assert.equal(args["--enable-metrics"], "true");
     assert.equal(args["--enable-continuous-cloudwatch-log"], "true");
     assert.match(args["--TempDir"]!, /^s3:\/\/\$\{aws_s3_bucket\.this\["scripts"\]\.id\}\//);
-    assert.match(args["--extra-py-files"]!, /aws_s3_object\.glue_rules\.key/);
+    assert.match(args["--extra-py-files"]!, /aws_s3_object\.glue_rules\.key.*aws_s3_object\.glue_job\.key/);
+    assert.match(args["--extra-files"]!, /aws_s3_object\.glue_contract\.key/);
     for (const name of ["--raw_bucket", "--transformed_bucket", "--errors_bucket", "--state_bucket"])
       assert.ok(args[name], `${name} is passed`);
     assert.equal(block(job.execution_property).max_concurrent_runs, 1);
     for (const [id, file] of [
       ["aws_s3_object.glue_script", "glue_script_path"],
       ["aws_s3_object.glue_rules", "glue_rules_path"],
+      ["aws_s3_object.glue_job", "glue_job_path"],
+      ["aws_s3_object.glue_contract", "glue_contract_path"],
     ] as const) {
       const object = resource(id);
       assert.equal(object.etag, `\${filemd5(local.${file})}`, `${id} redeploys on edit`);
@@ -297,6 +363,7 @@ describe("infra/ (Terraform, checked offline)", () => {
     }
 
     const crawler = resource("aws_glue_crawler.transformed");
+    assert.equal(crawler.security_configuration, "${aws_glue_security_configuration.pipeline.name}");
     const target = block(crawler.s3_target);
     assert.equal(
       expandLocals(String(target.path)),
@@ -334,7 +401,10 @@ describe("infra/ (Terraform, checked offline)", () => {
       expandLocals(String(results.output_location)),
       `s3://\${aws_s3_bucket.this["athena_results"].id}/${bucketHomePrefix["athena-results"]}`,
     );
-    assert.equal(block(results.encryption_configuration).encryption_option, "SSE_S3");
+    assert.deepEqual(block(results.encryption_configuration), {
+      encryption_option: "SSE_KMS",
+      kms_key_arn: "${aws_kms_key.pipeline.arn}",
+    });
     const named = resource("aws_athena_named_query.clickstream");
     assert.equal(named.for_each, "${local.named_queries}");
     assert.equal(named.workgroup, "${aws_athena_workgroup.clickstream.id}");
@@ -401,8 +471,20 @@ describe("infra/ (Terraform, checked offline)", () => {
           );
           assert.deepEqual(block(s.condition).values, ["Glue"]);
         }
+        // KMS actions only on the pipeline's key.
+        if (actions.some((a) => a.startsWith("kms:")))
+          assert.deepEqual(s.resources, ["${aws_kms_key.pipeline.arn}"], `${doc}: ${s.sid as string}`);
       }
     }
+    const kmsActions = (doc: string): string[] =>
+      statements(doc).flatMap((s) => (s.actions as string[]).filter((a) => a.startsWith("kms:")));
+    assert.deepEqual(kmsActions("firehose"), ["kms:GenerateDataKey", "kms:Decrypt"]);
+    assert.deepEqual(
+      block(statements("firehose").find((s) => s.sid === "EncryptRawObjects")!.condition).variable,
+      "kms:ViaService",
+    );
+    assert.deepEqual(kmsActions("glue_job"), ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]);
+    assert.deepEqual(kmsActions("glue_crawler"), ["kms:Decrypt"]);
     const actionsOn = (doc: string, bucketRole: string): string[] =>
       statements(doc)
         .filter((s) => allStrings(s.resources).some((r) => r.includes(`local.bucket_arns["${bucketRole}"]`)))
@@ -482,6 +564,8 @@ describe("infra/ (Terraform, checked offline)", () => {
       "region",
       "state_bucket_name",
       "scripts_bucket_name",
+      "access_logs_bucket_name",
+      "kms_key_arn",
     ])
       assert.ok(config.outputs.get(name)?.value, `output ${name}`);
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, existsSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -24,6 +24,8 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** The project's virtualenv (`npm run setup:python`), as every Python-backed suite uses it. */
 export const venvPython = join(root, ".venv", "bin", "python");
+/** Checkov, in a virtualenv of its own inside .venv/ (its pinned dependencies clash with the runtime's). */
+export const venvCheckov = join(root, ".venv", "checkov", "bin", "checkov");
 
 const memo = new Map<string, string | undefined>();
 const once = (key: string, check: () => string | undefined): (() => string | undefined) => {
@@ -33,16 +35,17 @@ const once = (key: string, check: () => string | undefined): (() => string | und
   };
 };
 
-/** pyspark, boto3, moto and checkov in `.venv`, plus a Java runtime for Spark. */
+/** pyspark, boto3, moto and the AWS CLI v1 in `.venv`, checkov in `.venv/checkov`, plus a Java runtime for Spark. */
 export const pythonSide: OptionalTool = {
   name: "python side (pyspark, moto, checkov)",
   enable: "npm run setup:python",
   missing: once("python", () => {
     if (!existsSync(venvPython)) return `${venvPython} does not exist`;
-    const probe = spawnSync(venvPython, ["-c", "import pyspark, boto3, moto, checkov"], {
+    const probe = spawnSync(venvPython, ["-c", "import pyspark, boto3, moto, awscli"], {
       encoding: "utf8",
     });
     if (probe.status !== 0) return `the virtualenv lacks a module: ${probe.stderr.trim().split("\n").pop()}`;
+    if (!existsSync(venvCheckov)) return `${venvCheckov} does not exist`;
     if (spawnSync("java", ["-version"], { stdio: "ignore" }).status !== 0) return "no java on PATH";
     return undefined;
   }),
@@ -54,6 +57,39 @@ export const chromium: OptionalTool = {
   name: "browser (chromium)",
   enable: "sudo apt-get install -y chromium",
   missing: once("chromium", () => (existsSync(chromiumPath) ? undefined : `${chromiumPath} not found`)),
+};
+
+/** Where `terraform init -plugin-dir` finds the AWS provider offline (this machine and CI have 5.100 there). */
+export const terraformPluginDir = process.env.CLICKSTREAM_TF_PLUGIN_DIR ?? "/opt/tf-plugins";
+
+/** Terraform on PATH and the hashicorp/aws provider in the local plugin folder, newest version first. */
+export function terraformAwsProviders(): string[] {
+  const dir = join(terraformPluginDir, "registry.terraform.io", "hashicorp", "aws");
+  return existsSync(dir) ? readdirSync(dir).sort((a, b) => b.localeCompare(a, "en", { numeric: true })) : [];
+}
+export const terraform: OptionalTool = {
+  name: "terraform with the AWS provider",
+  enable: `install terraform >= 1.5.7 and put hashicorp/aws in ${terraformPluginDir} (or set CLICKSTREAM_TF_PLUGIN_DIR)`,
+  missing: once("terraform", () => {
+    if (spawnSync("terraform", ["version"], { stdio: "ignore" }).status !== 0) return "no terraform on PATH";
+    return terraformAwsProviders().length > 0
+      ? undefined
+      : `no hashicorp/aws provider in ${terraformPluginDir}`;
+  }),
+};
+
+/** Debian's AWS CLI v2 (`awscli` package), next to PyPI's v1 in `.venv`: the README's example runs on both. */
+export const awsCliV2Path = process.env.CLICKSTREAM_AWS_CLI_V2 ?? "/usr/bin/aws";
+export const awsCliV2: OptionalTool = {
+  name: "AWS CLI v2",
+  enable: "sudo apt-get install -y awscli",
+  missing: once("aws-cli-v2", () => {
+    const version = spawnSync(awsCliV2Path, ["--version"], { encoding: "utf8" });
+    if (version.status !== 0) return `${awsCliV2Path} not found`;
+    return /^aws-cli\/2\./.test(version.stdout)
+      ? undefined
+      : `${awsCliV2Path} is not v2: ${version.stdout.trim()}`;
+  }),
 };
 
 /**

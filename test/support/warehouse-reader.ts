@@ -37,7 +37,7 @@ export async function readTransformed(warehouse: string): Promise<TransformedRow
         event_sequence::DOUBLE AS event_sequence,
         strftime(processed_timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') AS processed_timestamp)
       FROM read_parquet([${files.map((f) => `'${f.replaceAll("'", "''")}'`).join(", ")}],
-        hive_partitioning = true, hive_types = {'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR})
+        hive_partitioning = true, hive_types = {'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR}, union_by_name = true)
       ORDER BY event_id`);
     const rows = reader.getRowObjectsJS() as unknown as (TransformedRow & { properties: unknown })[];
     for (const row of rows) {

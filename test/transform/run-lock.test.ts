@@ -8,26 +8,46 @@ import { tempDir } from "../support/temp-dir.js";
 
 const lockModule = new URL("../../src/transform/run-lock.js", import.meta.url).href;
 
-/** N processes race for the lock at once; each prints won or lost. */
+/**
+ * N processes race for the lock at once; each prints won or lost. A winner holds the lock until every
+ * process has tried (so a slow starter on a loaded machine cannot win legitimately after a release).
+ */
 async function race(path: string, processes: number): Promise<string[]> {
+  const release = `${path}.release`;
   const code = `
     const { RunLock } = await import(${JSON.stringify(lockModule)});
+    const { existsSync } = await import("node:fs");
     try {
       const lock = await RunLock.acquire(${JSON.stringify(path)}, "run-" + process.pid, 0);
       process.stdout.write("won");
-      await new Promise((r) => setTimeout(r, 1500));
+      while (!existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 20));
       await lock.release();
     } catch (error) {
       process.stdout.write(error.code === "CS_ERR_TRANSFORM_LOCKED" ? "lost" : "error " + error.message);
     }`;
-  const runs = Array.from(
-    { length: processes },
-    () =>
+  const outputs: string[] = Array.from({ length: processes }, () => "");
+  const settled = new Set<number>();
+  let signalled = false;
+  const maybeRelease = (): void => {
+    if (!signalled && settled.size === processes) {
+      signalled = true;
+      void writeFile(release, "");
+    }
+  };
+  const runs = outputs.map(
+    (_, i) =>
       new Promise<string>((resolve) => {
         const child = spawn(process.execPath, ["--input-type=module", "-e", code]);
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        child.on("close", () => resolve(out));
+        child.stdout.on("data", (d: Buffer) => {
+          outputs[i] += d.toString();
+          if (outputs[i] === "won") settled.add(i);
+          maybeRelease();
+        });
+        child.on("close", () => {
+          settled.add(i);
+          maybeRelease();
+          resolve(outputs[i]!);
+        });
       }),
   );
   return Promise.all(runs);

@@ -158,6 +158,9 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     `  npx clickstream query --warehouse ${relative} --file queries/athena_queries.sql --name "Daily revenue"`,
   );
   say(
+    `  npx clickstream console --warehouse ${relative}    # dashboard and SQL workbench on http://127.0.0.1:4574/`,
+  );
+  say(
     `  npx clickstream serve --warehouse ${relative}      # then: npx clickstream send sample-data/sample_events.json`,
   );
   say(

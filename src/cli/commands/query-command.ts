@@ -28,6 +28,7 @@ interface QueryOptions extends StorageFlags {
   timeoutMs?: number;
   maxRows?: number;
   maxBytes?: number;
+  param: string[];
 }
 
 /** `clickstream query`: Athena SQL on the local warehouse. */
@@ -66,6 +67,12 @@ export function queryCommand(): Command {
       "result size cap in bytes of values (default: query.maxResultBytes)",
       integerFlag("--max-bytes", { min: 1024 }),
     )
+    .option(
+      "--param <value>",
+      "a value for the next `?` placeholder, bound as a string (repeat for each; Athena: ExecutionParameters)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .addOption(
       new Option("--engine <engine>", "local: DuckDB on the warehouse; athena: the deployed Athena workgroup")
         .choices(["local", "athena"])
@@ -95,7 +102,7 @@ export function queryCommand(): Command {
           sql: st.sql,
           label: st.number ? `Query ${st.number}: ${st.title}` : (st.title ?? null),
         }));
-        return queryOnAthena(labelled, { ...opts, format: opts.format });
+        return queryOnAthena(labelled, { ...opts, format: opts.format, params: opts.param });
       }
       const { config, storage } = await storageFromOptions(opts, {
         query: {
@@ -120,7 +127,7 @@ export function queryCommand(): Command {
           if (statements.length > 1 && opts.format === "table") process.stdout.write(`-- ${label}\n`);
           let result: QueryResult;
           try {
-            result = await engine.run(statement.sql);
+            result = await engine.run(statement.sql, { params: opts.param });
           } catch (error) {
             // One statement's failure is reported and the rest still run (a file may hold statements the
             // local engine refuses, such as ANALYZE); a single statement fails the command as before.
@@ -171,6 +178,7 @@ export function queryCommand(): Command {
     `clickstream query --now 2026-11-07T12:00:00Z "SELECT count(*) FROM transformed WHERE event_date = current_date"`,
     `clickstream query "SHOW PARTITIONS transformed"`,
     `clickstream query "MSCK REPAIR TABLE transformed"`,
+    `clickstream query --file queries/dashboard.sql --name overview --param 2026-11-18 --param 2026-11-24`,
     `clickstream query --engine athena --file queries/athena_queries.sql --name 1   # on the deployed Athena`,
   ]);
 }

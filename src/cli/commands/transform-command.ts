@@ -12,11 +12,12 @@ import {
   withExamples,
   type StorageFlags,
 } from "../cli-support.js";
+import { loadConfig } from "../../config/load-config.js";
 import { instantFlag, integerFlag } from "../flag-parsers.js";
 
 interface TransformFlags extends StorageFlags {
   warehouse?: string;
-  engine: "local" | "glue";
+  engine: "local" | "spark" | "glue";
   now?: Date;
   fullRefresh?: boolean;
   json?: boolean;
@@ -32,8 +33,11 @@ export function transformCommand(): Command {
     .addOption(warehouseOption())
     .addOption(configOption())
     .addOption(
-      new Option("--engine <engine>", "local: DuckDB on this machine; glue: the deployed AWS Glue job")
-        .choices(["local", "glue"])
+      new Option(
+        "--engine <engine>",
+        "local: DuckDB on this machine; spark: the Glue job's code on local Spark (needs npm run setup:python); glue: the deployed AWS Glue job",
+      )
+        .choices(["local", "spark", "glue"])
         .default("local"),
     )
     .option(
@@ -66,6 +70,7 @@ export function transformCommand(): Command {
         return transformOnGlue(flags);
       }
       const now = flags.now;
+      if (flags.engine === "spark") return transformOnSpark(flags, now);
       const { config, storage } = await storageFromOptions(
         flags,
         flags.waitMs === undefined ? {} : { transform: { lockWaitMs: flags.waitMs } },
@@ -90,8 +95,35 @@ export function transformCommand(): Command {
     "clickstream transform --warehouse ./warehouse --json",
     "clickstream transform --now 2026-11-25T12:00:00Z --full-refresh",
     "clickstream transform --storage s3 --endpoint http://127.0.0.1:9000   # buckets on an S3-compatible server",
+    "clickstream transform --engine spark           # the Glue job's code on local Spark (npm run setup:python first)",
     "clickstream transform --engine glue            # run the deployed Glue job (reads terraform-outputs.json)",
   ]);
+}
+
+/** The Glue job's code on local Spark, over the warehouse folder (its sub-folders stand in for the buckets). */
+async function transformOnSpark(flags: TransformFlags, now: Date | undefined): Promise<void> {
+  const config = loadConfig({
+    file: flags.config,
+    overrides: {
+      warehouse: { dir: flags.warehouse, storage: flags.storage },
+      ...(flags.waitMs === undefined ? {} : { transform: { lockWaitMs: flags.waitMs } }),
+    },
+  });
+  if (config.warehouse.storage === "s3") {
+    throw new ClickstreamError(
+      "CS_ERR_INVALID_ARGUMENT",
+      "--engine spark reads a local warehouse folder (Spark here has no S3 connector); use --engine glue for S3",
+    );
+  }
+  if (!flags.json && process.stderr.isTTY) process.stderr.write("starting Spark (local[2])…\n");
+  const { runSparkJob } = await import("../../spark/spark-job-runner.js");
+  const report = await runSparkJob({
+    warehouseDir: config.warehouse.dir,
+    config: config.transform,
+    fullRefresh: flags.fullRefresh ?? false,
+    ...(now ? { now } : {}),
+  });
+  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
 }
 
 class ProgressDisplay {

@@ -1,0 +1,102 @@
+import { Command, Option } from "commander";
+import { loadConfig } from "../../config/load-config.js";
+import { ClickstreamError } from "../../errors/clickstream-error.js";
+import { createStorage } from "../../storage/create-storage.js";
+import { action, configOption, warehouseOption, withExamples } from "../cli-support.js";
+import { integerFlag } from "../flag-parsers.js";
+
+interface PipelineFlags {
+  warehouse?: string;
+  config?: string;
+  every?: number;
+  host?: string;
+  port?: number;
+  adminPort?: number;
+}
+
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `30s`, `5m`, `1h`, `500ms` → milliseconds. */
+export function parseDuration(flag: string): (value: string) => number {
+  return (value: string) => {
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+    const ms = match ? Math.round(Number(match[1]) * units[match[2]!]!) : Number.NaN;
+    if (!Number.isFinite(ms) || ms < 1000) {
+      throw new ClickstreamError(
+        "CS_ERR_INVALID_ARGUMENT",
+        `${flag} must be a duration of at least 1s such as 30s, 5m or 1h, got ${JSON.stringify(value)}`,
+      );
+    }
+    return ms;
+  };
+}
+
+/** `clickstream pipeline`: the collector plus transform → crawl on a schedule, in one process. */
+export function pipelineCommand(): Command {
+  const command = new Command("pipeline")
+    .description(
+      "Run the pipeline for real: the collector, and transform then crawl every few minutes (like the Glue trigger chain on AWS), never two runs at once. SIGHUP or POST http://127.0.0.1:<admin port>/run starts a run now; SIGTERM stops accepting events, flushes them, lets a running transform finish and exits 0.",
+    )
+    .addOption(warehouseOption())
+    .addOption(configOption())
+    .addOption(
+      new Option(
+        "--every <duration>",
+        "how often to run transform → crawl, e.g. 30s, 5m, 1h (default 5m)",
+      ).argParser(parseDuration("--every")),
+    )
+    .addOption(new Option("--host <host>", "collector address (default 127.0.0.1, or collector.host)"))
+    .addOption(
+      new Option("--port <port>", "collector port (default 4573; 0 = any free port)").argParser(
+        integerFlag("--port", { max: 65535 }),
+      ),
+    )
+    .addOption(
+      new Option(
+        "--admin-port <port>",
+        "loopback-only admin port: POST /run, GET /status (default 4575; 0 = any free port)",
+      ).argParser(integerFlag("--admin-port", { max: 65535 })),
+    )
+    .action(
+      action(async (flags: PipelineFlags) => {
+        const config = loadConfig({
+          file: flags.config,
+          overrides: {
+            warehouse: { dir: flags.warehouse },
+            collector: { host: flags.host, port: flags.port },
+            pipeline: { everyMs: flags.every, adminPort: flags.adminPort },
+          },
+        });
+        const storage = createStorage(config);
+        const { startPipeline } = await import("../../pipeline/run-pipeline.js");
+        const log = (line: string): void =>
+          void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+        const pipeline = await startPipeline({ storage, config, log });
+        log(
+          `pipeline: collector on ${pipeline.collector.url}, transform → crawl every ${config.pipeline.everyMs / 1000} s` +
+            (pipeline.admin ? `, admin on ${pipeline.admin.url} (POST /run, GET /status)` : ""),
+        );
+        process.on("SIGHUP", () => pipeline.scheduler.trigger("SIGHUP"));
+        await new Promise<void>((done) => {
+          const stop = (signal: NodeJS.Signals): void => {
+            log(`${signal}: no more events accepted; flushing, waiting for a running transform…`);
+            pipeline.shutdown().then(done, (error: unknown) => {
+              log(`error while stopping: ${String(error)}`);
+              process.exitCode = 1;
+              done();
+            });
+          };
+          process.once("SIGTERM", stop);
+          process.once("SIGINT", stop);
+        });
+        log("pipeline stopped");
+      }),
+    );
+  return withExamples(command, [
+    "clickstream pipeline",
+    "clickstream pipeline --warehouse ./warehouse --every 5m --port 4573",
+    "kill -HUP <pid>                                  # run transform → crawl now",
+    "curl -X POST http://127.0.0.1:4575/run           # the same, from a script",
+    "curl http://127.0.0.1:4575/status                # schedule and last runs",
+  ]);
+}

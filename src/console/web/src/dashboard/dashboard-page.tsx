@@ -1,0 +1,273 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ApiError, getJson, queryString } from "../shared/api.js";
+import { BreakdownTable } from "./breakdown-table.js";
+import { FunnelPanel } from "./funnel-panel.js";
+import { LivePanel } from "./live-panel.js";
+import { QualityPanel } from "./quality-panel.js";
+import { Tiles, type Overview } from "./tiles.js";
+import { TimeseriesPanel } from "./timeseries-panel.js";
+
+interface RangeInfo {
+  first: string | null;
+  last: string | null;
+  default: { from: string; to: string } | null;
+}
+
+export type Rows = Record<string, unknown>[];
+interface PanelAnswer {
+  rows: Rows;
+  granularity?: "hour" | "day";
+}
+type Loaded<T> = { state: "loading" } | { state: "ok"; data: T } | { state: "error"; error: ApiError };
+
+const filterLabels = {
+  event_type: "Event type",
+  device: "Device",
+  referrer: "Source",
+  page: "Page",
+} as const;
+export type FilterName = keyof typeof filterLabels;
+const panelNames = [
+  "timeseries",
+  "pages",
+  "sources",
+  "devices",
+  "event-types",
+  "categories",
+  "funnel",
+] as const;
+type PanelName = (typeof panelNames)[number];
+
+const dayMs = 86_400_000;
+const shift = (day: string, days: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + days * dayMs).toISOString().slice(0, 10);
+
+function toError(error: unknown): ApiError {
+  return error instanceof ApiError ? error : new ApiError("CS_ERR_INTERNAL", String(error), "", 0);
+}
+
+/** Sets the dashboard's state in the URL hash; the page re-renders from it. */
+function navigate(params: URLSearchParams, patch: Record<string, string | undefined>) {
+  // Not ready any more from this moment (the effect that fetches runs only after the next paint).
+  document.documentElement.dataset.dashboard = "loading";
+  const next = new URLSearchParams(params);
+  for (const [k, v] of Object.entries(patch)) {
+    if (v) next.set(k, v);
+    else next.delete(k);
+  }
+  location.hash = `#/?${next.toString()}`;
+}
+
+/**
+ * The dashboard: a range of UTC event dates (default the last 7 days with data) compared with the
+ * period before, optional filters, the tiles and panels (each its own request, all in parallel), the
+ * data-quality and live panels. `data-dashboard="ready"` on <html> marks the moment every tile and chart
+ * is drawn (tests and `npm run bench` wait for it).
+ */
+export function DashboardPage({ params }: { params: URLSearchParams }) {
+  const [info, setInfo] = useState<Loaded<RangeInfo>>({ state: "loading" });
+  useEffect(() => {
+    getJson<RangeInfo>("/api/range").then(
+      (data) => setInfo({ state: "ok", data }),
+      (error: unknown) => setInfo({ state: "error", error: toError(error) }),
+    );
+  }, []);
+  const range = info.state === "ok" ? info.data : undefined;
+  const from = params.get("from") ?? range?.default?.from;
+  const to = params.get("to") ?? range?.default?.to;
+  const filters = useMemo(
+    () =>
+      Object.fromEntries(Object.keys(filterLabels).map((k) => [k, params.get(k) ?? ""])) as Record<
+        FilterName,
+        string
+      >,
+    [params],
+  );
+  const key = from && to ? queryString({ from, to, ...filters }) : undefined;
+
+  const [overview, setOverview] = useState<Loaded<Overview>>({ state: "loading" });
+  const [panels, setPanels] = useState<Partial<Record<PanelName, Loaded<PanelAnswer>>>>({});
+  useEffect(() => {
+    if (!key) return;
+    document.documentElement.dataset.dashboard = "loading";
+    const controller = new AbortController();
+    setOverview({ state: "loading" });
+    setPanels({});
+    const tiles = getJson<Overview>(`/api/overview${key}`, controller.signal).then(
+      (data) => setOverview({ state: "ok", data }),
+      (error: unknown) => setOverview({ state: "error", error: toError(error) }),
+    );
+    const rest = panelNames.map((name) =>
+      getJson<PanelAnswer>(`/api/panel/${name}${key}`, controller.signal).then(
+        (data) => setPanels((p) => ({ ...p, [name]: { state: "ok", data } })),
+        (error: unknown) => setPanels((p) => ({ ...p, [name]: { state: "error", error: toError(error) } })),
+      ),
+    );
+    void Promise.all([tiles, ...rest]).then(() => {
+      if (controller.signal.aborted) return;
+      // After the browser has painted the last answers.
+      // After the next paint and the effects it runs (the charts draw in effects), as Preact schedules them.
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          document.documentElement.dataset.dashboard = "ready";
+          performance.mark("dashboard-ready");
+        }),
+      );
+    });
+    return () => controller.abort();
+  }, [key]);
+
+  if (info.state === "error") return <ErrorBox error={info.error} />;
+  if (info.state === "loading")
+    return (
+      <p class="loading" role="status">
+        Loading…
+      </p>
+    );
+
+  const setRange = (f: string, t: string) => navigate(params, { from: f, to: t });
+  const setFilter = (name: FilterName, value: string) => navigate(params, { [name]: value });
+  const panel = (name: PanelName) => panels[name] ?? { state: "loading" as const };
+  const last = range?.last;
+
+  return (
+    <div class="row-gap">
+      <div class="toolbar" role="group" aria-label="Date range and filters">
+        <label>
+          From (UTC)
+          <input
+            type="date"
+            value={from}
+            min={range?.first ?? undefined}
+            max={to}
+            onChange={(e) => setRange(e.currentTarget.value, to!)}
+          />
+        </label>
+        <label>
+          To (UTC)
+          <input
+            type="date"
+            value={to}
+            min={from}
+            max={last ?? undefined}
+            onChange={(e) => setRange(from!, e.currentTarget.value)}
+          />
+        </label>
+        {last && (
+          <div class="chips" role="group" aria-label="Preset ranges">
+            <button type="button" onClick={() => setRange(last, last)}>
+              Last day
+            </button>
+            <button type="button" onClick={() => setRange(shift(last, -6), last)}>
+              Last 7 days
+            </button>
+            <button type="button" onClick={() => setRange(shift(last, -29), last)}>
+              Last 30 days
+            </button>
+          </div>
+        )}
+        <span class="note">
+          Event dates in UTC, inclusive; compared with the{" "}
+          {overview.state === "ok"
+            ? `period before (${overview.data.previous_range.from} – ${overview.data.previous_range.to})`
+            : "period before"}
+          .
+        </span>
+      </div>
+      {Object.values(filters).some(Boolean) && (
+        <div class="chips" role="group" aria-label="Active filters">
+          {(Object.keys(filterLabels) as FilterName[])
+            .filter((k) => filters[k])
+            .map((k) => (
+              <button
+                type="button"
+                class="chip"
+                data-filter={k}
+                onClick={() => setFilter(k, "")}
+                aria-label={`Remove filter ${filterLabels[k]} ${filters[k]}`}
+              >
+                {filterLabels[k]}: {filters[k]} ✕
+              </button>
+            ))}
+          <span class="note">
+            Sessions with at least one matching event; figures over all their events in the range.
+          </span>
+        </div>
+      )}
+      {!range?.last && (
+        <p class="note">
+          No catalogued data yet: run <code>clickstream transform</code> and <code>clickstream crawl</code>.
+        </p>
+      )}
+      {range?.last && (
+        <>
+          <Tiles overview={overview} />
+          <div class="grid">
+            <TimeseriesPanel loaded={panel("timeseries")} from={from!} to={to!} />
+            <BreakdownTable
+              title="Top pages"
+              loaded={panel("pages")}
+              label="page"
+              values={["events", "pageviews"]}
+              filter="page"
+              onFilter={setFilter}
+            />
+            <BreakdownTable
+              title="Sources"
+              loaded={panel("sources")}
+              label="source"
+              values={["sessions"]}
+              filter="referrer"
+              onFilter={setFilter}
+              note="Referrer of each session's first event; same-site referrers left out."
+            />
+            <BreakdownTable
+              title="Devices"
+              loaded={panel("devices")}
+              label="device"
+              values={["sessions"]}
+              filter="device"
+              onFilter={setFilter}
+            />
+            <BreakdownTable
+              title="Event types"
+              loaded={panel("event-types")}
+              label="event_type"
+              values={["events", "share"]}
+              filter="event_type"
+              onFilter={setFilter}
+            />
+            <BreakdownTable
+              title="Product categories"
+              loaded={panel("categories")}
+              label="category"
+              values={["views", "purchases", "revenue"]}
+            />
+            <FunnelPanel loaded={panel("funnel")} />
+          </div>
+        </>
+      )}
+      <div class="grid">
+        <QualityPanel />
+        <LivePanel />
+      </div>
+    </div>
+  );
+}
+
+export function ErrorBox({ error }: { error: ApiError }) {
+  return (
+    <div class="error" role="alert" data-testid="error">
+      <div>
+        <code data-testid="error-code">{error.code}</code> {error.message}
+      </div>
+      {error.fix && (
+        <div>
+          <strong>Fix:</strong> <span data-testid="error-fix">{error.fix}</span>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export type { Loaded, PanelAnswer };

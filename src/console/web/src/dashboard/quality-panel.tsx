@@ -1,0 +1,112 @@
+import { useEffect, useState } from "preact/hooks";
+import type { ApiError } from "../shared/api.js";
+import { getJson, queryString } from "../shared/api.js";
+import { formatValue } from "../shared/format.js";
+import { ErrorBox } from "./dashboard-page.js";
+
+interface QualityDay {
+  day: string;
+  runs: number;
+  read: number;
+  written: number;
+  rejected: number;
+  byReason: Record<string, number>;
+}
+interface Reject {
+  reason: string;
+  field: string | null;
+  message: string;
+  source: string;
+  line: number | null;
+  raw: string;
+}
+
+/** Records rejected per day by reason, from the transform's run reports; samples from errors/. */
+export function QualityPanel() {
+  const [days, setDays] = useState<QualityDay[] | undefined>();
+  const [error, setError] = useState<ApiError | undefined>();
+  const [sample, setSample] = useState<{ day: string; reason: string; rejects?: Reject[] } | undefined>();
+  useEffect(() => {
+    getJson<{ days: QualityDay[] }>("/api/quality").then(
+      (answer) => setDays(answer.days),
+      (e: unknown) => setError(e as ApiError),
+    );
+  }, []);
+  const show = (day: string, reason: string) => {
+    setSample({ day, reason });
+    getJson<{ rejects: Reject[] }>(`/api/quality/rejects${queryString({ day, reason, limit: "20" })}`).then(
+      (answer) => setSample({ day, reason, rejects: answer.rejects }),
+      (e: unknown) => setError(e as ApiError),
+    );
+  };
+  return (
+    <section class="panel" aria-labelledby="quality-title" data-testid="panel-quality">
+      <h2 id="quality-title">Data quality</h2>
+      <p class="note">
+        From the transform's run reports (by the UTC day the transform ran) and errors/, not from SQL.
+      </p>
+      {error && <ErrorBox error={error} />}
+      {days?.length === 0 && <p class="note">No transform runs yet.</p>}
+      {days && days.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Run day</th>
+              <th scope="col" class="num">
+                Read
+              </th>
+              <th scope="col" class="num">
+                Rejected
+              </th>
+              <th scope="col">By reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {days.map((d) => (
+              <tr>
+                <td>{d.day}</td>
+                <td class="num">{formatValue(d.read, "count")}</td>
+                <td class="num">{formatValue(d.rejected, "count")}</td>
+                <td>
+                  {Object.entries(d.byReason).length === 0
+                    ? "–"
+                    : Object.entries(d.byReason).map(([reason, n]) => (
+                        <>
+                          <button
+                            type="button"
+                            class="link"
+                            onClick={() => show(d.day, reason)}
+                            title="Show sample rejected lines"
+                          >
+                            {reason} {formatValue(n, "count")}
+                          </button>{" "}
+                        </>
+                      ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {sample && (
+        <div data-testid="reject-samples">
+          <h3>
+            {sample.reason} on {sample.day}{" "}
+            <button type="button" onClick={() => setSample(undefined)}>
+              Close
+            </button>
+          </h3>
+          {!sample.rejects && <p class="loading">Loading…</p>}
+          {sample.rejects?.map((r) => (
+            <div>
+              <div class="note">
+                {r.source}:{r.line ?? "?"} · {r.field ?? ""} {r.message}
+              </div>
+              <code class="mono clip">{r.raw}</code>
+            </div>
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,87 @@
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+
+export interface ChartSeries {
+  label: string;
+  values: (number | null)[];
+}
+
+export interface ChartProps {
+  /** x values: unix seconds when `time`, otherwise 0…n-1 with `categories` as labels. */
+  x: number[];
+  series: ChartSeries[];
+  kind: "line" | "bar";
+  time?: boolean;
+  categories?: string[];
+  label: string;
+  height?: number;
+}
+
+const palette = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2"];
+
+/**
+ * A uPlot chart that follows its container's width. Times are shown in UTC (the dashboard's ranges are
+ * UTC days). The element carries an aria-label; the numbers are in the tables beside it.
+ */
+export function Chart(props: ChartProps) {
+  const host = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const element = host.current;
+    if (!element) return;
+    const bars = uPlot.paths.bars?.({ size: [0.6, 64] });
+    const options: uPlot.Options = {
+      width: Math.max(element.clientWidth, 200),
+      height: props.height ?? 220,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+      scales: {
+        x: {
+          time: props.time ?? false,
+          // Bars are centred on their x: leave half a step on both sides so the first and last show whole.
+          ...(props.kind === "bar"
+            ? { range: (_u: uPlot, min: number, max: number) => padded(min, max, props.x.length) }
+            : {}),
+        },
+        // Counts read against zero.
+        y: { range: (_u: uPlot, min: number, max: number) => [Math.min(0, min), max > 0 ? max * 1.05 : 1] },
+      },
+      legend: { show: true },
+      axes: [
+        {
+          stroke: "currentColor",
+          grid: { stroke: "rgba(127,127,127,0.15)" },
+          ...(props.categories
+            ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => props.categories?.[t] ?? "") }
+            : {}),
+        },
+        { stroke: "currentColor", grid: { stroke: "rgba(127,127,127,0.15)" }, size: 60 },
+      ],
+      series: [
+        { label: props.time ? "UTC" : "x" },
+        ...props.series.map((s, i) => ({
+          label: s.label,
+          stroke: palette[i % palette.length],
+          fill: props.kind === "bar" ? `${palette[i % palette.length]}99` : undefined,
+          width: props.kind === "bar" ? 0 : 2,
+          ...(props.kind === "bar" && bars ? { paths: bars, points: { show: false } } : {}),
+        })),
+      ],
+    };
+    const data = [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData;
+    const chart = new uPlot(options, data, element);
+    const resize = new ResizeObserver(() =>
+      chart.setSize({ width: Math.max(element.clientWidth, 200), height: options.height }),
+    );
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      chart.destroy();
+    };
+  }, [props.x, props.series, props.kind, props.time, props.categories, props.height]);
+  return <div class="chart" ref={host} role="img" aria-label={props.label} />;
+}
+
+function padded(min: number, max: number, points: number): [number, number] {
+  const step = points > 1 ? (max - min) / (points - 1) : 1;
+  return [min - step / 2, max + step / 2];
+}
