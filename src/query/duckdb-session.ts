@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBDataChunk } from "@duckdb/node-api";
@@ -122,10 +122,30 @@ export class DuckDBSession {
           cause: error,
         });
       }
-      throw duckdbError(error);
+      throw this.vanishedFile(error) ?? duckdbError(error);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A served file deleted since the views were made (a compaction replaced it): DuckDB, refused its glob
+   * of the missing path by the lockdown, reports a permission error; say what happened instead, in the
+   * words a reader that retries after a refresh looks for.
+   */
+  private vanishedFile(error: unknown): ClickstreamError | undefined {
+    const message = error instanceof Error ? error.message : String(error);
+    const path = /^Permission Error: Cannot access (?:file|directory) "([^"]+)"/.exec(message)?.[1];
+    if (path === undefined) return undefined;
+    const served = this.tables
+      .flatMap((t) => [...t.files.keys()])
+      .find((f) => path === f || path.startsWith(`${f}/`));
+    if (served === undefined || existsSync(served)) return undefined;
+    return new ClickstreamError(
+      "CS_ERR_QUERY_FAILED",
+      `Cannot open file ${served}: it is no longer there (the table changed since the engine looked; refresh and run again)`,
+      { cause: error },
+    );
   }
 
   /** Stops the statement running now (it fails with DuckDB's interrupt error). */

@@ -174,7 +174,8 @@ describe("tables", () => {
     await refuses("SELECT * FROM (DESCRIBE transformed)", "CS_ERR_QUERY_UNSUPPORTED", /DESCRIBE/);
     await refuses("SELECT * FROM (SHOW ALL TABLES)", "CS_ERR_QUERY_UNSUPPORTED");
     await refuses("SELECT * FROM (PIVOT transformed ON x USING sum(y))", "CS_ERR_QUERY_FORBIDDEN");
-    await refuses("SELECT $1", "CS_ERR_QUERY_UNSUPPORTED", /parameter/);
+    await refuses("SELECT 'a' COLLATE nocase", "CS_ERR_QUERY_UNSUPPORTED", /collate/);
+    await passes("SELECT ? AS bound FROM transformed WHERE day = ?");
     await refuses("COPY transformed TO 'x.csv'", "CS_ERR_QUERY_FORBIDDEN");
     await refuses("SELECT 1; SELECT 2", "CS_ERR_QUERY_SYNTAX", /one statement/);
     await refuses("SELECT FROM FROM", "CS_ERR_QUERY_SYNTAX");
