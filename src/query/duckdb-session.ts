@@ -8,7 +8,7 @@ import { createTableView, type ServedTable } from "./catalog-views.js";
 import { lockDown } from "./duckdb-lockdown.js";
 import { athenaTypeName, plainValue } from "./duckdb-values.js";
 import { athenaFunctionNames, engineFunctionNames, tableFunctions } from "./function-allow-list.js";
-import { checkParsedQuery, stateFunctionNames } from "./parsed-query-guard.js";
+import { checkParsedQueries, stateFunctionNames } from "./parsed-query-guard.js";
 import type { QueryParam } from "./query-engine.js";
 import type { QueryResult } from "./query-result.js";
 
@@ -91,16 +91,22 @@ export class DuckDBSession {
     }
   }
 
-  /** Checks a statement on DuckDB's parse: the user's Athena SQL, or the DuckDB SQL it was rewritten to. */
-  async check(sql: string, dialect: "athena" | "duckdb"): Promise<void> {
-    await checkParsedQuery(this.connection, sql, {
-      functions: dialect === "athena" ? athenaFunctionNames : engineFunctionNames,
+  /** Checks statements on DuckDB's parse, in one round trip: the user's Athena SQL and its DuckDB rewrite. */
+  async check(checks: readonly { sql: string; dialect: "athena" | "duckdb" }[]): Promise<void> {
+    const common = {
       tableFunctions: new Set(tableFunctions),
       stateFunctions: this.refused,
       tables: new Set(this.tables.map((t) => t.name.toLowerCase())),
       database: this.database.toLowerCase(),
       catalog: catalogName,
-    });
+    };
+    await checkParsedQueries(
+      this.connection,
+      checks.map((c) => ({
+        sql: c.sql,
+        policy: { ...common, functions: c.dialect === "athena" ? athenaFunctionNames : engineFunctionNames },
+      })),
+    );
   }
 
   /** Runs a query (or EXPLAIN): rows and bytes are counted chunk by chunk, and the deadline covers it all. */

@@ -85,8 +85,24 @@ export async function checkParsedQuery(
   sql: string,
   policy: ParsedQueryPolicy,
 ): Promise<void> {
-  const result = await connection.runAndReadAll("SELECT json_serialize_sql($1::VARCHAR)", [sql]);
-  const parsed = JSON.parse(String(result.getRowsJS()[0]?.[0])) as Node;
+  await checkParsedQueries(connection, [{ sql, policy }]);
+}
+
+/** Several checks in one round trip to DuckDB (a query and its rewrite), in order. */
+export async function checkParsedQueries(
+  connection: DuckDBConnection,
+  checks: readonly { sql: string; policy: ParsedQueryPolicy }[],
+): Promise<void> {
+  const columns = checks.map((_, i) => `json_serialize_sql($${i + 1}::VARCHAR)`).join(", ");
+  const result = await connection.runAndReadAll(
+    `SELECT ${columns}`,
+    checks.map((c) => c.sql),
+  );
+  const row = result.getRowsJS()[0] ?? [];
+  checks.forEach((check, i) => checkParse(JSON.parse(String(row[i])) as Node, check.policy));
+}
+
+function checkParse(parsed: Node, policy: ParsedQueryPolicy): void {
   if (parsed.error) {
     const message = String(parsed.error_message);
     if (/only SELECT statements/i.test(message)) {

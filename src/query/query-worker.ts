@@ -41,7 +41,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
   }
   if (!session) throw new Error("the query worker has no open session");
   if (request.op === "interrupt") return session.interrupt();
-  for (const check of request.checks) await session.check(check.sql, check.dialect);
+  await session.check(request.checks);
   return session.execute(request.sql, request.limits, request.params);
 }
 
