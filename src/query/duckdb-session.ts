@@ -37,6 +37,9 @@ export interface ExecutionLimits {
  * they arrive, under a deadline that interrupts DuckDB. The query worker hosts it in a child process.
  */
 export class DuckDBSession {
+  /** Statements (their check lists) that passed the parse checks. */
+  private readonly passed = new Set<string>();
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
@@ -93,6 +96,10 @@ export class DuckDBSession {
 
   /** Checks statements on DuckDB's parse, in one round trip: the user's Athena SQL and its DuckDB rewrite. */
   async check(checks: readonly { sql: string; dialect: "athena" | "duckdb" }[]): Promise<void> {
+    // The same text parses the same way under the same policy (a session's tables never change): a
+    // statement run again (a dashboard's, with new parameters) is not parsed again.
+    const key = JSON.stringify(checks);
+    if (this.passed.has(key)) return;
     const common = {
       tableFunctions: new Set(tableFunctions),
       stateFunctions: this.refused,
@@ -107,6 +114,8 @@ export class DuckDBSession {
         policy: { ...common, functions: c.dialect === "athena" ? athenaFunctionNames : engineFunctionNames },
       })),
     );
+    if (this.passed.size >= 512) this.passed.clear();
+    this.passed.add(key);
   }
 
   /** Runs a query (or EXPLAIN): rows and bytes are counted chunk by chunk, and the deadline covers it all. */

@@ -98,7 +98,8 @@ export class QueryWorker {
   interrupt(): void {
     const child = this.child;
     if (!child || ![...this.pending.values()].some((p) => p.child === child)) return;
-    child.send({ id: 0, op: "interrupt" } satisfies WorkerRequest);
+    // A worker that is going away anyway cannot take the message; the grace timer below still applies.
+    child.send({ id: 0, op: "interrupt" } satisfies WorkerRequest, () => undefined);
     setTimeout(() => {
       if (![...this.pending.values()].some((p) => p.child === child)) return;
       this.failAll(child, new ClickstreamError("CS_ERR_QUERY_CANCELLED", "the query was cancelled"));
