@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { parseConfig } from "../src/config/load-config.js";
 import { openQueryEngine, type QueryEngine } from "../src/query/query-engine.js";
 import { LocalStorage } from "../src/storage/local-storage.js";
 import type { BenchSection } from "./bench-section.js";
+import { bytesReadWithWorkers } from "./process-usage.js";
 
 const threads = 2;
 const days = 30;
@@ -83,14 +83,9 @@ async function generate(connection: DuckDBConnection, dir: string, rows: number)
       FROM read_parquet(${parquet}, hive_partitioning = false)) TO ${quotedString(join(dir, "raw", "events"))} (FORMAT json, PER_THREAD_OUTPUT true)`);
 }
 
-/** Bytes this process has passed through read()/pread() (Linux /proc/self/io rchar); undefined elsewhere. */
+/** Bytes read so far by this process and the engine's query workers (Linux rchar); undefined elsewhere. */
 function bytesReadSoFar(): number | undefined {
-  try {
-    const match = /rchar:\s*(\d+)/.exec(readFileSync("/proc/self/io", "utf8"));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+  return bytesReadWithWorkers();
 }
 
 /**

@@ -9,6 +9,7 @@ import { loadConfig } from "../config/load-config.js";
 import { isClickstreamError } from "../errors/clickstream-error.js";
 import { createStorage } from "../storage/create-storage.js";
 import type { Storage } from "../storage/storage.js";
+import { urlFlag } from "./flag-parsers.js";
 
 /** `--warehouse DIR`, defaulting to $CLICKSTREAM_WAREHOUSE, then ./warehouse. */
 export function warehouseOption(): Option {
@@ -26,27 +27,6 @@ export function configOption(): Option {
   );
 }
 
-/** Parses a positive integer flag value with a clear message. */
-export function parseIntFlag(name: string, min = 0): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new Error(`${name} must be an integer ≥ ${min}, got "${value}"`);
-    return n;
-  };
-}
-
-/** Parses a number flag in [min, max]. */
-export function parseNumberFlag(name: string, min: number, max: number): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) {
-      throw new Error(`${name} must be a number in [${min}, ${max}], got "${value}"`);
-    }
-    return n;
-  };
-}
-
 /** Runs a command action, turning errors into a message with the code and the documented fix, and exit code 1. */
 export function action<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,
@@ -61,12 +41,16 @@ export function action<A extends unknown[]>(
   };
 }
 
-export function reportError(error: unknown): void {
+/** Prints an error with its code and documented fix (to stderr unless told where). */
+export function reportError(
+  error: unknown,
+  write: (text: string) => void = (text) => process.stderr.write(text),
+): void {
   if (isClickstreamError(error)) {
-    process.stderr.write(`error ${error.code}: ${error.message}\n  fix: ${error.fix}\n`);
+    write(`error ${error.code}: ${error.message}\n  fix: ${error.fix}\n`);
   } else {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    process.stderr.write(`error CS_ERR_INTERNAL: ${message}\n`);
+    write(`error CS_ERR_INTERNAL: ${message}\n`);
   }
 }
 
@@ -94,9 +78,9 @@ export function storageOptions(): Option[] {
     new Option("--storage <kind>", "where the buckets live: a local warehouse folder or S3")
       .choices(["local", "s3"])
       .env("CLICKSTREAM_STORAGE"),
-    new Option("--endpoint <url>", "S3-compatible endpoint (with --storage s3; omit for AWS S3)").env(
-      "CLICKSTREAM_S3_ENDPOINT",
-    ),
+    new Option("--endpoint <url>", "S3-compatible endpoint (with --storage s3; omit for AWS S3)")
+      .env("CLICKSTREAM_S3_ENDPOINT")
+      .argParser(urlFlag("--endpoint")),
     new Option(
       "--region <name>",
       "AWS region (default: the deployment's, from terraform-outputs.json; otherwise $AWS_REGION)",

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { ClickstreamError } from "../errors/clickstream-error.js";
 import { reportError } from "./cli-support.js";
 import { registerCommands } from "./commands/index.js";
 
@@ -12,6 +13,17 @@ const program = new Command()
   .enablePositionalOptions();
 
 registerCommands(program);
+
+// Commander's own refusals (unknown option, a value outside --format's choices, a missing argument) get
+// the catalogue's code and fix too, in every command.
+for (const command of [program, ...program.commands]) {
+  command.configureOutput({
+    outputError: (message, write) => {
+      const detail = message.replace(/^error:\s*/, "").trim();
+      reportError(new ClickstreamError("CS_ERR_INVALID_ARGUMENT", detail), write);
+    },
+  });
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import { CollectorMetrics } from "./collector-metrics.js";
 import { CollectorRequestError } from "./collector-request-error.js";
 import { DeliveryStream, streamWalDir, type CollectorLogger } from "./delivery-stream.js";
 import { RecentEvents } from "./recent-events.js";
+import { removeStaleTempFiles } from "./stale-temp-files.js";
 import { acquireWalLock } from "./wal-lock.js";
 
 export type IngestApi = "firehose" | "events";
@@ -49,6 +50,7 @@ export class CollectorCore {
     const core = new CollectorCore(options.config, options.walDir, options.storage);
     core.releaseLock = await acquireWalLock(options.walDir);
     try {
+      await removeStaleTempFiles(options.storage, options.logger);
       await core.openStreams(options);
       await warnAboutOrphanedWal(options.walDir, options.config, options.logger);
     } catch (error) {

@@ -1,28 +1,31 @@
+import { ClickstreamError } from "../errors/clickstream-error.js";
 import { errorCodes, type ErrorCode } from "../errors/error-codes.js";
 
 /**
- * A refused request: the catalogue code (what logs, metrics and the JSON API report) plus the name and
- * status a Firehose client expects on the wire (`__type`), which stay AWS's.
+ * A refused request: a ClickstreamError (catalogue code, status and fix, as logs, metrics and the JSON
+ * API report them) that also carries the name and status a Firehose client expects on the wire
+ * (`__type`), which stay AWS's, and the bare `detail` AWS-style messages are made of.
  */
-export class CollectorRequestError extends Error {
+export class CollectorRequestError extends ClickstreamError {
+  /** The message without the catalogue's prefix: what the wire carries. */
+  readonly detail: string;
+
   constructor(
-    readonly code: ErrorCode,
-    message: string,
+    code: ErrorCode,
+    detail: string,
     /** AWS exception name for the Firehose API, e.g. `InvalidArgumentException`. */
     readonly firehoseType: string = defaultFirehoseType(code),
     /** Status on the Firehose API when it differs from the catalogue's (AWS answers 400 for most client errors). */
     readonly firehoseStatus: number = defaultFirehoseStatus(code),
   ) {
-    super(message);
+    super(code, detail);
     this.name = "CollectorRequestError";
+    this.detail = detail;
   }
 
+  /** The catalogue's HTTP status (the JSON API's). */
   get status(): number {
-    return errorCodes[this.code].status;
-  }
-
-  get fix(): string {
-    return errorCodes[this.code].fix;
+    return this.statusCode;
   }
 }
 

@@ -11,7 +11,7 @@ import Fastify, {
 } from "fastify";
 import type { z } from "zod";
 import { collectorConfigSchema, type CollectorConfig } from "../config/config-schema.js";
-import { ClickstreamError } from "../errors/clickstream-error.js";
+import { ClickstreamError, isClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import { CollectorCore } from "./collector-core.js";
 import type { CollectorMetrics } from "./collector-metrics.js";
@@ -129,7 +129,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
 }
 
 function registerRoutes(app: FastifyInstance, core: CollectorCore, config: CollectorConfig): void {
-  const verifier = new SigV4Verifier(config.accessKeys);
+  const verifier = new SigV4Verifier(config.accessKeys, config.region);
   const writeKeys = new Set(config.writeKeys);
   const origins = new Set(config.corsAllowedOrigins);
   const eventsStream = core.streams.get(config.eventsStream)!;
@@ -153,7 +153,7 @@ function registerRoutes(app: FastifyInstance, core: CollectorCore, config: Colle
       reply.header("access-control-allow-origin", origin).header("vary", "Origin");
     return reply
       .code(failure.status)
-      .send({ error: failure.code, message: failure.message, fix: failure.fix });
+      .send({ error: failure.code, message: failure.detail, fix: failure.fix });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
@@ -277,12 +277,13 @@ function sendFirehoseError(reply: FastifyReply, failure: CollectorRequestError):
     .header("content-type", FIREHOSE_CONTENT_TYPE)
     .header("x-amzn-errortype", failure.firehoseType)
     .header("x-amzn-requestid", reply.request.id)
-    .send(Buffer.from(JSON.stringify({ __type: failure.firehoseType, message: failure.message })));
+    .send(Buffer.from(JSON.stringify({ __type: failure.firehoseType, message: failure.detail })));
 }
 
 /** Maps fastify's own errors (body limit, content length, …) to catalogue codes. */
 function toRequestError(error: unknown): CollectorRequestError {
   if (error instanceof CollectorRequestError) return error;
+  if (isClickstreamError(error)) return new CollectorRequestError(error.code, error.message);
   const e = error as { code?: string; statusCode?: number; message?: string };
   switch (e.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":

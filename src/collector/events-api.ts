@@ -1,5 +1,7 @@
+import { isUtf8 } from "node:buffer";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
+import { limits } from "../contract/data-contract.js";
 import { CollectorRequestError } from "./collector-request-error.js";
 import type { CollectorCore } from "./collector-core.js";
 import type { DeliveryStream } from "./delivery-stream.js";
@@ -38,7 +40,7 @@ export async function handleEvents(
       `Content-Type ${JSON.stringify(request.contentType ?? "")} is not accepted; send application/json, application/x-ndjson or text/plain`,
     );
   const body = await decode(request.body, request.contentEncoding, core.config.maxBodyBytes);
-  const { events, rejected } = parseEvents(body.toString("utf8"));
+  const { events, rejected } = parseEvents(body);
 
   const lines: string[] = [];
   for (const { index, value } of events) {
@@ -47,6 +49,16 @@ export async function handleEvents(
         index,
         error: "not_an_object",
         message: `event ${index} is ${value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`}, not a JSON object`,
+      });
+      continue;
+    }
+    // A depth limit is an input limit: serialising 5,000 levels would overflow the stack (a 500 for the
+    // whole request); the event is refused on its own instead.
+    if (nestingDepth(value, limits.maxNestingDepth) > limits.maxNestingDepth) {
+      rejected.push({
+        index,
+        error: "nesting_too_deep",
+        message: `event ${index} nests objects or arrays more than ${limits.maxNestingDepth} levels deep`,
       });
       continue;
     }
@@ -102,7 +114,104 @@ interface ParsedEvents {
   rejected: { index: number; error: string; message: string }[];
 }
 
-function parseEvents(text: string): ParsedEvents {
+/**
+ * Invalid UTF-8 is never replaced silently: an NDJSON line holding it is rejected (`invalid_utf8`) and the
+ * other lines accepted; a JSON document (one object or an array), whose elements cannot be told apart in
+ * bytes that do not decode, is refused whole with 400.
+ */
+function parseEvents(body: Buffer): ParsedEvents {
+  if (isUtf8(body)) return parseText(body.toString("utf8"));
+  const start = body.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  if (body[start] === 0x7b /* { */ && body.includes(0x0a)) {
+    const lines = splitLines(body);
+    const good = lines.filter((l) => isUtf8(l.bytes));
+    if (good.length < lines.length && good.length > 0) {
+      const parsed = parseText(good.map((l) => l.bytes.toString("utf8")).join("\n"));
+      // Put the good lines back at their own positions among all non-blank lines.
+      const indexOf = good.filter((l) => l.bytes.toString("utf8").trim() !== "").map((l) => l.index);
+      const events = parsed.events.map((e) => ({ ...e, index: indexOf[e.index]! }));
+      const rejected = parsed.rejected.map((r) => ({ ...r, index: indexOf[r.index]! }));
+      for (const line of lines.filter((l) => !isUtf8(l.bytes))) {
+        rejected.push({
+          index: line.index,
+          error: "invalid_utf8",
+          message: `line ${line.lineNo} is not valid UTF-8 (the event was not stored)`,
+        });
+      }
+      return { events, rejected };
+    }
+  }
+  const offset = firstInvalidUtf8(body);
+  throw badRequest(`body is not valid UTF-8 (byte ${offset}); send UTF-8 JSON or NDJSON`);
+}
+
+/** The non-blank lines of a body with their event index (0-based among non-blank lines) and line number. */
+function splitLines(body: Buffer): { bytes: Buffer; index: number; lineNo: number }[] {
+  const out: { bytes: Buffer; index: number; lineNo: number }[] = [];
+  let start = 0;
+  let lineNo = 0;
+  let index = 0;
+  while (start <= body.length) {
+    const end = body.indexOf(0x0a, start);
+    const bytes = body.subarray(start, end === -1 ? body.length : end);
+    lineNo++;
+    if (bytes.some((b) => b !== 0x20 && b !== 0x09 && b !== 0x0d))
+      out.push({ bytes, index: index++, lineNo });
+    if (end === -1) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+/** Offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629), or -1. */
+function firstInvalidUtf8(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const length = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0) return i;
+    // The second byte's range excludes overlong forms, surrogates and code points past U+10FFFF.
+    const [low, high] =
+      b === 0xe0
+        ? [0xa0, 0xbf]
+        : b === 0xed
+          ? [0x80, 0x9f]
+          : b === 0xf0
+            ? [0x90, 0xbf]
+            : b === 0xf4
+              ? [0x80, 0x8f]
+              : [0x80, 0xbf];
+    const second = bytes[i + 1];
+    if (second === undefined || second < low || second > high) return i;
+    for (let k = 2; k < length; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || next < 0x80 || next > 0xbf) return i;
+    }
+    i += length;
+  }
+  return -1;
+}
+
+/** Depth of nested objects and arrays (an object of scalars is 1), without recursion; stops once past `max`. */
+function nestingDepth(value: unknown, max: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== "object" || node === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > max) return deepest;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
+function parseText(text: string): ParsedEvents {
   const trimmed = text.trim();
   if (trimmed.length === 0)
     throw badRequest("body is empty; send a JSON object, an array of objects or NDJSON");

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { limits } from "../contract/data-contract.js";
 import { CollectorRequestError } from "./collector-request-error.js";
 import type { CollectorCore } from "./collector-core.js";
 
@@ -13,8 +14,12 @@ export const FIREHOSE_CONTENT_TYPE = "application/x-amz-json-1.1";
 export const firehoseLimits = {
   maxRecordsPerBatch: 500,
   maxBatchBytes: 4 * 1024 * 1024, // 4 MiB of decoded Data per PutRecordBatch
-  maxRecordBytes: 1_024_000, // 1,000 KiB of decoded Data per record
+  maxRecordBytes: limits.maxRecordBytes, // 1,000 KiB of decoded Data per record (the data contract's)
 } as const;
+
+// Standard base64 with padding, as AWS decodes Data. Node's decoder also takes base64url (-, _) and
+// skips characters outside the alphabet; AWS answers SerializationException to both.
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
 const NEWLINE = 0x0a;
@@ -105,12 +110,9 @@ function streamOf(core: CollectorCore, input: Record<string, unknown>) {
   return stream;
 }
 
-/**
- * Decoded size of a padded base64 string, or -1 when its length cannot be base64. Characters outside
- * the alphabet are caught while decoding: Node skips them, so fewer bytes come out than announced here.
- */
+/** Decoded size of a padded standard base64 string, or -1 when it is not one (base64url included). */
 function decodedLength(data: string): number {
-  if (data.length % 4 !== 0) return -1;
+  if (data.length % 4 !== 0 || !BASE64.test(data)) return -1;
   const padding = data.endsWith("==") ? 2 : data.endsWith("=") ? 1 : 0;
   return (data.length / 4) * 3 - padding;
 }

@@ -38,7 +38,11 @@ function denied(type: string, message: string): CollectorRequestError {
 export class SigV4Verifier {
   private readonly secrets: Map<string, string>;
 
-  constructor(accessKeys: readonly { accessKeyId: string; secretAccessKey: string }[]) {
+  constructor(
+    accessKeys: readonly { accessKeyId: string; secretAccessKey: string }[],
+    /** The region this endpoint answers as: signatures scoped to another region are refused, as AWS does. */
+    private readonly region: string,
+  ) {
     this.secrets = new Map(accessKeys.map((k) => [k.accessKeyId, k.secretAccessKey]));
   }
 
@@ -60,13 +64,30 @@ export class SigV4Verifier {
         "IncompleteSignatureException",
         "Authorization header is not a valid AWS4-HMAC-SHA256 signature",
       );
-    const [, accessKeyId, , region, service, signedHeaderList, signature] = match;
+    const [, accessKeyId, scopeDate, region, service, signedHeaderList, signature] = match;
     const secretAccessKey = this.secrets.get(accessKeyId!);
     if (secretAccessKey === undefined)
       throw denied("UnrecognizedClientException", "The security token included in the request is invalid.");
     const amzDate = header(request.headers, "x-amz-date");
     const signingDate = amzDate ? parseAmzDate(amzDate) : undefined;
     if (!signingDate) throw denied("IncompleteSignatureException", "Missing or invalid X-Amz-Date header");
+    // The credential scope must name this service, this region and the request's own date (AWS's checks
+    // and messages): a signature made for S3, or for another region, is no key to this endpoint.
+    if (service !== "firehose")
+      throw denied(
+        "InvalidSignatureException",
+        "Credential should be scoped to correct service: 'firehose'.",
+      );
+    if (region !== this.region)
+      throw denied(
+        "InvalidSignatureException",
+        `Credential should be scoped to a valid region, not '${region}'. This endpoint is '${this.region}' (collector.region).`,
+      );
+    if (scopeDate !== amzDate!.slice(0, 8))
+      throw denied(
+        "InvalidSignatureException",
+        `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate!.slice(0, 8)}', from '${amzDate}'.`,
+      );
     if (Math.abs(Date.now() - signingDate.getTime()) > MAX_CLOCK_SKEW_MS)
       throw denied(
         "InvalidSignatureException",

@@ -135,6 +135,25 @@ export const queryConfigSchema = z
       .default(5 * 60 * 1000), // 5 min
     /** A result with more rows than this is refused (CS_ERR_QUERY_TOO_MANY_ROWS); add a LIMIT. */
     maxResultRows: z.number().int().min(1).default(100_000),
+    /**
+     * A result whose values add up to more than this is refused (CS_ERR_QUERY_RESULT_TOO_LARGE), counted
+     * while it streams: strings by their UTF-8 length, other values 8 bytes.
+     */
+    maxResultBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(64 * 1024 * 1024), // 64 MiB
+    /**
+     * Queries run in a child process whose memory (data segment, Linux) is capped here, so a query that
+     * builds huge values fails with CS_ERR_QUERY_OUT_OF_MEMORY instead of taking the machine's memory.
+     * Must leave room above duckdbMemoryLimitBytes for Node and the result.
+     */
+    workerMemoryLimitBytes: z
+      .number()
+      .int()
+      .min(256 * 1024 * 1024)
+      .default(2 * 1024 * 1024 * 1024), // 2 GiB
     /** DuckDB memory limit for queries. */
     duckdbMemoryLimitBytes: z
       .number()
@@ -209,7 +228,15 @@ export const collectorConfigSchema = z
     writeKeys: z.array(z.string().min(8)).default([]),
     /** Browser origins allowed to call `/v1/events` (`*` = any); empty = no CORS headers, cross-origin browser calls refused. */
     corsAllowedOrigins: z.array(z.string().min(1)).default([]),
-    /** SigV4 credentials for the Firehose API; empty = signatures accepted without checking. */
+    /** The AWS region the Firehose API answers as: a SigV4 signature must be scoped to it (and to `firehose`). */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region name such as us-east-1")
+      .default("us-east-1"),
+    /**
+     * SigV4 credentials for the Firehose API; empty = signatures accepted without checking. Required when
+     * writeKeys gate /v1/events, or POST / would stay an open door beside it.
+     */
     accessKeys: z
       .array(z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).strict())
       .default([]),
@@ -226,6 +253,11 @@ export const collectorConfigSchema = z
   .refine((c) => c.streams.some((s) => s.name === c.eventsStream), {
     message: "eventsStream must name one of the configured streams",
     path: ["eventsStream"],
+  })
+  .refine((c) => c.writeKeys.length === 0 || c.accessKeys.length > 0, {
+    message:
+      "writeKeys gate POST /v1/events, but with no accessKeys the Firehose API on POST / accepts any request: add accessKeys (Firehose clients sign with them), or remove writeKeys",
+    path: ["accessKeys"],
   });
 
 export const pipelineConfigSchema = z

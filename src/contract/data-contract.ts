@@ -48,6 +48,7 @@ const contractSchema = z
         maxQuantity: z.number().int().positive(),
         maxRejectRawChars: z.number().int().positive(),
         maxUnknownFieldNames: z.number().int().positive(),
+        maxNestingDepth: z.number().int().positive(),
       })
       .strict(),
     limitNotes: z.record(z.string(), z.string()),

@@ -21,6 +21,11 @@ export const errorCodes = {
     message: "Invalid argument",
     fix: "Check the argument named in the message against `clickstream <command> --help`.",
   },
+  CS_ERR_DEMO_WAREHOUSE_IN_USE: {
+    status: 409,
+    message: "The demo will not wipe this warehouse",
+    fix: "Run the demo on a folder of its own: `clickstream demo --warehouse /tmp/clickstream-demo` (`npm start` uses ./warehouse, also the default of serve, transform and query). The message says what was found; delete the folder yourself if it is only demo data.",
+  },
   CS_ERR_INTERNAL: {
     status: 500,
     message: "Internal error",
@@ -209,6 +214,16 @@ export const errorCodes = {
     status: 413,
     message: "Query result exceeds the row cap",
     fix: "Add a LIMIT or aggregate, or raise `query.maxResultRows` in the config.",
+  },
+  CS_ERR_QUERY_RESULT_TOO_LARGE: {
+    status: 413,
+    message: "Query result exceeds the byte cap",
+    fix: "Select fewer or shorter columns, add a LIMIT or aggregate, or raise `query.maxResultBytes` in the config.",
+  },
+  CS_ERR_QUERY_OUT_OF_MEMORY: {
+    status: 507,
+    message: "Query ran out of memory",
+    fix: "The query built more data than `query.workerMemoryLimitBytes` (or DuckDB's `query.duckdbMemoryLimitBytes`) allows: filter on year/month/day, aggregate, avoid huge values (lpad to millions of characters), or raise the limits in the config.",
   },
   CS_ERR_QUERY_FAILED: {
     status: 400,

@@ -1,6 +1,14 @@
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { mysqlToStrftime } from "./mysql-format.js";
-import { isTrivia, positionOf, stringLiteral, stringValue, wordOf, type Token } from "./sql-tokenizer.js";
+import {
+  isTrivia,
+  nameOf,
+  positionOf,
+  stringLiteral,
+  stringValue,
+  wordOf,
+  type Token,
+} from "./sql-tokenizer.js";
 
 /** What the rewrite needs to know besides the SQL. */
 export interface DialectContext {
@@ -182,6 +190,9 @@ const handlers: Record<string, Handler> = {
   tdigest_agg: unsupported("not mapped"),
 };
 
+/** Athena functions the rewrite maps (or refuses with a hint): a query may call them by these names. */
+export const mappedFunctions: readonly string[] = Object.keys(handlers);
+
 function nullIfAnyNull(fn: string): Handler {
   return (args) =>
     `CASE WHEN ${args.map((a) => `(${a.sql}) IS NULL`).join(" OR ")} THEN NULL ELSE ${fn}(${args.map((a) => a.sql).join(", ")}) END`;
@@ -262,7 +273,9 @@ export function rewriteAthena(sql: string, tokens: Token[], context: DialectCont
     for (let i = from; i < to; i++) {
       const t = tokens[i]!;
       const word = wordOf(t);
-      if (!word) {
+      // Function names compare unquoted and case-folded, as DuckDB resolves them ("Date_Parse"(…)).
+      const name = nameOf(t);
+      if (!name) {
         out += t.text;
         continue;
       }
@@ -270,22 +283,22 @@ export function rewriteAthena(sql: string, tokens: Token[], context: DialectCont
       const before = prev(i, from);
       const qualified = tokens[before]?.kind === "op" && tokens[before]!.text === ".";
       const isCall = tokens[after]?.kind === "op" && tokens[after]!.text === "(";
-      if (isCall && !qualified && handlers[word]) {
+      if (isCall && !qualified && Object.hasOwn(handlers, name)) {
         const close = closing(after, to);
         const args = splitArgs(after + 1, close).map(([a, b]) => ({
           sql: render(a, b).trim(),
           tokens: tokens.slice(a, b).filter((x) => !isTrivia(x)),
         }));
-        const callSql = word === "now" ? clock.now! : "";
-        out += handlers[word]!(args, { name: word, sql: callSql, offset: t.start });
+        const callSql = name === "now" ? clock.now! : "";
+        out += handlers[name]!(args, { name, sql: callSql, offset: t.start });
         i = close;
         continue;
       }
-      if (!isCall && !qualified && clock[word] && word !== "now") {
+      if (!isCall && !qualified && Object.hasOwn(clock, word) && word !== "now") {
         out += clock[word];
         continue;
       }
-      if (!isCall && context.partitionKeys.has(word)) checkPartitionComparison(i, from, to);
+      if (!isCall && context.partitionKeys.has(name)) checkPartitionComparison(i, from, to);
       if (word === "tablesample") {
         // Trino's TABLESAMPLE BERNOULLI (10) is 10 percent; DuckDB reads a bare number as a row count.
         const method = next(i, to);

@@ -38,3 +38,8 @@ export const athenaMacros: readonly string[] = [
               lambda kv: split_part(kv, '=', 1) = name)[1] AS p))`,
   // Trino's greatest/least return NULL when any argument is NULL; DuckDB's skip NULLs.
 ];
+
+/** The names of the macros above (the rewrite's targets). */
+export const athenaMacroNames: readonly string[] = athenaMacros.flatMap(
+  (sql) => /CREATE TEMP MACRO (\w+)/.exec(sql)?.slice(1) ?? [],
+);

@@ -1,22 +1,19 @@
-import { availableParallelism } from "node:os";
-import { DuckDBInstance, quotedString, StatementType } from "@duckdb/node-api";
 import { CatalogStore, type CatalogTable } from "../catalog/catalog-store.js";
 import { runCrawler } from "../catalog/crawler.js";
 import { cacheDirFor, LocalFileCache } from "../storage/local-file-cache.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
-import { ClickstreamError, isClickstreamError, wrapError } from "../errors/clickstream-error.js";
+import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
-import { athenaMacros } from "./athena-macros.js";
 import { rewriteAthena } from "./athena-dialect.js";
 import { runCatalogStatement } from "./catalog-statements.js";
-import { createTableView, servedTable, type ServedTable } from "./catalog-views.js";
-import { athenaTypeName, plainValue } from "./duckdb-values.js";
+import { servedTable, type ServedTable } from "./catalog-views.js";
+import { catalogName } from "./duckdb-session.js";
 import type { QueryResult } from "./query-result.js";
-import { allowedTableFunctions, classifyStatement, forbiddenScalarFunctions } from "./sql-guard.js";
+import { QueryWorker } from "./query-worker-client.js";
+import { classifyStatement, explainedQuery } from "./sql-guard.js";
 import { splitStatements, type Token } from "./sql-tokenizer.js";
 
-/** Athena's default catalog name, so `awsdatacatalog.clickstream_db.transformed` resolves too. */
-export const catalogName = "awsdatacatalog";
+export { catalogName };
 
 export interface QueryEngineOptions {
   storage: Storage;
@@ -56,78 +53,56 @@ export interface QueryEngine {
 }
 
 /**
- * Opens the local Athena: an in-memory DuckDB with one view per catalog table over exactly the files of
- * its catalogued partitions, Athena functions mapped (athena-dialect.ts), then locked down: no file
- * access outside the table files, configuration locked, read-only statements only.
+ * Opens the local Athena. Here: the catalog, its tables' files (cached locally when the storage is S3),
+ * the token guard (sql-guard.ts), the catalog statements and the Athena rewrite (athena-dialect.ts). In a
+ * child process with capped memory (query-worker.ts): an in-memory DuckDB with one view per table over
+ * exactly the files of its catalogued partitions, locked down, which checks every statement on DuckDB's
+ * own parse against an allow-list (parsed-query-guard.ts) and streams results under row, byte and time
+ * caps; a query that overstays its deadline takes its worker down with it, not the caller.
  */
 export async function openQueryEngine(options: QueryEngineOptions): Promise<QueryEngine> {
   const { storage, config } = options;
   const db = config.catalog.databaseName;
   const store = new CatalogStore(storage);
   const cache = new LocalFileCache(storage, cacheDirFor(config));
-  const instance = await DuckDBInstance.create(":memory:", {
-    threads: String(config.query.duckdbThreads || availableParallelism()),
-    memory_limit: `${Math.floor(config.query.duckdbMemoryLimitBytes / (1024 * 1024))}MiB`,
-    autoinstall_known_extensions: "false",
-    autoload_known_extensions: "false",
-  });
-  const connection = await instance.connect();
   const pinned = options.now ?? (config.query.now || undefined);
   const clock = (): Date => (pinned === undefined ? new Date() : new Date(pinned));
 
-  let tables: ServedTable[] = [];
-  let objects: ObjectInfo[] = [];
-  const loadViews = async (): Promise<void> => {
+  const settings = {
+    database: db,
+    threads: config.query.duckdbThreads,
+    memoryLimitBytes: config.query.duckdbMemoryLimitBytes,
+  };
+  const limits = {
+    maxRows: config.query.maxResultRows,
+    maxBytes: config.query.maxResultBytes,
+    timeoutMs: config.query.timeoutMs,
+  };
+  // The catalog's tables and their files as DuckDB will read them (local paths; S3 objects cached).
+  const servedTables = async (): Promise<ServedTable[]> => {
     const entries: CatalogTable[] = (await store.getDatabase(db)) ? await store.loadTables(db) : [];
-    objects = [];
+    const objects: ObjectInfo[] = [];
     for await (const object of storage.list("transformed", "transformed/")) objects.push(object);
     const served: ServedTable[] = [];
     for (const entry of entries) served.push(await servedTable(entry, objects, cache));
-    for (const table of served) await createTableView(connection, db, table);
-    for (const gone of tables.filter((t) => !served.some((s) => s.name === t.name))) {
-      await connection.run(`DROP VIEW IF EXISTS ${db}.${gone.name}`);
-    }
-    tables = served;
+    return served;
   };
 
-  let forbidden: Set<string>;
+  let tables = await servedTables();
+  const worker = new QueryWorker(tables, settings, config.query.workerMemoryLimitBytes);
   try {
-    for (const setting of [
-      "SET TimeZone = 'UTC'",
-      // Athena: integer / integer is an integer; NULLs sort last in both directions.
-      "SET integer_division = true",
-      "SET default_null_order = 'NULLS_LAST'",
-      "SET parquet_metadata_cache = true",
-      `ATTACH ':memory:' AS ${catalogName}`,
-      `USE ${catalogName}`,
-      `CREATE SCHEMA ${db}`,
-      `USE ${catalogName}.${db}`,
-    ]) {
-      await connection.run(setting);
-    }
-    for (const macro of athenaMacros) await connection.run(macro);
-    const functions = await connection.runAndReadAll(
-      "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('table', 'table_macro')",
-    );
-    forbidden = new Set([
-      ...functions
-        .getRowsJS()
-        .map((r) => String(r[0]).toLowerCase())
-        .filter((f) => !allowedTableFunctions.has(f)),
-      ...forbiddenScalarFunctions,
-    ]);
-    await loadViews();
-    const allowed = [cache.bucketDir("transformed", "transformed/") + "/"];
-    await connection.run(`SET allowed_directories = [${allowed.map(quotedString).join(", ")}]`);
-    await connection.run("SET enable_external_access = false");
-    await connection.run("SET lock_configuration = true");
+    await worker.open();
   } catch (error) {
-    connection.closeSync();
-    instance.closeSync();
-    throw wrapError("CS_ERR_QUERY_FAILED", error, "opening the query engine");
+    worker.close();
+    throw error;
   }
+  const loadViews = async (): Promise<void> => {
+    const next = await servedTables();
+    await worker.open(next);
+    tables = next;
+  };
 
-  // One statement at a time on the connection (interrupt() targets whatever runs on it).
+  // One statement at a time (the worker runs one, and a deadline kill must hit only that one).
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const result = queue.then(fn, fn);
@@ -146,68 +121,30 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     return statements[0]!.tokens;
   };
 
-  const duckdbSql = (sql: string, tokens: Token[]): string => {
+  /** Runs a query (or EXPLAIN) in the worker once it and its DuckDB rewrite pass the parse checks there. */
+  const execute = async (
+    sql: string,
+    tokens: Token[],
+    options: RunOptions,
+    prefix = "",
+  ): Promise<QueryResult> => {
     const partitionKeys = new Set(tables.flatMap((t) => t.entry.table.PartitionKeys.map((k) => k.Name)));
-    return rewriteAthena(sql, tokens, { now: clock(), partitionKeys });
-  };
-
-  const withTimeout = async <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+    const rewritten = rewriteAthena(sql, tokens, { now: clock(), partitionKeys });
+    const checks = [
+      { sql: tokens.map((t) => t.text).join(""), dialect: "athena" as const },
+      { sql: rewritten, dialect: "duckdb" as const },
+    ];
+    const { signal } = options;
     if (signal?.aborted) throw cancelled();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      connection.interrupt();
-    }, config.query.timeoutMs);
-    const onAbort = (): void => connection.interrupt();
+    const onAbort = (): void => worker.interrupt();
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      return await fn();
+      return await worker.run(checks, prefix + rewritten, limits, options.params ?? []);
     } catch (error) {
       if (signal?.aborted) throw cancelled(error);
-      if (timedOut) {
-        throw new ClickstreamError("CS_ERR_QUERY_TIMEOUT", `interrupted after ${config.query.timeoutMs} ms`, {
-          cause: error,
-        });
-      }
       throw error;
     } finally {
-      clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
-    }
-  };
-
-  const execute = async (rewritten: string, params: readonly QueryParam[] = []): Promise<QueryResult> => {
-    const prepared = await connection.prepare(rewritten).catch((error: unknown) => {
-      throw duckdbError(error);
-    });
-    try {
-      if (params.length !== prepared.parameterCount) {
-        throw new ClickstreamError(
-          "CS_ERR_INVALID_ARGUMENT",
-          `the statement has ${prepared.parameterCount} ? placeholder(s), got ${params.length} value(s)`,
-        );
-      }
-      if (params.length > 0) prepared.bind([...params]);
-      if (
-        prepared.statementType !== StatementType.SELECT &&
-        prepared.statementType !== StatementType.EXPLAIN
-      ) {
-        throw new ClickstreamError("CS_ERR_QUERY_FORBIDDEN", "only queries are allowed");
-      }
-      const cap = config.query.maxResultRows;
-      const reader = await prepared.streamAndReadUntil(cap + 1).catch((error: unknown) => {
-        throw duckdbError(error);
-      });
-      if (reader.currentRowCount > cap) {
-        throw new ClickstreamError("CS_ERR_QUERY_TOO_MANY_ROWS", `more than ${cap} rows`);
-      }
-      const types = reader.columnTypes();
-      return {
-        columns: reader.columnNames().map((name, i) => ({ name, type: athenaTypeName(types[i]!) })),
-        rows: reader.getRows().map((row) => row.map(plainValue)),
-      };
-    } finally {
-      prepared.destroySync();
     }
   };
 
@@ -227,22 +164,19 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
       serial(async () => {
         if (options.signal?.aborted) throw cancelled();
         const tokens = single(sql);
-        const kind = classifyStatement(sql, tokens, forbidden);
+        const kind = classifyStatement(sql, tokens, worker.refused);
         if (kind === "show" || kind === "describe" || kind === "msck")
           return runCatalogStatement(tokens, access);
-        const rewritten = duckdbSql(sql, tokens);
-        return withTimeout(() => execute(rewritten, options.params), options.signal);
+        const { prefix, query } = kind === "explain" ? explainedQuery(tokens) : { prefix: "", query: tokens };
+        return execute(sql, query, options, prefix);
       }),
     profile: (sql, options = {}) =>
       serial(async () => {
         const tokens = single(sql);
-        if (classifyStatement(sql, tokens, forbidden) !== "query") {
+        if (classifyStatement(sql, tokens, worker.refused) !== "query") {
           throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "profile() takes a query");
         }
-        const result = await withTimeout(
-          () => execute(`EXPLAIN (ANALYZE, FORMAT JSON) ${duckdbSql(sql, tokens)}`, options.params),
-          options.signal,
-        );
+        const result = await execute(sql, tokens, options, "EXPLAIN (ANALYZE, FORMAT JSON) ");
         const plan = JSON.parse(String(result.rows[0]?.[1] ?? "{}")) as PlanNode;
         const byPath = new Map(tables.flatMap((t) => [...t.files]));
         const scans = scannedFiles(plan);
@@ -258,10 +192,7 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
         return { fileCount, filesRead, bytesOfFilesRead };
       }),
     refresh: () => serial(loadViews),
-    close: () => {
-      connection.closeSync();
-      instance.closeSync();
-    },
+    close: () => worker.close(),
   };
 }
 
@@ -287,32 +218,4 @@ function scannedFiles(node: PlanNode): { count: number; names: string[] }[] {
 
 function cancelled(cause?: unknown): ClickstreamError {
   return new ClickstreamError("CS_ERR_QUERY_CANCELLED", "the query was cancelled", { cause });
-}
-
-/** Turns a DuckDB error into a catalogued one, keeping DuckDB's explanation in the message. */
-function duckdbError(error: unknown): ClickstreamError {
-  if (isClickstreamError(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  const firstLine = message.split("\n")[0] ?? message;
-  const fn = /Function with name "?([\w$]+)"? does not exist/i.exec(message);
-  if (fn)
-    return new ClickstreamError("CS_ERR_QUERY_UNSUPPORTED", `function ${fn[1]}: ${firstLine}`, {
-      cause: error,
-    });
-  const table = /Table with name "?([\w$./-]+)"? does not exist/i.exec(message);
-  if (table) {
-    return new ClickstreamError(
-      "CS_ERR_CATALOG_NOT_FOUND",
-      `table ${table[1]} (run \`clickstream crawl\`, or check the name with SHOW TABLES)`,
-      { cause: error },
-    );
-  }
-  if (/^Parser Error/i.test(message))
-    return new ClickstreamError("CS_ERR_QUERY_SYNTAX", firstLine, { cause: error });
-  if (/^Permission Error/i.test(message))
-    return new ClickstreamError("CS_ERR_QUERY_FORBIDDEN", firstLine, { cause: error });
-  if (/Cannot compare values of type|No function matches the given name and argument types/i.test(message)) {
-    return new ClickstreamError("CS_ERR_QUERY_TYPE_MISMATCH", firstLine, { cause: error });
-  }
-  return new ClickstreamError("CS_ERR_QUERY_FAILED", message.trim(), { cause: error });
 }

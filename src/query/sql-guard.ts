@@ -1,20 +1,10 @@
 import { ClickstreamError } from "../errors/clickstream-error.js";
-import { isTrivia, positionOf, wordOf, type Token } from "./sql-tokenizer.js";
+import { isTrivia, nameOf, positionOf, wordOf, type Token } from "./sql-tokenizer.js";
 
 /** How the engine handles a statement: DuckDB runs queries; the engine itself answers catalog statements. */
 export type StatementKind = "query" | "explain" | "show" | "describe" | "msck";
 
 const queryStarts = new Set(["select", "with", "values", "table"]);
-
-/**
- * Functions no query may call even though DuckDB has them: they read files or expose the engine
- * (getenv, settings). Every DuckDB table function is refused as well (the engine passes their names
- * in); only catalog tables are readable.
- */
-export const forbiddenScalarFunctions = ["getenv", "current_setting", "json_execute_serialized_sql"];
-
-/** Table functions a query may use: they read no files. */
-export const allowedTableFunctions = new Set(["unnest"]);
 
 /** Keywords after which a string literal would be a file path DuckDB reads (`FROM '/etc/passwd'`). */
 const relationKeywords = new Set(["from", "join"]);
@@ -37,8 +27,10 @@ const clauseEnds = new Set([
 
 /**
  * The first line of defence of the read-only engine, on tokens: only SELECT/WITH/VALUES/EXPLAIN and
- * the catalog statements pass; no table function, no file path in FROM, no getenv. (DuckDB itself is
- * then locked down: external access off except transformed/, configuration locked.)
+ * the catalog statements pass; no call of a function that reaches files or engine state (names compared
+ * unquoted and case-folded, as DuckDB resolves them), no schema-qualified call, no file path in FROM.
+ * DuckDB's own parse is checked next against an allow-list (parsed-query-guard.ts), and DuckDB itself is
+ * locked down (external access off except the catalog's files, configuration locked).
  */
 export function classifyStatement(
   sql: string,
@@ -73,6 +65,23 @@ export function classifyStatement(
   return kind;
 }
 
+/** `EXPLAIN [ANALYZE] [VERBOSE] <query>` split into its prefix text and the query's tokens. */
+export function explainedQuery(tokens: Token[]): { prefix: string; query: Token[] } {
+  let i = 0;
+  while (
+    i < tokens.length &&
+    (isTrivia(tokens[i]!) || ["explain", "analyze", "verbose"].includes(wordOf(tokens[i])))
+  )
+    i++;
+  return {
+    prefix: tokens
+      .slice(0, i)
+      .map((t) => t.text)
+      .join(""),
+    query: tokens.slice(i),
+  };
+}
+
 const writingKeywords = new Set(["insert", "update", "delete", "merge", "copy", "create", "drop", "alter"]);
 
 /** `WITH x AS (…) INSERT …` is a write even though it starts like a query. */
@@ -104,11 +113,18 @@ function checkQueryTokens(sql: string, words: Token[], forbiddenFunctions: Reado
       depth--;
       while (relationDepths.length && relationDepths.at(-1)! > depth) relationDepths.pop();
     }
-    if (word && following?.kind === "op" && following.text === "(") {
-      if (forbiddenFunctions.has(word)) {
+    const name = nameOf(t);
+    if (name && following?.kind === "op" && following.text === "(") {
+      if (forbiddenFunctions.has(name)) {
         throw new ClickstreamError(
           "CS_ERR_QUERY_FORBIDDEN",
           `${positionOf(sql, t.start)}: function ${t.text} is not allowed (only catalog tables are readable; files are read through the catalog)`,
+        );
+      }
+      if (preceding?.kind === "op" && preceding.text === ".") {
+        throw new ClickstreamError(
+          "CS_ERR_QUERY_FORBIDDEN",
+          `${positionOf(sql, t.start)}: function ${t.text}: function names cannot be qualified with a schema or catalog`,
         );
       }
     }
@@ -116,7 +132,7 @@ function checkQueryTokens(sql: string, words: Token[], forbiddenFunctions: Reado
     else if (clauseEnds.has(word) && relationDepths.at(-1) === depth) relationDepths.pop();
     // A path as a string ('/etc/passwd') or as a quoted name ("dir/file.parquet"): DuckDB would read the
     // file directly (a replacement scan). Catalog table names never contain / or a file extension.
-    const pathLike = t.kind === "string" || (t.kind === "quoted" && /[/\\]|\.[A-Za-z0-9]+["`]$/.test(t.text));
+    const pathLike = t.kind === "string" || (t.kind === "quoted" && /[/\\]|\.[A-Za-z0-9]+"$/.test(t.text));
     if (pathLike && relationDepths.at(-1) === depth) {
       const p = wordOf(preceding);
       if (relationKeywords.has(p) || (preceding?.kind === "op" && preceding.text === ",")) {

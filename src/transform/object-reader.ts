@@ -24,7 +24,13 @@ export async function readRawObject(storage: Storage, key: string): Promise<Obje
   } catch (error) {
     return { ok: false, message: describe(error), prefix: Buffer.alloc(0) };
   }
-  return collectCapped(gzip ? stream.pipe(createGunzip()) : stream, gzip ? "decompressed" : "");
+  try {
+    return await collectCapped(gzip ? stream.pipe(createGunzip()) : stream, gzip ? "decompressed" : "");
+  } finally {
+    // pipe() leaves the file stream open when gunzip fails; its FileHandle must not wait for the GC
+    // (DEP0137 on Node 22 and 24).
+    stream.destroy();
+  }
 }
 
 /** Gunzips bytes whose whole content is one or more complete gzip members, within the same cap. */

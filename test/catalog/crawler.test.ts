@@ -256,3 +256,47 @@ test("a corrupt catalog file and an unreadable Parquet file fail with their code
     (error: ClickstreamError) => error.code === "CS_ERR_CATALOG_CORRUPT",
   );
 });
+
+test("only table data under transformed/ is crawled and served: both engines' Parquet names, no logs, temp or hidden files", async () => {
+  const root = await tempDir();
+  const storage = new LocalStorage(root);
+  // The local engine's name for day 03, Spark's (part-<n>-<uuid>.c000.zstd.parquet) for day 04.
+  await writeTransformedFixture(storage, onDay("03"), { fileName: "part-20261108T020000Z" });
+  const [spark] = await writeTransformedFixture(storage, onDay("04"));
+  const sparkKey =
+    "transformed/year=2026/month=11/day=04/part-00000-6f1c2f0e-3b7a-4c55-9a43-0d1f7e2b9c11.c000.zstd.parquet";
+  await storage.rename("transformed", spark!, sparkKey);
+  // What a query engine's log, a Spark job and an editor may leave beside the data.
+  const junk: [string, RegExp][] = [
+    ["transformed/x/duckdb_log_entries.csv", /not a \.parquet file/],
+    ["transformed/year=2026/month=11/day=03/duckdb_log_contexts.csv", /not a \.parquet file/],
+    ["transformed/year=2026/month=11/day=04/.part-00000-6f1c2f0e.c000.zstd.parquet.crc", /hidden/],
+    ["transformed/_temporary/0/_temporary/attempt_1/part-00001.c000.zstd.parquet", /hidden/],
+    ["transformed/year=2026/month=11/day=04/_SUCCESS", /hidden/],
+    ["transformed/.DS_Store", /hidden/],
+    ["transformed/year=2026/month=11/day=03/part-0.parquet.tmp", /not a \.parquet file/],
+  ];
+  for (const [key] of junk) await storage.writeAtomic("transformed", key, "id,message\n1,hello\n");
+
+  const report = await runCrawler({ storage, config });
+  const t = report.tables[0]!;
+  assert.equal(t.files, 2);
+  assert.equal(t.rows, onDay("03").length + onDay("04").length);
+  assert.deepEqual(t.partitionsAdded, ["year=2026/month=11/day=03", "year=2026/month=11/day=04"]);
+  assert.deepEqual(
+    report.skippedObjects.map((s) => s.key),
+    junk.map(([key]) => key).sort(),
+  );
+  for (const [key, reason] of junk) {
+    assert.match(report.skippedObjects.find((s) => s.key === key)!.reason, reason, key);
+  }
+  const engine = await openQueryEngine({ storage, config });
+  try {
+    assert.deepEqual((await engine.run("SELECT day, count(*) FROM transformed GROUP BY 1 ORDER BY 1")).rows, [
+      ["03", onDay("03").length],
+      ["04", onDay("04").length],
+    ]);
+  } finally {
+    engine.close();
+  }
+});

@@ -192,7 +192,12 @@ describe("POST /v1/events with write keys and a CORS allow-list", () => {
   let events: string;
   const writeKey = "wk_test_0123456789";
   before(async () => {
-    f = await startFixture({ writeKeys: [writeKey], corsAllowedOrigins: ["https://shop.example"] });
+    f = await startFixture({
+      writeKeys: [writeKey],
+      // Write keys without access keys would leave the Firehose API open: the collector refuses that.
+      accessKeys: [{ accessKeyId: "AKIDEVENTS", secretAccessKey: "events-secret" }],
+      corsAllowedOrigins: ["https://shop.example"],
+    });
     events = `${f.collector.url}/v1/events`;
   });
   after(() => stopFixture(f));

@@ -3,11 +3,13 @@ import { createHash, createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import {
   DescribeDeliveryStreamCommand,
+  FirehoseClient,
   ListDeliveryStreamsCommand,
   PutRecordBatchCommand,
   PutRecordCommand,
 } from "@aws-sdk/client-firehose";
 import { SignatureV4 } from "@smithy/signature-v4";
+import type { ClickstreamError } from "../../src/errors/clickstream-error.js";
 import {
   firehoseClient,
   readRaw,
@@ -327,34 +329,122 @@ describe("Firehose API with access keys configured (SigV4 verified)", () => {
   });
 });
 
+describe("Firehose API: the credential scope and the write-key gate", () => {
+  let f: CollectorFixture;
+  const key = { accessKeyId: "AKIDSCOPETEST", secretAccessKey: "scope-secret-for-tests" };
+  const writeKey = "wk_test_scope_0001";
+  const body = JSON.stringify({
+    DeliveryStreamName: stream,
+    Record: { Data: Buffer.from("{}").toString("base64") },
+  });
+  before(async () => {
+    f = await startFixture({ accessKeys: [key], writeKeys: [writeKey], region: "eu-central-1" });
+  });
+  after(() => stopFixture(f));
+
+  async function refused(headers: Record<string, string>, message: RegExp): Promise<void> {
+    const response = await fetch(f.collector.url, { method: "POST", headers, body });
+    assert.equal(response.status, 403);
+    const answer = (await response.json()) as { __type: string; message: string };
+    assert.equal(answer.__type, "InvalidSignatureException");
+    assert.match(answer.message, message);
+  }
+
+  test("a signature for another region, another service, another day or too old is refused", async () => {
+    const url = new URL(f.collector.url);
+    const ok = await signPutRecord(url, body, key, true, { region: "eu-central-1" });
+    assert.equal((await fetch(f.collector.url, { method: "POST", headers: ok, body })).status, 200);
+    await refused(
+      await signPutRecord(url, body, key, true, { region: "us-east-1" }),
+      /valid region, not 'us-east-1'/,
+    );
+    await refused(
+      await signPutRecord(url, body, key, true, { region: "eu-central-1", service: "s3" }),
+      /correct service: 'firehose'/,
+    );
+    const otherDay = { ...ok, authorization: ok.authorization!.replace(/\/(\d{8})\//, "/19990101/") };
+    await refused(otherDay, /Date in Credential scope does not match/);
+    const old = new Date(Date.now() - 20 * 60 * 1000);
+    await refused(
+      await signPutRecord(url, body, key, true, { region: "eu-central-1", signingDate: old }),
+      /Signature expired/,
+    );
+    // The AWS SDK configured for another region gets the same answer.
+    const client = new FirehoseClient({
+      endpoint: f.collector.url,
+      region: "us-west-2",
+      credentials: key,
+      maxAttempts: 1,
+    });
+    await rejects(
+      client.send(new PutRecordCommand({ DeliveryStreamName: stream, Record: { Data: enc("{}") } })),
+      "InvalidSignatureException",
+      403,
+    );
+    client.destroy();
+  });
+
+  test("with write keys on /v1/events, an unsigned Firehose call is refused too", async () => {
+    const unsigned = await fetch(f.collector.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": "Firehose_20150804.PutRecord",
+      },
+      body,
+    });
+    assert.equal(unsigned.status, 403);
+    assert.equal(
+      ((await unsigned.json()) as { __type: string }).__type,
+      "MissingAuthenticationTokenException",
+    );
+    const events = `${f.collector.url}/v1/events`;
+    assert.equal((await fetch(events, { method: "POST", body: "{}" })).status, 401);
+    const keyed = await fetch(`${events}?writeKey=${writeKey}`, { method: "POST", body: '{"ok":1}' });
+    assert.equal(keyed.status, 200);
+  });
+
+  test("write keys without access keys: the collector refuses to start, saying why", async () => {
+    await assert.rejects(startFixture({ writeKeys: [writeKey] }), (error: ClickstreamError) => {
+      assert.equal(error.code, "CS_ERR_INVALID_CONFIG");
+      assert.match(error.message, /collector\.accessKeys: writeKeys gate POST \/v1\/events/);
+      return true;
+    });
+  });
+});
+
 /** SigV4 headers for a PutRecord to `url`; without `applyChecksum` the body hash is only inside the signature. */
 async function signPutRecord(
   url: URL,
   body: string,
   credentials: ConstructorParameters<typeof SignatureV4>[0]["credentials"],
   applyChecksum: boolean,
+  scope: { region?: string; service?: string; signingDate?: Date } = {},
 ): Promise<Record<string, string>> {
   const signer = new SignatureV4({
     credentials,
-    region: "us-east-1",
-    service: "firehose",
+    region: scope.region ?? "us-east-1",
+    service: scope.service ?? "firehose",
     sha256: Sha256,
     applyChecksum,
   });
-  const signed = await signer.sign({
-    method: "POST",
-    protocol: "http:",
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: "/",
-    query: {},
-    headers: {
-      host: url.host,
-      "content-type": "application/x-amz-json-1.1",
-      "x-amz-target": "Firehose_20150804.PutRecord",
+  const signed = await signer.sign(
+    {
+      method: "POST",
+      protocol: "http:",
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: "/",
+      query: {},
+      headers: {
+        host: url.host,
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": "Firehose_20150804.PutRecord",
+      },
+      body,
     },
-    body,
-  });
+    scope.signingDate ? { signingDate: scope.signingDate } : {},
+  );
   return signed.headers as Record<string, string>;
 }
 

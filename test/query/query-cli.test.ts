@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { before, test } from "node:test";
@@ -105,4 +105,39 @@ test("refused and failing statements exit 1 with the error code and the fix", as
   const missing = await cli("query", "--file", queries, "--name", "nope");
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /CS_ERR_QUERY_NOT_FOUND/);
+});
+
+test("query --file reports each statement's outcome, runs the rest, and exits 1 if any failed", async () => {
+  const file = join(await tempDir(), "mixed.sql");
+  await writeFile(
+    file,
+    [
+      "-- Query 1: Count\nSELECT count(*) AS n FROM transformed;",
+      "-- Query 2: Statistics\nANALYZE TABLE transformed COMPUTE STATISTICS;",
+      "-- Query 3: Not Athena\nSELECT strftime(DATE '2026-11-05', '%Y') AS y;",
+      "-- Query 4: Types\nSELECT count(DISTINCT event_type) AS types FROM transformed;",
+    ].join("\n\n"),
+  );
+  const table = await cli("query", "--file", file);
+  assert.equal(table.code, 1, table.stderr);
+  assert.match(table.stdout, /-- Query 1: Count[\s\S]*\b(\d+)\b[\s\S]*-- Query 4: Types/);
+  assert.match(table.stdout, new RegExp(`\\b${events.length}\\b`));
+  assert.match(table.stdout, new RegExp(`\\b${new Set(events.map((e) => e.event_type)).size}\\b`));
+  assert.match(table.stderr, /-- Query 2: Statistics\nerror CS_ERR_QUERY_FORBIDDEN: .*ANALYZE/);
+  assert.match(table.stderr, /-- Query 3: Not Athena\nerror CS_ERR_QUERY_UNSUPPORTED: .*strftime/);
+  assert.match(table.stderr, /2 of 4 statements failed: Query 2: Statistics; Query 3: Not Athena/);
+  assert.doesNotMatch(table.stderr, /\n\s+at /, "no stack trace");
+
+  const json = await cli("query", "--file", file, "--format", "json");
+  assert.equal(json.code, 1);
+  const results = JSON.parse(json.stdout) as { query: string; rows?: unknown[]; error?: { code: string } }[];
+  assert.deepEqual(
+    results.map((r) => [r.query, r.rows?.length ?? null, r.error?.code ?? null]),
+    [
+      ["1", 1, null],
+      ["2", null, "CS_ERR_QUERY_FORBIDDEN"],
+      ["3", null, "CS_ERR_QUERY_UNSUPPORTED"],
+      ["4", 1, null],
+    ],
+  );
 });

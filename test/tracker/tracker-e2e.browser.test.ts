@@ -79,6 +79,8 @@ test("the demo shop, visited by a scripted user: collector → transform → cra
       collector: {
         port: 0,
         writeKeys: [writeKey],
+        // Write keys gate the browser API; the Firehose API then needs its own keys (or the collector refuses to start).
+        accessKeys: [{ accessKeyId: "AKIDSHOPTEST", secretAccessKey: "shop-test-secret" }],
         corsAllowedOrigins: [shop], // the shop's origin, and no other
         streams: [
           { name: "clickstream-pipeline-stream", bufferingHints: { sizeInMBs: 1, intervalInSeconds: 60 } },

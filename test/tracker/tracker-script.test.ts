@@ -51,7 +51,11 @@ describe("GET /tracker.js", () => {
   let f: CollectorFixture;
   let url: string;
   before(async () => {
-    f = await startFixture({ writeKeys: ["wk_test_12345678"], corsAllowedOrigins: ["https://shop.example"] });
+    f = await startFixture({
+      writeKeys: ["wk_test_12345678"],
+      accessKeys: [{ accessKeyId: "AKIDTRACKERTEST", secretAccessKey: "tracker-test-secret" }],
+      corsAllowedOrigins: ["https://shop.example"],
+    });
     url = `${f.collector.url}/tracker.js`;
   });
   after(() => stopFixture(f));

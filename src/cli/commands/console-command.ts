@@ -2,13 +2,13 @@ import { Command, Option } from "commander";
 import {
   action,
   configOption,
-  parseIntFlag,
   storageFromOptions,
   storageOptions,
   warehouseOption,
   withExamples,
   type StorageFlags,
 } from "../cli-support.js";
+import { integerFlag } from "../flag-parsers.js";
 
 interface ConsoleFlags extends StorageFlags {
   host?: string;
@@ -28,7 +28,9 @@ export function consoleCommand(): Command {
     .addOption(configOption())
     .addOption(new Option("--host <host>", "address to listen on (default 127.0.0.1; others need --token)"))
     .addOption(
-      new Option("--port <port>", "port; 0 = any free port (default 4574)").argParser(parseIntFlag("--port")),
+      new Option("--port <port>", "port; 0 = any free port (default 4574)").argParser(
+        integerFlag("--port", { max: 65535 }),
+      ),
     )
     .addOption(
       new Option("--token <secret>", "require this token on every request (needed off loopback)").env(
@@ -38,9 +40,13 @@ export function consoleCommand(): Command {
     .option(
       "--timeout-ms <ms>",
       "per-query time limit (default: query.timeoutMs)",
-      parseIntFlag("--timeout-ms", 1),
+      integerFlag("--timeout-ms", { min: 1 }),
     )
-    .option("--max-rows <n>", "result row cap (default: query.maxResultRows)", parseIntFlag("--max-rows", 1));
+    .option(
+      "--max-rows <n>",
+      "result row cap (default: query.maxResultRows)",
+      integerFlag("--max-rows", { min: 1 }),
+    );
   for (const option of storageOptions()) command.addOption(option);
   command.action(
     action(async (flags: ConsoleFlags) => {

@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import { runCrawler, type CrawlReport } from "../../catalog/crawler.js";
+import type { CrawlReport } from "../../catalog/crawler.js";
 import {
   action,
   configOption,
@@ -44,6 +44,8 @@ export function crawlCommand(): Command {
       const { config, storage } = await storageFromOptions(opts, {
         catalog: { databaseName: opts.database },
       });
+      // Loaded on use: DuckDB costs every other command's start-up otherwise.
+      const { runCrawler } = await import("../../catalog/crawler.js");
       const report = await runCrawler({ storage, config });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : describeCrawl(report));
     }),

@@ -1,27 +1,20 @@
-import { existsSync } from "node:fs";
-import { readdir, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
-import { assertAllSent, sendToFirehose, type FirehoseTarget } from "../../aws/firehose-target.js";
-import { runCrawler } from "../../catalog/crawler.js";
-import { defaultWalDir, startCollector } from "../../collector/collector-server.js";
+import type { FirehoseTarget } from "../../aws/firehose-target.js";
 import { loadConfig } from "../../config/load-config.js";
-import { ClickstreamError } from "../../errors/clickstream-error.js";
-import { generateEventLines } from "../../generator/event-generator.js";
-import { openQueryEngine } from "../../query/query-engine.js";
 import { parseQueryFile, pickStatement } from "../../query/query-file.js";
 import { formatResult } from "../../query/result-formatter.js";
 import { createStorage } from "../../storage/create-storage.js";
 import { defaultStreamName } from "../../storage/warehouse-layout.js";
-import { runTransform } from "../../transform/run-transform.js";
-import { action, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
+import { action, warehouseOption, withExamples } from "../cli-support.js";
+import { assertDemoMayWipe, rawFiles, writeDemoRecord } from "../demo-warehouse.js";
+import { integerFlag } from "../flag-parsers.js";
 
 const packageRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const sampleFile = join(packageRoot, "sample-data", "sample_events.json");
 const queriesFile = join(packageRoot, "queries", "athena_queries.sql");
-/** A demo warehouse carries this marker, so a rerun may wipe it and nothing else is ever wiped. */
-const demoMarker = join("_state", "demo.json");
 /** The sample story and the generated day both happen on this UTC day. */
 const demoDay = "2026-11-24";
 
@@ -40,15 +33,32 @@ export function demoCommand(): Command {
     .addOption(warehouseOption())
     .addOption(
       new Option("--events <n>", "generated events to send besides the sample")
-        .argParser(parseIntFlag("--events", 0))
+        .argParser(integerFlag("--events"))
         .default(20_000),
     )
-    .addOption(new Option("--seed <n>", "generator seed").argParser(parseIntFlag("--seed", 0)).default(2026))
+    .addOption(new Option("--seed <n>", "generator seed").argParser(integerFlag("--seed")).default(2026))
     .action(action(async (flags: DemoFlags) => runDemo(flags)));
   return withExamples(command, ["npm start", "clickstream demo --warehouse /tmp/demo --events 100000"]);
 }
 
 async function runDemo(flags: DemoFlags): Promise<void> {
+  // The pipeline's stages, loaded on use (DuckDB, fastify and the AWS SDK would cost every other
+  // command's start-up otherwise).
+  const [
+    { assertAllSent, sendToFirehose },
+    { runCrawler },
+    { defaultWalDir, startCollector },
+    { generateEventLines },
+    { openQueryEngine },
+    { runTransform },
+  ] = await Promise.all([
+    import("../../aws/firehose-target.js"),
+    import("../../catalog/crawler.js"),
+    import("../../collector/collector-server.js"),
+    import("../../generator/event-generator.js"),
+    import("../../query/query-engine.js"),
+    import("../../transform/run-transform.js"),
+  ]);
   const warehouse = resolve(flags.warehouse ?? "./warehouse");
   await prepareWarehouse(warehouse);
   const config = loadConfig({ overrides: { warehouse: { dir: warehouse } } });
@@ -100,9 +110,9 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   } finally {
     await collector.close();
   }
-  const rawObjects = (await readdir(join(warehouse, "raw"), { recursive: true })).filter((f) =>
-    f.includes("-"),
-  );
+  // What the demo wrote, so that a rerun wipes this and nothing else (demo-warehouse.ts).
+  const rawObjects = await rawFiles(warehouse);
+  await writeDemoRecord(warehouse, rawObjects);
   say(`3. collector flushed ${rawObjects.length} raw object(s) into raw/ (Firehose naming, by arrival date)`);
 
   const report = await runTransform({ storage, config: config.transform, workDir: warehouse });
@@ -134,7 +144,6 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     engine.close();
   }
 
-  await writeFile(join(warehouse, demoMarker), JSON.stringify({ createdAt: new Date().toISOString() }));
   const relative = flags.warehouse ?? "./warehouse";
   say(`Done in ${((Date.now() - began) / 1000).toFixed(1)} s. The data is in ${warehouse}:`);
   say(`  raw/           raw JSON, as Firehose writes it`);
@@ -159,20 +168,10 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   );
 }
 
-/** A fresh folder: a previous demo warehouse is wiped, any other non-empty folder is left alone. */
+/** A fresh folder: a previous demo warehouse is wiped, only when it holds nothing but what a demo wrote. */
 async function prepareWarehouse(warehouse: string): Promise<void> {
-  if (existsSync(warehouse)) {
-    const entries = await readdir(warehouse);
-    if (entries.length > 0) {
-      if (!existsSync(join(warehouse, demoMarker))) {
-        throw new ClickstreamError(
-          "CS_ERR_INVALID_ARGUMENT",
-          `${warehouse} holds data that a demo did not create; pass --warehouse with a new or demo folder`,
-        );
-      }
-      await rm(warehouse, { recursive: true, force: true });
-    }
-  }
+  await assertDemoMayWipe(warehouse);
+  await rm(warehouse, { recursive: true, force: true });
   await mkdir(join(warehouse, "_state"), { recursive: true });
-  await writeFile(join(warehouse, demoMarker), JSON.stringify({ createdAt: new Date().toISOString() }));
+  await writeDemoRecord(warehouse, []);
 }

@@ -13,20 +13,14 @@ import { writeNdjsonFile, writeNdjsonStream } from "../../generator/ndjson-file-
 import { writeRawObjects, type RawFramingOption } from "../../generator/raw-object-writer.js";
 import { createStorage } from "../../storage/create-storage.js";
 import { defaultStreamName } from "../../storage/warehouse-layout.js";
-import {
-  action,
-  configOption,
-  parseIntFlag,
-  parseNumberFlag,
-  warehouseOption,
-  withExamples,
-} from "../cli-support.js";
+import { action, configOption, warehouseOption, withExamples } from "../cli-support.js";
+import { instantFlag, integerFlag, numberFlag, urlFlag } from "../flag-parsers.js";
 
 interface GenerateFlags {
   events: number;
   users: number;
   days: number;
-  start: string;
+  start: Date;
   seed: number;
   dirty: number;
   variantRate?: number;
@@ -38,7 +32,7 @@ interface GenerateFlags {
   eventsPerObject?: number;
   objects?: number;
   stream: string;
-  arrival?: string;
+  arrival?: Date;
   json: boolean;
   send?: boolean;
   endpoint?: string;
@@ -56,26 +50,25 @@ export function generateCommand(): Command {
         "Kinesis Firehose would. --dirty injects every reject reason of the data contract at that rate and the " +
         "printed summary is the exact ground truth the transform must reproduce.",
     )
-    .option("--events <n>", "records to generate", parseIntFlag("--events", 0), 10_000)
-    .option("--users <n>", "size of the user population", parseIntFlag("--users", 1), 1_000)
-    .option("--days <n>", "spread events over this many days", parseIntFlag("--days", 1), 1)
-    .option("--start <date>", "first day (UTC), YYYY-MM-DD or an ISO-8601 instant", "2026-11-24")
-    .option(
-      "--seed <n>",
-      "PRNG seed: same seed and flags → byte-identical output",
-      parseIntFlag("--seed", 0),
-      1,
+    .option("--events <n>", "records to generate", integerFlag("--events"), 10_000)
+    .option("--users <n>", "size of the user population", integerFlag("--users", { min: 1 }), 1_000)
+    .option("--days <n>", "spread events over this many days", integerFlag("--days", { min: 1 }), 1)
+    .addOption(
+      new Option("--start <date>", "first day (UTC), YYYY-MM-DD or an ISO-8601 instant")
+        .argParser(instantFlag("--start", { dateOnly: true }))
+        .default(new Date("2026-11-24T00:00:00Z"), "2026-11-24"),
     )
+    .option("--seed <n>", "PRNG seed: same seed and flags → byte-identical output", integerFlag("--seed"), 1)
     .option(
       "--dirty <rate>",
       "fraction of records (0..1) carrying exactly one defect",
-      parseNumberFlag("--dirty", 0, 1),
+      numberFlag("--dirty", 0, 1),
       0,
     )
     .option(
       "--variant-rate <rate>",
       "fraction of valid records in unusual shapes the transform must normalise (default: the --dirty rate)",
-      parseNumberFlag("--variant-rate", 0, 1),
+      numberFlag("--variant-rate", 0, 1),
     )
     .option("--output <file>", "write one NDJSON file instead of raw objects ('-' for stdout)")
     .addOption(warehouseOption())
@@ -89,18 +82,26 @@ export function generateCommand(): Command {
     .option(
       "--events-per-object <n>",
       "records per raw object (default 10000)",
-      parseIntFlag("--events-per-object", 1),
+      integerFlag("--events-per-object", { min: 1 }),
     )
     .option(
       "--objects <n>",
       "number of raw objects (overrides --events-per-object)",
-      parseIntFlag("--objects", 1),
+      integerFlag("--objects", { min: 1 }),
     )
     .option("--stream <name>", "delivery stream name in raw object names", defaultStreamName)
-    .option("--arrival <iso>", "arrival time in raw object names (default: latest event time in each object)")
+    .option(
+      "--arrival <iso>",
+      "arrival time in raw object names (default: latest event time in each object)",
+      instantFlag("--arrival", { dateOnly: true }),
+    )
     .option("--json", "print the generation summary (ground truth) as JSON", false)
     .option("--send", "stream the events to a Firehose endpoint (PutRecordBatch) instead of writing them")
-    .option("--endpoint <url>", `with --send: Firehose endpoint (default ${localFirehoseEndpoint})`)
+    .option(
+      "--endpoint <url>",
+      `with --send: Firehose endpoint (default ${localFirehoseEndpoint})`,
+      urlFlag("--endpoint"),
+    )
     .option(
       "--region <region>",
       "with --send: AWS region (default us-east-1, or terraform's with --firehose)",
@@ -119,7 +120,7 @@ export function generateCommand(): Command {
 }
 
 async function runGenerate(flags: GenerateFlags): Promise<void> {
-  const start = parseDate("--start", flags.start);
+  const start = flags.start;
   const options = {
     events: flags.events,
     users: flags.users,
@@ -189,7 +190,7 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
     gzip: flags.gzip,
     framing: flags.framing,
     stream: flags.stream,
-    arrival: flags.arrival === undefined ? "event-time" : parseDate("--arrival", flags.arrival),
+    arrival: flags.arrival ?? "event-time",
     ...(flags.objects === undefined ? {} : { objects: flags.objects }),
     ...(flags.eventsPerObject === undefined ? {} : { eventsPerObject: flags.eventsPerObject }),
   });
@@ -225,18 +226,6 @@ function report(json: boolean, summary: GenerationSummary, where: string, began:
   const unknown = Object.entries(summary.unknownFields);
   if (unknown.length > 0) lines.push(`  unknown fields: ${unknown.map(([f, n]) => `${f} ${n}`).join(", ")}`);
   process.stdout.write(lines.join("\n") + "\n");
-}
-
-function parseDate(flag: string, value: string): Date {
-  const text = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime())) {
-    throw new ClickstreamError(
-      "CS_ERR_INVALID_ARGUMENT",
-      `${flag} must be YYYY-MM-DD or ISO-8601, got "${value}"`,
-    );
-  }
-  return date;
 }
 
 function formatBytes(bytes: number): string {

@@ -2,7 +2,8 @@ import { Command, Option } from "commander";
 import { loadConfig } from "../../config/load-config.js";
 import { ClickstreamError } from "../../errors/clickstream-error.js";
 import { createStorage } from "../../storage/create-storage.js";
-import { action, configOption, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
+import { action, configOption, warehouseOption, withExamples } from "../cli-support.js";
+import { integerFlag } from "../flag-parsers.js";
 
 interface PipelineFlags {
   warehouse?: string;
@@ -48,14 +49,14 @@ export function pipelineCommand(): Command {
     .addOption(new Option("--host <host>", "collector address (default 127.0.0.1, or collector.host)"))
     .addOption(
       new Option("--port <port>", "collector port (default 4573; 0 = any free port)").argParser(
-        parseIntFlag("--port"),
+        integerFlag("--port", { max: 65535 }),
       ),
     )
     .addOption(
       new Option(
         "--admin-port <port>",
         "loopback-only admin port: POST /run, GET /status (default 4575; 0 = any free port)",
-      ).argParser(parseIntFlag("--admin-port")),
+      ).argParser(integerFlag("--admin-port", { max: 65535 })),
     )
     .addOption(
       new Option(

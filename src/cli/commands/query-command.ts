@@ -1,20 +1,21 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
-import { ClickstreamError, wrapError } from "../../errors/clickstream-error.js";
-import { openQueryEngine } from "../../query/query-engine.js";
+import { ClickstreamError, isClickstreamError, wrapError } from "../../errors/clickstream-error.js";
 import { parseQueryFile, pickStatement, type NamedStatement } from "../../query/query-file.js";
+import type { QueryResult } from "../../query/query-result.js";
 import { formatResult, resultFormats, toObjects, type ResultFormat } from "../../query/result-formatter.js";
 import { saveResult } from "../../query/result-store.js";
 import {
   action,
   configOption,
-  parseIntFlag,
+  reportError,
   storageFromOptions,
   storageOptions,
   warehouseOption,
   withExamples,
   type StorageFlags,
 } from "../cli-support.js";
+import { instantFlag, integerFlag } from "../flag-parsers.js";
 
 interface QueryOptions extends StorageFlags {
   warehouse?: string;
@@ -23,9 +24,10 @@ interface QueryOptions extends StorageFlags {
   output?: boolean;
   file?: string;
   name?: string;
-  now?: string;
+  now?: Date;
   timeoutMs?: number;
   maxRows?: number;
+  maxBytes?: number;
   param: string[];
 }
 
@@ -45,13 +47,26 @@ export function queryCommand(): Command {
       "--name <name>",
       "with --file: run only the statement named by `-- Query N: Title` (N, title or title prefix)",
     )
-    .option("--now <instant>", "pin current_date / now() to this ISO-8601 instant (reproducible reports)")
+    .option(
+      "--now <instant>",
+      "pin current_date / now() to this ISO-8601 instant (reproducible reports)",
+      instantFlag("--now"),
+    )
     .option(
       "--timeout-ms <ms>",
       "per-query time limit (default: query.timeoutMs)",
-      parseIntFlag("--timeout-ms", 1),
+      integerFlag("--timeout-ms", { min: 1 }),
     )
-    .option("--max-rows <n>", "result row cap (default: query.maxResultRows)", parseIntFlag("--max-rows", 1))
+    .option(
+      "--max-rows <n>",
+      "result row cap (default: query.maxResultRows)",
+      integerFlag("--max-rows", { min: 1 }),
+    )
+    .option(
+      "--max-bytes <bytes>",
+      "result size cap in bytes of values (default: query.maxResultBytes)",
+      integerFlag("--max-bytes", { min: 1024 }),
+    )
     .option(
       "--param <value>",
       "a value for the next `?` placeholder, bound as a string (repeat for each; Athena: ExecutionParameters)",
@@ -71,12 +86,6 @@ export function queryCommand(): Command {
       }
       if (opts.name && !opts.file)
         throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "--name needs --file");
-      if (opts.now !== undefined && Number.isNaN(Date.parse(opts.now))) {
-        throw new ClickstreamError(
-          "CS_ERR_INVALID_ARGUMENT",
-          `--now must be an ISO-8601 instant, got "${opts.now}"`,
-        );
-      }
       let statements: NamedStatement[];
       if (opts.file) {
         const text = await readFile(opts.file, "utf8").catch((error: unknown) => {
@@ -96,21 +105,46 @@ export function queryCommand(): Command {
         return queryOnAthena(labelled, { ...opts, format: opts.format, params: opts.param });
       }
       const { config, storage } = await storageFromOptions(opts, {
-        query: { timeoutMs: opts.timeoutMs, maxResultRows: opts.maxRows, now: opts.now },
+        query: {
+          timeoutMs: opts.timeoutMs,
+          maxResultRows: opts.maxRows,
+          maxResultBytes: opts.maxBytes,
+          now: opts.now?.toISOString(),
+        },
       });
+      // Loaded on use: DuckDB costs every other command's start-up otherwise.
+      const { openQueryEngine } = await import("../../query/query-engine.js");
       const engine = await openQueryEngine({ storage, config });
       try {
-        // Several statements as json: one array of { query, title, rows } so stdout stays one document.
-        const many: { query: string; title: string | null; rows: Record<string, unknown>[] }[] = [];
+        // Several statements as json: one array of { query, title, rows | error } so stdout stays one document.
+        const many: Record<string, unknown>[] = [];
         const jsonArray = statements.length > 1 && opts.format === "json";
+        const failed: string[] = [];
         for (const statement of statements) {
-          if (statements.length > 1 && opts.format === "table") {
-            const label = statement.number
-              ? `Query ${statement.number}: ${statement.title}`
-              : (statement.title ?? `statement ${statement.index}`);
-            process.stdout.write(`-- ${label}\n`);
+          const label = statement.number
+            ? `Query ${statement.number}: ${statement.title}`
+            : (statement.title ?? `statement ${statement.index}`);
+          if (statements.length > 1 && opts.format === "table") process.stdout.write(`-- ${label}\n`);
+          let result: QueryResult;
+          try {
+            result = await engine.run(statement.sql, { params: opts.param });
+          } catch (error) {
+            // One statement's failure is reported and the rest still run (a file may hold statements the
+            // local engine refuses, such as ANALYZE); a single statement fails the command as before.
+            if (statements.length === 1) throw error;
+            const e = isClickstreamError(error) ? error : wrapError("CS_ERR_INTERNAL", error);
+            failed.push(label);
+            process.stderr.write(`-- ${label}\n`);
+            reportError(e);
+            if (jsonArray) {
+              many.push({
+                query: statement.number ?? String(statement.index),
+                title: statement.title ?? null,
+                error: { code: e.code, message: e.message },
+              });
+            }
+            continue;
           }
-          const result = await engine.run(statement.sql, { params: opts.param });
           if (jsonArray) {
             many.push({
               query: statement.number ?? String(statement.index),
@@ -125,6 +159,12 @@ export function queryCommand(): Command {
           }
         }
         if (jsonArray) process.stdout.write(`${JSON.stringify(many, null, 2)}\n`);
+        if (failed.length > 0) {
+          process.stderr.write(
+            `${failed.length} of ${statements.length} statements failed: ${failed.join("; ")}\n`,
+          );
+          process.exitCode = 1;
+        }
       } finally {
         engine.close();
       }

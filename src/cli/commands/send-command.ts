@@ -7,7 +7,8 @@ import {
   sendToFirehose,
 } from "../../aws/firehose-target.js";
 import { defaultStreamName } from "../../storage/warehouse-layout.js";
-import { action, parseIntFlag, withExamples } from "../cli-support.js";
+import { action, withExamples } from "../cli-support.js";
+import { integerFlag, urlFlag } from "../flag-parsers.js";
 
 interface SendFlags {
   endpoint?: string;
@@ -27,7 +28,10 @@ export function sendCommand(): Command {
     )
     .argument("<files...>", "event files: JSON array, NDJSON, or either gzipped")
     .addOption(
-      new Option("--endpoint <url>", `Firehose endpoint (default ${localEndpoint}; AWS's with --firehose)`),
+      new Option(
+        "--endpoint <url>",
+        `Firehose endpoint (default ${localEndpoint}; AWS's with --firehose)`,
+      ).argParser(urlFlag("--endpoint")),
     )
     .addOption(
       new Option(
@@ -51,7 +55,7 @@ export function sendCommand(): Command {
     )
     .addOption(
       new Option("--concurrency <n>", "PutRecordBatch calls in flight")
-        .argParser(parseIntFlag("--concurrency", 1))
+        .argParser(integerFlag("--concurrency", { min: 1 }))
         .default(4),
     )
     .addOption(new Option("--no-progress", "no progress bar"))

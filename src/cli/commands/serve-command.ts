@@ -2,7 +2,8 @@ import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { loadConfig } from "../../config/load-config.js";
 import { createStorage } from "../../storage/create-storage.js";
-import { action, configOption, parseIntFlag, warehouseOption, withExamples } from "../cli-support.js";
+import { action, configOption, warehouseOption, withExamples } from "../cli-support.js";
+import { integerFlag } from "../flag-parsers.js";
 
 interface ServeFlags {
   warehouse?: string;
@@ -25,7 +26,7 @@ export function serveCommand(): Command {
       new Option(
         "--port <port>",
         "port to listen on; 0 = any free port (default 4573, or collector.port)",
-      ).argParser(parseIntFlag("--port")),
+      ).argParser(integerFlag("--port", { max: 65535 })),
     )
     .addOption(
       new Option("--wal-dir <dir>", "write-ahead log folder (default <warehouse>/_state/collector/wal)"),

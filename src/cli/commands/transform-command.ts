@@ -1,12 +1,11 @@
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import { ClickstreamError } from "../../errors/clickstream-error.js";
-import { runTransform, type TransformProgress } from "../../transform/run-transform.js";
+import type { TransformProgress } from "../../transform/run-transform.js";
 import type { RunReport } from "../../transform/run-report.js";
 import {
   action,
   configOption,
-  parseIntFlag,
   storageFromOptions,
   storageOptions,
   warehouseOption,
@@ -14,11 +13,12 @@ import {
   type StorageFlags,
 } from "../cli-support.js";
 import { loadConfig } from "../../config/load-config.js";
+import { instantFlag, integerFlag } from "../flag-parsers.js";
 
 interface TransformFlags extends StorageFlags {
   warehouse?: string;
   engine: "local" | "spark" | "glue";
-  now?: string;
+  now?: Date;
   fullRefresh?: boolean;
   json?: boolean;
   waitMs?: number;
@@ -43,12 +43,13 @@ export function transformCommand(): Command {
     .option(
       "--now <iso-8601>",
       "pin the processing time (processed_timestamp and the future-timestamp check)",
+      instantFlag("--now"),
     )
     .option("--full-refresh", "reprocess every raw object from scratch instead of only new ones")
     .option("--json", "print the run report as JSON on stdout")
     .addOption(
       new Option("--wait-ms <ms>", "wait this long for another running transform to finish").argParser(
-        parseIntFlag("--wait-ms"),
+        integerFlag("--wait-ms"),
       ),
     );
   for (const option of storageOptions()) command.addOption(option);
@@ -66,15 +67,17 @@ export function transformCommand(): Command {
             throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", `${flag} does not apply to --engine glue`);
         }
         const { transformOnGlue } = await import("../../aws/cli-engines.js");
-        return transformOnGlue({ ...flags, now: flags.now === undefined ? undefined : parseNow(flags.now) });
+        return transformOnGlue(flags);
       }
-      const now = flags.now === undefined ? undefined : parseNow(flags.now);
+      const now = flags.now;
       if (flags.engine === "spark") return transformOnSpark(flags, now);
       const { config, storage } = await storageFromOptions(
         flags,
         flags.waitMs === undefined ? {} : { transform: { lockWaitMs: flags.waitMs } },
       );
       const progress = flags.json || !process.stderr.isTTY ? undefined : new ProgressDisplay();
+      // Loaded on use: DuckDB costs every other command's start-up otherwise.
+      const { runTransform } = await import("../../transform/run-transform.js");
       const report = await runTransform({
         storage,
         config: config.transform,
@@ -121,17 +124,6 @@ async function transformOnSpark(flags: TransformFlags, now: Date | undefined): P
     ...(now ? { now } : {}),
   });
   process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
-}
-
-function parseNow(value: string): Date {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new ClickstreamError(
-      "CS_ERR_INVALID_ARGUMENT",
-      `--now ${JSON.stringify(value)} is not an ISO-8601 time`,
-    );
-  }
-  return date;
 }
 
 class ProgressDisplay {
