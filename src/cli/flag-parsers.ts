@@ -36,6 +36,20 @@ export function numberFlag(flag: string, min: number, max: number): (value: stri
   };
 }
 
+const durationUnitsMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration such as `500ms`, `30s`, `5m`, `1h`, in milliseconds, at least `minMs`. */
+export function durationFlag(flag: string, { minMs = 0 } = {}): (value: string) => number {
+  return (value) => {
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+    const ms = match ? Math.round(Number(match[1]) * durationUnitsMs[match[2]!]!) : Number.NaN;
+    if (!Number.isFinite(ms) || ms < minMs) {
+      throw invalid(flag, `a duration of at least ${minMs} ms such as 30s, 5m or 1h`, value);
+    }
+    return ms;
+  };
+}
+
 /** An ISO-8601 instant (`2026-11-05T12:00:00Z`), or with `dateOnly` a day (`2026-11-05`, midnight UTC). */
 export function instantFlag(flag: string, { dateOnly = false } = {}): (value: string) => Date {
   return (value) => {

@@ -189,7 +189,7 @@ async function registerStaticFiles(app: FastifyInstance): Promise<void> {
     wildcard: true,
     cacheControl: false,
     setHeaders: (reply, path) => {
-      reply.header(
+      reply.setHeader(
         "cache-control",
         path.startsWith(join(webAssetsDir, "assets")) ? "public, max-age=31536000, immutable" : "no-cache",
       );

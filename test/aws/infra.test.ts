@@ -596,7 +596,8 @@ describe("infra/ (Terraform, checked offline)", () => {
       return;
     }
     const work = await tempDir();
-    for (const dir of ["infra", "glue"]) cpSync(join(root, dir), join(work, dir), { recursive: true });
+    for (const dir of ["infra", "glue", "contract"])
+      cpSync(join(root, dir), join(work, dir), { recursive: true });
     mkdirSync(join(work, "queries"), { recursive: true });
     const queries = join(root, "queries", "athena_queries.sql");
     // A stand-in when queries/athena_queries.sql is not in this checkout yet.

@@ -99,7 +99,7 @@ describe("terraform apply and destroy of infra/ against moto", () => {
     if (!available()) return;
     moto = await startMotoServer();
     const work = await tempDir("clickstream-tf-moto-");
-    for (const dir of ["infra", "glue", "queries"])
+    for (const dir of ["infra", "glue", "queries", "contract"])
       cpSync(join(root, dir), join(work, dir), { recursive: true });
     infra = join(work, "infra");
     const provider = terraformAwsProviders()[0]!;

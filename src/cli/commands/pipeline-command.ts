@@ -1,9 +1,8 @@
 import { Command, Option } from "commander";
 import { loadConfig } from "../../config/load-config.js";
-import { ClickstreamError } from "../../errors/clickstream-error.js";
 import { createStorage } from "../../storage/create-storage.js";
 import { action, configOption, warehouseOption, withExamples } from "../cli-support.js";
-import { integerFlag } from "../flag-parsers.js";
+import { durationFlag, integerFlag } from "../flag-parsers.js";
 
 interface PipelineFlags {
   warehouse?: string;
@@ -13,23 +12,6 @@ interface PipelineFlags {
   port?: number;
   adminPort?: number;
   consolePort?: number;
-}
-
-const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `30s`, `5m`, `1h`, `500ms` → milliseconds. */
-export function parseDuration(flag: string): (value: string) => number {
-  return (value: string) => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
-    const ms = match ? Math.round(Number(match[1]) * units[match[2]!]!) : Number.NaN;
-    if (!Number.isFinite(ms) || ms < 1000) {
-      throw new ClickstreamError(
-        "CS_ERR_INVALID_ARGUMENT",
-        `${flag} must be a duration of at least 1s such as 30s, 5m or 1h, got ${JSON.stringify(value)}`,
-      );
-    }
-    return ms;
-  };
 }
 
 /** `clickstream pipeline`: the collector plus transform → crawl on a schedule, in one process. */
@@ -44,7 +26,7 @@ export function pipelineCommand(): Command {
       new Option(
         "--every <duration>",
         "how often to run transform → crawl, e.g. 30s, 5m, 1h (default 5m)",
-      ).argParser(parseDuration("--every")),
+      ).argParser(durationFlag("--every", { minMs: 1000 })),
     )
     .addOption(new Option("--host <host>", "collector address (default 127.0.0.1, or collector.host)"))
     .addOption(
@@ -62,7 +44,7 @@ export function pipelineCommand(): Command {
       new Option(
         "--console-port <port>",
         "the web console's port (default 4574, or console.port; 0 = any free port; -1 = no console)",
-      ).argParser(parseIntFlag("--console-port", -1)),
+      ).argParser(integerFlag("--console-port", { min: -1, max: 65535 })),
     )
     .action(
       action(async (flags: PipelineFlags) => {
