@@ -2,6 +2,7 @@ import { pathToFileURL } from "node:url";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { isHiddenKey } from "../storage/object-key.js";
+import { readTableView } from "../transform/table-view.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
 import {
   parquetFormat,
@@ -143,6 +144,9 @@ async function scanTables(
   // First the listing: the table's partition layout is the one most of its files follow (as Glue
   // groups by the most common schema/layout); files in other layouts are reported, not guessed at.
   const candidates: { object: ObjectInfo; folder: string; keys: string[]; values: string[] }[] = [];
+  // Data files outside the table's snapshot (replaced ones in the trash, a killed run's leftovers) are
+  // not the table's: counting them would double rows (table-view.ts).
+  const view = await readTableView(storage, config.warehouse.dir);
   for await (const object of storage.list("transformed", "transformed/")) {
     const segments = object.key.split("/");
     // transformed/<partition folders…>/<file>: the table is the crawled folder itself, as a Glue
@@ -154,6 +158,14 @@ async function scanTables(
     }
     if (!object.key.endsWith(".parquet")) {
       skipped.push({ key: object.key, reason: "not a .parquet file" });
+      continue;
+    }
+    if (!view.includes(object.key)) {
+      skipped.push({
+        key: object.key,
+        reason:
+          "not in the table snapshot (replaced by a later run and awaiting deletion, or never committed)",
+      });
       continue;
     }
     const dirs = segments.slice(1, -1);

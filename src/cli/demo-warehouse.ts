@@ -3,6 +3,7 @@ import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { ClickstreamError } from "../errors/clickstream-error.js";
+import { runLockPath } from "../transform/run-lock.js";
 
 /**
  * What a demo wrote into its warehouse, kept in `_state/demo.json`: a rerun may wipe the folder only when
@@ -69,9 +70,7 @@ export async function assertDemoMayWipe(warehouse: string): Promise<void> {
   if (Number.isInteger(collectorPid) && collectorPid > 0 && isAlive(collectorPid)) {
     refuse(`is in use by a running collector (pid ${collectorPid})`);
   }
-  const transformLock = await readFile(join(warehouse, "_state", "transform", "lock"), "utf8").catch(
-    () => undefined,
-  );
+  const transformLock = await readFile(runLockPath(warehouse), "utf8").catch(() => undefined);
   if (transformLock !== undefined && transformLockIsLive(transformLock)) {
     refuse("is in use by a running transform (_state/transform/lock)");
   }

@@ -65,11 +65,6 @@ export const errorCodes = {
     message: "Another transform engine has processed this warehouse",
     fix: "Keep using the engine that processed it (--engine local or --engine spark), or start a new warehouse folder: the engines keep separate records of what they processed, and mixing them would process raw objects twice.",
   },
-  CS_ERR_COMMIT_PENDING: {
-    status: 503,
-    message: "A transform run committed but was not applied yet",
-    fix: "Run `clickstream transform` (it rolls the committed run forward first), or retry: a running transform applies it within seconds.",
-  },
 
   // --- pipeline ---
   CS_ERR_PIPELINE_ADMIN_LISTEN: {

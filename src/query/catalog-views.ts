@@ -27,7 +27,7 @@ export function tableFolder(entry: CatalogTable): string {
  */
 export async function servedTable(
   entry: CatalogTable,
-  objects: ObjectInfo[],
+  objects: readonly ObjectInfo[],
   cache: LocalFileCache,
 ): Promise<ServedTable> {
   const folder = tableFolder(entry);

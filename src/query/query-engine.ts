@@ -3,7 +3,8 @@ import { runCrawler } from "../catalog/crawler.js";
 import { cacheDirFor, LocalFileCache } from "../storage/local-file-cache.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
-import type { ObjectInfo, Storage } from "../storage/storage.js";
+import type { Storage } from "../storage/storage.js";
+import { readTableView, snapshotVersion } from "../transform/table-view.js";
 import { rewriteAthena } from "./athena-dialect.js";
 import { runCatalogStatement } from "./catalog-statements.js";
 import { servedTable, type ServedTable } from "./catalog-views.js";
@@ -79,12 +80,15 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     timeoutMs: config.query.timeoutMs,
   };
   // The catalog's tables and their files as DuckDB will read them (local paths; S3 objects cached).
+  // The table's files come from its snapshot (table-view.ts), so a query sees one committed run or the
+  // one before, never a half-applied one; `version` says which snapshot the views were built on.
+  let version: string | undefined;
   const servedTables = async (): Promise<ServedTable[]> => {
     const entries: CatalogTable[] = (await store.getDatabase(db)) ? await store.loadTables(db) : [];
-    const objects: ObjectInfo[] = [];
-    for await (const object of storage.list("transformed", "transformed/")) objects.push(object);
+    const view = await readTableView(storage, config.warehouse.dir);
+    version = view.version;
     const served: ServedTable[] = [];
-    for (const entry of entries) served.push(await servedTable(entry, objects, cache));
+    for (const entry of entries) served.push(await servedTable(entry, view.files, cache));
     return served;
   };
 
@@ -159,10 +163,21 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     },
   };
 
+  /**
+   * A long-lived engine (the console, the pipeline) follows the transform: when a commit has written a
+   * new snapshot since the views were built, they are rebuilt before the next statement, so no query
+   * opens files older than the transform's delete grace time.
+   */
+  const followSnapshot = async (): Promise<void> => {
+    const current = await snapshotVersion(storage);
+    if (current !== undefined && current !== version) await loadViews();
+  };
+
   return {
     run: (sql, options = {}) =>
       serial(async () => {
         if (options.signal?.aborted) throw cancelled();
+        await followSnapshot();
         const tokens = single(sql);
         const kind = classifyStatement(sql, tokens, worker.refused);
         if (kind === "show" || kind === "describe" || kind === "msck")
@@ -172,6 +187,7 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
       }),
     profile: (sql, options = {}) =>
       serial(async () => {
+        await followSnapshot();
         const tokens = single(sql);
         if (classifyStatement(sql, tokens, worker.refused) !== "query") {
           throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "profile() takes a query");

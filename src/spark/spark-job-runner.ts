@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TransformConfig } from "../config/config-schema.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
-import { RunLock } from "../transform/run-lock.js";
+import { RunLock, runLockPath } from "../transform/run-lock.js";
 import type { RunReport } from "../transform/run-report.js";
 
 /** The checkout: dist/src/spark/ → three folders up. */
@@ -47,11 +47,7 @@ export async function runSparkJob(options: SparkRunOptions): Promise<SparkRunRep
   const warehouse = resolve(options.warehouseDir);
   const started = new Date();
   const runId = `${started.toISOString().replace(/[-:.]/g, "").replace("T", "-").slice(0, 15)}-${randomUUID().slice(0, 8)}`;
-  const lock = await RunLock.acquire(
-    join(warehouse, "_state", "transform", "lock"),
-    runId,
-    options.config.lockWaitMs,
-  );
+  const lock = await RunLock.acquire(runLockPath(warehouse), runId, options.config.lockWaitMs);
   try {
     await refuseLocalEngineWarehouse(warehouse);
     await runChild(options, warehouse, runId);

@@ -1,9 +1,12 @@
 import { createHash, randomUUID } from "node:crypto";
 import { link, mkdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ClickstreamError } from "../errors/clickstream-error.js";
+
+/** The warehouse's run lock: one transform or compaction at a time, whichever engine. */
+export const runLockPath = (workDir: string): string => join(workDir, "_state", "transform", "lock");
 
 interface LockOwner {
   pid: number;

@@ -6,7 +6,7 @@ import { wrapError } from "../errors/clickstream-error.js";
 import { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
 import { recover } from "./commit-log.js";
-import { RunLock } from "./run-lock.js";
+import { RunLock, runLockPath } from "./run-lock.js";
 import { SqlRunner } from "./sql-runner.js";
 
 /** What a run (or a compaction) holds while it works: the lock, a scratch folder, a DuckDB session. */
@@ -38,11 +38,7 @@ export async function withRunSession<T>(
   const startedAt = new Date();
   const runId = newRunId(startedAt, options.idSuffix);
   const workDir = resolve(options.workDir);
-  const lock = await RunLock.acquire(
-    join(workDir, "_state", "transform", "lock"),
-    runId,
-    options.config.lockWaitMs,
-  );
+  const lock = await RunLock.acquire(runLockPath(workDir), runId, options.config.lockWaitMs);
   const scratchRoot = join(workDir, "_state", "transform", "scratch");
   const scratch = join(scratchRoot, runId);
   let sql: SqlRunner | undefined;

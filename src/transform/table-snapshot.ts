@@ -118,17 +118,3 @@ export function snapshotObjects(snapshot: TableSnapshot): ObjectInfo[] {
   }
   return out;
 }
-
-/**
- * The table's data files as a reader should see them: the snapshot's, or, for a warehouse without
- * one (first release, Spark engine), every table data file listed.
- */
-export async function listTableFiles(storage: Storage): Promise<ObjectInfo[]> {
-  const snapshot = await loadSnapshot(storage);
-  if (snapshot) return snapshotObjects(snapshot);
-  const out: ObjectInfo[] = [];
-  for await (const object of storage.list("transformed", "transformed/")) {
-    if (isTableDataFile(object.key)) out.push(object);
-  }
-  return out;
-}

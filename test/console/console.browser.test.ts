@@ -282,6 +282,8 @@ test("readable on a phone-width window and in the dark theme; no console errors 
       "the keyboard starts at the skip link",
     );
     await page.getByRole("button", { name: /dark theme/ }).click();
+    // Preact applies the theme in an effect, after the click's render: wait for it, do not race it.
+    await page.waitForSelector('html[data-theme="dark"]', { state: "attached", timeout: 5000 });
     assert.equal(await page.getAttribute("html", "data-theme"), "dark");
     await page.close();
   }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DuckDBInstance, listValue, type DuckDBConnection } from "@duckdb/node-api";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { isHiddenKey } from "../../src/storage/object-key.js";
-import { listTableFiles } from "../../src/transform/table-snapshot.js";
+import { readTableView } from "../../src/transform/table-view.js";
 
 /**
  * Reads two warehouses written by different engines and reports every difference: rows (every
@@ -42,7 +42,9 @@ export async function visibleFiles(warehouse: string, prefix: string, suffix: st
 /** The table's data files as readers see them: the local engine's snapshot, or every data file. */
 export async function tableFiles(warehouse: string): Promise<string[]> {
   const storage = new LocalStorage(warehouse);
-  return (await listTableFiles(storage)).map((o) => storage.localPath("transformed", o.key)!).sort();
+  return (await readTableView(storage, warehouse)).files
+    .map((o) => storage.localPath("transformed", o.key)!)
+    .sort();
 }
 
 async function withDuckDB<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {

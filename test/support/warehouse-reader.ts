@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { LocalStorage } from "../../src/storage/local-storage.js";
-import { listTableFiles } from "../../src/transform/table-snapshot.js";
+import { readTableView } from "../../src/transform/table-view.js";
 import type { FixtureEvent } from "./transformed-fixture.js";
 
 /** A row of transformed/ as read back: the fixture's columns, with the nullable ones nullable, plus partitions. */
@@ -24,7 +24,9 @@ export interface TransformedRow extends Omit<
 export async function readTransformed(warehouse: string): Promise<TransformedRow[]> {
   const storage = new LocalStorage(warehouse);
   // Through the table snapshot, as every reader does: replaced files wait in the trash for a while.
-  const files = (await listTableFiles(storage)).map((o) => storage.localPath("transformed", o.key));
+  const files = (await readTableView(storage, warehouse)).files.map((o) =>
+    storage.localPath("transformed", o.key),
+  );
   if (files.length === 0) return [];
   const db = await DuckDBInstance.create(":memory:");
   const connection = await db.connect();

@@ -1,0 +1,64 @@
+import { ClickstreamError } from "../errors/clickstream-error.js";
+import type { ObjectInfo, Storage } from "../storage/storage.js";
+import { commitPending, recover } from "./commit-log.js";
+import { RunLock, runLockPath } from "./run-lock.js";
+import { newRunId } from "./run-session.js";
+import { isTableDataFile, loadSnapshot, snapshotKey, snapshotObjects } from "./table-snapshot.js";
+
+/**
+ * `transformed/` as readers (query, crawl, the console) see it: the data files of the last applied
+ * commit, never a directory listing of whatever is on disk. Files a later run replaced (waiting in the
+ * trash for their grace time), files a killed run published but never recorded, and staging are not
+ * part of it, so a reader sees every row once, whatever state a run was interrupted in.
+ */
+export interface TableView {
+  /** The table's data files. */
+  readonly files: readonly ObjectInfo[];
+  /** The snapshot the files come from; undefined for a warehouse without one (Spark, first release). */
+  readonly version: string | undefined;
+  /** Whether a listed key is one of the table's data files. */
+  includes(key: string): boolean;
+}
+
+/**
+ * Reads the table view, first rolling a committed-but-unapplied run forward when no run holds the lock
+ * (a transform killed after its commit point): readers then see that run's rows, not the state before
+ * it. While a run holds the lock, it applies its own commit; until then readers see the previous
+ * snapshot, which is complete.
+ */
+export async function readTableView(storage: Storage, workDir: string): Promise<TableView> {
+  await rollForwardPendingCommit(storage, workDir);
+  const snapshot = await loadSnapshot(storage);
+  if (snapshot) {
+    const files = snapshotObjects(snapshot);
+    const keys = new Set(files.map((f) => f.key));
+    return { files, version: await snapshotVersion(storage), includes: (key) => keys.has(key) };
+  }
+  const files: ObjectInfo[] = [];
+  for await (const object of storage.list("transformed", "transformed/")) {
+    if (isTableDataFile(object.key)) files.push(object);
+  }
+  return { files, version: undefined, includes: isTableDataFile };
+}
+
+/** A cheap token that changes whenever a commit writes a new snapshot (undefined: no snapshot). */
+export async function snapshotVersion(storage: Storage): Promise<string | undefined> {
+  const info = await storage.stat("state", snapshotKey);
+  return info ? `${info.size}@${info.lastModified.getTime()}` : undefined;
+}
+
+async function rollForwardPendingCommit(storage: Storage, workDir: string): Promise<void> {
+  if (!(await commitPending(storage))) return;
+  let lock: RunLock;
+  try {
+    lock = await RunLock.acquire(runLockPath(workDir), newRunId(new Date(), "-reader"), 0);
+  } catch (error) {
+    if (error instanceof ClickstreamError && error.code === "CS_ERR_TRANSFORM_LOCKED") return;
+    throw error;
+  }
+  try {
+    await recover(storage);
+  } finally {
+    await lock.release();
+  }
+}
