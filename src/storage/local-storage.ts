@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
-import { dirname, join, relative, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createWriteStream } from "node:fs";
@@ -21,7 +21,12 @@ const TEMP_PREFIX = ".tmp-";
 export class LocalStorage implements Storage {
   readonly kind = "local" as const;
 
-  constructor(readonly root: string) {}
+  /** The warehouse folder, absolute: paths handed to DuckDB and symlinks must not depend on the cwd. */
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
 
   /** The bucket's folder: `<warehouse>/raw`, `<warehouse>/transformed`, …, `<warehouse>/_state`. */
   bucketPath(bucket: BucketRole): string {
@@ -181,20 +186,33 @@ async function walk(base: string, dir: string, out: ObjectInfo[]): Promise<void>
     if (isNotFound(error)) return;
     throw wrapError("CS_ERR_STORAGE_IO", error, `list ${dir}`);
   }
-  for (const entry of entries) {
-    if (entry.name.startsWith(TEMP_PREFIX)) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) await walk(base, path, out);
-    else if (entry.isFile()) {
-      const info = await stat(path).catch(() => undefined);
-      if (info)
+  // Files are stat'ed a batch at a time (a Firehose day folder holds thousands), in listing order.
+  const batch: string[] = [];
+  const flush = async (): Promise<void> => {
+    const infos = await Promise.all(batch.map((path) => stat(path).catch(() => undefined)));
+    infos.forEach((info, i) => {
+      if (info) {
         out.push({
-          key: relative(base, path).split(sep).join("/"),
+          key: relative(base, batch[i]!).split(sep).join("/"),
           size: info.size,
           lastModified: info.mtime,
         });
+      }
+    });
+    batch.length = 0;
+  };
+  for (const entry of entries) {
+    if (entry.name.startsWith(TEMP_PREFIX)) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      await flush();
+      await walk(base, path, out);
+    } else if (entry.isFile()) {
+      batch.push(path);
+      if (batch.length === 256) await flush();
     }
   }
+  await flush();
 }
 
 async function fsyncFile(path: string): Promise<void> {

@@ -1,17 +1,18 @@
 import { createWriteStream } from "node:fs";
-import { mkdir, symlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { limits } from "../contract/data-contract.js";
+import { ClickstreamError } from "../errors/clickstream-error.js";
 import { readRawObject } from "./object-reader.js";
 import type { RunContext } from "./run-context.js";
 import type { FramingRejects } from "./framing-rejects.js";
 
-/** The folder of the run's objects as DuckDB reads them: `<scratch>/objects/<obj>`. */
+/** The folder of objects the run decompressed or downloaded: `<scratch>/objects/<obj>`. */
 export const objectsDir = (scratch: string): string => join(scratch, "objects");
 
 /** Columns of `text_files`: each raw object as a local file of text DuckDB can read. */
-export const textFilesColumns = { obj: "INTEGER", path: "VARCHAR" } as const;
+export const textFilesColumns = { obj: "INTEGER", path: "VARCHAR", bytes: "BIGINT" } as const;
 
 /**
  * Step 2, frame: gives every new raw object a local file DuckDB can read. A plain object on a local
@@ -22,13 +23,19 @@ export const textFilesColumns = { obj: "INTEGER", path: "VARCHAR" } as const;
  */
 export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Promise<void> {
   const { storage, sources, sql, tally } = ctx;
-  await sql.run(`CREATE TABLE text_files (obj INTEGER, path VARCHAR)`);
-  // Every object DuckDB reads is named by its number in one folder (a link to a file read in place), so
-  // the judge step reads them all with one glob and knows each row's object from its file name alone.
+  await sql.run(`CREATE TABLE text_files (obj INTEGER, path VARCHAR, bytes BIGINT)`);
   const dir = objectsDir(ctx.scratch);
   await mkdir(dir, { recursive: true });
-  const files: [number, string][] = [];
+  const files: [number, string, number][] = [];
+  const inPlaceFiles: { source: (typeof sources)[number]; path: string }[] = [];
   let done = 0;
+  const progress = (): void =>
+    ctx.onProgress({
+      phase: "read",
+      objectsDone: done,
+      objectsTotal: sources.length,
+      bytesRead: tally.bytesRead,
+    });
   for (const source of sources) {
     tally.bytesRead += source.size;
     const inPlace = storage.localPath("raw", source.key);
@@ -40,29 +47,45 @@ export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Pr
         read.ok ? read.bytes : read.prefix,
       );
     } else if (!source.key.endsWith(".gz") && inPlace !== undefined) {
-      const path = join(dir, String(source.obj));
-      await symlink(inPlace, path);
-      files.push([source.obj, path]);
+      inPlaceFiles.push({ source, path: resolve(inPlace) });
+      files.push([source.obj, resolve(inPlace), source.size]);
     } else if (!source.key.endsWith(".gz")) {
       const path = join(dir, String(source.obj));
       await pipeline(await storage.readStream("raw", source.key), createWriteStream(path));
-      files.push([source.obj, path]);
+      files.push([source.obj, path, source.size]);
     } else {
       const read = await readRawObject(storage, source.key);
       if (!read.ok) rejects.unreadable(source.obj, read.message, read.prefix);
       else {
         const path = join(dir, String(source.obj));
         await writeFile(path, read.bytes);
-        files.push([source.obj, path]);
+        files.push([source.obj, path, read.bytes.length]);
       }
     }
     done++;
-    ctx.onProgress({
-      phase: "read",
-      objectsDone: done,
-      objectsTotal: sources.length,
-      bytesRead: tally.bytesRead,
-    });
+    if (done % 1000 === 0) progress();
   }
-  await sql.appendRows("text_files", files, ["INTEGER", "VARCHAR"]);
+  await checkInPlace(inPlaceFiles);
+  progress();
+  await sql.appendRows("text_files", files, ["INTEGER", "VARCHAR", "BIGINT"]);
+}
+
+/**
+ * DuckDB skips a path it cannot open without a word, which would read a vanished object as empty: every
+ * object read in place must still be there, at its listed size (a few hundred stats at a time).
+ */
+async function checkInPlace(files: { source: { key: string; size: number }; path: string }[]): Promise<void> {
+  for (let i = 0; i < files.length; i += 256) {
+    await Promise.all(
+      files.slice(i, i + 256).map(async ({ source, path }) => {
+        const found = await stat(path).catch(() => undefined);
+        if (found?.size !== source.size) {
+          throw new ClickstreamError(
+            "CS_ERR_STORAGE_IO",
+            `raw object ${source.key} ${found ? `changed size (${source.size} → ${found.size} bytes)` : "vanished"} after it was listed`,
+          );
+        }
+      }),
+    );
+  }
 }

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { basename, dirname } from "node:path";
+import { describe, it } from "node:test";
+import { parseConfig } from "../../src/config/load-config.js";
+import { LocalStorage } from "../../src/storage/local-storage.js";
+import { rawObjectKey } from "../../src/storage/warehouse-layout.js";
+import { runTransform } from "../../src/transform/run-transform.js";
+import { event, ndjson } from "../support/sample-events.js";
+import { tempDir } from "../support/temp-dir.js";
+
+const config = parseConfig({}).transform;
+const now = new Date("2026-11-25T12:00:00Z");
+const key = (uuid: string) => rawObjectKey({ stream: "t", arrival: now, uuid });
+
+describe("a warehouse named by a relative path", () => {
+  it("reads every record (links handed to DuckDB are absolute)", async () => {
+    const warehouse = await tempDir();
+    process.chdir(dirname(warehouse));
+    const relative = basename(warehouse);
+    const storage = new LocalStorage(relative);
+    await storage.writeAtomic("raw", key("a"), ndjson([event("e1", "S", "2026-11-24T10:00:00Z")]));
+    await storage.writeAtomic("raw", key("b"), ndjson([event("e2", "S", "2026-11-24T10:01:00Z")]));
+    const report = await runTransform({ storage, config, workDir: relative, now });
+    assert.deepEqual(report.records, { read: 2, written: 2, rejected: 0 });
+  });
+
+  it("an object that vanishes after it was listed fails the run; the next run reads what is there", async () => {
+    const warehouse = await tempDir();
+    const storage = new LocalStorage(warehouse);
+    await storage.writeAtomic("raw", key("c"), ndjson([event("e3", "S", "2026-11-24T10:00:00Z")]));
+    assert.equal((await runTransform({ storage, config, workDir: warehouse, now })).records.read, 1);
+    await storage.writeAtomic("raw", key("d"), ndjson([event("e4", "S", "2026-11-24T10:02:00Z")]));
+    // Real files, plus one listed object that is gone by the time the run reads it.
+    const listsAGhost = new (class extends LocalStorage {
+      override async *list(bucket: Parameters<LocalStorage["list"]>[0], prefix?: string) {
+        yield* super.list(bucket, prefix);
+        if (bucket === "raw") yield { key: key("gone"), size: 10, lastModified: now };
+      }
+    })(warehouse);
+    await assert.rejects(runTransform({ storage: listsAGhost, config, workDir: warehouse, now }), /vanished/);
+    const next = await runTransform({ storage, config, workDir: warehouse, now });
+    assert.deepEqual(next.records, { read: 1, written: 1, rejected: 0 }, "the failed run marked nothing");
+  });
+});
