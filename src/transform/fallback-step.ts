@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { isUtf8 } from "node:buffer";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { reasonMessage } from "../contract/data-contract.js";
 import { decodeUnnamed, stripBom } from "./object-reader.js";
@@ -6,7 +7,7 @@ import { propertiesFromText } from "./properties-text.js";
 import { buildRulesSql } from "./record-rules-sql.js";
 import { scanLineInContext, splitObject, type SplitSink } from "./record-splitter.js";
 import type { FramingRejects } from "./framing-rejects.js";
-import { ruleValues } from "./judge-step.js";
+import { judgeTextFiles, ruleValues } from "./judge-step.js";
 import type { RunContext } from "./run-context.js";
 import { StagingWriter, stagedRecordsSql } from "./staging-writer.js";
 
@@ -47,10 +48,20 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
 
   try {
     // Whole objects DuckDB could not read as text.
+    const partlyText: { obj: number; path: string; bytes: number; badLines: number[] }[] = [];
     for (const row of await sql.rows(`SELECT obj FROM judged WHERE kind = 'object' ORDER BY obj`)) {
       const obj = Number(row.obj);
       replaced.push([obj, 0]);
       const bytes = await readFile(pathOf.get(obj)!);
+      const gzipped = keyOf.get(obj)!.endsWith(".gz") || (bytes[0] === 0x1f && bytes[1] === 0x8b);
+      const blanked = gzipped ? undefined : blankLinesNotUtf8(bytes);
+      if (blanked) {
+        // Text with a few lines that are not UTF-8: DuckDB judges the rest, Node only those lines.
+        const path = join(ctx.scratch, `text-${obj}`);
+        await writeFile(path, blanked.text);
+        partlyText.push({ obj, path, bytes: blanked.text.length, badLines: blanked.badLines });
+        continue;
+      }
       // A `.gz` object's file already holds its decompressed text.
       const decoded = keyOf.get(obj)!.endsWith(".gz")
         ? { ok: true as const, bytes: stripBom(bytes) }
@@ -58,6 +69,7 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
       if (!decoded.ok) rejects.unreadable(obj, decoded.message, decoded.prefix);
       else await splitObject(decoded.bytes, sinkFor(obj, new Map()), { checkFastLines: true });
     }
+    await judgePartlyText(ctx, partlyText);
 
     // Lines DuckDB could not take as one record, object by object, in line order.
     const lines = (await sql.rows(`SELECT obj, line, kind FROM judged
@@ -131,6 +143,57 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
   }
   await rejectLenientJson(ctx);
   await resolveProperties(ctx);
+}
+
+/**
+ * The object with every line that is not UTF-8 made blank (its LF kept, so line numbers stay), and
+ * those lines; undefined when the result is still not UTF-8 text or no line was bad.
+ */
+function blankLinesNotUtf8(buf: Buffer): { text: Buffer; badLines: number[] } | undefined {
+  const text = Buffer.from(buf);
+  const badLines: number[] = [];
+  let line = 1;
+  for (let start = 0; start <= text.length; line++) {
+    const lf = text.indexOf(0x0a, start);
+    const end = lf === -1 ? text.length : lf;
+    if (!isUtf8(text.subarray(start, end))) {
+      text.fill(0x20, start, end); // blanks: a line of only blanks is no record
+      badLines.push(line);
+    }
+    if (lf === -1) break;
+    start = lf + 1;
+  }
+  return badLines.length > 0 && isUtf8(text) ? { text, badLines } : undefined;
+}
+
+/**
+ * Objects with some lines that are not UTF-8: their other lines through DuckDB's judge like any text
+ * (their `text_files` path now the blanked copy, which later steps read for the same lines), and a
+ * placeholder for each bad line, which the line-by-line pass below takes in its object's context.
+ */
+async function judgePartlyText(
+  ctx: RunContext,
+  objects: { obj: number; path: string; bytes: number; badLines: number[] }[],
+): Promise<void> {
+  if (objects.length === 0) return;
+  const { sql } = ctx;
+  await sql.run(`CREATE TEMP TABLE partly_text (obj INTEGER, path VARCHAR)`);
+  await sql.appendRows(
+    "partly_text",
+    objects.map((o) => [o.obj, o.path]),
+    ["INTEGER", "VARCHAR"],
+  );
+  await sql.run(`UPDATE text_files SET path = p.path FROM partly_text p WHERE text_files.obj = p.obj`);
+  ctx.tally.recordsFound += await judgeTextFiles(ctx, objects);
+  await sql.run(`CREATE TEMP TABLE bad_lines (obj INTEGER, line INTEGER)`);
+  await sql.appendRows(
+    "bad_lines",
+    objects.flatMap((o) => o.badLines.map((line) => [o.obj, line])),
+    ["INTEGER", "INTEGER"],
+  );
+  await sql.run(`INSERT INTO judged BY NAME SELECT obj, line, 0 AS sub, 'other' AS kind FROM bad_lines`);
+  await sql.run(`DROP TABLE bad_lines`);
+  await sql.run(`DROP TABLE partly_text`);
 }
 
 /** Byte offset where each line (1-based: index + 1) of an object starts. */

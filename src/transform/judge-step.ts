@@ -35,7 +35,7 @@ FROM (
 WHERE text_missing OR raw <> ''`;
 
 /** The `$paths` value of `linesSql` for some rows of text_files. */
-export function textFileValues(files: Record<string, unknown>[]): { paths: DuckDBListValue } {
+export function textFileValues(files: readonly { readonly path?: unknown }[]): { paths: DuckDBListValue } {
   return { paths: new DuckDBListValue(files.map((f) => String(f.path))) };
 }
 
@@ -70,21 +70,40 @@ export async function judgeRecords(ctx: RunContext): Promise<void> {
   await sql.run(`CREATE TABLE event_categories (event_type VARCHAR, event_category VARCHAR)`);
   await sql.appendRows("event_categories", Object.entries(config.eventCategories), ["VARCHAR", "VARCHAR"]);
   await sql.run(`CREATE TABLE judged AS ${buildRulesSql(emptyInput)}`, ruleValues(ctx));
-  const files = (await sql.rows(`SELECT path, bytes FROM text_files ORDER BY obj`)) as {
-    path: string;
-    bytes: bigint | number;
-  }[];
+  const files = (await sql.rows(`SELECT path, bytes FROM text_files ORDER BY obj`)).map((r) => ({
+    path: String(r.path),
+    bytes: Number(r.bytes),
+  }));
+  ctx.tally.recordsFound += await judgeTextFiles(ctx, files);
+}
+
+interface TextFile {
+  readonly path: string;
+  readonly bytes: number;
+}
+
+/**
+ * Judges the lines of some text files (rows of `text_files`) into `judged`, a batch at a time; returns
+ * how many lines DuckDB took as one record each (`fast`).
+ */
+export async function judgeTextFiles(ctx: RunContext, files: readonly TextFile[]): Promise<number> {
+  const { sql } = ctx;
+  const before = await fastRows(ctx);
   for (const batch of batchesOf(files, judgeBatchBytes)) {
     await sql.run(`CREATE TEMP TABLE lines AS ${linesSql}`, textFileValues(batch));
     await sql.run(`INSERT INTO judged ${buildRulesSql("lines")}`, ruleValues(ctx));
     await sql.run(`DROP TABLE lines`);
   }
-  const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM judged WHERE kind = 'fast'`);
-  ctx.tally.recordsFound += Number(row!.n);
+  return (await fastRows(ctx)) - before;
+}
+
+async function fastRows(ctx: RunContext): Promise<number> {
+  const [row] = await ctx.sql.rows(`SELECT count(*)::BIGINT AS n FROM judged WHERE kind = 'fast'`);
+  return Number(row!.n);
 }
 
 /** Consecutive files in groups of at most `maxBytes` (a bigger file is a group of its own). */
-function batchesOf<T extends { bytes: bigint | number }>(files: readonly T[], maxBytes: number): T[][] {
+function batchesOf<T extends { bytes: number }>(files: readonly T[], maxBytes: number): T[][] {
   const batches: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
