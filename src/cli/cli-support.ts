@@ -116,3 +116,26 @@ export async function storageFromOptions(
   }
   return { config, storage: createStorage(config) };
 }
+
+/**
+ * Waits for SIGTERM or SIGINT, then runs `stop` (say what it does in `onSignal`); a failing stop is
+ * reported and sets exit code 1. For the long-running commands (serve, console, pipeline).
+ */
+export function untilStopped(
+  stop: () => Promise<void>,
+  onSignal: (signal: NodeJS.Signals) => void = () => undefined,
+  log: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
+): Promise<void> {
+  return new Promise<void>((done) => {
+    const handle = (signal: NodeJS.Signals): void => {
+      onSignal(signal);
+      stop().then(done, (error: unknown) => {
+        log(`error while stopping: ${String(error)}`);
+        process.exitCode = 1;
+        done();
+      });
+    };
+    process.once("SIGTERM", handle);
+    process.once("SIGINT", handle);
+  });
+}

@@ -52,12 +52,14 @@ export function ruleValues(ctx: RunContext): Record<string, string | number> {
 }
 
 /**
- * Text judged per batch: a batch's lines are materialised in one table, at most about this much text.
- * Read straight from read_blob, each small object reaches the rules as its own tiny vector, and their
- * per-vector cost made 20,000 objects of 10 lines 14× slower than one object of 200,000; a table hands
- * them over in full vectors, in parallel. Batches keep that table (and so memory) bounded on big runs.
+ * Text judged per batch: a batch's lines are materialised in one table, at most about this much text
+ * (a quarter of DuckDB's memory limit, at most 128 MiB). Read straight from read_blob, each small object
+ * reaches the rules as its own tiny vector, and their per-vector cost made 20,000 objects of 10 lines 14×
+ * slower than one object of 200,000; a table hands them over in full vectors, in parallel. Batches keep
+ * that table (and so memory) bounded on big runs.
  */
-const judgeBatchBytes = 128 * 1024 * 1024;
+export const judgeBatchBytes = (ctx: Pick<RunContext, "config">): number =>
+  Math.max(1 << 20, Math.min(128 * 1024 * 1024, Math.floor(ctx.config.duckdbMemoryLimitBytes / 4)));
 
 /**
  * Step 3, judge: every line of every object through the contract's rules in DuckDB, a batch of objects
@@ -89,7 +91,7 @@ interface TextFile {
 export async function judgeTextFiles(ctx: RunContext, files: readonly TextFile[]): Promise<number> {
   const { sql } = ctx;
   const before = await fastRows(ctx);
-  for (const batch of batchesOf(files, judgeBatchBytes)) {
+  for (const batch of textFileBatches(files, judgeBatchBytes(ctx))) {
     await sql.run(`CREATE TEMP TABLE lines AS ${linesSql}`, textFileValues(batch));
     await sql.run(`INSERT INTO judged ${buildRulesSql("lines")}`, ruleValues(ctx));
     await sql.run(`DROP TABLE lines`);
@@ -103,7 +105,7 @@ async function fastRows(ctx: RunContext): Promise<number> {
 }
 
 /** Consecutive files in groups of at most `maxBytes` (a bigger file is a group of its own). */
-function batchesOf<T extends { bytes: number }>(files: readonly T[], maxBytes: number): T[][] {
+export function textFileBatches<T extends { bytes: number }>(files: readonly T[], maxBytes: number): T[][] {
   const batches: T[][] = [];
   let current: T[] = [];
   let bytes = 0;

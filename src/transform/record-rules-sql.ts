@@ -179,9 +179,12 @@ FROM (
               SELECT obj, line, sub, kind, checked, raw, too_large, v, ${extracted}
               FROM (
                 -- One parse; what does not parse is NULL (try), also a lone surrogate escape ("\\ud800"), which
-                -- JSON.parse takes in records it checked but no UTF-8 text can hold.
+                -- JSON.parse takes in records it checked but no UTF-8 text can hold. json_valid first: one
+                -- error in a vector makes try() evaluate the whole vector again row by row, so dirty input
+                -- (a bad record in most vectors) ran the parse twice.
                 SELECT obj, line, sub, kind, checked, raw, too_large,
-                  CASE WHEN kind = 'fast' AND NOT too_large THEN try(json_transform(raw, ${structure})) END AS v
+                  CASE WHEN kind = 'fast' AND NOT too_large AND json_valid(raw)
+                       THEN try(json_transform(raw, ${structure})) END AS v
                 FROM (SELECT *, kind = 'fast' AND strlen(raw) > ${limits.maxRecordBytes} AS too_large FROM ${input})
               )
             )

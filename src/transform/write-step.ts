@@ -4,7 +4,7 @@ import { DuckDBListValue, quotedIdentifier, quotedString } from "@duckdb/node-ap
 import { limits, transformedColumns } from "../contract/data-contract.js";
 import { datePartitionPath } from "../storage/warehouse-layout.js";
 import { stagingPrefix } from "./commit-log.js";
-import { linesSql, textFileValues } from "./judge-step.js";
+import { judgeBatchBytes, linesSql, textFileBatches, textFileValues } from "./judge-step.js";
 import type { RunContext } from "./run-context.js";
 import { sequencedRowsSql } from "./sequence-step.js";
 import { stagedRecordsSql } from "./staging-writer.js";
@@ -202,16 +202,24 @@ async function writeRejects(ctx: RunContext): Promise<void> {
  */
 async function fillDuplicateRaw(ctx: RunContext): Promise<void> {
   const { sql } = ctx;
-  const files = await sql.rows(`SELECT DISTINCT t.obj, t.path FROM judged j JOIN text_files t USING (obj)
-      WHERE j.reason = 'duplicate' AND j.raw IS NULL AND j.sub = 0`);
-  if (files.length > 0) {
+  await sql.run(`CREATE TEMP TABLE duplicate_lines AS SELECT DISTINCT obj, line FROM judged
+      WHERE reason = 'duplicate' AND raw IS NULL AND sub = 0`);
+  const files = (
+    await sql.rows(`SELECT DISTINCT t.obj, t.path, t.bytes FROM duplicate_lines d JOIN text_files t USING (obj)
+      ORDER BY t.obj`)
+  ).map((r) => ({ path: String(r.path), bytes: Number(r.bytes) }));
+  // A batch of objects at a time, keeping only the lines wanted: a join against every line of every
+  // object at once needs them all in memory.
+  for (const batch of textFileBatches(files, judgeBatchBytes(ctx))) {
     await sql.run(
-      `UPDATE judged SET raw = x.raw FROM (${linesSql}) x
+      `UPDATE judged SET raw = x.raw
+       FROM (SELECT l.obj, l.line, l.raw FROM (${linesSql}) l SEMI JOIN duplicate_lines d USING (obj, line)) x
        WHERE judged.reason = 'duplicate' AND judged.raw IS NULL AND judged.sub = 0
          AND judged.obj = x.obj AND judged.line = x.line`,
-      textFileValues(files),
+      textFileValues(batch),
     );
   }
+  await sql.run(`DROP TABLE duplicate_lines`);
   const staged = join(ctx.scratch, "staged.txt");
   if (await stat(staged).catch(() => undefined)) {
     await sql.run(`UPDATE judged SET raw = x.raw FROM ${stagedRecordsSql(staged)} x

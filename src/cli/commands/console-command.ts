@@ -4,6 +4,7 @@ import {
   configOption,
   storageFromOptions,
   storageOptions,
+  untilStopped,
   warehouseOption,
   withExamples,
   type StorageFlags,
@@ -60,17 +61,7 @@ export function consoleCommand(): Command {
       process.stdout.write(
         `console on ${running.url}${suffix} (warehouse ${config.warehouse.dir}); Ctrl+C stops it\n`,
       );
-      await new Promise<void>((resolveStop) => {
-        const stop = (): void => {
-          running.close().then(resolveStop, (error: unknown) => {
-            process.stderr.write(`error while stopping: ${String(error)}\n`);
-            process.exitCode = 1;
-            resolveStop();
-          });
-        };
-        process.once("SIGTERM", stop);
-        process.once("SIGINT", stop);
-      });
+      await untilStopped(() => running.close());
     }),
   );
   return withExamples(command, [

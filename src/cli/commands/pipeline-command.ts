@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { loadConfig } from "../../config/load-config.js";
 import { createStorage } from "../../storage/create-storage.js";
-import { action, configOption, warehouseOption, withExamples } from "../cli-support.js";
+import { action, configOption, untilStopped, warehouseOption, withExamples } from "../cli-support.js";
 import { durationFlag, integerFlag } from "../flag-parsers.js";
 
 interface PipelineFlags {
@@ -72,18 +72,11 @@ export function pipelineCommand(): Command {
             (pipeline.console ? `, console on ${pipeline.console.url}` : ""),
         );
         process.on("SIGHUP", () => pipeline.scheduler.trigger("SIGHUP"));
-        await new Promise<void>((done) => {
-          const stop = (signal: NodeJS.Signals): void => {
-            log(`${signal}: no more events accepted; flushing, waiting for a running transform…`);
-            pipeline.shutdown().then(done, (error: unknown) => {
-              log(`error while stopping: ${String(error)}`);
-              process.exitCode = 1;
-              done();
-            });
-          };
-          process.once("SIGTERM", stop);
-          process.once("SIGINT", stop);
-        });
+        await untilStopped(
+          () => pipeline.shutdown(),
+          (signal) => log(`${signal}: no more events accepted; flushing, waiting for a running transform…`),
+          log,
+        );
         log("pipeline stopped");
       }),
     );

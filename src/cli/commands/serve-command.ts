@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { loadConfig } from "../../config/load-config.js";
 import { createStorage } from "../../storage/create-storage.js";
-import { action, configOption, warehouseOption, withExamples } from "../cli-support.js";
+import { action, configOption, untilStopped, warehouseOption, withExamples } from "../cli-support.js";
 import { integerFlag } from "../flag-parsers.js";
 
 interface ServeFlags {
@@ -44,18 +44,10 @@ export function serveCommand(): Command {
         const { defaultWalDir, startCollector } = await import("../../collector/collector-server.js");
         const walDir = resolve(config.collector.walDir ?? defaultWalDir(config.warehouse.dir));
         const collector = await startCollector({ storage, walDir, config: config.collector });
-        await new Promise<void>((resolveStop) => {
-          const stop = (signal: NodeJS.Signals): void => {
-            process.stderr.write(`${signal}: flushing buffers and stopping…\n`);
-            collector.close().then(resolveStop, (error: unknown) => {
-              process.stderr.write(`error while stopping: ${String(error)}\n`);
-              process.exitCode = 1;
-              resolveStop();
-            });
-          };
-          process.once("SIGTERM", stop);
-          process.once("SIGINT", stop);
-        });
+        await untilStopped(
+          () => collector.close(),
+          (signal) => process.stderr.write(`${signal}: flushing buffers and stopping…\n`),
+        );
       }),
     );
   return withExamples(command, [
