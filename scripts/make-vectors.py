@@ -297,6 +297,11 @@ fr("array elements count on their own", [E(1, "a"), R(1, "not_an_object"), R(1, 
    text=f'[{ev("a")}, 5, "x", [1, 2]]')
 fr("invalid UTF-8 is malformed JSON and costs only its line", [E(1, "a"), R(2, "malformed_json"), E(3, "c")],
    b64=base64.b64encode(ev("a").encode() + b'\n{"event_id":"b\xff\xfe"}\n' + ev("c").encode() + b"\n").decode())
+fr("lines that are not UTF-8 cost only themselves, also inside a pretty-printed record and after a BOM",
+   [E(1, "a"), R(2, "malformed_json"), R(3, "malformed_json"), R(4, "malformed_json"), R(5, "malformed_json"),
+    E(6, "c"), R(7, "malformed_json"), E(8, "d")],
+   b64=base64.b64encode(b"\xef\xbb\xbf" + ev("a").encode() + b'\n{\n  "event_id": "b\xff",\n  "user_id": "u1"\n}\n'
+                        + ev("c").encode() + b"\n\xc3(\n" + ev("d").encode()).decode())
 fr("blank lines and trailing blanks between records", [E(2, "a"), E(5, "b")], text=f'\n{ev("a")}   \n\n \n\t{ev("b")}\n')
 fr("text after an object on its line is malformed; the object stands", [E(1, "a"), R(1, "malformed_json")],
    text=ev("a") + " trailing\n")
