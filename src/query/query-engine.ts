@@ -83,16 +83,17 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
   // The table's files come from its snapshot (table-view.ts), so a query sees one committed run or the
   // one before, never a half-applied one; `version` says which snapshot the views were built on.
   let version: string | undefined;
-  const servedTables = async (): Promise<ServedTable[]> => {
+  const servedTables = async (): Promise<{ served: ServedTable[]; version: string | undefined }> => {
     const entries: CatalogTable[] = (await store.getDatabase(db)) ? await store.loadTables(db) : [];
     const view = await readTableView(storage, config.warehouse.dir);
-    version = view.version;
     const served: ServedTable[] = [];
     for (const entry of entries) served.push(await servedTable(entry, view.files, cache));
-    return served;
+    return { served, version: view.version };
   };
 
-  let tables = await servedTables();
+  const first = await servedTables();
+  let tables = first.served;
+  version = first.version;
   const worker = new QueryWorker(tables, settings, config.query.workerMemoryLimitBytes);
   try {
     await worker.open();
@@ -102,8 +103,10 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
   }
   const loadViews = async (): Promise<void> => {
     const next = await servedTables();
-    await worker.open(next);
-    tables = next;
+    await worker.open(next.served);
+    // Only once the views are open: a failed rebuild is tried again before the next statement.
+    tables = next.served;
+    version = next.version;
   };
 
   // One statement at a time (the worker runs one, and a deadline kill must hit only that one).

@@ -1,5 +1,5 @@
 import { createWriteStream } from "node:fs";
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, stat, symlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { limits } from "../contract/data-contract.js";
@@ -10,6 +10,9 @@ import type { FramingRejects } from "./framing-rejects.js";
 
 /** The folder of objects the run decompressed or downloaded: `<scratch>/objects/<obj>`. */
 export const objectsDir = (scratch: string): string => join(scratch, "objects");
+
+/** Characters DuckDB's file readers take as a glob pattern. */
+const globCharacters = /[*?[{]/;
 
 /** Columns of `text_files`: each raw object as a local file of text DuckDB can read. */
 export const textFilesColumns = { obj: "INTEGER", path: "VARCHAR", bytes: "BIGINT" } as const;
@@ -25,6 +28,12 @@ export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Pr
   const { storage, sources, sql, tally } = ctx;
   await sql.run(`CREATE TABLE text_files (obj INTEGER, path VARCHAR, bytes BIGINT)`);
   const dir = objectsDir(ctx.scratch);
+  if (globCharacters.test(dir)) {
+    throw new ClickstreamError(
+      "CS_ERR_INVALID_CONFIG",
+      `the warehouse folder ${ctx.scratch} holds *, ? or [, which DuckDB reads as a pattern: use a folder without them`,
+    );
+  }
   await mkdir(dir, { recursive: true });
   const files: [number, string, number][] = [];
   const inPlaceFiles: { source: (typeof sources)[number]; path: string }[] = [];
@@ -47,8 +56,12 @@ export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Pr
         read.ok ? read.bytes : read.prefix,
       );
     } else if (!source.key.endsWith(".gz") && inPlace !== undefined) {
-      inPlaceFiles.push({ source, path: resolve(inPlace) });
-      files.push([source.obj, resolve(inPlace), source.size]);
+      // DuckDB reads a path as a glob, with no escape: a name holding *, ? or [ is read through a link
+      // named by its number (`[1].json` would read `1.json` instead).
+      const path = globCharacters.test(inPlace) ? join(dir, String(source.obj)) : resolve(inPlace);
+      if (path !== resolve(inPlace)) await symlink(resolve(inPlace), path);
+      inPlaceFiles.push({ source, path });
+      files.push([source.obj, path, source.size]);
     } else if (!source.key.endsWith(".gz")) {
       const path = join(dir, String(source.obj));
       await pipeline(await storage.readStream("raw", source.key), createWriteStream(path));

@@ -8,6 +8,14 @@ import { ClickstreamError } from "../errors/clickstream-error.js";
 /** The warehouse's run lock: one transform or compaction at a time, whichever engine. */
 export const runLockPath = (workDir: string): string => join(workDir, "_state", "transform", "lock");
 
+/**
+ * The run id suffix of a reader that holds the lock to apply a killed run's commit (table-view.ts). A run
+ * waits for such a holder up to `readerHoldMaxMs`, whatever its own wait: a query must not make a
+ * scheduled transform fail.
+ */
+export const readerRunSuffix = "-reader";
+const readerHoldMaxMs = 30_000;
+
 interface LockOwner {
   pid: number;
   host: string;
@@ -38,7 +46,8 @@ export class RunLock {
     await mkdir(dirname(path), { recursive: true });
     const owner: LockOwner = { pid: process.pid, host: hostname(), runId, since: new Date().toISOString() };
     const body = JSON.stringify(owner);
-    const deadline = Date.now() + waitMs;
+    const started = Date.now();
+    const deadline = started + waitMs;
     for (;;) {
       if (await tryCreate(path, body)) return new RunLock(path, body);
       const held = await readLock(path);
@@ -47,13 +56,16 @@ export class RunLock {
         await takeOver(path, held.text);
         continue;
       }
-      if (Date.now() >= deadline) {
+      // A run (not another reader) waits out a reader's short hold.
+      const waitOutReader =
+        held.owner?.runId.endsWith(readerRunSuffix) === true && !runId.endsWith(readerRunSuffix);
+      if (Date.now() >= (waitOutReader ? Math.max(deadline, started + readerHoldMaxMs) : deadline)) {
         const who = held.owner
           ? `run ${held.owner.runId} (pid ${held.owner.pid} on ${held.owner.host}) started at ${held.owner.since}`
           : `an unreadable lock file ${path}`;
         throw new ClickstreamError("CS_ERR_TRANSFORM_LOCKED", who);
       }
-      await sleep(Math.min(200, Math.max(1, deadline - Date.now())));
+      await sleep(waitOutReader ? 20 : Math.min(200, Math.max(1, deadline - Date.now())));
     }
   }
 

@@ -1,7 +1,6 @@
-import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
 import { commitPending, recover } from "./commit-log.js";
-import { RunLock, runLockPath } from "./run-lock.js";
+import { readerRunSuffix, RunLock, runLockPath } from "./run-lock.js";
 import { newRunId } from "./run-session.js";
 import { isTableDataFile, loadSnapshot, snapshotKey, snapshotObjects } from "./table-snapshot.js";
 
@@ -28,11 +27,16 @@ export interface TableView {
  */
 export async function readTableView(storage: Storage, workDir: string): Promise<TableView> {
   await rollForwardPendingCommit(storage, workDir);
-  const snapshot = await loadSnapshot(storage);
-  if (snapshot) {
+  // The version is taken before and after reading the snapshot: a commit landing in between would
+  // otherwise pair the new version with the old files, and the reader would never look again.
+  for (;;) {
+    const version = await snapshotVersion(storage);
+    const snapshot = await loadSnapshot(storage);
+    if (!snapshot) break;
+    if ((await snapshotVersion(storage)) !== version) continue;
     const files = snapshotObjects(snapshot);
     const keys = new Set(files.map((f) => f.key));
-    return { files, version: await snapshotVersion(storage), includes: (key) => keys.has(key) };
+    return { files, version, includes: (key) => keys.has(key) };
   }
   const files: ObjectInfo[] = [];
   for await (const object of storage.list("transformed", "transformed/")) {
@@ -47,17 +51,23 @@ export async function snapshotVersion(storage: Storage): Promise<string | undefi
   return info ? `${info.size}@${info.lastModified.getTime()}` : undefined;
 }
 
+/**
+ * Applies a committed run a killed transform left, when this reader can take the run lock. Only on a
+ * local warehouse: there the lock and the data are in one place. On S3 the lock is a file on one machine,
+ * so a reader elsewhere could apply a manifest while its transform is applying it; it reads the last
+ * applied snapshot instead. A reader that cannot take the lock (a run holds it, or the warehouse is
+ * read-only to it) does the same: the previous snapshot is complete.
+ */
 async function rollForwardPendingCommit(storage: Storage, workDir: string): Promise<void> {
-  if (!(await commitPending(storage))) return;
+  if (storage.kind !== "local" || !(await commitPending(storage))) return;
   let lock: RunLock;
   try {
-    lock = await RunLock.acquire(runLockPath(workDir), newRunId(new Date(), "-reader"), 0);
-  } catch (error) {
-    if (error instanceof ClickstreamError && error.code === "CS_ERR_TRANSFORM_LOCKED") return;
-    throw error;
+    lock = await RunLock.acquire(runLockPath(workDir), newRunId(new Date(), readerRunSuffix), 0);
+  } catch {
+    return;
   }
   try {
-    await recover(storage);
+    if (await commitPending(storage)) await recover(storage);
   } finally {
     await lock.release();
   }

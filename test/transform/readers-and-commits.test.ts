@@ -7,7 +7,7 @@ import { LocalStorage } from "../../src/storage/local-storage.js";
 import type { BucketRole, ObjectBody, ObjectInfo } from "../../src/storage/storage.js";
 import { rawObjectKey } from "../../src/storage/warehouse-layout.js";
 import { commitPending } from "../../src/transform/commit-log.js";
-import { RunLock, runLockPath } from "../../src/transform/run-lock.js";
+import { readerRunSuffix, RunLock, runLockPath } from "../../src/transform/run-lock.js";
 import { runTransform } from "../../src/transform/run-transform.js";
 import { snapshotKey } from "../../src/transform/table-snapshot.js";
 import { readTableView } from "../../src/transform/table-view.js";
@@ -137,4 +137,59 @@ describe("readers and a run killed after its commit point", () => {
       engine.close();
     }
   });
+
+  it("a transform starting while a reader applies a killed run's commit waits for it, then runs", async () => {
+    const warehouse = await tempDir();
+    const storage = new DiesAtSnapshotStorage(warehouse);
+    await twoRuns(storage, warehouse, true);
+    assert.ok(await commitPending(storage));
+    // A reader holds the lock (as readTableView does while it rolls the commit forward) for a while.
+    const reader = await RunLock.acquire(
+      runLockPath(warehouse),
+      `20261125-120000-abcdef12${readerRunSuffix}`,
+      0,
+    );
+    const released = new Promise<void>((done) => setTimeout(() => void reader.release().then(done), 300));
+    await put(storage, [event("d1", "D", at(5))]);
+    const report = await transform(storage, warehouse);
+    await released;
+    assert.equal(report.records.read, 1);
+    assert.deepEqual((await queriedIds(warehouse)).ids, ["a0", "a1", "a2", "b1", "c1", "d1"]);
+  });
+
+  it("a commit landing while a reader reads the snapshot is followed, not mistaken for the one read", async () => {
+    const warehouse = await tempDir();
+    const storage = new CommitDuringReadStorage(warehouse);
+    const config = configFor(warehouse);
+    await put(storage, [event("a1", "A", at(1)), event("a2", "A", at(2))]);
+    await transform(storage, warehouse);
+    const first = await storage.readBytes("state", snapshotKey);
+    await put(storage, [event("b1", "B", at(3))]);
+    await transform(storage, warehouse);
+    const second = await storage.readBytes("state", snapshotKey);
+    await runCrawler({ storage, config });
+    // Back to the first snapshot (the second's files stay on disk); the second lands mid-read.
+    await storage.writeAtomic("state", snapshotKey, first);
+    storage.landing = second;
+    const engine = await openQueryEngine({ storage, config });
+    try {
+      assert.equal(Number((await engine.run("SELECT count(*) FROM transformed")).rows[0]?.[0]), 3);
+    } finally {
+      engine.close();
+    }
+  });
 });
+
+/** Real local storage where another commit's snapshot lands just after a reader has read the snapshot. */
+class CommitDuringReadStorage extends LocalStorage {
+  landing: Buffer | undefined;
+  override async readBytes(bucket: BucketRole, key: string): Promise<Buffer> {
+    const bytes = await super.readBytes(bucket, key);
+    if (key === snapshotKey && this.landing) {
+      const next = this.landing;
+      this.landing = undefined;
+      await super.writeAtomic("state", snapshotKey, next);
+    }
+    return bytes;
+  }
+}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { describe, it } from "node:test";
 import { parseConfig } from "../../src/config/load-config.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
@@ -41,24 +42,28 @@ function caseText(c: RuleCase): string {
 
 /**
  * Two paths frame records: DuckDB splits objects that are UTF-8 text into lines and judges them in bulk;
- * the per-record path in Node frames what DuckDB cannot (here forced by a last line of bytes that are not
- * UTF-8, which sends the whole object there). Every vector runs through both and must come out the same.
+ * the per-record path in Node frames what DuckDB cannot. It is forced here by a `.gz` object whose text
+ * ends with a line of bytes that are not UTF-8: a gzip object that is not UTF-8 text goes there whole (a
+ * plain object only sends its bad lines). Every vector runs through both and must come out the same.
  */
 const paths = [
   { name: "DuckDB path", tail: Buffer.alloc(0) },
   { name: "per-record path", tail: Buffer.from([0x0a, 0xff, 0xfe, 0x0a]) },
 ] as const;
 
+/** The object as written for a path: plain, or gzipped under a `.gz` key with the bad-bytes tail. */
+function objectFor(path: (typeof paths)[number], key: string, text: Buffer): { key: string; body: Buffer } {
+  if (path.tail.length === 0) return { key, body: text };
+  return { key: `${key}.gz`, body: gzipSync(Buffer.concat([text, path.tail])) };
+}
+
 for (const path of paths) {
   describe(`golden vectors: per-record rules (test/vectors/rules.json), ${path.name}`, async () => {
     const warehouse = await tempDir();
     const storage = new LocalStorage(warehouse);
     const text = rules.cases.map(caseText).join("\n") + "\n";
-    await storage.writeAtomic(
-      "raw",
-      "raw/year=2026/month=11/day=25/vectors-1",
-      Buffer.concat([Buffer.from(text), path.tail]),
-    );
+    const object = objectFor(path, "raw/year=2026/month=11/day=25/vectors-1", Buffer.from(text));
+    await storage.writeAtomic("raw", object.key, object.body);
     const report = await runTransform({
       storage,
       config: { ...config, futureToleranceMs: rules.futureToleranceHours * 3_600_000 },
@@ -77,7 +82,7 @@ for (const path of paths) {
           assert.equal(reject.reason, c.expect.reject.reason);
           assert.equal(reject.field, c.expect.reject.field);
           assert.equal(reject.raw, caseText(c), "the reject keeps the original text");
-          assert.equal(reject.source, "raw/year=2026/month=11/day=25/vectors-1");
+          assert.equal(reject.source, object.key);
           assert.ok(reject.message.length > 0);
         } else {
           const expected = { ...c.expect.row } as Record<string, unknown>;
@@ -123,7 +128,8 @@ describe("golden vectors: framing of raw objects (test/vectors/framing.json)", (
         const warehouse = await tempDir();
         const storage = new LocalStorage(warehouse);
         const object = Buffer.concat([bytes, path.tail]);
-        await storage.writeAtomic("raw", c.key ?? "raw/year=2026/month=11/day=25/framing-1", object);
+        const written = objectFor(path, c.key ?? "raw/year=2026/month=11/day=25/framing-1", bytes);
+        await storage.writeAtomic("raw", written.key, written.body);
         await runTransform({ storage, config, workDir: warehouse, now: new Date(framing.now) });
         const rows = await readTransformed(warehouse);
         const rejects = await readErrors(warehouse);
