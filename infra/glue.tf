@@ -29,12 +29,19 @@ resource "aws_glue_security_configuration" "pipeline" {
   }
 }
 
-# Scripts are uploaded with their MD5 as etag, so editing a script redeploys it.
+# Scripts are uploaded with their MD5 as etag, so editing a script redeploys it. Only once the bucket's
+# default encryption and versioning are in place: uploaded before, an object would be stored unencrypted
+# and as a "null" version (a race of a parallel apply).
 resource "aws_s3_object" "glue_script" {
   bucket = aws_s3_bucket.this["scripts"].id
   key    = "${local.scripts_prefix}clickstream_transform.py"
   source = local.glue_script_path
   etag   = filemd5(local.glue_script_path)
+
+  depends_on = [
+    aws_s3_bucket_server_side_encryption_configuration.this,
+    aws_s3_bucket_versioning.this,
+  ]
 }
 
 resource "aws_s3_object" "glue_rules" {
@@ -42,6 +49,11 @@ resource "aws_s3_object" "glue_rules" {
   key    = "${local.scripts_prefix}clickstream_rules.py"
   source = local.glue_rules_path
   etag   = filemd5(local.glue_rules_path)
+
+  depends_on = [
+    aws_s3_bucket_server_side_encryption_configuration.this,
+    aws_s3_bucket_versioning.this,
+  ]
 }
 
 resource "aws_s3_object" "glue_job" {
@@ -49,6 +61,11 @@ resource "aws_s3_object" "glue_job" {
   key    = "${local.scripts_prefix}clickstream_job.py"
   source = local.glue_job_path
   etag   = filemd5(local.glue_job_path)
+
+  depends_on = [
+    aws_s3_bucket_server_side_encryption_configuration.this,
+    aws_s3_bucket_versioning.this,
+  ]
 }
 
 # The data contract every engine loads (contract/data-contract.json), shipped beside the scripts.
@@ -57,6 +74,11 @@ resource "aws_s3_object" "glue_contract" {
   key    = "${local.scripts_prefix}data-contract.json"
   source = local.glue_contract_path
   etag   = filemd5(local.glue_contract_path)
+
+  depends_on = [
+    aws_s3_bucket_server_side_encryption_configuration.this,
+    aws_s3_bucket_versioning.this,
+  ]
 }
 
 resource "aws_glue_job" "transform" {
