@@ -9,6 +9,7 @@ import {
   type PutRecordBatchResponseEntry,
 } from "@aws-sdk/client-firehose";
 import { ClickstreamError } from "../errors/clickstream-error.js";
+import { startsWithGzipMagic } from "../storage/gzip-magic.js";
 
 /** AWS's PutRecordBatch limits; they cannot be raised. */
 export const putRecordBatchLimits = {
@@ -196,7 +197,7 @@ export async function* readEventFile(path: string): AsyncGenerator<string> {
   } finally {
     await handle.close();
   }
-  const gzipped = head[0] === 0x1f && head[1] === 0x8b;
+  const gzipped = startsWithGzipMagic(head);
   const stream = (): Readable => {
     const file = createReadStream(path);
     return gzipped ? file.pipe(createGunzip()) : file;

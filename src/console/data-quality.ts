@@ -2,6 +2,7 @@ import { gunzipSync } from "node:zlib";
 import type { Storage } from "../storage/storage.js";
 import type { RejectRecord } from "../transform/reject-record.js";
 import type { RunReport } from "../transform/run-report.js";
+import { startsWithGzipMagic } from "../storage/gzip-magic.js";
 
 /** Run reports of the transform, one JSON file per run (src/transform/run-report.ts). */
 export const runsPrefix = "_state/transform/runs/";
@@ -77,8 +78,7 @@ export class DataQuality {
     const info = await this.storage.stat("errors", key);
     if (!info || info.size > maxErrorObjectBytes) return [];
     let bytes = await this.storage.readBytes("errors", key);
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
-      bytes = gunzipSync(bytes, { maxOutputLength: maxErrorObjectBytes });
+    if (startsWithGzipMagic(bytes)) bytes = gunzipSync(bytes, { maxOutputLength: maxErrorObjectBytes });
     const out: RejectRecord[] = [];
     for (const line of bytes.toString("utf8").split("\n")) {
       if (!line.trim()) continue;

@@ -3,6 +3,7 @@ import type { LiveEvent, LiveEventSource } from "../collector/recent-events.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
 import { isProcessed, loadBookmark } from "../transform/bookmark-store.js";
 import type { DataQuality } from "./data-quality.js";
+import { startsWithGzipMagic } from "../storage/gzip-magic.js";
 
 /** Raw objects bigger than this are skipped (the panel shows a few records, not whole batches of GBs). */
 const maxObjectBytes = 32 * 1024 * 1024;
@@ -38,7 +39,7 @@ export class RawObjectsLiveSource implements LiveEventSource {
       if (object.size > maxObjectBytes) continue;
       let bytes = await this.storage.readBytes("raw", object.key).catch(() => undefined);
       if (!bytes) continue;
-      if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      if (startsWithGzipMagic(bytes)) {
         try {
           bytes = gunzipSync(bytes, { maxOutputLength: maxObjectBytes * 8 });
         } catch {

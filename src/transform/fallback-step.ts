@@ -10,6 +10,7 @@ import type { FramingRejects } from "./framing-rejects.js";
 import { judgeTextFiles, ruleValues } from "./judge-step.js";
 import type { RunContext } from "./run-context.js";
 import { StagingWriter, stagedRecordsSql } from "./staging-writer.js";
+import { startsWithGzipMagic } from "../storage/gzip-magic.js";
 
 /** Columns of `replaced_lines`: the judged placeholders the per-record path replaced. */
 export const replacedLinesColumns = { obj: "INTEGER", line: "INTEGER" } as const;
@@ -53,7 +54,7 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
       const obj = Number(row.obj);
       replaced.push([obj, 0]);
       const bytes = await readFile(pathOf.get(obj)!);
-      const gzipped = keyOf.get(obj)!.endsWith(".gz") || (bytes[0] === 0x1f && bytes[1] === 0x8b);
+      const gzipped = keyOf.get(obj)!.endsWith(".gz") || startsWithGzipMagic(bytes);
       const blanked = gzipped ? undefined : blankLinesNotUtf8(bytes);
       if (blanked) {
         // Text with a few lines that are not UTF-8: DuckDB judges the rest, Node only those lines.

@@ -1,6 +1,7 @@
 import { createGunzip } from "node:zlib";
 import { limits } from "../contract/data-contract.js";
 import type { Storage } from "../storage/storage.js";
+import { startsWithGzipMagic } from "../storage/gzip-magic.js";
 
 /** An object's bytes, or why they cannot be had within the contract's limits. */
 export type ObjectBytes =
@@ -84,7 +85,7 @@ function describe(error: unknown): string {
  */
 export async function decodeUnnamed(bytes: Buffer): Promise<ObjectBytes> {
   let out = bytes;
-  if (out.length >= 2 && out[0] === 0x1f && out[1] === 0x8b) {
+  if (startsWithGzipMagic(out)) {
     const gunzipped = await gunzipCapped(out);
     if (gunzipped.ok) out = gunzipped.bytes;
     else if (gunzipped.message.includes("over")) return gunzipped;
