@@ -82,7 +82,6 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
   // The catalog's tables and their files as DuckDB will read them (local paths; S3 objects cached).
   // The table's files come from its snapshot (table-view.ts), so a query sees one committed run or the
   // one before, never a half-applied one; `version` says which snapshot the views were built on.
-  let version: string | undefined;
   const servedTables = async (): Promise<{ served: ServedTable[]; version: string | undefined }> => {
     const entries: CatalogTable[] = (await store.getDatabase(db)) ? await store.loadTables(db) : [];
     const view = await readTableView(storage, config.warehouse.dir);
@@ -91,9 +90,7 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     return { served, version: view.version };
   };
 
-  const first = await servedTables();
-  let tables = first.served;
-  version = first.version;
+  let { served: tables, version } = await servedTables();
   const worker = new QueryWorker(tables, settings, config.query.workerMemoryLimitBytes);
   try {
     await worker.open();

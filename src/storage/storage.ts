@@ -61,8 +61,8 @@ export interface Storage {
   /** Deletes an object; deleting a missing object is not an error (as in S3). */
   delete(bucket: BucketRole, key: string): Promise<void>;
   /**
-   * The object's path on the local filesystem when the storage is a local folder, so DuckDB can read
-   * files in place; undefined for remote storage (callers then download to a scratch folder).
+   * The object's absolute path on the local filesystem when the storage is a local folder, so DuckDB can
+   * read files in place; undefined for remote storage (callers then download to a scratch folder).
    */
   localPath(bucket: BucketRole, key: string): string | undefined;
 }

@@ -1,6 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { mkdir, stat, symlink, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { limits } from "../contract/data-contract.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
@@ -58,8 +58,8 @@ export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Pr
     } else if (!source.key.endsWith(".gz") && inPlace !== undefined) {
       // DuckDB reads a path as a glob, with no escape: a name holding *, ? or [ is read through a link
       // named by its number (`[1].json` would read `1.json` instead).
-      const path = globCharacters.test(inPlace) ? join(dir, String(source.obj)) : resolve(inPlace);
-      if (path !== resolve(inPlace)) await symlink(resolve(inPlace), path);
+      const path = globCharacters.test(inPlace) ? join(dir, String(source.obj)) : inPlace;
+      if (path !== inPlace) await symlink(inPlace, path);
       inPlaceFiles.push({ source, path });
       files.push([source.obj, path, source.size]);
     } else if (!source.key.endsWith(".gz")) {
