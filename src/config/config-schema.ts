@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { limits } from "../contract/data-contract.js";
 
 /**
  * Every setting of Clickstream, validated once at start-up. Unknown keys are rejected; names carry
@@ -43,6 +44,13 @@ export const transformConfigSchema = z
       .default(512 * 1024 * 1024), // 512 MiB
     /** DuckDB worker threads; 0 = all cores. */
     duckdbThreads: z.number().int().min(0).default(0),
+    /**
+     * Gzip-bomb defence: past the contract's maxObjectBytes, a `.gz` object may decompress to at most this
+     * many times its compressed size (plain objects are read whatever their size).
+     */
+    maxCompressionRatio: z.number().min(1).default(limits.maxCompressionRatio),
+    /** The most one `.gz` object may decompress to (bytes; 16 GiB by default). */
+    maxDecompressedBytes: z.number().int().min(1).default(limits.maxDecompressedBytes),
     /** How long a second run waits for the warehouse lock before giving up; 0 = do not wait. */
     lockWaitMs: z.number().int().min(0).default(0),
     /**

@@ -43,6 +43,8 @@ const contractSchema = z
       .object({
         maxRecordBytes: z.number().int().positive(),
         maxObjectBytes: z.number().int().positive(),
+        maxCompressionRatio: z.number().positive(),
+        maxDecompressedBytes: z.number().int().positive(),
         minEventTime: z.iso.datetime(),
         defaultFutureToleranceMs: z.number().int().nonnegative(),
         maxQuantity: z.number().int().positive(),

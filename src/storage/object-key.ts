@@ -1,16 +1,27 @@
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { bucketHomePrefix, type BucketRole } from "./storage.js";
 
-/** Validates an object key: relative, `/`-separated, no `.`/`..`/empty segments, no NUL. */
+/** S3's limit on a key's length, which local keys keep too so a warehouse syncs to S3 unchanged. */
+export const maxKeyLength = 1024;
+
+/**
+ * Why a key is not one this project reads or writes (relative, `/`-separated, at most 1,024 characters,
+ * no `.`/`..`/empty segments such as `//`, no NUL, no `\`), or undefined when it is valid.
+ */
+export function keyProblem(key: string): string | undefined {
+  if (key.length === 0) return "the key is empty";
+  if (key.length > maxKeyLength) return `the key is ${key.length} characters long (the limit is ${maxKeyLength})`;
+  if (key.startsWith("/")) return "the key starts with /";
+  if (key.includes("\0")) return "the key holds a NUL character";
+  if (key.includes("\\")) return "the key holds a backslash";
+  if (key.split("/").some((segment) => segment === "" || segment === "." || segment === ".."))
+    return "the key has an empty, . or .. segment (such as //)";
+  return undefined;
+}
+
+/** Validates an object key (see keyProblem). */
 export function assertValidKey(key: string): void {
-  const bad =
-    key.length === 0 ||
-    key.length > 1024 ||
-    key.startsWith("/") ||
-    key.includes("\0") ||
-    key.includes("\\") ||
-    key.split("/").some((segment) => segment === "" || segment === "." || segment === "..");
-  if (bad) throw new ClickstreamError("CS_ERR_INVALID_KEY", JSON.stringify(key));
+  if (keyProblem(key) !== undefined) throw new ClickstreamError("CS_ERR_INVALID_KEY", JSON.stringify(key));
 }
 
 /** Joins key parts with `/`, dropping empty parts. */

@@ -65,12 +65,28 @@ export async function loadBookmark(storage: Storage): Promise<{ bookmark: Bookma
   return { bookmark: emptyBookmark, upgraded: false };
 }
 
-/** Whether a run already processed the key. */
+/** The bookmark's names as sets, built once per bookmark: a lookup per listed object stays O(1). */
+const nameSets = new WeakMap<Bookmark, { days: Map<string, Set<string>>; other: Set<string> }>();
+
+function setsOf(bookmark: Bookmark): { days: Map<string, Set<string>>; other: Set<string> } {
+  let sets = nameSets.get(bookmark);
+  if (!sets) {
+    sets = {
+      days: new Map(Object.entries(bookmark.days).map(([day, names]) => [day, new Set(names)])),
+      other: new Set(bookmark.other),
+    };
+    nameSets.set(bookmark, sets);
+  }
+  return sets;
+}
+
+/** Whether a run already processed the key (sealed folders: see reconcile-step.ts). */
 export function isProcessed(bookmark: Bookmark, key: string): boolean {
   const at = dayOf(key);
-  if (!at) return bookmark.other.includes(key);
+  const sets = setsOf(bookmark);
+  if (!at) return sets.other.has(key);
   if (bookmark.sealedBefore !== null && at.day < bookmark.sealedBefore) return true;
-  return bookmark.days[at.day]?.includes(at.name) ?? false;
+  return sets.days.get(at.day)?.has(at.name) ?? false;
 }
 
 /** The bookmark with more processed keys. */

@@ -30,7 +30,7 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
   const { sql, tally } = ctx;
   const staging = await StagingWriter.create(join(ctx.scratch, "staged.txt"));
   const replaced: [number, number][] = [];
-  const keyOf = new Map(ctx.sources.map((s) => [s.obj, s.key]));
+  const gunzipped = new Set(ctx.parts.filter((p) => p.gunzipped).map((p) => p.obj));
   const pathOf = new Map(
     (await sql.rows(`SELECT obj, path FROM text_files`)).map((r) => [Number(r.obj), String(r.path)]),
   );
@@ -54,7 +54,7 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
       const obj = Number(row.obj);
       replaced.push([obj, 0]);
       const bytes = await readFile(pathOf.get(obj)!);
-      const gzipped = keyOf.get(obj)!.endsWith(".gz") || startsWithGzipMagic(bytes);
+      const gzipped = gunzipped.has(obj) || startsWithGzipMagic(bytes);
       const blanked = gzipped ? undefined : blankLinesNotUtf8(bytes);
       if (blanked) {
         // Text with a few lines that are not UTF-8: DuckDB judges the rest, Node only those lines.
@@ -64,13 +64,13 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
         continue;
       }
       // A `.gz` object's file already holds its decompressed text.
-      const decoded = keyOf.get(obj)!.endsWith(".gz")
+      const decoded = gunzipped.has(obj)
         ? { ok: true as const, bytes: stripBom(bytes) }
         : await decodeUnnamed(bytes);
       if (!decoded.ok) rejects.unreadable(obj, decoded.message, decoded.prefix);
       else await splitObject(decoded.bytes, sinkFor(obj, new Map()), { checkFastLines: true });
     }
-    await judgePartlyText(ctx, partlyText);
+    await judgePartlyText(ctx, rejects, partlyText);
 
     // Lines DuckDB could not take as one record, object by object, in line order.
     const lines = (await sql.rows(`SELECT obj, line, kind FROM judged
@@ -174,6 +174,7 @@ function blankLinesNotUtf8(buf: Buffer): { text: Buffer; badLines: number[] } | 
  */
 async function judgePartlyText(
   ctx: RunContext,
+  rejects: FramingRejects,
   objects: { obj: number; path: string; bytes: number; badLines: number[] }[],
 ): Promise<void> {
   if (objects.length === 0) return;
@@ -185,7 +186,7 @@ async function judgePartlyText(
     ["INTEGER", "VARCHAR"],
   );
   await sql.run(`UPDATE text_files SET path = p.path FROM partly_text p WHERE text_files.obj = p.obj`);
-  ctx.tally.recordsFound += await judgeTextFiles(ctx, objects);
+  ctx.tally.recordsFound += await judgeTextFiles(ctx, objects, rejects);
   await sql.run(`CREATE TEMP TABLE bad_lines (obj INTEGER, line INTEGER)`);
   await sql.appendRows(
     "bad_lines",

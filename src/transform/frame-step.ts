@@ -1,10 +1,14 @@
 import { createWriteStream } from "node:fs";
-import { mkdir, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, rm, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { limits } from "../contract/data-contract.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
-import { readRawObject } from "./object-reader.js";
+import { startsWithGzipMagic } from "../storage/gzip-magic.js";
+import { keyProblem } from "../storage/object-key.js";
+import { judgeBatchBytes } from "./judge-step.js";
+import { streamRawObject } from "./object-reader.js";
+import { PieceCutter } from "./piece-cutter.js";
 import type { RunContext } from "./run-context.js";
 import type { FramingRejects } from "./framing-rejects.js";
 
@@ -14,15 +18,32 @@ export const objectsDir = (scratch: string): string => join(scratch, "objects");
 /** Characters DuckDB's file readers take as a glob pattern. */
 const globCharacters = /[*?[{]/;
 
-/** Columns of `text_files`: each raw object as a local file of text DuckDB can read. */
+/** Columns of `text_files`: each raw object (or piece of one) as a local file of text DuckDB can read. */
 export const textFilesColumns = { obj: "INTEGER", path: "VARCHAR", bytes: "BIGINT" } as const;
 
 /**
- * Step 2, frame: gives every new raw object a local file DuckDB can read. A plain object on a local
- * warehouse is read in place; a `.gz` object is decompressed (within the contract's object size) into
- * the scratch folder; remote objects are downloaded there. An object that cannot be had within the
- * limits becomes one `unreadable_object` reject. Splitting objects into records happens in DuckDB (the
- * judge step), with the per-record path in Node only for what DuckDB cannot split (fallback-step.ts).
+ * What the later steps number records by: a raw object, or a piece of a big one (`obj` in every table).
+ * Pieces of one object are numbered in order, so (obj, line) still orders records as they arrived; a
+ * reject's line in its object is `firstLine + line`.
+ */
+export interface ObjectPart {
+  readonly obj: number;
+  readonly key: string;
+  /** Lines of the object before this piece. */
+  readonly firstLine: number;
+  /** Whether the file holds gunzipped text (a `.gz` object), not the object's own bytes. */
+  readonly gunzipped: boolean;
+}
+
+/**
+ * Step 2, frame: gives every new raw object local files DuckDB can read, and each of them a number
+ * (`ctx.parts`). A plain object on a local warehouse up to a judge batch in size is read in place; a
+ * bigger one, a `.gz` object (decompressed within the contract's gzip-bomb limits) and a remote object
+ * are streamed into the scratch folder, cut into pieces of about a judge batch each between records
+ * (piece-cutter.ts), so an object of any size costs bounded memory. An object that cannot be had (a key
+ * no storage can hold, a bomb, an I/O error) becomes one `unreadable_object` reject. Splitting objects
+ * into records happens in DuckDB (the judge step), with the per-record path in Node only for what DuckDB
+ * cannot split (fallback-step.ts).
  */
 export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Promise<void> {
   const { storage, sources, sql, tally } = ctx;
@@ -35,8 +56,17 @@ export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Pr
     );
   }
   await mkdir(dir, { recursive: true });
+  // Objects up to a judge batch are read in place; bigger ones are cut into pieces an eighth of a batch:
+  // DuckDB holds a piece's text several times over while splitting it into lines.
+  const inPlaceBytes = judgeBatchBytes(ctx);
+  const pieceBytes = Math.max(1 << 20, Math.floor(inPlaceBytes / 8));
   const files: [number, string, number][] = [];
   const inPlaceFiles: { source: (typeof sources)[number]; path: string }[] = [];
+  const part = (key: string, firstLine: number, gunzipped: boolean): number => {
+    const obj = ctx.parts.length;
+    ctx.parts.push({ obj, key, firstLine, gunzipped });
+    return obj;
+  };
   let done = 0;
   const progress = (): void =>
     ctx.onProgress({
@@ -47,32 +77,46 @@ export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Pr
     });
   for (const source of sources) {
     tally.bytesRead += source.size;
-    const inPlace = storage.localPath("raw", source.key);
-    if (!source.key.endsWith(".gz") && source.size > limits.maxObjectBytes) {
-      const read = await readRawObject(storage, source.key);
-      rejects.unreadable(
-        source.obj,
-        read.ok ? "the object is over the size limit" : read.message,
-        read.ok ? read.bytes : read.prefix,
-      );
-    } else if (!source.key.endsWith(".gz") && inPlace !== undefined) {
+    const gzip = source.key.endsWith(".gz");
+    const problem = keyProblem(source.key);
+    const inPlace = problem === undefined ? storage.localPath("raw", source.key) : undefined;
+    if (problem !== undefined) {
+      // A name no storage can hold (S3 refuses it, a local path would escape or differ): its own reject.
+      rejects.unreadable(part(source.key, 0, false), `its key cannot be used: ${problem}`, Buffer.alloc(0));
+    } else if (!gzip && inPlace !== undefined && source.size <= inPlaceBytes) {
       // DuckDB reads a path as a glob, with no escape: a name holding *, ? or [ is read through a link
       // named by its number (`[1].json` would read `1.json` instead).
-      const path = globCharacters.test(inPlace) ? join(dir, String(source.obj)) : inPlace;
+      const obj = part(source.key, 0, false);
+      const path = globCharacters.test(inPlace) ? join(dir, String(obj)) : inPlace;
       if (path !== inPlace) await symlink(inPlace, path);
       inPlaceFiles.push({ source, path });
-      files.push([source.obj, path, source.size]);
-    } else if (!source.key.endsWith(".gz")) {
-      const path = join(dir, String(source.obj));
-      await pipeline(await storage.readStream("raw", source.key), createWriteStream(path));
-      files.push([source.obj, path, source.size]);
+      files.push([obj, path, source.size]);
+    } else if (!gzip && source.size > inPlaceBytes && (await startsWithGzipMagicAt(storage, source.key))) {
+      // Gzip bytes under a plain name are decoded whole (fallback-step.ts), so they keep the contract's
+      // object limit.
+      await frameUnnamedGzip(ctx, source, part(source.key, 0, false), files, rejects);
     } else {
-      const read = await readRawObject(storage, source.key);
-      if (!read.ok) rejects.unreadable(source.obj, read.message, read.prefix);
-      else {
-        const path = join(dir, String(source.obj));
-        await writeFile(path, read.bytes);
-        files.push([source.obj, path, read.bytes.length]);
+      const base = join(dir, `${source.obj}`);
+      const cutter = new PieceCutter(pieceBytes, (n) => `${base}-${n}`);
+      const read = await streamRawObject(storage, source, cutter, ctx.config);
+      if (!read.ok) {
+        await Promise.all(cutter.pieces.map((p) => rm(p.path, { force: true })));
+        rejects.unreadable(part(source.key, 0, gzip), read.message, read.prefix);
+      } else {
+        let firstLine = 0;
+        let last = -1;
+        for (const piece of read.pieces) {
+          last = part(source.key, firstLine, gzip);
+          files.push([last, piece.path, piece.bytes]);
+          firstLine += piece.lines;
+        }
+        if (read.tail) {
+          rejects.unreadable(
+            last === -1 ? part(source.key, 0, gzip) : last,
+            read.tail.message,
+            read.tail.raw,
+          );
+        }
       }
     }
     done++;
@@ -81,6 +125,38 @@ export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Pr
   await checkInPlace(inPlaceFiles);
   progress();
   await sql.appendRows("text_files", files, ["INTEGER", "VARCHAR", "BIGINT"]);
+}
+
+async function startsWithGzipMagicAt(storage: RunContext["storage"], key: string): Promise<boolean> {
+  const stream = await storage.readStream("raw", key).catch(() => undefined);
+  if (!stream) return false;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) return startsWithGzipMagic(chunk);
+    return false;
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** A plain-named object of gzip bytes: one local file, within the contract's object limit. */
+async function frameUnnamedGzip(
+  ctx: RunContext,
+  source: { key: string; size: number; obj: number },
+  obj: number,
+  files: [number, string, number][],
+  rejects: FramingRejects,
+): Promise<void> {
+  if (source.size > limits.maxObjectBytes) {
+    rejects.unreadable(
+      obj,
+      `the object is gzip bytes under a name without .gz and over ${limits.maxObjectBytes} bytes (name it .gz to have it streamed)`,
+      Buffer.alloc(0),
+    );
+    return;
+  }
+  const path = join(objectsDir(ctx.scratch), `${source.obj}`);
+  await pipeline(await ctx.storage.readStream("raw", source.key), createWriteStream(path));
+  files.push([obj, path, source.size]);
 }
 
 /**

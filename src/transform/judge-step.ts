@@ -1,4 +1,6 @@
 import { DuckDBListValue } from "@duckdb/node-api";
+import { limits } from "../contract/data-contract.js";
+import type { FramingRejects } from "./framing-rejects.js";
 import { buildRulesSql } from "./record-rules-sql.js";
 import type { RunContext } from "./run-context.js";
 
@@ -66,7 +68,7 @@ export const judgeBatchBytes = (ctx: Pick<RunContext, "config">): number =>
  * per statement, into `judged` (columns: record-rules-sql.ts's judgedColumns). What DuckDB cannot frame
  * is left as placeholders for the per-record path (fallback-step.ts).
  */
-export async function judgeRecords(ctx: RunContext): Promise<void> {
+export async function judgeRecords(ctx: RunContext, rejects: FramingRejects): Promise<void> {
   const { sql, config } = ctx;
   ctx.onProgress({ phase: "validate" });
   await sql.run(`CREATE TABLE event_categories (event_type VARCHAR, event_category VARCHAR)`);
@@ -76,7 +78,7 @@ export async function judgeRecords(ctx: RunContext): Promise<void> {
     path: String(r.path),
     bytes: Number(r.bytes),
   }));
-  ctx.tally.recordsFound += await judgeTextFiles(ctx, files);
+  ctx.tally.recordsFound += await judgeTextFiles(ctx, files, rejects);
 }
 
 interface TextFile {
@@ -86,17 +88,87 @@ interface TextFile {
 
 /**
  * Judges the lines of some text files (rows of `text_files`) into `judged`, a batch at a time; returns
- * how many lines DuckDB took as one record each (`fast`).
+ * how many lines DuckDB took as one record each (`fast`). A batch that runs out of DuckDB's memory (very
+ * wide records cost far more than their bytes) is split in halves, down to one file, then to ranges of
+ * its lines, so a record's cost stays its own: a lone record that still does not fit is rejected.
  */
-export async function judgeTextFiles(ctx: RunContext, files: readonly TextFile[]): Promise<number> {
-  const { sql } = ctx;
+export async function judgeTextFiles(
+  ctx: RunContext,
+  files: readonly TextFile[],
+  rejects: FramingRejects,
+): Promise<number> {
   const before = await fastRows(ctx);
-  for (const batch of textFileBatches(files, judgeBatchBytes(ctx))) {
+  for (const batch of textFileBatches(files, judgeBatchBytes(ctx))) await judgeBatch(ctx, batch, rejects);
+  return (await fastRows(ctx)) - before;
+}
+
+async function judgeBatch(
+  ctx: RunContext,
+  batch: readonly TextFile[],
+  rejects: FramingRejects,
+): Promise<void> {
+  const { sql } = ctx;
+  try {
     await sql.run(`CREATE TEMP TABLE lines AS ${linesSql}`, textFileValues(batch));
     await sql.run(`INSERT INTO judged ${buildRulesSql("lines")}`, ruleValues(ctx));
-    await sql.run(`DROP TABLE lines`);
+  } catch (error) {
+    if (!outOfMemory(error)) throw error;
+    await sql.run(`DROP TABLE IF EXISTS lines`);
+    if (batch.length > 1) {
+      const half = Math.ceil(batch.length / 2);
+      await judgeBatch(ctx, batch.slice(0, half), rejects);
+      await judgeBatch(ctx, batch.slice(half), rejects);
+      return;
+    }
+    // One file whose lines fit but whose records do not: the rules over ranges of its lines.
+    await sql.run(`CREATE TEMP TABLE lines AS ${linesSql}`, textFileValues(batch));
+    const [range] = await sql.rows(`SELECT min(line) AS lo, max(line) AS hi FROM lines`);
+    if (range?.lo !== null && range?.lo !== undefined)
+      await judgeLineRange(ctx, Number(range.lo), Number(range.hi), rejects);
   }
-  return (await fastRows(ctx)) - before;
+  await sql.run(`DROP TABLE lines`);
+}
+
+async function judgeLineRange(
+  ctx: RunContext,
+  lo: number,
+  hi: number,
+  rejects: FramingRejects,
+): Promise<void> {
+  const { sql } = ctx;
+  const range = `(SELECT * FROM lines WHERE line BETWEEN $lo AND $hi)`;
+  try {
+    await sql.run(`INSERT INTO judged ${buildRulesSql(range)}`, { ...ruleValues(ctx), lo, hi });
+  } catch (error) {
+    if (!outOfMemory(error)) throw error;
+    if (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      await judgeLineRange(ctx, lo, mid, rejects);
+      await judgeLineRange(ctx, mid + 1, hi, rejects);
+      return;
+    }
+    const [row] = await sql.rows(
+      `SELECT obj, left(raw, $chars) AS raw, octet_length(raw) AS bytes
+      FROM lines WHERE line = $line`,
+      { chars: limits.maxRejectRawChars, line: lo },
+    );
+    if (!row) return;
+    rejects.add(
+      Number(row.obj),
+      {
+        line: lo,
+        reason: "record_too_large",
+        message: `record of ${Number(row.bytes)} bytes needs more memory to judge than transform.duckdbMemoryLimitBytes allows (it has very many fields)`,
+        raw: Buffer.from(String(row.raw)),
+      },
+      1,
+    );
+  }
+}
+
+/** DuckDB's error when a statement needs more than its memory limit. */
+function outOfMemory(error: unknown): boolean {
+  return /Out of Memory Error/i.test(error instanceof Error ? error.message : String(error));
 }
 
 async function fastRows(ctx: RunContext): Promise<number> {

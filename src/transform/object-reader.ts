@@ -1,7 +1,10 @@
+import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { limits } from "../contract/data-contract.js";
 import type { Storage } from "../storage/storage.js";
 import { startsWithGzipMagic } from "../storage/gzip-magic.js";
+import { completeMembers } from "./gzip-members.js";
+import type { Piece, PieceCutter } from "./piece-cutter.js";
 
 /** An object's bytes, or why they cannot be had within the contract's limits. */
 export type ObjectBytes =
@@ -12,25 +15,143 @@ export type ObjectBytes =
       /** A bounded prefix of what was read, kept as the reject's raw text. */ prefix: Buffer;
     };
 
+/** How far a `.gz` object may decompress (config: transform.maxCompressionRatio, maxDecompressedBytes). */
+export interface DecompressionLimits {
+  readonly maxCompressionRatio: number;
+  readonly maxDecompressedBytes: number;
+}
+
+/** The most a `.gz` object of `compressedBytes` may decompress to (see the contract's limit notes). */
+export function decompressedCap(compressedBytes: number, caps: DecompressionLimits): number {
+  return Math.min(
+    caps.maxDecompressedBytes,
+    Math.max(limits.maxObjectBytes, caps.maxCompressionRatio * compressedBytes),
+  );
+}
+
+/** What streaming an object into pieces gave: its pieces, and a broken tail or why nothing is kept. */
+export type StreamedObject =
+  | { ok: true; pieces: Piece[]; tail?: { message: string; raw: Buffer } }
+  | { ok: false; message: string; prefix: Buffer };
+
 /**
- * Reads a raw object, decompressing it when its name says gzip (`.gz`), never holding more than the
- * contract's `maxObjectBytes` of decompressed text: a gzip bomb or an oversized object costs a bounded
- * amount of memory and becomes one `unreadable_object` reject, and the run goes on with the rest.
+ * Streams a raw object into pieces of text (piece-cutter.ts), gunzipping it when its name says gzip
+ * (`.gz`), so an object of any size costs bounded memory. A `.gz` object that decompresses past its cap
+ * (a gzip bomb) is rejected whole. One whose gzip data breaks off keeps what came before the break: every
+ * member when what follows a complete member is not gzip (trailing junk), every complete line otherwise
+ * (damage inside a member); the rest is a tail the caller rejects on its own.
  */
-export async function readRawObject(storage: Storage, key: string): Promise<ObjectBytes> {
-  const gzip = key.endsWith(".gz");
+export async function streamRawObject(
+  storage: Storage,
+  source: { key: string; size: number },
+  cutter: PieceCutter,
+  caps: DecompressionLimits,
+): Promise<StreamedObject> {
+  const gzip = source.key.endsWith(".gz");
   let stream;
   try {
-    stream = await storage.readStream("raw", key);
+    stream = await storage.readStream("raw", source.key);
   } catch (error) {
     return { ok: false, message: describe(error), prefix: Buffer.alloc(0) };
   }
+  const cap = decompressedCap(source.size, caps);
+  const text = gzip ? stream.pipe(createGunzip()) : stream;
+  let size = 0;
+  let prefix = Buffer.alloc(0);
   try {
-    return await collectCapped(gzip ? stream.pipe(createGunzip()) : stream, gzip ? "decompressed" : "");
+    const chunks = chunksThenError(text);
+    for (let next = await chunks.next(); ; next = await chunks.next()) {
+      if (next.done) {
+        if (next.value) throw next.value;
+        break;
+      }
+      const chunk = next.value;
+      size += chunk.length;
+      if (prefix.length < limits.maxRejectRawChars)
+        prefix = Buffer.concat([prefix, chunk.subarray(0, limits.maxRejectRawChars - prefix.length)]);
+      if (gzip && size > cap) {
+        return {
+          ok: false,
+          message: `the object decompresses to over ${cap} bytes (${source.size} bytes compressed; the limits are transform.maxCompressionRatio and transform.maxDecompressedBytes)`,
+          prefix,
+        };
+      }
+      await cutter.write(chunk);
+    }
+  } catch (error) {
+    if (!gzip) return { ok: false, message: describe(error), prefix };
+    const message = error instanceof Error ? error.message : String(error);
+    // zlib checks a member's header before it inflates anything: a header error means every member
+    // before it was complete, and what follows is not gzip (zlib may not have handed over their text).
+    const afterMember = /incorrect header check|unknown compression method/.test(message);
+    if (afterMember && source.size <= limits.maxObjectBytes) {
+      // Junk after complete members: read them again one by one (zlib dropped the last chunk's text).
+      await cutter.reset();
+      const members = completeMembers(await storage.readBytes("raw", source.key), cap);
+      if (members.text.length === 0) return { ok: false, message: describe(error), prefix };
+      for (const member of members.text) await cutter.write(member);
+      return {
+        ok: true,
+        pieces: cutter.pieces,
+        tail: {
+          message: `the bytes after the object's last complete gzip member (from byte ${members.end}) are not gzip (${message}); the records before them are kept`,
+          raw: Buffer.alloc(0),
+        },
+      };
+    }
+    if (cutter.bytes === 0) return { ok: false, message: describe(error), prefix };
+    const raw = await cutter.truncateToLastLine();
+    return {
+      ok: true,
+      pieces: cutter.pieces,
+      tail: {
+        message: `the gzip data breaks off after ${size} decompressed bytes (${message}); the records before it are kept`,
+        raw,
+      },
+    };
   } finally {
+    await cutter.close();
     // pipe() leaves the file stream open when gunzip fails; its FileHandle must not wait for the GC
     // (DEP0137 on Node 22 and 24).
     stream.destroy();
+    text.destroy();
+  }
+  return { ok: true, pieces: cutter.pieces };
+}
+
+/**
+ * Every chunk a stream emits, then its error (if any) as the return value. An async iterator over a
+ * stream drops the chunks still buffered when it fails, and a broken gzip tail must keep them.
+ */
+async function* chunksThenError(stream: Readable): AsyncGenerator<Buffer, Error | undefined> {
+  const queue: Buffer[] = [];
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  stream.on("data", (chunk: Buffer) => {
+    queue.push(chunk);
+    if (queue.length >= 16) stream.pause();
+    wake?.();
+  });
+  stream.on("end", () => {
+    ended = true;
+    wake?.();
+  });
+  stream.on("error", (error) => {
+    failure = error;
+    ended = true;
+    wake?.();
+  });
+  for (;;) {
+    const chunk = queue.shift();
+    if (chunk) {
+      if (queue.length < 4 && stream.isPaused()) stream.resume();
+      yield chunk;
+      continue;
+    }
+    if (ended) return failure;
+    await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
   }
 }
 

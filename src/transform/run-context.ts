@@ -5,6 +5,7 @@ import type { Storage } from "../storage/storage.js";
 import type { Bookmark } from "./bookmark-store.js";
 import type { CommitManifest } from "./commit-log.js";
 import type { SourceObject } from "./discover-step.js";
+import type { ObjectPart } from "./frame-step.js";
 import type { SqlRunner } from "./sql-runner.js";
 import type { TableSnapshot } from "./table-snapshot.js";
 
@@ -36,6 +37,8 @@ export interface RunContext {
   readonly bookmark: Bookmark;
   /** The raw objects this run reads, in processing order. */
   readonly sources: readonly SourceObject[];
+  /** What records are numbered by (`obj`): the sources, big ones cut in pieces; the frame step fills it. */
+  readonly parts: ObjectPart[];
   readonly tally: RunTally;
   /** What the commit publishes; steps add to it. */
   readonly manifest: CommitManifest;

@@ -77,6 +77,7 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
     snapshot: fullRefresh ? { ...emptySnapshot, commits: current.commits, trash: current.trash } : current,
     bookmark,
     sources,
+    parts: [],
     tally,
     manifest: newManifest(run.runId),
   };
@@ -84,7 +85,7 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
 
   const rejects = new FramingRejects(tally);
   await frameObjects(ctx, rejects);
-  await judgeRecords(ctx);
+  await judgeRecords(ctx, rejects);
   await fallbackRecords(ctx, rejects);
   await rejects.writeTable(ctx.sql);
   await countJudged(ctx);

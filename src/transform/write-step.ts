@@ -172,14 +172,14 @@ async function writeRejects(ctx: RunContext): Promise<void> {
   if (tally.rejectedTotal === 0) return;
   await fillDuplicateRaw(ctx);
   const path = join(ctx.scratch, "rejects.ndjson");
-  await sql.run(`CREATE TABLE sources (obj INTEGER, key VARCHAR)`);
+  await sql.run(`CREATE TABLE sources (obj INTEGER, key VARCHAR, first_line INTEGER)`);
   await sql.appendRows(
     "sources",
-    ctx.sources.map((s) => [s.obj, s.key]),
-    ["INTEGER", "VARCHAR"],
+    ctx.parts.map((p) => [p.obj, p.key, p.firstLine]),
+    ["INTEGER", "VARCHAR", "INTEGER"],
   );
   const line = `to_json({'reason': r.reason, 'field': r.field, 'message': r.message, 'source': s.key,
-    'line': r.line, 'raw': coalesce(left(r.raw, ${limits.maxRejectRawChars}), '')})`;
+    'line': r.line + s.first_line, 'raw': coalesce(left(r.raw, ${limits.maxRejectRawChars}), '')})`;
   // Lines are complete JSON texts already, so the CSV writer is told to add nothing (no quotes, no escapes).
   await sql.run(`COPY (
       SELECT ${line} FROM (
