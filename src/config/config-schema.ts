@@ -58,6 +58,15 @@ export const transformConfigSchema = z
      * objects that land late. Older folders are sealed and never listed again (see bookmark-store.ts).
      */
     bookmarkLookbackDays: z.number().int().min(1).max(365).default(3),
+    /**
+     * On S3, sealed day folders are listed again this often (a local warehouse checks each folder's time
+     * on every run instead), so an object uploaded into one late is still processed (`--reconcile`: now).
+     */
+    reconcileEveryMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60 * 60 * 1000), // 1 h
     /** A partition with more files than this is compacted by the transform itself. */
     compactAfterFiles: z.number().int().min(2).default(16),
     /** Rows per file written by compaction: a late event later rewrites at most one file this size. */

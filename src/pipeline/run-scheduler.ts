@@ -149,8 +149,11 @@ export function describeRun(run: ChainRun): string {
   const t = run.transform!;
   if (run.status === "no_new_data") return `run (${run.trigger}): no new raw objects (${seconds} s)`;
   const added = run.crawl ? `, ${run.crawl.partitionsAdded} new partitions catalogued` : "";
+  const late = t.lateObjects?.found
+    ? `, ${t.lateObjects.found} of them uploaded late into sealed day folders (${t.lateObjects.folders.join(", ")})`
+    : "";
   return (
-    `run (${run.trigger}) ${t.runId}: ${t.objectsProcessed} objects, read ${t.records.read} = ` +
+    `run (${run.trigger}) ${t.runId}: ${t.objectsProcessed} objects${late}, read ${t.records.read} = ` +
     `written ${t.records.written} + rejected ${t.records.rejected}${added} in ${seconds} s`
   );
 }

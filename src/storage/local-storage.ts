@@ -59,19 +59,40 @@ export class LocalStorage implements Storage {
       throw wrapError("CS_ERR_STORAGE_IO", error, `list ${bucket}/${prefix}`);
     }
     const folders: string[] = [];
-    const objects: ObjectInfo[] = [];
+    const files: string[] = [];
+    const others: string[] = [];
     for (const entry of entries) {
       if (entry.name.startsWith(TEMP_PREFIX)) continue;
-      if (entry.isDirectory()) folders.push(`${prefix}${entry.name}/`);
-      else if (entry.isFile()) {
-        const info = await stat(join(dir, entry.name)).catch(() => undefined);
-        if (info) objects.push({ key: `${prefix}${entry.name}`, size: info.size, lastModified: info.mtime });
-      }
+      if (entry.isDirectory()) folders.push(entry.name);
+      else if (entry.isFile()) files.push(entry.name);
+      else others.push(`${prefix}${entry.name}`);
     }
+    const objects: ObjectInfo[] = [];
+    const folderModifiedMs: Record<string, number> = {};
+    // A few hundred stats at a time: a Firehose day folder holds thousands of objects.
+    for (let i = 0; i < files.length; i += 256) {
+      const infos = await Promise.all(
+        files.slice(i, i + 256).map((name) => stat(join(dir, name)).catch(() => undefined)),
+      );
+      infos.forEach((info, j) => {
+        const name = files[i + j]!;
+        if (info) objects.push({ key: `${prefix}${name}`, size: info.size, lastModified: info.mtime });
+      });
+    }
+    const folderInfos = await Promise.all(
+      folders.map((name) => stat(join(dir, name)).catch(() => undefined)),
+    );
+    folderInfos.forEach((info, j) => {
+      if (info) folderModifiedMs[`${prefix}${folders[j]!}/`] = info.mtimeMs;
+    });
     const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-    folders.sort(byKey);
     objects.sort((a, b) => byKey(a.key, b.key));
-    return { folders, objects };
+    return {
+      folders: folders.map((name) => `${prefix}${name}/`).sort(byKey),
+      objects,
+      folderModifiedMs,
+      others: others.sort(byKey),
+    };
   }
 
   async stat(bucket: BucketRole, key: string): Promise<ObjectInfo | undefined> {

@@ -10,7 +10,8 @@ export const maxKeyLength = 1024;
  */
 export function keyProblem(key: string): string | undefined {
   if (key.length === 0) return "the key is empty";
-  if (key.length > maxKeyLength) return `the key is ${key.length} characters long (the limit is ${maxKeyLength})`;
+  if (key.length > maxKeyLength)
+    return `the key is ${key.length} characters long (the limit is ${maxKeyLength})`;
   if (key.startsWith("/")) return "the key starts with /";
   if (key.includes("\0")) return "the key holds a NUL character";
   if (key.includes("\\")) return "the key holds a backslash";

@@ -30,6 +30,13 @@ export interface FolderListing {
   /** Sub-folder prefixes, each ending with `/`. */
   readonly folders: string[];
   readonly objects: ObjectInfo[];
+  /**
+   * Local folders only: each sub-folder's modification time (ms), which changes whenever an entry is
+   * added to, removed from or renamed in it. Lets a reader tell cheaply whether a folder changed.
+   */
+  readonly folderModifiedMs?: Readonly<Record<string, number>>;
+  /** Local folders only: entries that are neither files nor folders (symbolic links, FIFOs, sockets). */
+  readonly others?: string[];
 }
 
 /**

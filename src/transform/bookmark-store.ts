@@ -10,25 +10,48 @@ import type { Storage } from "../storage/storage.js";
  * every run lists it again, because an object can land there late under a name that sorts before
  * processed ones (Firehose names do not sort by time, several streams share a prefix, and an object's
  * folder is the arrival date of its oldest record). Once a run has listed a day folder older than the
- * window, the folder is *sealed*: folded into `sealedBefore`, never listed again. An object that lands in
- * a sealed folder is not seen (Firehose writes at most minutes late; `--full-refresh` reads everything).
+ * window, the folder is *sealed*: folded into `sealedBefore`, its names moved to a file of their own
+ * (`sealedDayKey`) that runs read only when the folder changed, so the bookmark stays small. Data is
+ * never skipped for it: a late upload or a backfill into a sealed folder is found by reconcile-step.ts
+ * (locally from the folder's modification time, on S3 by listing sealed folders on a slower cadence).
  * Keys outside the date layout are listed on every run and kept by key.
  */
 export interface Bookmark {
-  readonly version: 2;
+  readonly version: 3;
   /** Day folders before this date (YYYY-MM-DD) are sealed. */
   readonly sealedBefore: string | null;
   /** Open day folders (YYYY-MM-DD) → names of the objects processed in them, sorted. */
   readonly days: Readonly<Record<string, readonly string[]>>;
   /** Processed keys outside the date layout, sorted. */
   readonly other: readonly string[];
+  /**
+   * Sealed day folders → the folder's modification time (ms) when its names were last taken (null on
+   * S3, where folders have none). A local folder whose time differs changed since: it is reconciled.
+   */
+  readonly sealed: Readonly<Record<string, number | null>>;
+  /** When a run last listed every sealed folder (S3's reconcile cadence), ISO. */
+  readonly reconciledAt: string | null;
+}
+
+/** The names processed in one sealed day folder, kept out of the bookmark. */
+export const sealedDayKey = (day: string): string => `_state/transform/bookmark/sealed/${day}.json`;
+
+const sealedDaySchema = z.object({ names: z.array(z.string()) }).strict();
+
+/** The names processed in a sealed day folder (none when it has no file: a folder new since). */
+export async function loadSealedDay(storage: Storage, day: string): Promise<Set<string>> {
+  const key = sealedDayKey(day);
+  if (!(await storage.stat("state", key))) return new Set();
+  return new Set(
+    sealedDaySchema.parse(JSON.parse((await storage.readBytes("state", key)).toString("utf8"))).names,
+  );
 }
 
 export const bookmarkKey = "_state/transform/bookmark.json";
 /** The first release's bookmark (every processed key, forever): upgraded on the first run. */
 export const legacyBookmarkKey = "_state/transform/bookmarks.json";
 
-const bookmarkSchema = z
+const bookmarkV2Schema = z
   .object({
     version: z.literal(2),
     sealedBefore: z.string().nullable(),
@@ -37,7 +60,25 @@ const bookmarkSchema = z
   })
   .strict();
 
-export const emptyBookmark: Bookmark = { version: 2, sealedBefore: null, days: {}, other: [] };
+const bookmarkSchema = z
+  .object({
+    version: z.literal(3),
+    sealedBefore: z.string().nullable(),
+    days: z.record(z.string(), z.array(z.string())),
+    other: z.array(z.string()),
+    sealed: z.record(z.string(), z.number().nullable()),
+    reconciledAt: z.string().nullable(),
+  })
+  .strict();
+
+export const emptyBookmark: Bookmark = {
+  version: 3,
+  sealedBefore: null,
+  days: {},
+  other: [],
+  sealed: {},
+  reconciledAt: null,
+};
 
 const dayKey = /^raw\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/([^/]+)$/;
 
@@ -47,22 +88,34 @@ export function dayOf(key: string): { day: string; name: string } | undefined {
   return m ? { day: `${m[1]}-${m[2]}-${m[3]}`, name: m[4]! } : undefined;
 }
 
-/** Loads the bookmark, upgrading the first release's list of keys when that is what the warehouse has. */
-export async function loadBookmark(storage: Storage): Promise<{ bookmark: Bookmark; upgraded: boolean }> {
+/**
+ * Loads the bookmark, upgrading the first release's list of keys when that is what the warehouse has.
+ * `baseline`: the bookmark predates sealed-folder records (version 2), so whatever its sealed folders
+ * hold now was processed; the run records them as they are instead of reading them as new.
+ */
+export async function loadBookmark(
+  storage: Storage,
+): Promise<{ bookmark: Bookmark; upgraded: boolean; baseline: boolean }> {
   if (await storage.stat("state", bookmarkKey)) {
-    const parsed = bookmarkSchema.parse(
-      JSON.parse((await storage.readBytes("state", bookmarkKey)).toString("utf8")),
-    );
-    return { bookmark: parsed, upgraded: false };
+    const json: unknown = JSON.parse((await storage.readBytes("state", bookmarkKey)).toString("utf8"));
+    if ((json as { version?: unknown }).version === 2) {
+      const v2 = bookmarkV2Schema.parse(json);
+      return {
+        bookmark: { ...v2, version: 3, sealed: {}, reconciledAt: null },
+        upgraded: false,
+        baseline: true,
+      };
+    }
+    return { bookmark: bookmarkSchema.parse(json), upgraded: false, baseline: false };
   }
   if (await storage.stat("state", legacyBookmarkKey)) {
     const legacy = JSON.parse((await storage.readBytes("state", legacyBookmarkKey)).toString("utf8")) as {
       processed?: unknown;
     };
     const keys = Array.isArray(legacy.processed) ? (legacy.processed as string[]) : [];
-    return { bookmark: withProcessed(emptyBookmark, keys), upgraded: true };
+    return { bookmark: withProcessed(emptyBookmark, keys), upgraded: true, baseline: false };
   }
-  return { bookmark: emptyBookmark, upgraded: false };
+  return { bookmark: emptyBookmark, upgraded: false, baseline: false };
 }
 
 /** The bookmark's names as sets, built once per bookmark: a lookup per listed object stays O(1). */
@@ -102,18 +155,32 @@ export function withProcessed(bookmark: Bookmark, keys: readonly string[]): Book
       (days[at.day] ??= []).push(at.name);
   }
   for (const day of Object.keys(days)) days[day] = [...new Set(days[day])].sort();
-  return { version: 2, sealedBefore: bookmark.sealedBefore, days, other: [...other].sort() };
+  return { ...bookmark, days, other: [...other].sort() };
 }
 
 /**
- * Seals the day folders before the look-back window (`cutoffDay`): their names are dropped and
- * `sealedBefore` moves up to the cutoff. Call it only after a run that listed every unsealed day folder
- * (discovery does), so nothing below the cutoff is left unseen.
+ * Seals the day folders before the look-back window (`cutoffDay`): `sealedBefore` moves up to the
+ * cutoff and their names move out of the bookmark, into `sealedDays` (day → names) for the caller to
+ * store (`sealedDayKey`), with the folder times the run saw before listing them (`folderMs`). Call it
+ * only after a run that listed every unsealed day folder (discovery does).
  */
-export function sealed(bookmark: Bookmark, cutoffDay: string): Bookmark {
-  if (bookmark.sealedBefore !== null && cutoffDay <= bookmark.sealedBefore) return bookmark;
-  const days = Object.fromEntries(Object.entries(bookmark.days).filter(([day]) => day >= cutoffDay));
-  return { version: 2, sealedBefore: cutoffDay, days, other: bookmark.other };
+export function sealed(
+  bookmark: Bookmark,
+  cutoffDay: string,
+  folderMs: ReadonlyMap<string, number | null>,
+): { bookmark: Bookmark; sealedDays: Map<string, readonly string[]> } {
+  const sealedDays = new Map<string, readonly string[]>();
+  if (bookmark.sealedBefore !== null && cutoffDay <= bookmark.sealedBefore) return { bookmark, sealedDays };
+  const days: Record<string, readonly string[]> = {};
+  const sealedTimes = { ...bookmark.sealed };
+  for (const [day, names] of Object.entries(bookmark.days)) {
+    if (day >= cutoffDay) days[day] = names;
+    else {
+      sealedDays.set(day, names);
+      sealedTimes[day] = folderMs.get(day) ?? null;
+    }
+  }
+  return { bookmark: { ...bookmark, sealedBefore: cutoffDay, days, sealed: sealedTimes }, sealedDays };
 }
 
 /** The first day of the look-back window: processing date minus `lookbackDays`, YYYY-MM-DD. */

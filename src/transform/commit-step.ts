@@ -1,5 +1,6 @@
 import { applyManifest, writeManifest } from "./commit-log.js";
-import { bookmarkKey, legacyBookmarkKey, lookbackCutoff, sealed, withProcessed } from "./bookmark-store.js";
+import { bookmarkKey, legacyBookmarkKey } from "./bookmark-store.js";
+import { nextBookmark } from "./next-bookmark.js";
 import type { RunContext } from "./run-context.js";
 import type { RunReport } from "./run-report.js";
 import {
@@ -83,14 +84,9 @@ export async function commitRun(
   manifest.snapshot = snapshot;
   for (const t of expired) manifest.delete.push({ bucket: t.bucket, key: t.key });
 
-  const bookmark = sealed(
-    withProcessed(
-      ctx.bookmark,
-      ctx.sources.map((s) => s.key),
-    ),
-    lookbackCutoff(ctx.processingTime, ctx.config.bookmarkLookbackDays),
-  );
+  const { bookmark, files } = nextBookmark(ctx);
   manifest.state.push(
+    ...files,
     { key: bookmarkKey, body: JSON.stringify(bookmark) },
     { key: `_state/transform/runs/${report.runId}.json`, body: JSON.stringify(report, null, 2) },
     { key: "_state/transform/last-run.json", body: JSON.stringify(report, null, 2) },

@@ -1,6 +1,6 @@
-import { isHiddenKey } from "../storage/object-key.js";
+import { isHiddenKey, keyProblem } from "../storage/object-key.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
-import { isProcessed, type Bookmark } from "./bookmark-store.js";
+import { dayOf, isProcessed, loadSealedDay, type Bookmark } from "./bookmark-store.js";
 
 /** A raw object a run reads, numbered in processing order (key order). */
 export interface SourceObject {
@@ -9,51 +9,148 @@ export interface SourceObject {
   readonly size: number;
 }
 
+/** A sealed day folder a run listed again, and what it held. */
+export interface ReconciledDay {
+  readonly day: string;
+  /** Every name in it after this run (processed before, or now). */
+  readonly names: readonly string[];
+  /** The folder's modification time seen before it was listed (null on S3). */
+  readonly folderMs: number | null;
+  /** Objects in it no run had processed: late uploads, backfills. */
+  readonly found: number;
+}
+
+export interface Discovery {
+  readonly sources: SourceObject[];
+  /** Open day folders → their modification time seen before listing (null on S3): kept when sealed. */
+  readonly openFolderMs: Map<string, number | null>;
+  /** Sealed day folders listed again (changed locally, or S3's reconcile was due). */
+  readonly reconciled: ReconciledDay[];
+  /** Whether every sealed folder was listed (S3's cadence, `--reconcile`). */
+  readonly fullReconcile: boolean;
+  /** Entries in raw/ that are neither files nor folders (symbolic links, FIFOs): not read, reported. */
+  readonly notFiles: string[];
+}
+
+export interface DiscoverOptions {
+  readonly bookmark: Bookmark;
+  /** The bookmark predates sealed-folder records: sealed folders are recorded as they are. */
+  readonly baseline: boolean;
+  /** List every sealed folder (S3: `transform.reconcileEveryMs` passed, or `--reconcile`). */
+  readonly reconcile: boolean;
+}
+
 const yearFolder = /^raw\/year=(\d{4})\/$/;
 const monthFolder = /^raw\/year=(\d{4})\/month=(\d{2})\/$/;
 const dayFolder = /^raw\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/$/;
 
 /**
- * Step 1, discover: the raw objects no run has processed, in key order. Lists incrementally: only the day
- * folders the bookmark has not sealed are listed (descending year → month → day with one-level listings),
- * so a run's listing cost follows the look-back window, not the history. Keys outside the date layout
- * are listed on every run. Hidden keys (a segment starting with `_` or `.`) are not data.
+ * Step 1, discover: the raw objects no run has processed, in key order. Lists incrementally: the day
+ * folders the bookmark has not sealed are listed in full (descending year → month → day with one-level
+ * listings); a sealed one only when it may hold something new: on a local warehouse when its modification
+ * time changed since it was sealed (a stat per folder), on S3 (where folders have no time) when a
+ * reconcile is due, and always when the folder is new. So a run's listing cost follows the look-back
+ * window, not the history, and nothing that lands late is skipped. Keys outside the date layout are
+ * listed on every run. Hidden keys (a segment starting with `_` or `.`) are not data.
  */
-export async function discoverRawObjects(storage: Storage, bookmark: Bookmark): Promise<SourceObject[]> {
+export async function discoverRawObjects(storage: Storage, options: DiscoverOptions): Promise<Discovery> {
+  const { bookmark } = options;
   const sealedBefore = bookmark.sealedBefore ?? "";
   const found: ObjectInfo[] = [];
-  const listAll = async (prefix: string): Promise<void> => {
-    for await (const object of storage.list("raw", prefix)) found.push(object);
+  const notFiles: string[] = [];
+  const openFolderMs = new Map<string, number | null>();
+  const reconciled: ReconciledDay[] = [];
+  const listAll = async (prefix: string, into: ObjectInfo[] = found): Promise<void> => {
+    if (keyProblem(`${prefix}x`) !== undefined) {
+      // A folder whose keys no storage can hold (nested past S3's 1,024 characters): one reject for it.
+      into.push({ key: prefix, size: 0, lastModified: new Date(0) });
+      return;
+    }
+    const listing = await storage.listFolder("raw", prefix);
+    into.push(...listing.objects);
+    notFiles.push(...(listing.others ?? []));
+    for (const folder of listing.folders) await listAll(folder, into);
   };
   const top = await storage.listFolder("raw", "raw/");
   found.push(...top.objects);
+  notFiles.push(...(top.others ?? []));
+  const local = top.folderModifiedMs !== undefined;
+  // Without folder times, sealed folders are looked at only when a reconcile is due.
+  const visitSealed = local || options.reconcile || options.baseline;
   for (const folder of top.folders) {
     const year = yearFolder.exec(folder);
     if (!year) {
       await listAll(folder);
       continue;
     }
-    if (`${year[1]}-12-31` < sealedBefore) continue;
+    if (!visitSealed && `${year[1]}-12-31` < sealedBefore) continue;
     const months = await storage.listFolder("raw", folder);
     found.push(...months.objects);
+    notFiles.push(...(months.others ?? []));
     for (const monthPrefix of months.folders) {
       const month = monthFolder.exec(monthPrefix);
       if (!month) {
         await listAll(monthPrefix);
         continue;
       }
-      if (`${month[1]}-${month[2]}-31` < sealedBefore) continue;
+      if (!visitSealed && `${month[1]}-${month[2]}-31` < sealedBefore) continue;
       const days = await storage.listFolder("raw", monthPrefix);
       found.push(...days.objects);
+      notFiles.push(...(days.others ?? []));
       for (const dayPrefix of days.folders) {
-        const day = dayFolder.exec(dayPrefix);
-        if (day && `${day[1]}-${day[2]}-${day[3]}` < sealedBefore) continue;
-        await listAll(dayPrefix);
+        const m = dayFolder.exec(dayPrefix);
+        const folderMs = days.folderModifiedMs?.[dayPrefix] ?? null;
+        if (!m) {
+          await listAll(dayPrefix);
+          continue;
+        }
+        const day = `${m[1]}-${m[2]}-${m[3]}`;
+        if (day >= sealedBefore) {
+          openFolderMs.set(day, folderMs);
+          await listAll(dayPrefix);
+          continue;
+        }
+        const known = bookmark.sealed[day];
+        const changed =
+          known === undefined ? !options.baseline : local ? known !== folderMs : options.reconcile;
+        if (!changed && !options.baseline) continue;
+        if (options.baseline && known === undefined) {
+          // Recorded as it is: what a version-2 bookmark sealed was processed.
+          const objects: ObjectInfo[] = [];
+          await listAll(dayPrefix, objects);
+          const names = objects.map((o) => o.key.slice(dayPrefix.length));
+          reconciled.push({ day, names, folderMs, found: 0 });
+          continue;
+        }
+        const processed = await loadSealedDay(storage, day);
+        const objects: ObjectInfo[] = [];
+        await listAll(dayPrefix, objects);
+        let late = 0;
+        for (const object of objects) {
+          const name = object.key.slice(dayPrefix.length);
+          const nestedDone = dayOf(object.key) === undefined && isProcessed(bookmark, object.key);
+          if (processed.has(name) || isHiddenKey(object.key) || nestedDone) continue;
+          found.push(object);
+          late++;
+        }
+        const names = [...new Set([...processed, ...objects.map((o) => o.key.slice(dayPrefix.length))])];
+        reconciled.push({ day, names: names.sort(), folderMs, found: late });
       }
     }
   }
-  return found
-    .filter((o) => !isHiddenKey(o.key) && !isProcessed(bookmark, o.key))
+  const sealedDayOf = (key: string): boolean => {
+    const m = /^raw\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\//.exec(key);
+    return m !== null && `${m[1]}-${m[2]}-${m[3]}` < sealedBefore;
+  };
+  const sources = found
+    .filter((o) => !isHiddenKey(o.key) && (sealedDayOf(o.key) || !isProcessed(bookmark, o.key)))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     .map((o, obj) => ({ obj, key: o.key, size: o.size }));
+  return {
+    sources,
+    openFolderMs,
+    reconciled,
+    fullReconcile: options.reconcile,
+    notFiles: notFiles.filter((key) => !isHiddenKey(key)),
+  };
 }

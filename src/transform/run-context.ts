@@ -4,7 +4,7 @@ import type { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
 import type { Bookmark } from "./bookmark-store.js";
 import type { CommitManifest } from "./commit-log.js";
-import type { SourceObject } from "./discover-step.js";
+import type { Discovery, SourceObject } from "./discover-step.js";
 import type { ObjectPart } from "./frame-step.js";
 import type { SqlRunner } from "./sql-runner.js";
 import type { TableSnapshot } from "./table-snapshot.js";
@@ -35,8 +35,10 @@ export interface RunContext {
   /** The table as the last committed run left it (an empty one for a full refresh). */
   readonly snapshot: TableSnapshot;
   readonly bookmark: Bookmark;
-  /** The raw objects this run reads, in processing order. */
+  /** The raw objects this run reads, in processing order (`discovery.sources`). */
   readonly sources: readonly SourceObject[];
+  /** What the listing found besides: folder times, sealed folders listed again, entries not files. */
+  readonly discovery: Discovery;
   /** What records are numbered by (`obj`): the sources, big ones cut in pieces; the frame step fills it. */
   readonly parts: ObjectPart[];
   readonly tally: RunTally;

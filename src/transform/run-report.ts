@@ -32,6 +32,13 @@ export interface RunReport {
   bytesWritten: number;
   /** Keys of the errors/ objects this run wrote. */
   errorObjects: string[];
+  /**
+   * Objects found in sealed day folders (uploaded after their folder left the look-back window: a
+   * backfill, a late upload), processed by this run, and the folders (YYYY-MM-DD). Local engine only.
+   */
+  lateObjects?: { found: number; folders: string[] };
+  /** Entries in raw/ that are neither files nor folders (symbolic links, FIFOs): not read (first 100 keys). */
+  notFiles?: { count: number; keys: string[] };
 }
 
 export function emptyReasonCounts(): Record<RejectReason, number> {

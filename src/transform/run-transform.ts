@@ -4,7 +4,8 @@ import { limits } from "../contract/data-contract.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import { loadOrBootstrapSnapshot } from "./bootstrap-step.js";
-import { emptyBookmark, loadBookmark } from "./bookmark-store.js";
+import { bookmarkKey, emptyBookmark, loadBookmark } from "./bookmark-store.js";
+import { nextBookmark } from "./next-bookmark.js";
 import { newManifest } from "./commit-log.js";
 import { commitRun } from "./commit-step.js";
 import { compactPartitions } from "./compact-partitions.js";
@@ -32,6 +33,8 @@ export interface TransformOptions {
   /** Pins the processing time (processed_timestamp, future check); defaults to the run's start. */
   readonly now?: Date;
   readonly fullRefresh?: boolean;
+  /** List every sealed raw folder again (S3 does on its own every `transform.reconcileEveryMs`). */
+  readonly reconcile?: boolean;
   readonly onProgress?: (event: TransformProgress) => void;
 }
 
@@ -58,10 +61,19 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
     scratch: run.scratch,
     runId: run.runId,
   });
-  const { bookmark, upgraded } = fullRefresh
-    ? { bookmark: emptyBookmark, upgraded: false }
+  const { bookmark, upgraded, baseline } = fullRefresh
+    ? { bookmark: emptyBookmark, upgraded: false, baseline: false }
     : await loadBookmark(storage);
-  const sources = await discoverRawObjects(storage, bookmark);
+  const reconcileDue =
+    bookmark.reconciledAt === null ||
+    run.startedAt.getTime() - Date.parse(bookmark.reconciledAt) >= config.reconcileEveryMs;
+  const discovery = await discoverRawObjects(storage, {
+    bookmark,
+    baseline,
+    // A local folder's time tells whether it changed; S3's folders have none, so they are listed on a cadence.
+    reconcile: options.reconcile === true || (storage.kind !== "local" && reconcileDue),
+  });
+  const { sources } = discovery;
   const tally = new RunTally();
   const ctx: RunContext = {
     storage,
@@ -77,11 +89,15 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
     snapshot: fullRefresh ? { ...emptySnapshot, commits: current.commits, trash: current.trash } : current,
     bookmark,
     sources,
+    discovery,
     parts: [],
     tally,
     manifest: newManifest(run.runId),
   };
-  if (sources.length === 0 && !fullRefresh) return report(ctx, "no_new_data", []);
+  if (sources.length === 0 && !fullRefresh) {
+    await recordListing(ctx);
+    return report(ctx, "no_new_data", []);
+  }
 
   const rejects = new FramingRejects(tally);
   await frameObjects(ctx, rejects);
@@ -131,6 +147,19 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
   );
   await storage.writeAtomic("state", "_state/transform/last-run.json", JSON.stringify(done, null, 2));
   return done;
+}
+
+/**
+ * A run with nothing new still keeps what its listing learnt (sealed folders listed again, the time of
+ * a reconcile), so the next run does not list them again. Written outside a commit: it only records
+ * names already processed, and this run holds the lock.
+ */
+async function recordListing(ctx: RunContext): Promise<void> {
+  const { discovery } = ctx;
+  if (discovery.reconciled.length === 0 && !discovery.fullReconcile) return;
+  const { bookmark, files } = nextBookmark(ctx);
+  for (const file of files) await ctx.storage.writeAtomic("state", file.key, file.body);
+  await ctx.storage.writeAtomic("state", bookmarkKey, JSON.stringify(bookmark));
 }
 
 /**
@@ -192,5 +221,10 @@ function report(ctx: RunContext, status: RunReport["status"], compacted: string[
     bytesRead: tally.bytesRead,
     bytesWritten: tally.bytesWritten,
     errorObjects: tally.errorObjects,
+    lateObjects: {
+      found: ctx.discovery.reconciled.reduce((sum, d) => sum + d.found, 0),
+      folders: ctx.discovery.reconciled.filter((d) => d.found > 0).map((d) => d.day),
+    },
+    notFiles: { count: ctx.discovery.notFiles.length, keys: ctx.discovery.notFiles.slice(0, 100) },
   };
 }

@@ -33,9 +33,11 @@ describe("a warehouse named by a relative path", () => {
     await storage.writeAtomic("raw", key("d"), ndjson([event("e4", "S", "2026-11-24T10:02:00Z")]));
     // Real files, plus one listed object that is gone by the time the run reads it.
     const listsAGhost = new (class extends LocalStorage {
-      override async *list(bucket: Parameters<LocalStorage["list"]>[0], prefix?: string) {
-        yield* super.list(bucket, prefix);
-        if (bucket === "raw") yield { key: key("gone"), size: 10, lastModified: now };
+      override async listFolder(bucket: Parameters<LocalStorage["listFolder"]>[0], prefix: string) {
+        const listing = await super.listFolder(bucket, prefix);
+        const ghost = key("gone");
+        if (bucket !== "raw" || ghost.slice(0, ghost.lastIndexOf("/") + 1) !== prefix) return listing;
+        return { ...listing, objects: [...listing.objects, { key: ghost, size: 10, lastModified: now }] };
       }
     })(warehouse);
     await assert.rejects(runTransform({ storage: listsAGhost, config, workDir: warehouse, now }), /vanished/);

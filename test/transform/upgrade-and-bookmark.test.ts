@@ -101,7 +101,7 @@ describe("upgrades and bookmarks", () => {
     assert.equal((await readErrors(warehouse)).filter((e) => e.reason === "duplicate").length, 1);
   });
 
-  it("keeps only the look-back window's names; a late object in an open day is read, older days are sealed", async () => {
+  it("keeps only the look-back window's names; late objects in open and sealed days are read", async () => {
     const warehouse = await tempDir();
     const storage = new LocalStorage(warehouse);
     // Twenty days of objects, one a day; processing on the last day.
@@ -123,19 +123,49 @@ describe("upgrades and bookmarks", () => {
 
     // An object lands late under an open day, with a name that sorts before the processed one: read.
     await put(storage, "2026-11-18T00:00:00Z", "a-late", [event("late", "s18", "2026-11-18T10:00:00.000Z")]);
-    // One lands in a sealed day: not seen (Firehose never writes days late; --full-refresh reads it).
+    // One lands in a sealed day (a backfill): its folder changed since it was sealed, so it is read too.
     await put(storage, "2026-11-02T00:00:00Z", "a-sealed", [
       event("sealed", "s2", "2026-11-02T10:00:00.000Z"),
     ]);
     const second = await runTransform({ storage, config, workDir: warehouse, now });
-    assert.equal(second.objectsProcessed, 1);
+    assert.equal(second.objectsProcessed, 2);
+    assert.deepEqual(second.lateObjects, { found: 1, folders: ["2026-11-02"] });
     assert.deepEqual(
       (await readTransformed(warehouse))
         .map((r) => r.event_id)
-        .filter((id) => id === "late" || id === "sealed"),
-      ["late"],
+        .filter((id) => id === "late" || id === "sealed")
+        .sort(),
+      ["late", "sealed"],
     );
+    assert.equal((await runTransform({ storage, config, workDir: warehouse, now })).status, "no_new_data");
     const full = await runTransform({ storage, config, workDir: warehouse, now, fullRefresh: true });
     assert.equal(full.records.written, 22, "a full refresh reads every raw object");
+  });
+
+  it("a version-2 bookmark's sealed folders are recorded as processed, not read again", async () => {
+    const warehouse = await tempDir();
+    const storage = new LocalStorage(warehouse);
+    for (let d = 1; d <= 10; d++) {
+      const day = `2026-11-${String(d).padStart(2, "0")}`;
+      await put(storage, `${day}T12:00:00Z`, `d${d}`, [event(`e${d}`, `s${d}`, `${day}T11:00:00.000Z`)]);
+    }
+    const now = new Date("2026-11-10T13:00:00Z");
+    await runTransform({ storage, config, workDir: warehouse, now });
+    // The bookmark as the previous release wrote it: sealed folders have no records of their own.
+    const { bookmark } = await loadBookmark(storage);
+    const v2 = {
+      version: 2,
+      sealedBefore: bookmark.sealedBefore,
+      days: bookmark.days,
+      other: bookmark.other,
+    };
+    await storage.writeAtomic("state", bookmarkKey, JSON.stringify(v2));
+    const upgraded = await runTransform({ storage, config, workDir: warehouse, now });
+    assert.equal(upgraded.status, "no_new_data");
+    assert.equal((await loadBookmark(storage)).bookmark.version, 3);
+    await put(storage, "2026-11-02T00:00:00Z", "late", [event("late", "s2", "2026-11-02T10:00:00.000Z")]);
+    const after = await runTransform({ storage, config, workDir: warehouse, now });
+    assert.equal(after.objectsProcessed, 1);
+    assert.equal((await readTransformed(warehouse)).length, 11);
   });
 });

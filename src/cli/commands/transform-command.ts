@@ -20,6 +20,7 @@ interface TransformFlags extends StorageFlags {
   engine: "local" | "spark" | "glue";
   now?: Date;
   fullRefresh?: boolean;
+  reconcile?: boolean;
   json?: boolean;
   waitMs?: number;
 }
@@ -46,6 +47,10 @@ export function transformCommand(): Command {
       instantFlag("--now"),
     )
     .option("--full-refresh", "reprocess every raw object from scratch instead of only new ones")
+    .option(
+      "--reconcile",
+      "list every sealed raw day folder again for objects uploaded into it late (on S3 runs do it every transform.reconcileEveryMs; locally every run checks each folder's time)",
+    )
     .option("--json", "print the run report as JSON on stdout")
     .addOption(
       new Option("--wait-ms <ms>", "wait this long for another running transform to finish").argParser(
@@ -60,6 +65,7 @@ export function transformCommand(): Command {
         // would be silently meaningless there, so they are refused.
         for (const [flag, set] of [
           ["--full-refresh", flags.fullRefresh],
+          ["--reconcile", flags.reconcile],
           ["--wait-ms", flags.waitMs !== undefined],
           ["--storage", flags.storage !== undefined],
         ] as const) {
@@ -83,6 +89,7 @@ export function transformCommand(): Command {
         config: config.transform,
         workDir: config.warehouse.dir,
         fullRefresh: flags.fullRefresh ?? false,
+        reconcile: flags.reconcile ?? false,
         ...(now ? { now } : {}),
         ...(progress ? { onProgress: (event: TransformProgress) => progress.update(event) } : {}),
       });
@@ -155,7 +162,11 @@ class ProgressDisplay {
 
 function formatSummary(report: RunReport): string {
   if (report.status === "no_new_data") {
-    return `transform ${report.runId}: no new raw objects; nothing changed (${report.durationMs} ms)\n`;
+    return [
+      `transform ${report.runId}: no new raw objects; nothing changed (${report.durationMs} ms)`,
+      ...attentionLines(report),
+      "",
+    ].join("\n");
   }
   const lines = [
     `transform ${report.runId}${report.fullRefresh ? " (full refresh)" : ""}: ${report.objectsProcessed} raw objects in ${(report.durationMs / 1000).toFixed(1)} s`,
@@ -172,5 +183,22 @@ function formatSummary(report: RunReport): string {
     `  bytes read ${(report.bytesRead / 1e6).toFixed(1)} MB, written ${(report.bytesWritten / 1e6).toFixed(1)} MB`,
   );
   for (const key of report.errorObjects) lines.push(`  rejects: ${key}`);
+  lines.push(...attentionLines(report));
   return `${lines.join("\n")}\n`;
+}
+
+/** What the operator should know even when nothing else happened: late uploads, entries not read. */
+function attentionLines(report: RunReport): string[] {
+  const lines: string[] = [];
+  const late = report.lateObjects;
+  if (late && late.found > 0)
+    lines.push(
+      `  found ${late.found} object${late.found === 1 ? "" : "s"} uploaded late into sealed day folder${late.folders.length === 1 ? "" : "s"} ${late.folders.join(", ")}: processed`,
+    );
+  const notFiles = report.notFiles;
+  if (notFiles && notFiles.count > 0)
+    lines.push(
+      `  not read: ${notFiles.count} entr${notFiles.count === 1 ? "y" : "ies"} in raw/ that ${notFiles.count === 1 ? "is" : "are"} not a regular file (symbolic link, FIFO): ${notFiles.keys.slice(0, 5).join(", ")}${notFiles.count > 5 ? ", …" : ""}`,
+    );
+  return lines;
 }

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { S3Client } from "@aws-sdk/client-s3";
+import { parseConfig } from "../../src/config/load-config.js";
+import { LocalStorage } from "../../src/storage/local-storage.js";
+import { S3Storage, s3ClientConfig } from "../../src/storage/s3-storage.js";
+import type { Storage } from "../../src/storage/storage.js";
+import { rawObjectKey } from "../../src/storage/warehouse-layout.js";
+import { runTransform } from "../../src/transform/run-transform.js";
+import { event, ndjson } from "../support/sample-events.js";
+import { s3rverCredentials, startS3rver } from "../support/s3rver-server.js";
+import { tempDir } from "../support/temp-dir.js";
+import { readTransformed } from "../support/warehouse-reader.js";
+
+const config = parseConfig({}).transform;
+const now = new Date("2026-11-25T12:00:00Z");
+const keyOn = (day: string, uuid: string) =>
+  rawObjectKey({ stream: "t", arrival: new Date(`${day}T12:00:00Z`), uuid });
+const one = (id: string, day: string) => ndjson([event(id, `s-${id}`, `${day}T10:00:00.000Z`)]);
+
+/** Transforms a warehouse with a folder the run seals, then uploads into that sealed folder. */
+async function sealThenUploadLate(storage: Storage, warehouse: string): Promise<void> {
+  await storage.writeAtomic("raw", keyOn("2026-10-01", "first"), one("first", "2026-10-01"));
+  await storage.writeAtomic("raw", keyOn("2026-11-25", "today"), one("today", "2026-11-25"));
+  const first = await runTransform({ storage, config, workDir: warehouse, now });
+  assert.equal(first.records.written, 2);
+  // 2026-10-01 is far outside the look-back window: the run sealed it.
+  await storage.writeAtomic("raw", keyOn("2026-10-01", "late"), one("late", "2026-10-01"));
+  await storage.writeAtomic("raw", keyOn("2026-10-02", "backfill"), one("backfill", "2026-10-02"));
+}
+
+describe("objects uploaded into sealed day folders are processed (#16.2)", () => {
+  it("locally, a sealed folder whose time changed is listed again; nothing is read twice", async () => {
+    const warehouse = await tempDir();
+    const storage = new LocalStorage(warehouse);
+    await sealThenUploadLate(storage, warehouse);
+    const second = await runTransform({ storage, config, workDir: warehouse, now });
+    assert.equal(second.status, "succeeded");
+    assert.equal(second.records.written, 2);
+    assert.deepEqual(second.lateObjects, { found: 2, folders: ["2026-10-01", "2026-10-02"] });
+    const third = await runTransform({ storage, config, workDir: warehouse, now });
+    assert.equal(third.status, "no_new_data");
+    const ids = (await readTransformed(warehouse)).map((r) => r.event_id).sort();
+    assert.deepEqual(ids, ["backfill", "first", "late", "today"]);
+  });
+
+  it("reports entries of raw/ that are not regular files instead of skipping them silently (#19.12)", async () => {
+    const warehouse = await tempDir();
+    const storage = new LocalStorage(warehouse);
+    const key = keyOn("2026-11-25", "real");
+    await storage.writeAtomic("raw", key, one("real", "2026-11-25"));
+    const folder = join(warehouse, ...key.split("/").slice(0, -1));
+    await symlink("/etc/hostname", join(folder, "link.json"));
+    execFileSync("mkfifo", [join(folder, "pipe.json")]);
+    const report = await runTransform({ storage, config, workDir: warehouse, now });
+    assert.equal(report.records.written, 1);
+    assert.equal(report.notFiles?.count, 2);
+    assert.ok(report.notFiles?.keys.some((k) => k.endsWith("/pipe.json")));
+    assert.ok(report.notFiles?.keys.some((k) => k.endsWith("/link.json")));
+    await writeFile(join(folder, "ignored"), ""); // an empty object: no records, still no failure
+    assert.equal((await runTransform({ storage, config, workDir: warehouse, now })).records.read, 0);
+  });
+});
+
+describe("objects uploaded into sealed day folders on S3 (#16.2)", () => {
+  let server: Awaited<ReturnType<typeof startS3rver>>;
+  let client: S3Client;
+  const buckets = {
+    raw: "late-raw",
+    transformed: "late-transformed",
+    errors: "late-errors",
+    "athena-results": "late-athena",
+    state: "late-errors",
+  };
+  before(async () => {
+    server = await startS3rver(["late-raw", "late-transformed", "late-errors", "late-athena"]);
+    client = new S3Client({
+      ...s3ClientConfig({ endpoint: server.endpoint }),
+      credentials: s3rverCredentials,
+    });
+  });
+  after(async () => {
+    client?.destroy();
+    await server?.close();
+  });
+
+  it("sealed folders are listed again every transform.reconcileEveryMs, and on --reconcile", async () => {
+    const storage = new S3Storage({ client, buckets });
+    const workDir = await tempDir();
+    await sealThenUploadLate(storage, workDir);
+    // Within the cadence (1 h by default) the sealed folders are not listed.
+    const within = await runTransform({ storage, config, workDir, now });
+    assert.equal(within.status, "no_new_data");
+    const reconciled = await runTransform({ storage, config, workDir, now, reconcile: true });
+    assert.deepEqual(reconciled.lateObjects, { found: 2, folders: ["2026-10-01", "2026-10-02"] });
+    assert.equal(reconciled.records.written, 2);
+    // Past the cadence a run reconciles on its own, and finds nothing twice.
+    await storage.writeAtomic("raw", keyOn("2026-10-01", "later"), one("later", "2026-10-01"));
+    const due = parseConfig({ transform: { reconcileEveryMs: 0 } }).transform;
+    const next = await runTransform({ storage, config: due, workDir, now });
+    assert.deepEqual(next.lateObjects, { found: 1, folders: ["2026-10-01"] });
+    assert.equal((await runTransform({ storage, config: due, workDir, now })).status, "no_new_data");
+  });
+});
