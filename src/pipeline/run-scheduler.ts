@@ -12,7 +12,10 @@ export interface ChainRun {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly status: "succeeded" | "no_new_data" | "failed";
-  readonly transform?: Pick<RunReport, "runId" | "objectsProcessed" | "records" | "rejectedByReason">;
+  readonly transform?: Pick<
+    RunReport,
+    "runId" | "objectsProcessed" | "records" | "rejectedByReason" | "lateObjects"
+  >;
   readonly crawl?: { partitionsAdded: number };
   readonly error?: { code: string; message: string };
 }
@@ -115,6 +118,7 @@ export class RunScheduler {
           objectsProcessed: report.objectsProcessed,
           records: report.records,
           rejectedByReason: report.rejectedByReason,
+          ...(report.lateObjects ? { lateObjects: report.lateObjects } : {}),
         },
         ...(crawl
           ? { crawl: { partitionsAdded: crawl.tables.reduce((n, t) => n + t.partitionsAdded.length, 0) } }
