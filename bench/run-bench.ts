@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark section, printed as tables. `--quick` runs tiny sizes (a smoke test);
-// `--only <name>` runs one section (generator, transform, scale, query, collector, tracker, console, spark).
+// `--only <name>[,<name>…]` runs some sections (generator, transform, scale, query, collector, tracker, console, spark).
 import { runCollectorBench } from "./collector-bench.js";
 import { runConsoleBench } from "./console-bench.js";
 import { runGeneratorBench } from "./generator-bench.js";
@@ -26,7 +26,7 @@ const sections: [string, (o: { quick: boolean }) => Promise<BenchSection>][] = [
 ];
 
 for (const [name, run] of sections) {
-  if (only && only !== name) continue;
+  if (only && !only.split(",").includes(name)) continue;
   process.stderr.write(`running ${name} benchmarks${quick ? " (quick)" : ""}…\n`);
   const section = await run({ quick });
   printSection(section);

@@ -123,6 +123,34 @@ export async function runScaleBench(options: { quick: boolean }): Promise<BenchS
       `The history's first run read ${fmt.int(historyObjects)} objects of one event in ${fmt.seconds(setup.wallMs)}.`,
     );
 
+    // 3b. A run with nothing new, 50,000 objects in two day folders inside the look-back window (20k +
+    // 30k): every run lists them and looks each up in the bookmark.
+    const openObjects = options.quick ? 5_000 : 50_000;
+    const open = join(root, "open-days");
+    for (let i = 0; i < openObjects; i++) {
+      const day = i < openObjects * 0.4 ? "2026-11-29" : "2026-11-30";
+      const key = rawObjectKey({ stream: "s", arrival: new Date(`${day}T12:00:00Z`), uuid: `o${i}` });
+      const path = join(open, ...key.split("/"));
+      if (i === 0 || i === Math.ceil(openObjects * 0.4)) await mkdir(dirname(path), { recursive: true });
+      const event = {
+        event_id: `o${i}`,
+        user_id: "u",
+        event_type: "page_view",
+        timestamp: `${day}T12:00:00Z`,
+      };
+      await writeFile(path, `${JSON.stringify(event)}\n`);
+    }
+    await transform(open, NOW);
+    const openNoop = performance.now();
+    await exec(process.execPath, [cli, "transform", "--warehouse", open, "--now", NOW]);
+    const openNoopMs = performance.now() - openNoop;
+    rows.push({
+      name: `run with nothing new, ${fmt.int(openObjects)} objects in two open day folders (CLI, Node start-up included)`,
+      value: fmt.seconds(openNoopMs),
+      goal: "< 1 s",
+      met: openNoopMs < 1000,
+    });
+
     // 4. Query a partition built by 100 appending runs, then the same partition compacted.
     const appends = options.quick ? 20 : 100;
     const perRun = 1_000;

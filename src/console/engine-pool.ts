@@ -1,6 +1,5 @@
 import { availableParallelism } from "node:os";
 import type { ClickstreamConfig } from "../config/config-schema.js";
-import { isClickstreamError } from "../errors/clickstream-error.js";
 import {
   openQueryEngine,
   type QueryEngine,
@@ -8,6 +7,7 @@ import {
   type ScanProfile,
 } from "../query/query-engine.js";
 import type { QueryResult } from "../query/query-result.js";
+import { vanishedFile } from "../query/vanished-file.js";
 import type { Storage } from "../storage/storage.js";
 
 /**
@@ -148,13 +148,4 @@ export class EnginePool {
     }
     return parts.join("\n");
   }
-}
-
-/** DuckDB's complaint about a data file that is no longer there. */
-function vanishedFile(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error);
-  if (isClickstreamError(error) && error.code !== "CS_ERR_QUERY_FAILED") return false;
-  return /No such file or directory|No files found that match|Cannot open file|could not be opened/i.test(
-    message,
-  );
 }

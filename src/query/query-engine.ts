@@ -2,6 +2,7 @@ import { CatalogStore, type CatalogTable } from "../catalog/catalog-store.js";
 import { runCrawler } from "../catalog/crawler.js";
 import { cacheDirFor, LocalFileCache } from "../storage/local-file-cache.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
+import { vanishedFile } from "./vanished-file.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import { readTableView, snapshotVersion } from "../transform/table-view.js";
@@ -183,7 +184,14 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
         if (kind === "show" || kind === "describe" || kind === "msck")
           return runCatalogStatement(tokens, access);
         const { prefix, query } = kind === "explain" ? explainedQuery(tokens) : { prefix: "", query: tokens };
-        return execute(sql, query, options, prefix);
+        try {
+          return await execute(sql, query, options, prefix);
+        } catch (error) {
+          // A commit moved a file this snapshot named (a late event, a compaction): once more, on the new one.
+          if (!vanishedFile(error) || (await snapshotVersion(storage)) === version) throw error;
+          await loadViews();
+          return execute(sql, query, options, prefix);
+        }
       }),
     profile: (sql, options = {}) =>
       serial(async () => {

@@ -83,8 +83,8 @@ export class DeferredS3Storage implements Storage {
   async moveFileIn(bucket: BucketRole, key: string, localPath: string): Promise<ObjectInfo> {
     return (await this.storage()).moveFileIn(bucket, key, localPath);
   }
-  async rename(bucket: BucketRole, fromKey: string, toKey: string): Promise<void> {
-    return (await this.storage()).rename(bucket, fromKey, toKey);
+  async rename(bucket: BucketRole, fromKey: string, toKey: string, toBucket?: BucketRole): Promise<void> {
+    return (await this.storage()).rename(bucket, fromKey, toKey, toBucket);
   }
   async delete(bucket: BucketRole, key: string): Promise<void> {
     return (await this.storage()).delete(bucket, key);

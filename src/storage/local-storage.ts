@@ -170,9 +170,9 @@ export class LocalStorage implements Storage {
     return (await this.stat(bucket, key)) as ObjectInfo;
   }
 
-  async rename(bucket: BucketRole, fromKey: string, toKey: string): Promise<void> {
+  async rename(bucket: BucketRole, fromKey: string, toKey: string, toBucket = bucket): Promise<void> {
     const from = this.localPath(bucket, fromKey);
-    const to = this.localPath(bucket, toKey);
+    const to = this.localPath(toBucket, toKey);
     try {
       await mkdir(dirname(to), { recursive: true });
       await rename(from, to);
@@ -180,6 +180,8 @@ export class LocalStorage implements Storage {
     } catch (error) {
       throw this.readError(error, bucket, fromKey);
     }
+    // As on S3, a folder is only its keys: one left empty goes (a Hive reader would list it as a partition).
+    await removeEmptyParents(dirname(from), this.bucketPath(bucket));
   }
 
   async delete(bucket: BucketRole, key: string): Promise<void> {

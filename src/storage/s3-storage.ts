@@ -197,13 +197,17 @@ export class S3Storage implements Storage {
     return this.statAfterWrite(bucket, key);
   }
 
-  async rename(bucket: BucketRole, fromKey: string, toKey: string): Promise<void> {
+  async rename(bucket: BucketRole, fromKey: string, toKey: string, toBucket = bucket): Promise<void> {
     assertKeyInBucket(bucket, fromKey);
-    assertKeyInBucket(bucket, toKey);
+    assertKeyInBucket(toBucket, toKey);
     const name = this.buckets[bucket];
     try {
       await this.client.send(
-        new CopyObjectCommand({ Bucket: name, Key: toKey, CopySource: `${name}/${copySourceKey(fromKey)}` }),
+        new CopyObjectCommand({
+          Bucket: this.buckets[toBucket],
+          Key: toKey,
+          CopySource: `${name}/${copySourceKey(fromKey)}`,
+        }),
       );
       await this.client.send(new DeleteObjectCommand({ Bucket: name, Key: fromKey }));
     } catch (error) {

@@ -63,8 +63,8 @@ export interface Storage {
   writeAtomic(bucket: BucketRole, key: string, body: ObjectBody): Promise<ObjectInfo>;
   /** Publishes a local file as an object and takes ownership of the file (moved or uploaded then removed). */
   moveFileIn(bucket: BucketRole, key: string, localPath: string): Promise<ObjectInfo>;
-  /** Renames an object within a bucket (S3: copy then delete). */
-  rename(bucket: BucketRole, fromKey: string, toKey: string): Promise<void>;
+  /** Renames an object, within its bucket or into `toBucket` (S3: copy then delete). */
+  rename(bucket: BucketRole, fromKey: string, toKey: string, toBucket?: BucketRole): Promise<void>;
   /** Deletes an object; deleting a missing object is not an error (as in S3). */
   delete(bucket: BucketRole, key: string): Promise<void>;
   /**

@@ -8,13 +8,16 @@ import { snapshotKey, type TableSnapshot } from "./table-snapshot.js";
  * what readers see: see table-snapshot.ts), then the run's state (bookmark, report). Every step is
  * idempotent, so a run killed after the commit point is rolled forward by the next one, and one killed
  * before it leaves only staging, removed then. Nothing a reader may still use is deleted: replaced files
- * go to the snapshot's trash and are deleted by a later run, once their grace time has passed.
+ * move out of the table's folders into the snapshot's trash and are deleted by a later run, once their
+ * grace time has passed.
  */
 export interface CommitManifest {
   runId: string;
   publish: { bucket: BucketRole; from: string; to: string }[];
   /** The table snapshot this run leaves (set by the commit step). */
   snapshot: TableSnapshot | null;
+  /** Files the new snapshot replaced, moved out of the table's folders once it is written. */
+  retire: { bucket: BucketRole; from: string; toBucket: BucketRole; to: string }[];
   /** State objects to write after the snapshot (bookmark, run report): key → text. */
   state: { key: string; body: string }[];
   /** Objects no snapshot refers to any more (trash past its grace time, legacy state): deleted last. */
@@ -26,7 +29,7 @@ export const stagingPrefix = (bucket: "transformed" | "errors" | "state", runId:
   bucket === "state" ? `_state/transform/_staging/${runId}/` : `${bucket}/_staging/${runId}/`;
 
 export function newManifest(runId: string): CommitManifest {
-  return { runId, publish: [], snapshot: null, state: [], delete: [] };
+  return { runId, publish: [], snapshot: null, retire: [], state: [], delete: [] };
 }
 
 export async function writeManifest(storage: Storage, manifest: CommitManifest): Promise<void> {
@@ -39,6 +42,11 @@ export async function applyManifest(storage: Storage, manifest: CommitManifest):
     if (await storage.stat(item.bucket, item.from)) await storage.rename(item.bucket, item.from, item.to);
   }
   if (manifest.snapshot) await storage.writeAtomic("state", snapshotKey, JSON.stringify(manifest.snapshot));
+  // After the snapshot: readers of the new one never name these; a manifest of an older release has none.
+  for (const item of manifest.retire ?? []) {
+    if (await storage.stat(item.bucket, item.from))
+      await storage.rename(item.bucket, item.from, item.to, item.toBucket);
+  }
   for (const item of manifest.state) await storage.writeAtomic("state", item.key, item.body);
   for (const item of manifest.delete) await storage.delete(item.bucket, item.key);
   await storage.delete("state", manifestKey);

@@ -16,7 +16,10 @@ import type { IndexFile } from "./table-snapshot.js";
 /**
  * The snapshot a commit leaves: the previous one's partitions with `added` files and without
  * `replaced` ones, the indexes as given, replaced files put in the trash until their grace time is over,
- * and expired trash handed back for deletion.
+ * and expired trash handed back for deletion. Replaced data files leave the table's folders at the
+ * commit (`retire`: moved to `_state/transform/replaced/<run>/`), so `transformed/` read as a Hive
+ * table (Spark, Athena, a Glue crawler, a DuckDB glob) holds every row once; a reader still holding
+ * the previous snapshot finds them moved and retries on the current one.
  */
 export function nextSnapshot(
   ctx: Pick<RunContext, "runId" | "processingTime" | "config">,
@@ -28,8 +31,9 @@ export function nextSnapshot(
     replacedState: TrashEntry[];
     now: Date;
   },
-): { snapshot: TableSnapshot; expired: TrashEntry[] } {
+): { snapshot: TableSnapshot; expired: TrashEntry[]; retire: { from: string; to: string }[] } {
   const replaced = new Set(changes.replacedData);
+  const retire = changes.replacedData.map((key) => ({ from: key, to: retiredKey(ctx.runId, key) }));
   const partitions: Record<string, TableFile[]> = {};
   for (const [partition, files] of Object.entries(previous.partitions)) {
     const kept = files.filter((f) => !replaced.has(`transformed/${partition}/${f.name}`));
@@ -40,7 +44,7 @@ export function nextSnapshot(
   const after = new Date(changes.now.getTime() + ctx.config.deleteGraceMs).toISOString();
   const trash = [
     ...previous.trash,
-    ...changes.replacedData.map((key) => ({ bucket: "transformed" as const, key, after })),
+    ...retire.map(({ to }) => ({ bucket: "state" as const, key: to, after })),
     ...changes.replacedState.map((t) => ({ ...t, after })),
   ];
   const nowIso = changes.now.toISOString();
@@ -56,8 +60,16 @@ export function nextSnapshot(
       trash: trash.filter((t) => t.after > nowIso),
     },
     expired,
+    retire,
   };
 }
+
+/**
+ * Where a replaced data file waits out its grace time: in the state bucket, outside every folder a
+ * table reader lists (a glob over `transformed/**` included).
+ */
+export const retiredKey = (runId: string, key: string): string =>
+  `_state/transform/replaced/${runId}/${key.slice("transformed/".length)}`;
 
 /**
  * Step 9, commit: the new snapshot, bookmark and run report go into the manifest, which is written
@@ -74,7 +86,7 @@ export async function commitRun(
   ctx.onProgress({ phase: "commit" });
   const previous = ctx.snapshot;
   const replacedData = ctx.fullRefresh ? snapshotObjects(previous).map((o) => o.key) : written.replaced;
-  const { snapshot, expired } = nextSnapshot(ctx, previous, {
+  const { snapshot, expired, retire } = nextSnapshot(ctx, previous, {
     added: written.added,
     replacedData,
     indexes: index.indexes,
@@ -82,6 +94,7 @@ export async function commitRun(
     now: new Date(),
   });
   manifest.snapshot = snapshot;
+  for (const r of retire) manifest.retire.push({ bucket: "transformed", toBucket: "state", ...r });
   for (const t of expired) manifest.delete.push({ bucket: t.bucket, key: t.key });
 
   const { bookmark, files } = nextBookmark(ctx);

@@ -109,6 +109,7 @@ export async function compactPartitions(options: CompactOptions): Promise<Compac
     now: new Date(),
   });
   manifest.snapshot = next.snapshot;
+  for (const r of next.retire) manifest.retire.push({ bucket: "transformed", toBucket: "state", ...r });
   for (const t of next.expired) manifest.delete.push({ bucket: t.bucket, key: t.key });
   await writeManifest(storage, manifest);
   await applyManifest(storage, manifest);

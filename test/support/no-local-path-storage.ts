@@ -35,8 +35,8 @@ export class NoLocalPathStorage implements Storage {
   moveFileIn(bucket: BucketRole, key: string, localPath: string): Promise<ObjectInfo> {
     return this.inner.moveFileIn(bucket, key, localPath);
   }
-  rename(bucket: BucketRole, fromKey: string, toKey: string): Promise<void> {
-    return this.inner.rename(bucket, fromKey, toKey);
+  rename(bucket: BucketRole, fromKey: string, toKey: string, toBucket?: BucketRole): Promise<void> {
+    return this.inner.rename(bucket, fromKey, toKey, toBucket);
   }
   delete(bucket: BucketRole, key: string): Promise<void> {
     return this.inner.delete(bucket, key);

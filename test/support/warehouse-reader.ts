@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { vanishedFile } from "../../src/query/vanished-file.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { readTableView } from "../../src/transform/table-view.js";
 import type { FixtureEvent } from "./transformed-fixture.js";
@@ -22,6 +23,18 @@ export interface TransformedRow extends Omit<
 
 /** Every row of transformed/ with JSON-friendly types (times as ISO strings, integers as numbers). */
 export async function readTransformed(warehouse: string): Promise<TransformedRow[]> {
+  // A commit between taking the snapshot and opening its files moves replaced files out of the table:
+  // like every reader, take the current snapshot and read again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readSnapshotRows(warehouse);
+    } catch (error) {
+      if (attempt >= 5 || !vanishedFile(error)) throw error;
+    }
+  }
+}
+
+async function readSnapshotRows(warehouse: string): Promise<TransformedRow[]> {
   const storage = new LocalStorage(warehouse);
   // Through the table snapshot, as every reader does: replaced files wait in the trash for a while.
   const files = (await readTableView(storage, warehouse)).files.map((o) =>
