@@ -57,6 +57,8 @@ REASONS = tuple(reason["code"] for reason in CONTRACT["reasons"])
 _MESSAGES = {reason["code"]: reason["message"] for reason in CONTRACT["reasons"]}
 MAX_RECORD_BYTES = _LIMITS["maxRecordBytes"]
 MAX_OBJECT_BYTES = _LIMITS["maxObjectBytes"]
+MAX_COMPRESSION_RATIO = _LIMITS["maxCompressionRatio"]
+MAX_DECOMPRESSED_BYTES = _LIMITS["maxDecompressedBytes"]
 # The raw text kept in a reject, in characters (an oversized record or object keeps its beginning).
 MAX_REJECT_RAW_CHARS = _LIMITS["maxRejectRawChars"]
 DEFAULT_FUTURE_TOLERANCE_HOURS = _LIMITS["defaultFutureToleranceMs"] / 3600000
@@ -459,15 +461,19 @@ def decode_object(data, key=""):
     gzip; any other object is gunzipped only when its bytes, as a whole, are one or more complete gzip
     members (zero padding after them allowed), and read as text otherwise. Then a UTF-8 BOM is dropped.
     Raises Reject("unreadable_object") for a `.gz` object that does not decompress."""
-    if len(data) > MAX_OBJECT_BYTES:
-        raise _too_big(data, "")
+    return decode_object_parts(data, key)[0]
+
+
+def decode_object_parts(data, key=""):
+    """decode_object, and the reject of a `.gz` object's broken tail (None when whole): a `.gz` object
+    keeps every complete member before junk, and every complete line before a damaged or cut member.
+    A plain object is read whatever its size; gzip bytes under another name keep maxObjectBytes."""
     if key.endswith(".gz"):
-        _check_gunzipped_size(data)
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as error:
-            raise Reject("unreadable_object", None, message("unreadable_object", detail=str(error)))
-    elif data[:2] == b"\x1f\x8b":
+        text, tail = _gunzip_members(data)
+        return (text[3:] if text[:3] == b"\xef\xbb\xbf" else text), tail
+    if data[:2] == b"\x1f\x8b" and len(data) > MAX_OBJECT_BYTES:
+        raise _too_big(data, "")
+    if data[:2] == b"\x1f\x8b":
         try:
             _check_gunzipped_size(data)
             data = gzip.decompress(data)
@@ -475,7 +481,61 @@ def decode_object(data, key=""):
             pass  # not a complete gzip stream (a record that merely starts with the magic bytes): text
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
-    return data
+    return data, None
+
+
+def _gunzip_members(data):
+    """A `.gz` object's text, member by member, within the gzip-bomb limits (the contract's limit notes),
+    and the reject of what follows the last good member (None when nothing does). Nothing readable at all
+    raises Reject("unreadable_object")."""
+    cap = min(MAX_DECOMPRESSED_BYTES, max(MAX_OBJECT_BYTES, MAX_COMPRESSION_RATIO * len(data)))
+    out, size, rest, prefix = [], 0, data, b""
+    tail = None
+    while rest:
+        if rest[:2] != b"\x1f\x8b":
+            if rest.strip(b"\x00"):
+                tail = "the bytes after the object's last complete gzip member (from byte %d) are not gzip" % (
+                    len(data) - len(rest))
+            break
+        stream = zlib.decompressobj(31)
+        member, ok = [], True
+        pending = rest
+        while pending:
+            try:
+                chunk = stream.decompress(pending, 1 << 20)
+            except zlib.error as error:
+                ok, tail = False, str(error)
+                break
+            size += len(chunk)
+            if len(prefix) < MAX_REJECT_RAW_CHARS:
+                prefix += chunk[:MAX_REJECT_RAW_CHARS - len(prefix)]
+            if size > cap:
+                raise ObjectTooLarge(
+                    "the object decompresses to over %d bytes (%d bytes compressed; the limits are "
+                    "transform.maxCompressionRatio and transform.maxDecompressedBytes)" % (cap, len(data)),
+                    bytes(prefix[:MAX_REJECT_RAW_CHARS]))
+            member.append(chunk)
+            pending = stream.unconsumed_tail
+            if stream.eof:
+                break
+        if ok and not stream.eof:
+            ok, tail = False, "the gzip data is cut short"
+        if not ok:
+            # Damaged or cut short: keep the complete lines before the break.
+            text = b"".join(member)
+            cut = text.rfind(b"\n") + 1
+            out.append(text[:cut])
+            tail = "the gzip data breaks off after %d decompressed bytes (%s); the records before it are kept" % (
+                sum(len(o) for o in out), tail)
+            break
+        out.append(b"".join(member))
+        rest = stream.unused_data
+    text = b"".join(out)
+    if not text and tail is not None:
+        raise Reject("unreadable_object", None, message("unreadable_object", detail=tail))
+    if tail is not None and not tail.startswith("the gzip data breaks off"):
+        tail += "; the records before them are kept"
+    return text, tail
 
 
 class ObjectTooLarge(Reject):
@@ -819,10 +879,18 @@ def frame_object(data, source, now, **rule_options):
     reject is the errors/ line `{"reason","field","message","source","line","raw"}`.
     """
     try:
-        framed_records = split_records(data, source)
+        text, tail = decode_object_parts(data, source)
+        framed_records = _Splitter(text).run()
     except Reject as reject:
         yield "reject", reject_line(reject, source, None, getattr(reject, "prefix", ""))
         return
+    yield from _framed_items(framed_records, source, now, rule_options)
+    if tail is not None:
+        tail_reject = Reject("unreadable_object", None, message("unreadable_object", detail=tail))
+        yield "reject", reject_line(tail_reject, source, None, "")
+
+
+def _framed_items(framed_records, source, now, rule_options):
     for framed in framed_records:
         if framed.reject is None:
             try:

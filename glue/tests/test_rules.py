@@ -318,19 +318,41 @@ class ContractIsData(unittest.TestCase):
 
     def test_object_size_and_reject_raw_limits_come_from_the_contract(self):
         contract = dict(rules.CONTRACT)
-        contract["limits"] = dict(contract["limits"], maxObjectBytes=100, maxRejectRawChars=10)
+        contract["limits"] = dict(contract["limits"], maxObjectBytes=100, maxCompressionRatio=1, maxRejectRawChars=10)
         code = ("import clickstream_rules as r, gzip, json\n"
                 "now = r.parse_now('2026-11-25T12:00:00Z')\n"
                 "body = b'x' * 150\n"
                 "for key, data in (('raw/a', body), ('raw/b.gz', gzip.compress(body)), ('raw/c', b'{bad json here}')):\n"
-                "    print(json.dumps([(i['reason'], i['raw'], 'decompressed' in i['message'])\n"
+                "    print(json.dumps([(i['reason'], i['raw'], 'decompress' in i['message'])\n"
                 "                      for _, i in r.frame_object(data, key, now)]))")
         lines = self.run_with_contract(contract, code).stdout.strip().splitlines()
+        # A plain object is read whatever its size (150 x's: not JSON); a .gz one is bounded.
         self.assertEqual([json.loads(line) for line in lines], [
-            [["unreadable_object", "xxxxxxxxxx", False]],
+            [["malformed_json", "xxxxxxxxxx", False]],
             [["unreadable_object", "xxxxxxxxxx", True]],
             [["malformed_json", "{bad json ", False]],
         ])
+
+    def test_a_gz_object_keeps_its_good_members_and_rejects_the_tail(self):
+        now = rules.parse_now("2026-11-25T12:00:00Z")
+        good = gzip.compress(b'{"event_id":"g1","user_id":"u","event_type":"page_view","timestamp":"2026-11-24T10:00:00Z"}\n')
+        items = list(rules.frame_object(good + b"not gzip at all", "raw/x.gz", now))
+        self.assertEqual([kind for kind, _ in items], ["row", "reject"])
+        self.assertEqual(items[1][1]["reason"], "unreadable_object")
+        self.assertIn("are not gzip", items[1][1]["message"])
+        cut = gzip.compress(b'{"a":1}\n' * 1000)
+        items = list(rules.frame_object(good + cut[:-30], "raw/y.gz", now))
+        self.assertEqual(items[0][0], "row")
+        self.assertEqual(items[-1][1]["reason"], "unreadable_object")
+
+    def test_a_plain_object_is_read_whatever_its_size(self):
+        contract = dict(rules.CONTRACT)
+        contract["limits"] = dict(contract["limits"], maxObjectBytes=10)
+        code = ("import clickstream_rules as r\n"
+                "now = r.parse_now('2026-11-25T12:00:00Z')\n"
+                "body = b'{\"event_id\":\"e\",\"user_id\":\"u\",\"event_type\":\"page_view\",\"timestamp\":\"2026-11-24T10:00:00Z\"}\\n'\n"
+                "print([k for k, _ in r.frame_object(body, 'raw/a', now)])")
+        self.assertEqual(self.run_with_contract(contract, code).stdout.strip(), "['row']")
 
     def test_constants_are_the_contracts(self):
         self.assertEqual(rules.REASONS, tuple(r["code"] for r in rules.CONTRACT["reasons"]))

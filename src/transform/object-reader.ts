@@ -94,7 +94,7 @@ export async function streamRawObject(
         ok: true,
         pieces: cutter.pieces,
         tail: {
-          message: `the bytes after the object's last complete gzip member (from byte ${members.end}) are not gzip (${message}); the records before them are kept`,
+          message: `the bytes after the object's last complete gzip member (from byte ${members.end}) are not gzip; the records before them are kept`,
           raw: Buffer.alloc(0),
         },
       };
