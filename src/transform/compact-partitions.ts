@@ -1,6 +1,6 @@
 import { readdir, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { quotedIdentifier, quotedString } from "@duckdb/node-api";
+import { DuckDBListValue, quotedIdentifier, quotedString } from "@duckdb/node-api";
 import type { TransformConfig } from "../config/config-schema.js";
 import { transformedColumns } from "../contract/data-contract.js";
 import type { LocalFileCache } from "../storage/local-file-cache.js";
@@ -60,9 +60,9 @@ export async function compactPartitions(options: CompactOptions): Promise<Compac
     }
     const outDir = join(scratch, "compacted", ...partition.split("/"));
     await mkdir(outDir, { recursive: true });
-    const list = `[${paths.map(quotedString).join(", ")}]`;
+    const list = { paths: new DuckDBListValue(paths) };
     const present = new Set(
-      (await sql.rows(`SELECT name FROM parquet_schema(${list})`)).map((r) => String(r.name)),
+      (await sql.rows(`SELECT name FROM parquet_schema($paths)`, list)).map((r) => String(r.name)),
     );
     // Files written before a column existed (an older release) get it as NULL.
     const columns = transformedColumns
@@ -71,11 +71,12 @@ export async function compactPartitions(options: CompactOptions): Promise<Compac
       )
       .join(", ");
     await sql.run(
-      `COPY (SELECT ${columns} FROM read_parquet(${list}, union_by_name = true)
+      `COPY (SELECT ${columns} FROM read_parquet($paths, union_by_name = true)
              ORDER BY session_id NULLS LAST, event_time, event_id)
        TO ${quotedString(outDir)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroup},
          ROW_GROUPS_PER_FILE ${Math.max(1, Math.ceil(config.compactTargetFileRows / rowGroup))},
          FILENAME_PATTERN ${quotedString(`part-${runId}-c{i}`)})`,
+      list,
     );
     let rows = 0;
     const names = (await readdir(outDir)).filter((n) => n.endsWith(".parquet")).sort();

@@ -1,4 +1,4 @@
-import { quotedString } from "@duckdb/node-api";
+import { DuckDBListValue } from "@duckdb/node-api";
 import type { RunContext } from "./run-context.js";
 import { dataKey, type TableFile } from "./table-snapshot.js";
 import { indexPaths, probedIndex } from "./table-index.js";
@@ -92,11 +92,13 @@ export async function sequenceEvents(ctx: RunContext): Promise<void> {
     ]);
   }
   await sql.appendRows("candidate_files", rows, ["VARCHAR", "VARCHAR"]);
-  const list = `[${rows.map(([, p]) => quotedString(p)).join(", ")}]`;
-  await sql.run(`CREATE TABLE late_old_rows AS
+  await sql.run(
+    `CREATE TABLE late_old_rows AS
     SELECT c.file_key, o.event_id, o.session_id, o.event_time, o.event_sequence
-    FROM read_parquet(${list}, filename = true) o JOIN candidate_files c ON c.path = o.filename
-    WHERE o.session_id IN (SELECT session_id FROM late_sessions)`);
+    FROM read_parquet($paths, filename = true) o JOIN candidate_files c ON c.path = o.filename
+    WHERE o.session_id IN (SELECT session_id FROM late_sessions)`,
+    { paths: new DuckDBListValue(rows.map(([, p]) => p)) },
+  );
 
   // Resequence late sessions whole: their old rows and this run's together.
   await sql.run(`INSERT INTO late_sequence
