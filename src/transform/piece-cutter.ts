@@ -62,18 +62,27 @@ export class PieceCutter {
     }
   }
 
-  /** Cuts the last piece back to its last LF; returns the bytes cut off (a broken tail). */
+  /** Cuts the last piece back to its last LF; returns the start of the bytes cut off (a broken tail). */
   async truncateToLastLine(): Promise<Buffer> {
     const piece = this.pieces.at(-1);
     if (!piece || !this.handle) return Buffer.alloc(0);
-    const keep = Math.max(0, piece.bytes - 64 * 1024);
-    const { buffer } = await this.handle.read(Buffer.alloc(piece.bytes - keep), 0, piece.bytes - keep, keep);
-    const lf = buffer.lastIndexOf(LF);
-    const cutAt = lf === -1 ? keep : keep + lf + 1;
-    const tail = buffer.subarray(cutAt - keep);
+    // Back a window at a time until an LF (or the piece's start): the broken line may be long.
+    const window = 64 * 1024;
+    let cutAt = 0;
+    for (let end = piece.bytes; end > 0; end -= window) {
+      const start = Math.max(0, end - window);
+      const { buffer } = await this.handle.read(Buffer.alloc(end - start), 0, end - start, start);
+      const lf = buffer.lastIndexOf(LF);
+      if (lf !== -1) {
+        cutAt = start + lf + 1;
+        break;
+      }
+    }
+    const length = Math.min(window, piece.bytes - cutAt);
+    const { buffer: tail } = await this.handle.read(Buffer.alloc(length), 0, length, cutAt);
     await this.handle.truncate(cutAt);
     piece.bytes = cutAt;
-    return Buffer.from(tail);
+    return tail;
   }
 
   /** Removes every piece written, to start again. */

@@ -41,6 +41,17 @@ describe("objects of any size (#16.1)", () => {
     }
   });
 
+  it("cuts a broken tail back to the last complete line, however long the broken line", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cutter-"));
+    const cutter = new PieceCutter(1 << 30, (n) => join(dir, String(n)));
+    await cutter.write(Buffer.from('{"a":1}\n{"b":2}\n'));
+    await cutter.write(Buffer.from(`{"c":"${"x".repeat(200_000)}`));
+    const tail = await cutter.truncateToLastLine();
+    await cutter.close();
+    assert.equal((await readFile(cutter.pieces[0]!.path)).toString(), '{"a":1}\n{"b":2}\n');
+    assert.ok(tail.toString().startsWith('{"c":"xxx'));
+  });
+
   it("reads a plain object bigger than a judge batch, with each reject's line counted in the object", async () => {
     const warehouse = await tempDir();
     const storage = new LocalStorage(warehouse);
