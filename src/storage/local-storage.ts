@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Stats } from "node:fs";
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
@@ -68,22 +69,12 @@ export class LocalStorage implements Storage {
       else others.push(`${prefix}${entry.name}`);
     }
     const objects: ObjectInfo[] = [];
+    (await statBatched(files.map((name) => join(dir, name)))).forEach((info, i) => {
+      if (info) objects.push({ key: `${prefix}${files[i]!}`, size: info.size, lastModified: info.mtime });
+    });
     const folderModifiedMs: Record<string, number> = {};
-    // A few hundred stats at a time: a Firehose day folder holds thousands of objects.
-    for (let i = 0; i < files.length; i += 256) {
-      const infos = await Promise.all(
-        files.slice(i, i + 256).map((name) => stat(join(dir, name)).catch(() => undefined)),
-      );
-      infos.forEach((info, j) => {
-        const name = files[i + j]!;
-        if (info) objects.push({ key: `${prefix}${name}`, size: info.size, lastModified: info.mtime });
-      });
-    }
-    const folderInfos = await Promise.all(
-      folders.map((name) => stat(join(dir, name)).catch(() => undefined)),
-    );
-    folderInfos.forEach((info, j) => {
-      if (info) folderModifiedMs[`${prefix}${folders[j]!}/`] = info.mtimeMs;
+    (await statBatched(folders.map((name) => join(dir, name)))).forEach((info, i) => {
+      if (info) folderModifiedMs[`${prefix}${folders[i]!}/`] = info.mtimeMs;
     });
     const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
     objects.sort((a, b) => byKey(a.key, b.key));
@@ -209,33 +200,34 @@ async function walk(base: string, dir: string, out: ObjectInfo[]): Promise<void>
     if (isNotFound(error)) return;
     throw wrapError("CS_ERR_STORAGE_IO", error, `list ${dir}`);
   }
-  // Files are stat'ed a batch at a time (a Firehose day folder holds thousands), in listing order.
-  const batch: string[] = [];
-  const flush = async (): Promise<void> => {
-    const infos = await Promise.all(batch.map((path) => stat(path).catch(() => undefined)));
-    infos.forEach((info, i) => {
-      if (info) {
-        out.push({
-          key: relative(base, batch[i]!).split(sep).join("/"),
-          size: info.size,
-          lastModified: info.mtime,
-        });
-      }
-    });
-    batch.length = 0;
-  };
+  const files: string[] = [];
+  const folders: string[] = [];
   for (const entry of entries) {
     if (entry.name.startsWith(TEMP_PREFIX)) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      await flush();
-      await walk(base, path, out);
-    } else if (entry.isFile()) {
-      batch.push(path);
-      if (batch.length === 256) await flush();
-    }
+    if (entry.isDirectory()) folders.push(join(dir, entry.name));
+    else if (entry.isFile()) files.push(join(dir, entry.name));
   }
-  await flush();
+  (await statBatched(files)).forEach((info, i) => {
+    if (info)
+      out.push({
+        key: relative(base, files[i]!).split(sep).join("/"),
+        size: info.size,
+        lastModified: info.mtime,
+      });
+  });
+  for (const folder of folders) await walk(base, folder, out);
+}
+
+/**
+ * Stats of many paths, a few hundred at a time (a Firehose day folder holds thousands of objects); a
+ * path gone meanwhile is undefined.
+ */
+async function statBatched(paths: readonly string[]): Promise<(Stats | undefined)[]> {
+  const out: (Stats | undefined)[] = [];
+  for (let i = 0; i < paths.length; i += 256) {
+    out.push(...(await Promise.all(paths.slice(i, i + 256).map((p) => stat(p).catch(() => undefined)))));
+  }
+  return out;
 }
 
 async function fsyncFile(path: string): Promise<void> {

@@ -60,6 +60,8 @@ export async function discoverRawObjects(storage: Storage, options: DiscoverOpti
   const notFiles: string[] = [];
   const openFolderMs = new Map<string, number | null>();
   const reconciled: ReconciledDay[] = [];
+  /** Objects found new in sealed folders: the bookmark calls every key there processed. */
+  const lateKeys = new Set<string>();
   const listAll = async (prefix: string, into: ObjectInfo[] = found): Promise<void> => {
     if (keyProblem(`${prefix}x`) !== undefined) {
       // A folder whose keys no storage can hold (nested past S3's 1,024 characters): one reject for it.
@@ -111,39 +113,28 @@ export async function discoverRawObjects(storage: Storage, options: DiscoverOpti
           continue;
         }
         const known = bookmark.sealed[day];
-        const changed =
-          known === undefined ? !options.baseline : local ? known !== folderMs : options.reconcile;
-        if (!changed && !options.baseline) continue;
-        if (options.baseline && known === undefined) {
-          // Recorded as it is: what a version-2 bookmark sealed was processed.
-          const objects: ObjectInfo[] = [];
-          await listAll(dayPrefix, objects);
-          const names = objects.map((o) => o.key.slice(dayPrefix.length));
-          reconciled.push({ day, names, folderMs, found: 0 });
-          continue;
-        }
-        const processed = await loadSealedDay(storage, day);
+        // A folder new since the seal, or changed (local: its time; S3: when a reconcile is due).
+        if (known !== undefined && (local ? known === folderMs : !options.reconcile)) continue;
         const objects: ObjectInfo[] = [];
         await listAll(dayPrefix, objects);
+        const names = objects.map((o) => o.key.slice(dayPrefix.length));
+        // A version-2 bookmark kept no names of its sealed folders: what they hold now was processed.
+        const processed =
+          options.baseline && known === undefined ? new Set(names) : await loadSealedDay(storage, day);
         let late = 0;
-        for (const object of objects) {
-          const name = object.key.slice(dayPrefix.length);
+        objects.forEach((object, i) => {
           const nestedDone = dayOf(object.key) === undefined && isProcessed(bookmark, object.key);
-          if (processed.has(name) || isHiddenKey(object.key) || nestedDone) continue;
+          if (processed.has(names[i]!) || isHiddenKey(object.key) || nestedDone) return;
+          lateKeys.add(object.key);
           found.push(object);
           late++;
-        }
-        const names = [...new Set([...processed, ...objects.map((o) => o.key.slice(dayPrefix.length))])];
-        reconciled.push({ day, names: names.sort(), folderMs, found: late });
+        });
+        reconciled.push({ day, names: [...new Set([...processed, ...names])].sort(), folderMs, found: late });
       }
     }
   }
-  const sealedDayOf = (key: string): boolean => {
-    const m = /^raw\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\//.exec(key);
-    return m !== null && `${m[1]}-${m[2]}-${m[3]}` < sealedBefore;
-  };
   const sources = found
-    .filter((o) => !isHiddenKey(o.key) && (sealedDayOf(o.key) || !isProcessed(bookmark, o.key)))
+    .filter((o) => !isHiddenKey(o.key) && (lateKeys.has(o.key) || !isProcessed(bookmark, o.key)))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     .map((o, obj) => ({ obj, key: o.key, size: o.size }));
   return {

@@ -22,7 +22,7 @@ export interface DecompressionLimits {
 }
 
 /** The most a `.gz` object of `compressedBytes` may decompress to (see the contract's limit notes). */
-export function decompressedCap(compressedBytes: number, caps: DecompressionLimits): number {
+function decompressedCap(compressedBytes: number, caps: DecompressionLimits): number {
   return Math.min(
     caps.maxDecompressedBytes,
     Math.max(limits.maxObjectBytes, caps.maxCompressionRatio * compressedBytes),
@@ -59,13 +59,7 @@ export async function streamRawObject(
   let size = 0;
   let prefix = Buffer.alloc(0);
   try {
-    const chunks = chunksThenError(text);
-    for (let next = await chunks.next(); ; next = await chunks.next()) {
-      if (next.done) {
-        if (next.value) throw next.value;
-        break;
-      }
-      const chunk = next.value;
+    for await (const chunk of chunksBeforeError(text)) {
       size += chunk.length;
       if (prefix.length < limits.maxRejectRawChars)
         prefix = Buffer.concat([prefix, chunk.subarray(0, limits.maxRejectRawChars - prefix.length)]);
@@ -120,10 +114,10 @@ export async function streamRawObject(
 }
 
 /**
- * Every chunk a stream emits, then its error (if any) as the return value. An async iterator over a
- * stream drops the chunks still buffered when it fails, and a broken gzip tail must keep them.
+ * Every chunk a stream emits, then its error. A stream's own async iterator drops the chunks still
+ * buffered when it fails, and the text before a broken gzip tail must be kept.
  */
-async function* chunksThenError(stream: Readable): AsyncGenerator<Buffer, Error | undefined> {
+async function* chunksBeforeError(stream: Readable): AsyncGenerator<Buffer> {
   const queue: Buffer[] = [];
   let ended = false;
   let failure: Error | undefined;
@@ -149,7 +143,8 @@ async function* chunksThenError(stream: Readable): AsyncGenerator<Buffer, Error 
       yield chunk;
       continue;
     }
-    if (ended) return failure;
+    if (failure) throw failure;
+    if (ended) return;
     await new Promise<void>((resolve) => (wake = resolve));
     wake = undefined;
   }
