@@ -1,40 +1,21 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { S3Client } from "@aws-sdk/client-s3";
+import { test } from "node:test";
 import type { GlueTable } from "../../src/catalog/catalog-model.js";
 import { CatalogStore } from "../../src/catalog/catalog-store.js";
 import { runCrawler } from "../../src/catalog/crawler.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { openQueryEngine } from "../../src/query/query-engine.js";
 import { saveResult } from "../../src/query/result-store.js";
-import { S3Storage, s3ClientConfig } from "../../src/storage/s3-storage.js";
-import { s3rverCredentials, startS3rver } from "../support/s3rver-server.js";
+import { useS3rverWarehouse } from "../support/s3rver-server.js";
 import { tempDir } from "../support/temp-dir.js";
 import { generateEvents, partitionOf, writeTransformedFixture } from "../support/transformed-fixture.js";
 
 // Crawl and query with the warehouse on an S3-protocol server: no local paths, so the Parquet files go
 // through the local cache, and the catalog and query results are S3 objects.
-let server: Awaited<ReturnType<typeof startS3rver>>;
-let client: S3Client;
-const buckets = {
-  raw: "q-raw",
-  transformed: "q-transformed",
-  errors: "q-errors",
-  "athena-results": "q-athena",
-  state: "q-errors",
-};
-
-before(async () => {
-  server = await startS3rver(["q-raw", "q-transformed", "q-errors", "q-athena"]);
-  client = new S3Client({ ...s3ClientConfig({ endpoint: server.endpoint }), credentials: s3rverCredentials });
-});
-after(async () => {
-  client?.destroy();
-  await server?.close();
-});
+const s3rver = useS3rverWarehouse("q");
 
 test("crawl and query a warehouse on S3: catalog in the state bucket, files through the local cache", async () => {
-  const storage = new S3Storage({ client, buckets });
+  const storage = s3rver.storage();
   const events = generateEvents({ seed: 9, startDate: "2026-11-03", days: 3, users: 10 });
   const onDay = (day: string) => events.filter((e) => partitionOf(e).day === day).length;
   await writeTransformedFixture(

@@ -1,38 +1,19 @@
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
-import { S3Client } from "@aws-sdk/client-s3";
 import { parseConfig } from "../../src/config/load-config.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
-import { S3Storage, s3ClientConfig } from "../../src/storage/s3-storage.js";
 import type { BucketRole, Storage } from "../../src/storage/storage.js";
 import { runTransform } from "../../src/transform/run-transform.js";
-import { s3rverCredentials, startS3rver } from "../support/s3rver-server.js";
+import { useS3rverWarehouse } from "../support/s3rver-server.js";
 import { tempDir } from "../support/temp-dir.js";
 import { readErrors, readTransformed } from "../support/warehouse-reader.js";
 
 /** The local pipeline's transform, unchanged, with its buckets on an S3-protocol server. */
 
-let server: Awaited<ReturnType<typeof startS3rver>>;
-let client: S3Client;
-const buckets = {
-  raw: "e2e-raw",
-  transformed: "e2e-transformed",
-  errors: "e2e-errors",
-  "athena-results": "e2e-athena",
-  state: "e2e-errors",
-};
-
-before(async () => {
-  server = await startS3rver(["e2e-raw", "e2e-transformed", "e2e-errors", "e2e-athena"]);
-  client = new S3Client({ ...s3ClientConfig({ endpoint: server.endpoint }), credentials: s3rverCredentials });
-});
-after(async () => {
-  client?.destroy();
-  await server?.close();
-});
+const s3rver = useS3rverWarehouse("e2e");
 
 const event = (id: string, session: string, time: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -95,7 +76,7 @@ describe("the transform with its buckets on S3 (s3rver)", () => {
   it("produces the same rows, rejects and counts as on a local warehouse, run after run", async () => {
     const config = parseConfig({}).transform;
     const now = new Date("2026-11-25T12:00:00Z");
-    const s3 = new S3Storage({ client, buckets });
+    const s3 = s3rver.storage();
     const local = new LocalStorage(await tempDir());
     const s3Work = await tempDir();
 

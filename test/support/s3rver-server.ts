@@ -1,6 +1,9 @@
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import { after, before } from "node:test";
+import { S3Client } from "@aws-sdk/client-s3";
+import { S3Storage, s3ClientConfig } from "../../src/storage/s3-storage.js";
 import { tempDir } from "./temp-dir.js";
 
 // s3rver ships no types; this is the part of its API the tests use.
@@ -75,4 +78,32 @@ export async function startS3rver(
       await server.close();
     },
   };
+}
+
+/**
+ * A warehouse's buckets (`<prefix>-raw`, `-transformed`, `-errors`, `-athena`; state in the errors
+ * bucket) on an s3rver started before the calling file's tests and closed after them.
+ */
+export function useS3rverWarehouse(prefix: string): { storage: () => S3Storage } {
+  const buckets = {
+    raw: `${prefix}-raw`,
+    transformed: `${prefix}-transformed`,
+    errors: `${prefix}-errors`,
+    "athena-results": `${prefix}-athena`,
+    state: `${prefix}-errors`,
+  };
+  let server: Awaited<ReturnType<typeof startS3rver>> | undefined;
+  let client: S3Client | undefined;
+  before(async () => {
+    server = await startS3rver([...new Set(Object.values(buckets))]);
+    client = new S3Client({
+      ...s3ClientConfig({ endpoint: server.endpoint }),
+      credentials: s3rverCredentials,
+    });
+  });
+  after(async () => {
+    client?.destroy();
+    await server?.close();
+  });
+  return { storage: () => new S3Storage({ client: client!, buckets }) };
 }

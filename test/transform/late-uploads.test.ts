@@ -2,16 +2,14 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { S3Client } from "@aws-sdk/client-s3";
+import { describe, it } from "node:test";
 import { parseConfig } from "../../src/config/load-config.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
-import { S3Storage, s3ClientConfig } from "../../src/storage/s3-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { rawObjectKey } from "../../src/storage/warehouse-layout.js";
 import { runTransform } from "../../src/transform/run-transform.js";
 import { event, ndjson } from "../support/sample-events.js";
-import { s3rverCredentials, startS3rver } from "../support/s3rver-server.js";
+import { useS3rverWarehouse } from "../support/s3rver-server.js";
 import { tempDir } from "../support/temp-dir.js";
 import { readTransformed } from "../support/warehouse-reader.js";
 
@@ -66,29 +64,10 @@ describe("objects uploaded into sealed day folders are processed (#16.2)", () =>
 });
 
 describe("objects uploaded into sealed day folders on S3 (#16.2)", () => {
-  let server: Awaited<ReturnType<typeof startS3rver>>;
-  let client: S3Client;
-  const buckets = {
-    raw: "late-raw",
-    transformed: "late-transformed",
-    errors: "late-errors",
-    "athena-results": "late-athena",
-    state: "late-errors",
-  };
-  before(async () => {
-    server = await startS3rver(["late-raw", "late-transformed", "late-errors", "late-athena"]);
-    client = new S3Client({
-      ...s3ClientConfig({ endpoint: server.endpoint }),
-      credentials: s3rverCredentials,
-    });
-  });
-  after(async () => {
-    client?.destroy();
-    await server?.close();
-  });
+  const s3 = useS3rverWarehouse("late");
 
   it("sealed folders are listed again every transform.reconcileEveryMs, and on --reconcile", async () => {
-    const storage = new S3Storage({ client, buckets });
+    const storage = s3.storage();
     const workDir = await tempDir();
     await sealThenUploadLate(storage, workDir);
     // Within the cadence (1 h by default) the sealed folders are not listed.
