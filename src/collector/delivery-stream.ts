@@ -6,7 +6,8 @@ import type { FastifyBaseLogger } from "fastify";
 import type { CollectorStreamConfig } from "../config/config-schema.js";
 import { wrapError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
-import { rawObjectKey } from "../storage/warehouse-layout.js";
+import { recordArrival } from "../storage/arrival-notice.js";
+import { datePartitionPath, rawObjectKey } from "../storage/warehouse-layout.js";
 import type { BufferStats, CollectorMetrics } from "./collector-metrics.js";
 import type { BufferBudget } from "./buffer-budget.js";
 import { WalSegment } from "./wal-segment.js";
@@ -40,6 +41,8 @@ export class DeliveryStream {
   /** Sealed segments waiting for delivery, oldest first. */
   private readonly sealed: WalSegment[] = [];
   private readonly inDelivery = new Set<WalSegment>();
+  /** Segments a previous process left: their objects go into folders of the past. */
+  private readonly recovered = new WeakSet<WalSegment>();
   private idleWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private nextSeq = 1;
@@ -79,6 +82,7 @@ export class DeliveryStream {
       );
       // Recovered bytes count against the buffer even beyond its limit: they are already accepted.
       options.budget.force(segment.bytes);
+      stream.recovered.add(segment);
       stream.sealed.push(segment);
     }
     stream.kick();
@@ -222,6 +226,10 @@ export class DeliveryStream {
       gzip: gzipped,
     });
     await this.options.storage.writeAtomic("raw", key, out);
+    // Its day folder may be sealed already (a transform ran while this segment waited in the WAL): the
+    // notice makes the next run list it. Written before the segment is removed, so a crash repeats both.
+    if (this.recovered.has(segment) || !key.includes(`/${datePartitionPath(new Date())}`))
+      await recordArrival(this.options.storage, key);
     const { metrics } = this.options;
     metrics.flushSeconds.observe({ stream: this.name }, (performance.now() - started) / 1000);
     metrics.objectsDelivered.inc({ stream: this.name });

@@ -38,6 +38,8 @@ export interface DiscoverOptions {
   readonly baseline: boolean;
   /** List every sealed folder (S3: `transform.reconcileEveryMs` passed, or `--reconcile`). */
   readonly reconcile: boolean;
+  /** Day folders (YYYY-MM-DD) named by arrival notices: listed again even when sealed. */
+  readonly noticedDays?: ReadonlySet<string>;
 }
 
 const yearFolder = /^raw\/year=(\d{4})\/$/;
@@ -50,7 +52,9 @@ const dayFolder = /^raw\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/$/;
  * listings); a sealed one only when it may hold something new: on a local warehouse when its modification
  * time changed since it was sealed (a stat per folder), on S3 (where folders have no time) when a
  * reconcile is due, and always when the folder is new. So a run's listing cost follows the look-back
- * window, not the history, and nothing that lands late is skipped. Keys outside the date layout are
+ * window, not the history, and nothing that lands late is skipped. A folder an arrival notice names
+ * (storage/arrival-notice.ts: the collector's and the generator's back-dated writes) is listed again
+ * at once, wherever the warehouse lives. Keys outside the date layout are
  * listed on every run. Hidden keys (a segment starting with `_` or `.`) are not data.
  */
 export async function discoverRawObjects(storage: Storage, options: DiscoverOptions): Promise<Discovery> {
@@ -79,13 +83,15 @@ export async function discoverRawObjects(storage: Storage, options: DiscoverOpti
   const local = top.folderModifiedMs !== undefined;
   // Without folder times, sealed folders are looked at only when a reconcile is due.
   const visitSealed = local || options.reconcile || options.baseline;
+  const noticed = [...(options.noticedDays ?? [])];
+  const noticedUnder = (prefix: string): boolean => noticed.some((day) => day.startsWith(prefix));
   for (const folder of top.folders) {
     const year = yearFolder.exec(folder);
     if (!year) {
       await listAll(folder);
       continue;
     }
-    if (!visitSealed && `${year[1]}-12-31` < sealedBefore) continue;
+    if (!visitSealed && `${year[1]}-12-31` < sealedBefore && !noticedUnder(`${year[1]}-`)) continue;
     const months = await storage.listFolder("raw", folder);
     found.push(...months.objects);
     notFiles.push(...(months.others ?? []));
@@ -95,7 +101,8 @@ export async function discoverRawObjects(storage: Storage, options: DiscoverOpti
         await listAll(monthPrefix);
         continue;
       }
-      if (!visitSealed && `${month[1]}-${month[2]}-31` < sealedBefore) continue;
+      const monthEnd = `${month[1]}-${month[2]}-31`;
+      if (!visitSealed && monthEnd < sealedBefore && !noticedUnder(`${month[1]}-${month[2]}-`)) continue;
       const days = await storage.listFolder("raw", monthPrefix);
       found.push(...days.objects);
       notFiles.push(...(days.others ?? []));
@@ -113,8 +120,9 @@ export async function discoverRawObjects(storage: Storage, options: DiscoverOpti
           continue;
         }
         const known = bookmark.sealed[day];
-        // A folder new since the seal, or changed (local: its time; S3: when a reconcile is due).
-        if (known !== undefined && (local ? known === folderMs : !options.reconcile)) continue;
+        // A folder new since the seal, changed (local: its time; S3: when a reconcile is due), or noticed.
+        const unchanged = local ? known === folderMs : !options.reconcile;
+        if (known !== undefined && unchanged && options.noticedDays?.has(day) !== true) continue;
         const objects: ObjectInfo[] = [];
         await listAll(dayPrefix, objects);
         const names = objects.map((o) => o.key.slice(dayPrefix.length));

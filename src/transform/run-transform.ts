@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { TransformConfig } from "../config/config-schema.js";
 import { limits } from "../contract/data-contract.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
+import { clearArrivalNotices, listArrivalNotices } from "../storage/arrival-notice.js";
 import type { Storage } from "../storage/storage.js";
 import { loadOrBootstrapSnapshot } from "./bootstrap-step.js";
 import { bookmarkKey, emptyBookmark, loadBookmark } from "./bookmark-store.js";
@@ -67,9 +68,12 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
   const reconcileDue =
     bookmark.reconciledAt === null ||
     run.startedAt.getTime() - Date.parse(bookmark.reconciledAt) >= config.reconcileEveryMs;
+  // Read before listing raw/: a notice is written after its object, so the listing sees the object.
+  const notices = await listArrivalNotices(storage);
   const discovery = await discoverRawObjects(storage, {
     bookmark,
     baseline,
+    noticedDays: notices.days,
     // A local folder's time tells whether it changed; S3's folders have none, so they are listed on a cadence.
     reconcile: options.reconcile === true || (storage.kind !== "local" && reconcileDue),
   });
@@ -96,6 +100,7 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
   };
   if (sources.length === 0 && !fullRefresh) {
     await recordListing(ctx);
+    await clearArrivalNotices(storage, notices);
     return report(ctx, "no_new_data", []);
   }
 
@@ -125,6 +130,7 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
     }
   }
   await commitRun(committed, written, index, done, upgraded);
+  await clearArrivalNotices(storage, notices);
 
   // Many small files in a partition: merge them, in a commit of its own.
   const after: TableSnapshot = ctx.manifest.snapshot ?? emptySnapshot;

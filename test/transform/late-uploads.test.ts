@@ -3,7 +3,12 @@ import { execFileSync } from "node:child_process";
 import { symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { mkdir } from "node:fs/promises";
+import { startCollector } from "../../src/collector/collector-server.js";
+import { WalSegment } from "../../src/collector/wal-segment.js";
 import { parseConfig } from "../../src/config/load-config.js";
+import { writeRawObjects } from "../../src/generator/raw-object-writer.js";
+import { arrivalNoticePrefix } from "../../src/storage/arrival-notice.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { rawObjectKey } from "../../src/storage/warehouse-layout.js";
@@ -82,5 +87,62 @@ describe("objects uploaded into sealed day folders on S3 (#16.2)", () => {
     const next = await runTransform({ storage, config: due, workDir, now });
     assert.deepEqual(next.lateObjects, { found: 1, folders: ["2026-10-01"] });
     assert.equal((await runTransform({ storage, config: due, workDir, now })).status, "no_new_data");
+  });
+});
+
+describe("the collector's and the generator's own writes into sealed folders are never skipped (#19.2)", () => {
+  const s3 = useS3rverWarehouse("arrivals");
+  const notices = async (storage: Storage): Promise<string[]> => {
+    const keys: string[] = [];
+    for await (const o of storage.list("state", arrivalNoticePrefix)) keys.push(o.key);
+    return keys;
+  };
+
+  it("generate into a transformed warehouse: the next run reads the new objects, on S3 too", async () => {
+    const storage = s3.storage();
+    const workDir = await tempDir();
+    const start = new Date("2026-10-01T00:00:00Z");
+    const gen = (seed: number) =>
+      writeRawObjects(storage, { events: 500, users: 50, days: 1, start, seed, dirtyRate: 0 });
+    const first = await gen(1);
+    assert.equal((await runTransform({ storage, config, workDir, now })).records.written, first.valid);
+    // 2026-10-01 is sealed now, and within the reconcile cadence S3's sealed folders are not listed.
+    const second = await gen(8);
+    const run = await runTransform({ storage, config, workDir, now });
+    assert.equal(run.status, "succeeded");
+    assert.equal(run.records.written, second.valid);
+    assert.deepEqual(run.lateObjects, { found: second.keys.length, folders: ["2026-10-01"] });
+    assert.deepEqual(await notices(storage), [], "the notices a committed run read are deleted");
+    assert.equal((await runTransform({ storage, config, workDir, now })).status, "no_new_data");
+  });
+});
+
+describe("a collector's recovered WAL segment dated on a sealed day (#19.2)", () => {
+  const s3 = useS3rverWarehouse("wal-arrivals");
+
+  it("a segment recovered from the WAL after a kill is delivered into its sealed folder and transformed", async () => {
+    const storage = s3.storage();
+    const workDir = await tempDir();
+    const sealedDay = "2026-10-03";
+    await storage.writeAtomic("raw", keyOn(sealedDay, "before"), one("before", sealedDay));
+    assert.equal((await runTransform({ storage, config, workDir, now })).records.written, 1);
+    // What a collector killed with -9 leaves: acknowledged (fsynced) frames, dated on the sealed day.
+    const walDir = join(workDir, "wal");
+    const streamDir = join(walDir, "clickstream-pipeline-stream");
+    await mkdir(streamDir, { recursive: true });
+    const segment = await WalSegment.create(streamDir, 1);
+    const ids = Array.from({ length: 10 }, (_, i) => `wal-${i}`);
+    await segment.append(
+      Buffer.from(ids.map((id) => one(id, sealedDay)).join("")),
+      Date.parse(`${sealedDay}T18:00:00Z`),
+      ids.length,
+    );
+    await segment.seal();
+    const collector = await startCollector({ storage, walDir, port: 0, logger: false });
+    await collector.close();
+    const run = await runTransform({ storage, config, workDir, now });
+    assert.equal(run.records.written, 10);
+    assert.deepEqual(run.lateObjects, { found: 1, folders: [sealedDay] });
+    assert.equal((await runTransform({ storage, config, workDir, now })).status, "no_new_data");
   });
 });

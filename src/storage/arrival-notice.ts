@@ -1,0 +1,63 @@
+import { createHash } from "node:crypto";
+import type { Storage } from "./storage.js";
+
+/**
+ * Arrival notices: a writer that may put an object into a raw day folder the transform has already
+ * sealed (the collector delivering a segment recovered from its WAL, the generator writing back-dated
+ * objects) leaves a notice naming the key. The transform lists the notices first, lists the day folders
+ * they name again even when sealed (on S3 sealed folders are otherwise listed only on the reconcile
+ * cadence), and deletes the notices it read once its run has committed. So these writes are never
+ * skipped, whatever the bookmark says and wherever the warehouse lives.
+ *
+ * `_state/raw-arrivals/<YYYY-MM-DD>/<sha-1 of the key>.json`, body `{"key": "raw/…"}`: one notice per key,
+ * so writing the same object again (a redelivery after a crash) rewrites the same notice.
+ */
+export const arrivalNoticePrefix = "_state/raw-arrivals/";
+
+const rawDayKey = /^raw\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\//;
+const noticeKey = /^_state\/raw-arrivals\/(\d{4}-\d{2}-\d{2})\/[0-9a-f]{40}\.json$/;
+
+/** The raw day folder (YYYY-MM-DD) a key is in, or undefined outside the date layout. */
+function rawDay(key: string): string | undefined {
+  const m = rawDayKey.exec(key);
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : undefined;
+}
+
+/**
+ * Records that `rawKey` was written. Call it after the object is written, so a notice never names a key
+ * that is not there yet. Keys outside the date layout need none: every run lists them.
+ */
+export async function recordArrival(storage: Storage, rawKey: string): Promise<void> {
+  const day = rawDay(rawKey);
+  if (day === undefined) return;
+  const hash = createHash("sha1").update(rawKey).digest("hex");
+  await storage.writeAtomic(
+    "state",
+    `${arrivalNoticePrefix}${day}/${hash}.json`,
+    JSON.stringify({ key: rawKey }),
+  );
+}
+
+/** The notices present now: the day folders they name, and their keys (to delete after a commit). */
+export interface ArrivalNotices {
+  readonly days: ReadonlySet<string>;
+  readonly keys: readonly string[];
+}
+
+export async function listArrivalNotices(storage: Storage): Promise<ArrivalNotices> {
+  const days = new Set<string>();
+  const keys: string[] = [];
+  for await (const object of storage.list("state", arrivalNoticePrefix)) {
+    const m = noticeKey.exec(object.key);
+    // Anything else under the prefix is not ours to read or delete.
+    if (!m) continue;
+    days.add(m[1]!);
+    keys.push(object.key);
+  }
+  return { days, keys };
+}
+
+/** Deletes notices a committed run has read (notices written since stay for the next run). */
+export async function clearArrivalNotices(storage: Storage, notices: ArrivalNotices): Promise<void> {
+  for (const key of notices.keys) await storage.delete("state", key);
+}
