@@ -60,6 +60,11 @@ export const errorCodes = {
     message: "Transform run failed",
     fix: "Nothing was published; the message names the failing step. Rerun after fixing it: the run is idempotent.",
   },
+  CS_ERR_TRANSFORM_DISK_FULL: {
+    status: 507,
+    message: "Transform run failed: no space left on the device",
+    fix: "Nothing was published; the message names the failing step and the path. Free space on that device (the warehouse, or the scratch folder under `_state/transform/scratch/`, where DuckDB spills), then rerun: the run is idempotent.",
+  },
   CS_ERR_ENGINE_MISMATCH: {
     status: 409,
     message: "Another transform engine has processed this warehouse",

@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { TransformConfig } from "../config/config-schema.js";
-import { wrapError } from "../errors/clickstream-error.js";
 import { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
 import { recover } from "./commit-log.js";
 import { RunLock, runLockPath } from "./run-lock.js";
 import { SqlRunner } from "./sql-runner.js";
+import { runStep, stepError } from "./step-error.js";
 
 /** What a run (or a compaction) holds while it works: the lock, a scratch folder, a DuckDB session. */
 export interface RunSession {
@@ -29,7 +29,8 @@ export function newRunId(startedAt: Date, suffix = ""): string {
 /**
  * Runs `work` holding the warehouse's run lock: first the recovery of a run killed mid-way (a committed
  * one rolled forward, staging removed), then a fresh scratch folder and DuckDB session; everything is
- * released and removed afterwards, however `work` ends. Errors carry CS_ERR_TRANSFORM_FAILED.
+ * released and removed afterwards, however `work` ends. Errors carry CS_ERR_TRANSFORM_FAILED (or
+ * CS_ERR_TRANSFORM_DISK_FULL) and name the step that failed (step-error.ts).
  */
 export async function withRunSession<T>(
   options: { storage: Storage; config: TransformConfig; workDir: string; idSuffix?: string },
@@ -43,19 +44,21 @@ export async function withRunSession<T>(
   const scratch = join(scratchRoot, runId);
   let sql: SqlRunner | undefined;
   try {
-    await recover(options.storage);
-    // Scratch left by a killed run is garbage: the lock says no other run is using it.
-    await rm(scratchRoot, { recursive: true, force: true });
-    await mkdir(scratch, { recursive: true });
-    sql = await SqlRunner.open({
-      memoryLimitBytes: options.config.duckdbMemoryLimitBytes,
-      threads: options.config.duckdbThreads,
-      tempDir: join(scratch, "duckdb-tmp"),
+    await runStep("recover", () => recover(options.storage));
+    sql = await runStep("start", async () => {
+      // Scratch left by a killed run is garbage: the lock says no other run is using it.
+      await rm(scratchRoot, { recursive: true, force: true });
+      await mkdir(scratch, { recursive: true });
+      return SqlRunner.open({
+        memoryLimitBytes: options.config.duckdbMemoryLimitBytes,
+        threads: options.config.duckdbThreads,
+        tempDir: join(scratch, "duckdb-tmp"),
+      });
     });
     const cache = new LocalFileCache(options.storage, join(workDir, "_state", "transform", "cache"));
     return await work({ runId, startedAt, workDir, scratch, sql, cache });
   } catch (error) {
-    throw wrapError("CS_ERR_TRANSFORM_FAILED", error);
+    throw stepError("finish", error);
   } finally {
     sql?.close();
     await rm(scratch, { recursive: true, force: true }).catch(() => undefined);

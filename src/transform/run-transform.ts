@@ -21,6 +21,7 @@ import { RunTally, type RunContext, type TransformProgress } from "./run-context
 import { withRunSession, type RunSession } from "./run-session.js";
 import type { RunReport } from "./run-report.js";
 import { sequenceEvents } from "./sequence-step.js";
+import { runStep } from "./step-error.js";
 import { emptySnapshot, type TableSnapshot } from "./table-snapshot.js";
 import { writeOutputs } from "./write-step.js";
 
@@ -55,28 +56,26 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
   const { storage, config } = options;
   const fullRefresh = options.fullRefresh ?? false;
   const { cache } = run;
-  const current = await loadOrBootstrapSnapshot({
-    storage,
-    sql: run.sql,
-    cache,
-    scratch: run.scratch,
-    runId: run.runId,
-  });
+  const current = await runStep("snapshot", () =>
+    loadOrBootstrapSnapshot({ storage, sql: run.sql, cache, scratch: run.scratch, runId: run.runId }),
+  );
   const { bookmark, upgraded, baseline } = fullRefresh
     ? { bookmark: emptyBookmark, upgraded: false, baseline: false }
-    : await loadBookmark(storage);
+    : await runStep("bookmark", () => loadBookmark(storage));
   const reconcileDue =
     bookmark.reconciledAt === null ||
     run.startedAt.getTime() - Date.parse(bookmark.reconciledAt) >= config.reconcileEveryMs;
   // Read before listing raw/: a notice is written after its object, so the listing sees the object.
-  const notices = await listArrivalNotices(storage);
-  const discovery = await discoverRawObjects(storage, {
-    bookmark,
-    baseline,
-    noticedDays: notices.days,
-    // A local folder's time tells whether it changed; S3's folders have none, so they are listed on a cadence.
-    reconcile: options.reconcile === true || (storage.kind !== "local" && reconcileDue),
-  });
+  const notices = await runStep("discover", () => listArrivalNotices(storage));
+  const discovery = await runStep("discover", () =>
+    discoverRawObjects(storage, {
+      bookmark,
+      baseline,
+      noticedDays: notices.days,
+      // A local folder's time tells whether it changed; S3's folders have none, so they are listed on a cadence.
+      reconcile: options.reconcile === true || (storage.kind !== "local" && reconcileDue),
+    }),
+  );
   const { sources } = discovery;
   const tally = new RunTally();
   const ctx: RunContext = {
@@ -99,20 +98,24 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
     manifest: newManifest(run.runId),
   };
   if (sources.length === 0 && !fullRefresh) {
-    await recordListing(ctx);
-    await clearArrivalNotices(storage, notices);
+    await runStep("commit", async () => {
+      await recordListing(ctx);
+      await clearArrivalNotices(storage, notices);
+    });
     return report(ctx, "no_new_data", []);
   }
 
   const rejects = new FramingRejects(tally);
-  await frameObjects(ctx, rejects);
-  await judgeRecords(ctx, rejects);
-  await fallbackRecords(ctx, rejects);
-  await rejects.writeTable(ctx.sql);
-  await countJudged(ctx);
-  await dedupeRecords(ctx);
-  await sequenceEvents(ctx);
-  const written = await writeOutputs(ctx);
+  await runStep("frame", () => frameObjects(ctx, rejects));
+  await runStep("judge", () => judgeRecords(ctx, rejects));
+  await runStep("per-record path", async () => {
+    await fallbackRecords(ctx, rejects);
+    await rejects.writeTable(ctx.sql);
+    await countJudged(ctx);
+  });
+  await runStep("dedupe", () => dedupeRecords(ctx));
+  await runStep("sequence", () => sequenceEvents(ctx));
+  const written = await runStep("write", () => writeOutputs(ctx));
   // Counted where found, where dropped and where written: a record lost anywhere fails the run here.
   if (tally.recordsFound !== tally.written + tally.rejectedTotal) {
     throw new ClickstreamError(
@@ -120,7 +123,7 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
       `records read ${tally.recordsFound} ≠ written ${tally.written} + rejected ${tally.rejectedTotal}; nothing was committed`,
     );
   }
-  const index = await indexRun(ctx, current.commits + 1);
+  const index = await runStep("index", () => indexRun(ctx, current.commits + 1));
   // The full refresh replaces everything the previous snapshot listed.
   const committed = { ...ctx, snapshot: current };
   const done = report(committed, "succeeded", []);
@@ -129,21 +132,25 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
       ctx.manifest.delete.push({ bucket: "errors", key: object.key });
     }
   }
-  await commitRun(committed, written, index, done, upgraded);
-  await clearArrivalNotices(storage, notices);
+  await runStep("commit", async () => {
+    await commitRun(committed, written, index, done, upgraded);
+    await clearArrivalNotices(storage, notices);
+  });
 
   // Many small files in a partition: merge them, in a commit of its own.
   const after: TableSnapshot = ctx.manifest.snapshot ?? emptySnapshot;
-  const compaction = await compactPartitions({
-    storage,
-    config,
-    sql: ctx.sql,
-    cache,
-    scratch: join(run.scratch, "compaction"),
-    runId: `${run.runId}-compact`,
-    snapshot: after,
-    partitions: "auto",
-  });
+  const compaction = await runStep("compact", () =>
+    compactPartitions({
+      storage,
+      config,
+      sql: ctx.sql,
+      cache,
+      scratch: join(run.scratch, "compaction"),
+      runId: `${run.runId}-compact`,
+      snapshot: after,
+      partitions: "auto",
+    }),
+  );
   if (compaction.compacted.length === 0) return done;
   done.partitionsCompacted = compaction.compacted.map((c) => c.partition);
   await storage.writeAtomic(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, readdirSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -110,3 +111,23 @@ export function requireTool(t: TestContext, tool: OptionalTool): boolean {
   t.skip(`${tool.name} not available (${why}); enable with: ${tool.enable}`);
   return false;
 }
+
+/** A small tmpfs mounted for a test: a real device that fills up (needs root, as CI has). */
+export const tmpfsMount: OptionalTool = {
+  name: "tmpfs mounts (root)",
+  enable: "run the tests as root (CI does)",
+  missing: once("tmpfs", () => {
+    if (process.getuid?.() !== 0) return "not root";
+    const dir = mkdtempSync(join(tmpdir(), "clickstream-tmpfs-probe-"));
+    try {
+      const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir], {
+        encoding: "utf8",
+      });
+      if (mounted.status !== 0) return `mount failed: ${mounted.stderr.trim()}`;
+      spawnSync("umount", [dir]);
+      return undefined;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }),
+};
