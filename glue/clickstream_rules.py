@@ -134,6 +134,51 @@ _ISO = re.compile(
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 
+_NUMBER_LITERAL = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?")
+
+
+def _decompose(text):
+    """(negative, digits, point): a number literal's digits and where its decimal point falls in them."""
+    m = _NUMBER_LITERAL.fullmatch(text)
+    if not m:
+        return None
+    return m.group(1) == "-", m.group(2) + (m.group(3) or ""), len(m.group(2)) + int(m.group(4) or 0)
+
+
+def _fraction_digits(digits, point):
+    return digits if point <= 0 else digits[point:]
+
+
+def _floor_shifted(text, shift):
+    """floor(value * 10**shift) of a literal, exactly; None past 18 integer digits (far outside any range
+    the contract accepts, where the double's answer serves) or for a text that is not a number."""
+    parts = _decompose(text)
+    if parts is None:
+        return None
+    negative, digits, point = parts
+    point += shift
+    if point > 18:
+        return None
+    whole = 0 if point <= 0 else int(digits[:point].ljust(point, "0"))
+    if not negative:
+        return whole
+    return -whole - 1 if any(c != "0" for c in _fraction_digits(digits, point)) else -whole
+
+
+def _literal_millis(text):
+    """The contract's epoch milliseconds of a number literal, exactly (see timestamp_millis), or None."""
+    whole = _floor_shifted(text, 0)
+    if whole is None:
+        return None
+    return whole if whole >= 100_000_000_000 else _floor_shifted(text, 3)
+
+
+def _whole_literal(text):
+    """Whether a number literal is a whole number as written (2.50e1 is, 1e-428 is not)."""
+    parts = _decompose(text)
+    return parts is not None and all(c == "0" for c in _fraction_digits(parts[1], parts[2]))
+
+
 def timestamp_millis(value):
     """Epoch milliseconds of a raw `timestamp` value, or None when it does not parse.
 
@@ -145,6 +190,9 @@ def timestamp_millis(value):
         number = _as_float(value)
         if not math.isfinite(number):
             return None
+        exact = _literal_millis(value.text) if isinstance(value, _Literal) else None
+        if exact is not None:
+            return exact
         return math.floor(number) if number >= 1e11 else math.floor(number * 1000)
     if kind != "VARCHAR":
         return None
@@ -302,6 +350,8 @@ def _quantity(record, name="quantity"):
         number = _as_float(value)
         if not math.isfinite(number) or number != math.floor(number):
             raise _invalid(name)
+        if isinstance(value, _Literal) and not _whole_literal(value.text):
+            raise _invalid(name)
         number = int(number)
     elif kind == "VARCHAR" and _INTEGER_STRING.fullmatch(value):
         number = int(value.strip(_RE2_SPACE))
@@ -434,7 +484,18 @@ def _reject_constant(name):
 
 
 # JSON as JavaScript's JSON.parse reads it: NaN and Infinity are not JSON.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+class _Literal(float):
+    """A JSON number with a fraction or an exponent, as a float that keeps its literal: a double rounds
+    1764064800.1239999999 up and reads 1e-428 as 0, the contract judges the number as written."""
+
+
+def _literal_float(text):
+    number = _Literal(text)
+    number.text = text
+    return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_literal_float)
 
 _LF, _CR, _SPACE, _TAB = 0x0A, 0x0D, 0x20, 0x09
 _OPEN_BRACE, _CLOSE_BRACE, _OPEN_BRACKET, _CLOSE_BRACKET = 0x7B, 0x7D, 0x5B, 0x5D

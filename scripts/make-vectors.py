@@ -197,6 +197,21 @@ for i, value in enumerate(["abc", -1, "-0.01", True, "NaN", "Infinity", "1_000",
     bad(f"price invalid: {json.dumps(value)}", raw(event_id=f"r4{i:02d}", price=value), "invalid_field", "price")
 for i, value in enumerate([1.5, "x", -1, "2.0", True, 9007199254740992, "1e2", {}]):
     bad(f"quantity invalid: {json.dumps(value)}", raw(event_id=f"r5{i:02d}", quantity=value), "invalid_field", "quantity")
+# Number literals are judged as written, not as the double nearest them (raw text: json.dumps would round).
+def lit(field, text, **fields):
+    return raw(**{field: "@LITERAL@"}, **fields).replace('"@LITERAL@"', text)
+ok("epoch seconds: fraction digits beyond a double are truncated, not rounded",
+   lit("timestamp", "1795600800.1239999999", event_id="v40"), event_id="v40", timestamp="2026-11-25T10:00:00.123Z")
+ok("epoch milliseconds with a fraction are truncated", lit("timestamp", "1795600800123.9999999", event_id="v41"),
+   event_id="v41", timestamp="2026-11-25T10:00:00.123Z")
+ok("epoch seconds in exponent form are truncated", lit("timestamp", "1.7956008001239999999e9", event_id="v42"),
+   event_id="v42", timestamp="2026-11-25T10:00:00.123Z")
+bad("epoch seconds a hair before 2000 (a double rounds them to 2000)",
+    lit("timestamp", "946684799.99999999999", event_id="r70"), "timestamp_out_of_range", "timestamp")
+ok("a quantity whole as written in exponent form", lit("quantity", "2.50e1", event_id="v43"), event_id="v43", quantity=25)
+bad("quantity 1e-428 is not whole (a double reads 0)", lit("quantity", "1e-428", event_id="r71"), "invalid_field", "quantity")
+bad("quantity 2.0000000000000001 is not whole (a double reads 2)", lit("quantity", "2.0000000000000001", event_id="r72"),
+    "invalid_field", "quantity")
 bad("truncated JSON", '{"event_id":"r60","user_id":"u1",', "malformed_json")
 bad("trailing comma is not JSON", '{"event_id":"r61","user_id":"u1","event_type":"login","timestamp":"2026-11-25T10:00:00Z",}', "malformed_json")
 bad("NaN is not JSON", '{"event_id":"r62","user_id":"u1","event_type":"login","timestamp":"2026-11-25T10:00:00Z","price":NaN}', "malformed_json")

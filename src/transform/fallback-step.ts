@@ -3,7 +3,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { reasonMessage } from "../contract/data-contract.js";
 import { decodeUnnamed, stripBom } from "./object-reader.js";
-import { propertiesFromText } from "./properties-text.js";
+import { epochMillis, isWholeLiteral } from "./exact-number.js";
+import { exactNumberFields } from "./field-rules-sql.js";
+import { memberText, propertiesFromText } from "./properties-text.js";
 import { buildRulesSql } from "./record-rules-sql.js";
 import { scanLineInContext, splitObject, type SplitSink } from "./record-splitter.js";
 import type { FramingRejects } from "./framing-rejects.js";
@@ -142,8 +144,64 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
       ruleValues(ctx),
     );
   }
+  await resolveExactNumbers(ctx);
   await rejectLenientJson(ctx);
   await resolveProperties(ctx);
+}
+
+/**
+ * Records whose timestamp or quantity is a non-integer literal, judged again with the literals' exact
+ * values (exact-number.ts) through the same rules: a double rounds `1764064800.1239999999` up and reads
+ * `1e-428` as 0.
+ */
+async function resolveExactNumbers(ctx: RunContext): Promise<void> {
+  const { sql } = ctx;
+  const pending = (await sql.rows(
+    `SELECT obj, line, sub, raw FROM judged WHERE numbers_pending AND reason IS DISTINCT FROM 'malformed_json'`,
+  )) as { obj: number; line: number; sub: number; raw: string }[];
+  if (pending.length === 0) return;
+  const columns = exactNumberFields.map(
+    (f) => `x_${f.name} ${f.kind === "timestamp" ? "BIGINT" : "INTEGER"}`,
+  );
+  await sql.run(
+    `CREATE TABLE exact_lines (obj INTEGER, line INTEGER, sub INTEGER, raw VARCHAR, ${columns.join(", ")})`,
+  );
+  await sql.appendRows(
+    "exact_lines",
+    pending.map((p) => [
+      p.obj,
+      p.line,
+      p.sub,
+      p.raw,
+      ...exactNumberFields.map((f) => {
+        const text = memberText(p.raw, f.name);
+        if (text === undefined || !/^-?[0-9]/.test(text)) return null;
+        if (f.kind === "timestamp") return epochMillis(text)?.toString() ?? null;
+        return isWholeLiteral(text) ? 1 : 0;
+      }),
+    ]),
+    [
+      "INTEGER",
+      "INTEGER",
+      "INTEGER",
+      "VARCHAR",
+      ...exactNumberFields.map(
+        (f) => (f.kind === "timestamp" ? "BIGINT" : "INTEGER") as "BIGINT" | "INTEGER",
+      ),
+    ],
+  );
+  await sql.run(
+    `DELETE FROM judged USING exact_lines e WHERE judged.obj = e.obj AND judged.line = e.line AND judged.sub = e.sub`,
+  );
+  const xs = exactNumberFields.map((f) =>
+    f.kind === "timestamp" ? `x_${f.name}` : `x_${f.name}::BOOLEAN AS x_${f.name}`,
+  );
+  const input = `(SELECT obj, line, sub, false AS checked, raw, 'fast' AS kind, ${xs.join(", ")} FROM exact_lines)`;
+  await sql.run(
+    `INSERT INTO judged BY NAME ${buildRulesSql(input, { exactNumbers: true })}`,
+    ruleValues(ctx),
+  );
+  await sql.run(`DROP TABLE exact_lines`);
 }
 
 /**

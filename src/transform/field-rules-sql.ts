@@ -40,6 +40,8 @@ const s = (f: InputField): string => `s_${f.name}`;
 const v = (f: InputField): string => `v_${f.name}`;
 const j = (f: InputField): string => `j_${f.name}`;
 const code = (c: FaultCode): string => `'${c}'`;
+/** A number field's exact verdict from the per-record path (exact-number.ts), NULL until it has one. */
+const x = (f: InputField): string => `x_${f.name}`;
 
 /**
  * JSON types as small integers: comparing them costs far less than comparing type names, in expressions
@@ -140,7 +142,7 @@ const kinds: Record<FieldKind, KindSql> = {
     value: (f) =>
       `CASE WHEN ${t(f)} IN ${INTS} AND try_cast(${s(f)} AS HUGEINT) BETWEEN 0 AND ${limits.maxQuantity} ` +
       `THEN try_cast(${s(f)} AS BIGINT) ` +
-      `WHEN ${t(f)} = ${T.DOUBLE} AND try_cast(${s(f)} AS DOUBLE) = floor(try_cast(${s(f)} AS DOUBLE)) ` +
+      `WHEN ${t(f)} = ${T.DOUBLE} AND try_cast(${s(f)} AS DOUBLE) = floor(try_cast(${s(f)} AS DOUBLE)) AND coalesce(${x(f)}, true) ` +
       `AND try_cast(${s(f)} AS DOUBLE) BETWEEN 0 AND ${limits.maxQuantity} THEN try_cast(${s(f)} AS DOUBLE)::BIGINT ` +
       `WHEN ${isString(f)} AND regexp_matches(${s(f)}, ${INTEGER_STRING}) ` +
       `AND try_cast(trim(${s(f)}) AS HUGEINT) BETWEEN 0 AND ${limits.maxQuantity} THEN try_cast(trim(${s(f)}) AS BIGINT) END`,
@@ -189,9 +191,9 @@ export function timestampSql(f: InputField): { parts: string; millis: string } {
       `CASE WHEN ${isString(f)} AND NOT coalesce(${canonical}, false) THEN ` +
       `regexp_extract(${trimWs(s(f))}, ${TIMESTAMP_PATTERN}, ['y', 'mo', 'd', 'h', 'mi', 'sec', 'frac', 'tz']) END`,
     millis: `CASE
-      WHEN ${t(f)} IN ${NUMBERS} THEN
+      WHEN ${t(f)} IN ${NUMBERS} THEN coalesce(${x(f)},
         CASE WHEN try_cast(${s(f)} AS DOUBLE) >= 1e11 THEN floor(try_cast(${s(f)} AS DOUBLE))
-             ELSE floor(try_cast(${s(f)} AS DOUBLE) * 1000) END
+             ELSE floor(try_cast(${s(f)} AS DOUBLE) * 1000) END)
       WHEN ${isString(f)} AND tp IS NULL THEN epoch_ms(try_cast(${s(f)} AS TIMESTAMP))
       WHEN ${isString(f)} AND tp.y <> '' THEN
         epoch_ms(try_cast(tp.y || '-' || tp.mo || '-' || tp.d || ' ' || tp.h || ':' || tp.mi || ':' || tp.sec AS TIMESTAMP))
@@ -207,3 +209,24 @@ export function timestampSql(f: InputField): { parts: string; millis: string } {
 export const faultReasonSql = (fault: string): string =>
   `CASE ${fault} WHEN 'missing' THEN 'missing_field' WHEN 'invalid' THEN 'invalid_field' ` +
   `WHEN 'bad_timestamp' THEN 'invalid_timestamp' WHEN 'out_of_range' THEN 'timestamp_out_of_range' END`;
+
+/**
+ * Fields whose non-integer number literals a double misjudges: the timestamp (epoch fractions are
+ * truncated, whatever the digits) and quantities (whole as written). Their exact verdicts come from the
+ * per-record path as `x_<field>`: epoch milliseconds (BIGINT), or whether the literal is whole (BOOLEAN).
+ */
+export const exactNumberFields = contract.inputFields.filter(
+  (f) => f.kind === "timestamp" || f.kind === "quantity",
+);
+
+/** The `x_` columns: the input's when it carries them (the per-record path's re-judge), else NULL. */
+export function exactColumnsSql(fromInput: boolean): string {
+  return exactNumberFields
+    .map((f) => (fromInput ? x(f) : `NULL::${f.kind === "timestamp" ? "BIGINT" : "BOOLEAN"} AS ${x(f)}`))
+    .join(", ");
+}
+
+/** Whether a record's timestamp or quantity is a non-integer literal no exact verdict was given for. */
+export function numbersPendingSql(): string {
+  return `coalesce(${exactNumberFields.map((f) => `(${t(f)} = ${T.DOUBLE} AND ${x(f)} IS NULL)`).join(" OR ")}, false)`;
+}

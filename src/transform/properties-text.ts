@@ -30,6 +30,17 @@ export function propertiesFromText(text: string, fieldName: string): [string, st
   return entries.length > 0 ? entries : null;
 }
 
+/** The text of a top-level member's value as written (the first occurrence of the key), or undefined. */
+export function memberText(text: string, fieldName: string): string | undefined {
+  const start = skipBlanks(text, 0);
+  if (text[start] !== "{") return undefined;
+  for (const member of members(text, start)) {
+    if (JSON.parse(text.slice(member.keyStart, member.keyEnd)) === fieldName)
+      return text.slice(member.valueStart, member.valueEnd);
+  }
+  return undefined;
+}
+
 interface Member {
   keyStart: number;
   keyEnd: number;

@@ -1,10 +1,12 @@
 import { quotedIdentifier, quotedString } from "@duckdb/node-api";
 import { contract, limits, type InputField } from "../contract/data-contract.js";
 import {
+  exactColumnsSql,
   faultReasonSql,
   fieldFaultSql,
   fieldValueSql,
   jsonTextSql,
+  numbersPendingSql,
   propertiesPendingSql,
   timestampSql,
   typeAndTextSql,
@@ -33,6 +35,8 @@ export const judgedColumns = {
   suspect: "BOOLEAN",
   /** properties needs the per-record path (numbers, nested values or repeated keys in it). */
   properties_pending: "BOOLEAN",
+  /** The timestamp or a quantity is a non-integer literal: the per-record path judges it exactly. */
+  numbers_pending: "BOOLEAN",
   /** Kept only where a reject or a re-check needs it: carrying it for every row would copy the input again. */
   raw: "VARCHAR",
   reason: "VARCHAR",
@@ -94,7 +98,14 @@ function lenientValueSql(x: string): string {
     WHEN 123 THEN regexp_matches(${x}, ${LENIENT_NUMBER}) WHEN 91 THEN regexp_matches(${x}, ${LENIENT_NUMBER}) ELSE false END, false)`;
 }
 
-export function buildRulesSql(input: string): string {
+/**
+ * `exactNumbers`: the input carries the per-record path's exact verdicts of number literals (`x_<field>`,
+ * see field-rules-sql.ts' exactNumberFields), and no record is left pending for them.
+ */
+export function buildRulesSql(input: string, options: { exactNumbers?: boolean } = {}): string {
+  const exactNumbers = options.exactNumbers === true;
+  const xs = exactColumnsSql(exactNumbers);
+  const xNames = exactColumnsSql(true);
   // One parse per record into a struct of JSON values, keyed by the known fields (a hash lookup per
   // key): cheaper than extracting a list of paths, each looked up on its own.
   const structure = quotedString(JSON.stringify(Object.fromEntries(known.map((f) => [f, "JSON"]))));
@@ -118,7 +129,7 @@ export function buildRulesSql(input: string): string {
   return `
 SELECT * EXCLUDE (raw_text, known_suspect),
   -- The text is kept only where a reject or a re-check needs it: for every row it would copy the input.
-  CASE WHEN reason IS NOT NULL OR suspect OR properties_pending THEN raw_text END AS raw,
+  CASE WHEN reason IS NOT NULL OR suspect OR properties_pending OR numbers_pending THEN raw_text END AS raw,
   strftime(event_time, '%Y-%m-%dT%H:%M:%S.%gZ') AS "timestamp",
   event_time::DATE AS event_date,
   hour(event_time)::INTEGER AS hour,
@@ -129,7 +140,7 @@ SELECT *,
   -- A record with unknown fields may hide NaN/Infinity in their values: its whole text is checked.
   known_suspect OR (len(unknown_fields) > 0 AND regexp_matches(raw_text, ${LENIENT_NUMBER})) AS suspect
 FROM (
-SELECT j.obj, j.line, j.sub, j.kind, j.properties_pending, j.suspect AS known_suspect,
+SELECT j.obj, j.line, j.sub, j.kind, j.properties_pending, j.numbers_pending, j.suspect AS known_suspect,
   raw AS raw_text,
   CASE WHEN too_large THEN 'record_too_large' WHEN NOT parsed THEN 'malformed_json'
        ELSE ${faultReasonSql("fault_kind")} END AS reason,
@@ -161,11 +172,12 @@ FROM (
       FROM (
         SELECT *, ${ts.millis} AS ts_ms
         FROM (
-          SELECT *, ${ts.parts} AS tp, ${pending} AS properties_pending
+          SELECT *, ${ts.parts} AS tp, ${pending} AS properties_pending,
+            ${exactNumbers ? "false" : numbersPendingSql()} AS numbers_pending
           FROM (
             SELECT *, ${fields.map(typeAndTextSql).join(",\n              ")}
             FROM (
-            SELECT obj, line, sub, kind, raw, too_large, v IS NOT NULL AS parsed, ${present} AS known_keys,
+            SELECT obj, line, sub, kind, raw, too_large, v IS NOT NULL AS parsed, ${present} AS known_keys, ${xNames},
 
               -- DuckDB's JSON parser accepts NaN/Infinity and trailing commas, RFC 8259 does not: flag texts
               -- that may hold them, so a strict parser re-checks them. Trailing commas show only in the text;
@@ -176,13 +188,13 @@ FROM (
               ${fields.map((f) => `v_${f.name}`).join(", ")},
               ${fields.map(jsonTextSql).join(", ")}
             FROM (
-              SELECT obj, line, sub, kind, checked, raw, too_large, v, ${extracted}
+              SELECT obj, line, sub, kind, checked, raw, too_large, v, ${xNames}, ${extracted}
               FROM (
                 -- One parse; what does not parse is NULL (try), also a lone surrogate escape ("\\ud800"), which
                 -- JSON.parse takes in records it checked but no UTF-8 text can hold. json_valid first: one
                 -- error in a vector makes try() evaluate the whole vector again row by row, so dirty input
                 -- (a bad record in most vectors) ran the parse twice.
-                SELECT obj, line, sub, kind, checked, raw, too_large,
+                SELECT obj, line, sub, kind, checked, raw, too_large, ${xs},
                   CASE WHEN kind = 'fast' AND NOT too_large AND json_valid(raw)
                        THEN try(json_transform(raw, ${structure})) END AS v
                 FROM (SELECT *, kind = 'fast' AND strlen(raw) > ${limits.maxRecordBytes} AS too_large FROM ${input})

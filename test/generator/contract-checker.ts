@@ -177,12 +177,32 @@ const isNothing = (v: Json | undefined): boolean => v === undefined || v.type ==
 const isoPattern =
   /^(\d{4})-(\d{2})-(\d{2})[T ]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d{1,9}))?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?$/;
 
+/**
+ * A JSON number literal as an exact fraction units / scale (scale a power of ten). Only for literals whose
+ * exponent is small (callers check the double's magnitude first).
+ */
+function exactDecimal(text: string): { units: bigint; scale: bigint } {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text)!;
+  const fraction = m[3] ?? "";
+  let exponent = Number(m[4] ?? 0) - fraction.length;
+  let units = BigInt(m[2]! + fraction);
+  if (m[1] === "-") units = -units;
+  if (exponent >= 0) return { units: units * 10n ** BigInt(exponent), scale: 1n };
+  if (exponent < -2000) exponent = -2000; // 1e-428 and friends: a tiny non-zero value stays non-zero
+  return { units, scale: 10n ** BigInt(-exponent) };
+}
+
 /** Parses a contract timestamp to epoch ms, or undefined when it does not parse. */
 export function parseTimestamp(v: Json): number | undefined {
   if (v.type === "number") {
     const n = Number(v.text);
     if (!Number.isFinite(n)) return undefined;
-    return n >= 1e11 ? Math.floor(n) : Math.floor(n * 1000);
+    // Far outside the accepted range a double's answer serves; inside it, the literal decides exactly.
+    if (Math.abs(n) > 1e15) return n >= 1e11 ? Math.floor(n) : Math.floor(n * 1000);
+    const { units, scale } = exactDecimal(v.text);
+    const floorDiv = (a: bigint, b: bigint): bigint => (a >= 0n ? a / b : -((-a + b - 1n) / b));
+    const ms = units >= 10n ** 11n * scale ? floorDiv(units, scale) : floorDiv(units * 1000n, scale);
+    return Number(ms);
   }
   if (v.type !== "string") return undefined;
   const m = isoPattern.exec(trim(v.value));
@@ -254,6 +274,9 @@ function judgeField(field: InputField, v: Json | undefined, maxMs: number): Fiel
       if (v!.type === "number") {
         q = Number(v!.text);
         if (!Number.isFinite(q) || !Number.isInteger(q)) return { fault: "invalid" };
+        // Whole as written: 1e-428 and 2.0000000000000001 are doubles 0 and 2, but not whole numbers.
+        const { units, scale } = exactDecimal(v!.text);
+        if (units % scale !== 0n) return { fault: "invalid" };
       } else if (v!.type === "string" && integerString.test(v!.value)) q = Number(v!.value.trim());
       else return { fault: "invalid" };
       return q >= 0 && q <= limits.maxQuantity ? { value: q } : { fault: "invalid" };
