@@ -77,6 +77,11 @@ export const errorCodes = {
     message: "Requests to the admin endpoint must name it by its loopback address",
     fix: "Call http://127.0.0.1:<admin port>/ from this machine; the endpoint refuses other Host names (DNS rebinding).",
   },
+  CS_ERR_PIPELINE_ADMIN_CROSS_SITE: {
+    status: 403,
+    message: "Only a script on this machine may start a run",
+    fix: "Send the header `X-Clickstream-Admin: 1` and no Origin of another site: `curl -X POST -H 'X-Clickstream-Admin: 1' http://127.0.0.1:4575/run`. Web pages (forms, cross-site fetches) are refused, so a site you visit cannot start runs.",
+  },
   CS_ERR_PIPELINE_ADMIN_ROUTE: {
     status: 404,
     message: "The admin endpoint has no such route",
