@@ -24,7 +24,7 @@ export const errorCodes = {
   CS_ERR_DEMO_WAREHOUSE_IN_USE: {
     status: 409,
     message: "The demo will not wipe this warehouse",
-    fix: "Run the demo on a folder of its own: `clickstream demo --warehouse /tmp/clickstream-demo` (`npm start` uses ./warehouse, also the default of serve, transform and query). The message says what was found; delete the folder yourself if it is only demo data.",
+    fix: "Run the demo on a folder of its own: `clickstream demo --warehouse /tmp/clickstream-demo` (`npm start` uses ./warehouse, also the default of serve, transform, query and console), or move the files the message lists out of the folder and rerun. The demo deletes only the files its record `_state/demo.json` names as it left them; if nothing it lists matters to you, delete the folder yourself.",
   },
   CS_ERR_INTERNAL: {
     status: 500,
