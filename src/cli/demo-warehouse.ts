@@ -1,72 +1,74 @@
 import { existsSync } from "node:fs";
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { runLockPath } from "../transform/run-lock.js";
 
 /**
- * What a demo wrote into its warehouse, kept in `_state/demo.json`: a rerun may wipe the folder only when
- * nothing else is in it. The demo's default folder, ./warehouse, is also the default of `serve`,
- * `transform` and `query`, so the real commands may have put data there since.
+ * What a demo left in its warehouse, kept in `_state/demo.json`: every file present when the demo finished
+ * (the raw objects its collector delivered and what transform and crawl made of them), so that a rerun
+ * deletes exactly these and nothing else. The demo's default folder, ./warehouse, is also the default of
+ * `serve`, `transform`, `query` and `console`, so the real commands may have put data there since.
  */
 export interface DemoRecord {
+  version: 2;
   createdAt: string;
-  /** Every raw object the demo's collector delivered, with its size (`raw/…` relative to the warehouse). */
-  rawObjects: { key: string; size: number }[];
+  files: DemoFile[];
 }
 
-export const demoRecordPath = join("_state", "demo.json");
-
-export async function writeDemoRecord(
-  warehouse: string,
-  rawObjects: DemoRecord["rawObjects"],
-): Promise<void> {
-  const record: DemoRecord = { createdAt: new Date().toISOString(), rawObjects };
-  await writeFile(join(warehouse, demoRecordPath), `${JSON.stringify(record, null, 2)}\n`);
+/** A file as the demo left it: a file of the same path but another size or time is not the demo's any more. */
+export interface DemoFile {
+  /** Relative to the warehouse, `/`-separated. */
+  path: string;
+  size: number;
+  mtimeMs: number;
 }
 
-/** Every file under `raw/`, with its size, as the record keeps them. */
-export async function rawFiles(warehouse: string): Promise<DemoRecord["rawObjects"]> {
-  const root = join(warehouse, "raw");
-  if (!existsSync(root)) return [];
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const files: DemoRecord["rawObjects"] = [];
-  for (const entry of entries.filter((e) => e.isFile())) {
-    const path = join(entry.parentPath, entry.name);
-    files.push({ key: relative(warehouse, path).split("\\").join("/"), size: (await stat(path)).size });
-  }
-  return files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+export const demoRecordPath = "_state/demo.json";
+
+/** How many paths a refusal lists. */
+const listedPaths = 10;
+
+/** Records every file now in the warehouse as the demo's (written atomically: a torn record names nothing). */
+export async function recordDemoFiles(warehouse: string): Promise<DemoFile[]> {
+  const target = join(warehouse, demoRecordPath);
+  await mkdir(dirname(target), { recursive: true });
+  const files = await filesIn(warehouse);
+  const record: DemoRecord = { version: 2, createdAt: new Date().toISOString(), files };
+  const temporary = `${target}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`);
+  await rename(temporary, target);
+  return files;
 }
 
 /**
- * Refuses (CS_ERR_DEMO_WAREHOUSE_IN_USE, saying why) unless the folder is empty or holds only what a demo
- * wrote: no demo record; write-ahead log segments (events a collector acknowledged and has not delivered);
- * a collector or transform lock whose process is alive; a raw object the demo did not write (or one since
- * overwritten); saved query results.
+ * The files a rerun may delete: every file in the folder, each named by the demo record with the size and
+ * time the demo left it. Refuses (CS_ERR_DEMO_WAREHOUSE_IN_USE, saying why and listing what it found)
+ * when there is no readable record, a collector's write-ahead log segments (events acknowledged and not
+ * delivered), a live collector or transform lock, or any file the record does not name as it is now.
  */
-export async function assertDemoMayWipe(warehouse: string): Promise<void> {
-  if (!existsSync(warehouse) || (await readdir(warehouse)).length === 0) return;
+export async function planDemoWipe(warehouse: string): Promise<string[]> {
+  if (!existsSync(warehouse)) return [];
+  const present = await filesIn(warehouse);
   const refuse = (why: string): never => {
     throw new ClickstreamError("CS_ERR_DEMO_WAREHOUSE_IN_USE", `${warehouse} ${why}; nothing was deleted`);
   };
-  let record: DemoRecord;
-  try {
-    record = JSON.parse(await readFile(join(warehouse, demoRecordPath), "utf8")) as DemoRecord;
-    if (!Array.isArray(record.rawObjects)) throw new Error("no rawObjects");
-  } catch {
-    return refuse("holds data that a demo did not create (no readable _state/demo.json)");
+  const record = await readRecord(warehouse);
+  if (record === undefined) {
+    if (present.length === 0) return [];
+    return refuse(
+      `holds ${present.length} file(s) but no readable demo record (${demoRecordPath}) naming them: ${someOf(present.map((f) => f.path))}`,
+    );
   }
-  const collectorState = join(warehouse, "_state", "collector");
-  const segments = (await listFiles(collectorState)).filter((f) => f.endsWith(".wal"));
+  const segments = present.filter((f) => f.path.startsWith("_state/collector/") && f.path.endsWith(".wal"));
   if (segments.length > 0) {
     refuse(
       `holds ${segments.length} write-ahead log segment(s) of a collector under _state/collector/ (acknowledged events not yet in raw/): start \`clickstream serve\` on it to deliver them`,
     );
   }
-  const collectorPid = Number(
-    (await readFile(join(collectorState, "wal", "collector.lock"), "utf8").catch(() => "")).trim(),
-  );
+  const collectorLock = join(warehouse, "_state", "collector", "wal", "collector.lock");
+  const collectorPid = Number((await readFile(collectorLock, "utf8").catch(() => "")).trim());
   if (Number.isInteger(collectorPid) && collectorPid > 0 && isAlive(collectorPid)) {
     refuse(`is in use by a running collector (pid ${collectorPid})`);
   }
@@ -74,24 +76,63 @@ export async function assertDemoMayWipe(warehouse: string): Promise<void> {
   if (transformLock !== undefined && transformLockIsLive(transformLock)) {
     refuse("is in use by a running transform (_state/transform/lock)");
   }
-  const recorded = new Map(record.rawObjects.map((o) => [o.key, o.size]));
-  const foreign = (await rawFiles(warehouse)).filter((f) => recorded.get(f.key) !== f.size);
+  const recorded = new Map(record.files.map((f) => [f.path, f]));
+  const foreign = present.filter((f) => {
+    const mine = recorded.get(f.path);
+    return mine === undefined || mine.size !== f.size || mine.mtimeMs !== f.mtimeMs;
+  });
   if (foreign.length > 0) {
-    const shown = foreign
-      .slice(0, 3)
-      .map((f) => f.key)
-      .join(", ");
     refuse(
-      `holds ${foreign.length} raw object(s) the demo did not write (${shown}${foreign.length > 3 ? ", …" : ""})`,
+      `holds ${foreign.length} file(s) the demo did not write (or changed since): ${someOf(foreign.map((f) => f.path))}`,
     );
   }
-  const results = await listFiles(join(warehouse, "athena-results"));
-  if (results.length > 0) refuse(`holds ${results.length} saved query result file(s) under athena-results/`);
+  return present.map((f) => f.path);
 }
 
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+/**
+ * Deletes the given files (planDemoWipe's), then the record, then the folders that left empty. Files only,
+ * one by one, and folders only when empty: whatever appeared since the plan stays.
+ */
+export async function wipeDemoFiles(warehouse: string, paths: readonly string[]): Promise<void> {
+  const folders = new Set<string>();
+  for (const path of [...paths, demoRecordPath]) {
+    await rm(join(warehouse, ...path.split("/")), { force: true });
+    for (let dir = dirname(path); dir !== "."; dir = dirname(dir)) folders.add(dir);
+  }
+  // Deepest first, so a parent is tried after its children.
+  const deepestFirst = [...folders].sort((a, b) => b.split("/").length - a.split("/").length);
+  for (const dir of deepestFirst) {
+    await rmdir(join(warehouse, ...dir.split("/"))).catch(() => undefined); // not empty, or gone: kept
+  }
+}
+
+async function readRecord(warehouse: string): Promise<DemoRecord | undefined> {
+  try {
+    const record = JSON.parse(await readFile(join(warehouse, demoRecordPath), "utf8")) as DemoRecord;
+    return record.version === 2 && Array.isArray(record.files) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every entry but folders (files, links, anything else) under the warehouse, but the record itself. */
+async function filesIn(warehouse: string): Promise<DemoFile[]> {
+  const entries = await readdir(warehouse, { recursive: true, withFileTypes: true });
+  const files: DemoFile[] = [];
+  for (const entry of entries.filter((e) => !e.isDirectory())) {
+    const absolute = join(entry.parentPath, entry.name);
+    const path = relative(warehouse, absolute).split(sep).join("/");
+    if (path === demoRecordPath) continue;
+    const { size, mtimeMs } = await lstat(absolute);
+    files.push({ path, size, mtimeMs });
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The first few paths, and how many more. */
+function someOf(paths: readonly string[]): string {
+  const shown = paths.slice(0, listedPaths).join(", ");
+  return paths.length > listedPaths ? `${shown} and ${paths.length - listedPaths} more` : shown;
 }
 
 /** A transform lock is live unless it names a process of this host that is gone; unreadable counts as live. */

@@ -102,7 +102,7 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
           throw new ClickstreamError("CS_ERR_CONSOLE_UNAUTHORIZED", "wrong token");
         url.searchParams.delete("token");
         const cookie = `${tokenCookie}=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`;
-        return reply.header("set-cookie", cookie).redirect(`${url.pathname}${url.search}`, 303);
+        return reply.header("set-cookie", cookie).redirect(`${samePath(url.pathname)}${url.search}`, 303);
       }
       const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? "")?.[1];
       if (!tokenMatches(bearer) && !tokenMatches(cookieValue(request.headers.cookie, tokenCookie))) {
@@ -132,6 +132,14 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
     }
     return payload;
   });
+}
+
+/**
+ * The path as a redirect target that stays on the console: leading slashes and backslashes collapse into one
+ * `/`, since a browser reads `//host` and `/\host` in a Location header as another site (open redirect).
+ */
+function samePath(pathname: string): string {
+  return `/${pathname.replace(/^[/\\]+/, "")}`;
 }
 
 function digest(value: string): Buffer {

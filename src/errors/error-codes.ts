@@ -24,7 +24,7 @@ export const errorCodes = {
   CS_ERR_DEMO_WAREHOUSE_IN_USE: {
     status: 409,
     message: "The demo will not wipe this warehouse",
-    fix: "Run the demo on a folder of its own: `clickstream demo --warehouse /tmp/clickstream-demo` (`npm start` uses ./warehouse, also the default of serve, transform and query). The message says what was found; delete the folder yourself if it is only demo data.",
+    fix: "Run the demo on a folder of its own: `clickstream demo --warehouse /tmp/clickstream-demo` (`npm start` uses ./warehouse, also the default of serve, transform, query and console), or move the files the message lists out of the folder and rerun. The demo deletes only the files its record `_state/demo.json` names as it left them; if nothing it lists matters to you, delete the folder yourself.",
   },
   CS_ERR_INTERNAL: {
     status: 500,
@@ -81,6 +81,11 @@ export const errorCodes = {
     status: 403,
     message: "Requests to the admin endpoint must name it by its loopback address",
     fix: "Call http://127.0.0.1:<admin port>/ from this machine; the endpoint refuses other Host names (DNS rebinding).",
+  },
+  CS_ERR_PIPELINE_ADMIN_CROSS_SITE: {
+    status: 403,
+    message: "Only a script on this machine may start a run",
+    fix: "Send the header `X-Clickstream-Admin: 1` and no Origin of another site: `curl -X POST -H 'X-Clickstream-Admin: 1' http://127.0.0.1:4575/run`. Web pages (forms, cross-site fetches) are refused, so a site you visit cannot start runs.",
   },
   CS_ERR_PIPELINE_ADMIN_ROUTE: {
     status: 404,

@@ -1,25 +1,48 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { RunScheduler } from "./run-scheduler.js";
+
+/** What the endpoint uses of the scheduler. */
+export type AdminScheduler = Pick<RunScheduler, "busy" | "nextRunAt" | "history" | "trigger">;
 
 export interface AdminServer {
   readonly url: string;
   close(): Promise<void>;
 }
 
-/**
- * The pipeline's admin endpoint, on the loopback interface only (it needs no credentials, so it never
- * shares the collector's public port): `POST /run` starts a run now (202), `GET /status` shows the
- * schedule and the last runs. Requests whose Host is not the loopback address are refused, so a web page
- * cannot reach it through DNS rebinding.
- */
-function errorBody(code: "CS_ERR_PIPELINE_ADMIN_HOST" | "CS_ERR_PIPELINE_ADMIN_ROUTE", detail: string) {
+/** The header `POST /run` must carry: a page of another site cannot send it without a preflight we never grant. */
+const adminRequestHeader = "x-clickstream-admin";
+
+type AdminErrorCode =
+  "CS_ERR_PIPELINE_ADMIN_HOST" | "CS_ERR_PIPELINE_ADMIN_ROUTE" | "CS_ERR_PIPELINE_ADMIN_CROSS_SITE";
+
+function errorBody(code: AdminErrorCode, detail: string) {
   const error = new ClickstreamError(code, detail);
   return { code, message: error.message, fix: error.fix };
 }
 
-export async function startAdminServer(scheduler: RunScheduler, port: number): Promise<AdminServer> {
+/**
+ * Why a `POST` is not a script's on this machine, or undefined when it is: it must carry
+ * `X-Clickstream-Admin: 1` (a form or a no-cors fetch cannot), and any Origin or Sec-Fetch-Site must say
+ * it comes from the endpoint itself (cross-site request forgery).
+ */
+function crossSiteReason(req: IncomingMessage): string | undefined {
+  if (req.headers[adminRequestHeader] !== "1") return `no ${adminRequestHeader}: 1 header`;
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host ?? ""}`) return `Origin ${origin}`;
+  const site = req.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin" && site !== "none") return `a ${site} request`;
+  return undefined;
+}
+
+/**
+ * The pipeline's admin endpoint, on the loopback interface only (it needs no credentials, so it never
+ * shares the collector's public port): `POST /run` starts a run now (202), `GET /status` shows the
+ * schedule and the last runs. Requests whose Host is not the loopback address are refused, so a web page
+ * cannot reach it through DNS rebinding; runs are started only by scripts (crossSiteReason).
+ */
+export async function startAdminServer(scheduler: AdminScheduler, port: number): Promise<AdminServer> {
   const host = "127.0.0.1";
   const server: Server = createServer((req, res) => {
     const reply = (status: number, body: unknown): void => {
@@ -35,6 +58,10 @@ export async function startAdminServer(scheduler: RunScheduler, port: number): P
     }
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/run" && req.method === "POST") {
+      const refused = crossSiteReason(req);
+      if (refused !== undefined) {
+        return reply(403, errorBody("CS_ERR_PIPELINE_ADMIN_CROSS_SITE", `POST /run refused: ${refused}`));
+      }
       const queued = scheduler.busy;
       scheduler.trigger("admin");
       return reply(202, { accepted: true, queuedAfterRunInProgress: queued });

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, it } from "node:test";
@@ -48,32 +49,104 @@ describe("clickstream demo (npm start)", () => {
   it("refuses to wipe a folder a demo did not create", async () => {
     const warehouse = await tempDir();
     await writeFile(join(warehouse, "precious.txt"), "keep me");
-    await refusesToWipe(warehouse, /did not create/);
+    await refusesToWipe(
+      warehouse,
+      /1 file\(s\) but no readable demo record \(_state\/demo\.json\) naming them: precious\.txt/,
+    );
+  });
+
+  it("a rerun deletes only what its record names; anything else in the folder is refused and listed", async () => {
+    const warehouse = join(await tempDir(), "demo-warehouse");
+    await exec(process.execPath, [cli, "demo", "--warehouse", warehouse, "--events", "10"]);
+    // The record names every file the run left (the pipeline's outputs from the demo's data too).
+    const recorded = (await readRecord(warehouse)).files.map((f) => f.path).sort();
+    assert.deepEqual(
+      recorded,
+      (await relativeFiles(warehouse)).filter((p) => p !== "_state/demo.json"),
+    );
+    assert.ok(
+      recorded.some((p) => p.startsWith("raw/")) && recorded.some((p) => p.startsWith("transformed/")),
+    );
+
+    // What the issue saw deleted: a user's notes, the console's query history, a Parquet file of the user's.
+    const added = [
+      "NOTES.md",
+      "_state/console/query-history.json",
+      "transformed/year=2026/month=11/day=24/mine.parquet",
+    ];
+    for (const path of added) {
+      await mkdir(dirname(join(warehouse, path)), { recursive: true });
+      await writeFile(join(warehouse, path), "the user's");
+    }
+    const refusal = await refusesToWipe(
+      warehouse,
+      /3 file\(s\) the demo did not write \(or changed since\): /,
+    );
+    for (const path of added) assert.ok(refusal.includes(path), `${path} listed: ${refusal}`);
+
+    // Once they are gone, the rerun deletes the demo's files (and folders that leaves empty) and starts afresh.
+    for (const path of added) await rm(join(warehouse, path));
+    await mkdir(join(warehouse, "mine"));
+    await exec(process.execPath, [cli, "demo", "--warehouse", warehouse, "--events", "10"]);
+    const again = (await readRecord(warehouse)).files.map((f) => f.path).sort();
+    assert.deepEqual(
+      again,
+      (await relativeFiles(warehouse)).filter((p) => p !== "_state/demo.json"),
+    );
+    assert.ok(existsSync(join(warehouse, "mine")), "an empty folder of the user's stays");
+  });
+
+  it("refuses a demo warehouse holding a file the demo wrote and someone rewrote since", async () => {
+    const warehouse = await demoWarehouse();
+    await new Promise((r) => setTimeout(r, 20));
+    await writeFile(join(warehouse, demoObject), '{"event_id":"real"}\n'); // same size, new content
+    await refusesToWipe(
+      warehouse,
+      new RegExp(`1 file\\(s\\) the demo did not write \\(or changed since\\): ${demoObject}`),
+    );
+  });
+
+  it("lists a bounded number of the files it would otherwise have deleted", async () => {
+    const warehouse = await demoWarehouse();
+    await mkdir(join(warehouse, "notes"));
+    for (let i = 0; i < 25; i++)
+      await writeFile(join(warehouse, "notes", `n${String(i).padStart(2, "0")}.md`), "x");
+    await refusesToWipe(
+      warehouse,
+      /25 file\(s\) the demo did not write \(or changed since\): notes\/n00\.md, .*notes\/n09\.md and 15 more/,
+    );
   });
 
   // A demo warehouse (its record lists the one raw object it delivered) that the real commands, which
   // default to the same ./warehouse, have used since.
+  const demoObject =
+    "raw/year=2026/month=11/day=24/clickstream-pipeline-stream-1-2026-11-24-10-00-00-aaaa.json";
   async function demoWarehouse(): Promise<string> {
     const warehouse = await tempDir();
-    const demoObject =
-      "raw/year=2026/month=11/day=24/clickstream-pipeline-stream-1-2026-11-24-10-00-00-aaaa.json";
     await mkdir(dirname(join(warehouse, demoObject)), { recursive: true });
     await writeFile(join(warehouse, demoObject), '{"event_id":"demo"}\n');
+    const { size, mtimeMs } = await stat(join(warehouse, demoObject));
     await mkdir(join(warehouse, "_state"), { recursive: true });
     await writeFile(
       join(warehouse, "_state", "demo.json"),
-      JSON.stringify({ createdAt: "2026-11-24T10:00:00Z", rawObjects: [{ key: demoObject, size: 20 }] }),
+      JSON.stringify({
+        version: 2,
+        createdAt: "2026-11-24T10:00:00Z",
+        files: [{ path: demoObject, size, mtimeMs }],
+      }),
     );
     return warehouse;
   }
 
   /** The demo exits 1 with the code and a reason, and every file of the folder is still there. */
-  async function refusesToWipe(warehouse: string, reason: RegExp): Promise<void> {
+  async function refusesToWipe(warehouse: string, reason: RegExp): Promise<string> {
     const before = await filesUnder(warehouse);
+    let stderr = "";
     await assert.rejects(
       exec(process.execPath, [cli, "demo", "--warehouse", warehouse, "--events", "10"]),
       (error: { code: number; stderr: string }) => {
         assert.equal(error.code, 1);
+        stderr = error.stderr;
         assert.match(error.stderr, /error CS_ERR_DEMO_WAREHOUSE_IN_USE: /);
         assert.match(error.stderr, reason);
         assert.match(error.stderr, /nothing was deleted/);
@@ -82,6 +155,7 @@ describe("clickstream demo (npm start)", () => {
       },
     );
     assert.deepEqual(await filesUnder(warehouse), before);
+    return stderr;
   }
 
   it("refuses a demo warehouse holding a collector's write-ahead log (acknowledged, undelivered events)", async () => {
@@ -113,7 +187,10 @@ describe("clickstream demo (npm start)", () => {
       "raw/year=2026/month=11/day=25/clickstream-pipeline-stream-1-2026-11-25-09-00-00-bbbb.json";
     await mkdir(dirname(join(added, served)), { recursive: true });
     await writeFile(join(added, served), '{"event_id":"real"}\n');
-    await refusesToWipe(added, new RegExp(`1 raw object\\(s\\) the demo did not write \\(${served}\\)`));
+    await refusesToWipe(
+      added,
+      new RegExp(`1 file\\(s\\) the demo did not write \\(or changed since\\): ${served}`),
+    );
 
     const rewritten = await demoWarehouse();
     const [object] = (await filesUnder(join(rewritten, "raw"))) as [string];
@@ -125,9 +202,20 @@ describe("clickstream demo (npm start)", () => {
     const warehouse = await demoWarehouse();
     await mkdir(join(warehouse, "athena-results"), { recursive: true });
     await writeFile(join(warehouse, "athena-results/q.csv"), "n\r\n1\r\n");
-    await refusesToWipe(warehouse, /saved query result/);
+    await refusesToWipe(warehouse, /did not write \(or changed since\): athena-results\/q\.csv/);
   });
 });
+
+async function readRecord(warehouse: string): Promise<{ files: { path: string }[] }> {
+  return JSON.parse(await readFile(join(warehouse, "_state", "demo.json"), "utf8")) as {
+    files: { path: string }[];
+  };
+}
+
+/** Every file under the folder, relative and `/`-separated, sorted. */
+async function relativeFiles(root: string): Promise<string[]> {
+  return (await filesUnder(root)).map((p) => relative(root, p).split(sep).join("/")).sort();
+}
 
 async function filesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });

@@ -282,6 +282,41 @@ test("a non-loopback address needs a token; with a token every request carries i
   }
 });
 
+test("the token login redirects to a path on the console, never to another site", async () => {
+  const guarded = await start(warehouse, { token: "s3cret-token-for-tests" });
+  try {
+    // Raw request targets, as a link could carry them (fetch would normalise some of them away).
+    const variants = [
+      "/.//evil.example/",
+      "//evil.example",
+      "/\\evil.example",
+      "/%2F%2Fevil.example",
+      "/./\\/evil",
+    ];
+    for (const target of variants) {
+      const location = await new Promise<string | undefined>((resolve, reject) => {
+        const url = new URL(guarded.url);
+        const request = httpRequest(
+          { host: url.hostname, port: url.port, path: `${target}?token=s3cret-token-for-tests` },
+          (response) => {
+            response.resume();
+            response.on("end", () => resolve(response.headers.location));
+          },
+        );
+        request.on("error", reject);
+        request.end();
+      });
+      assert.ok(location !== undefined, `${target}: a redirect`);
+      // A same-origin path: one leading slash, then no slash or backslash (which browsers read as one).
+      assert.match(location, /^\/(?![/\\])/, `${target} redirected to ${location}`);
+      const resolved = new URL(location, guarded.url);
+      assert.equal(resolved.origin, new URL(guarded.url).origin, `${target} → ${location}`);
+    }
+  } finally {
+    await guarded.close();
+  }
+});
+
 test("a long-running console sees new partitions after a crawl and survives files replaced under it", async () => {
   const dir = await tempDir("clickstream-console-");
   const storage = new LocalStorage(dir);

@@ -132,7 +132,8 @@ describe("clickstream pipeline", () => {
     assert.match(stdout, /^n\r?\n3\r?\n?$/);
 
     // On demand: the admin endpoint and SIGHUP; triggers during a run coalesce, runs never overlap.
-    for (let i = 0; i < 5; i++) assert.equal((await fetch(`${admin}/run`, { method: "POST" })).status, 202);
+    const runNow = { method: "POST", headers: { "x-clickstream-admin": "1" } };
+    for (let i = 0; i < 5; i++) assert.equal((await fetch(`${admin}/run`, runNow)).status, 202);
     child.kill("SIGHUP");
     await until("the on-demand runs", async () => {
       const s = await status(admin);
@@ -150,7 +151,7 @@ describe("clickstream pipeline", () => {
       assert.ok(Date.parse(runs[i]!.startedAt) >= previousEnd, "runs never overlap");
     }
     // Not on the public port, and not by another Host name.
-    assert.equal((await fetch(`${collector}/run`, { method: "POST" })).status, 404);
+    assert.equal((await fetch(`${collector}/run`, runNow)).status, 404);
     // fetch cannot set Host; node:http can, as a rebinding page's browser would send it.
     const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(`${admin}/status`, { headers: { host: "evil.example" } }, (res) => {

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
@@ -7,9 +7,9 @@ import { loadConfig } from "../../config/load-config.js";
 import { parseQueryFile, pickStatement } from "../../query/query-file.js";
 import { formatResult } from "../../query/result-formatter.js";
 import { createStorage } from "../../storage/create-storage.js";
-import { defaultStreamName } from "../../storage/warehouse-layout.js";
+import { defaultStreamName, rawKeyPrefix } from "../../storage/warehouse-layout.js";
 import { action, warehouseOption, withExamples } from "../cli-support.js";
-import { assertDemoMayWipe, rawFiles, writeDemoRecord } from "../demo-warehouse.js";
+import { planDemoWipe, recordDemoFiles, wipeDemoFiles } from "../demo-warehouse.js";
 import { integerFlag } from "../flag-parsers.js";
 
 const packageRoot = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -42,6 +42,18 @@ export function demoCommand(): Command {
 }
 
 async function runDemo(flags: DemoFlags): Promise<void> {
+  const warehouse = resolve(flags.warehouse ?? "./warehouse");
+  await prepareWarehouse(warehouse);
+  try {
+    await runStages(warehouse, flags);
+  } finally {
+    // All the folder now holds is the demo's (it held no file when the demo began): a rerun deletes that.
+    await recordDemoFiles(warehouse);
+  }
+}
+
+/** Collector, send, transform, crawl, queries, and what to try next, in a warehouse of the demo's own. */
+async function runStages(warehouse: string, flags: DemoFlags): Promise<void> {
   // The pipeline's stages, loaded on use (DuckDB, fastify and the AWS SDK would cost every other
   // command's start-up otherwise).
   const [
@@ -59,8 +71,6 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     import("../../query/query-engine.js"),
     import("../../transform/run-transform.js"),
   ]);
-  const warehouse = resolve(flags.warehouse ?? "./warehouse");
-  await prepareWarehouse(warehouse);
   const config = loadConfig({ overrides: { warehouse: { dir: warehouse } } });
   const storage = createStorage(config);
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -110,9 +120,8 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   } finally {
     await collector.close();
   }
-  // What the demo wrote, so that a rerun wipes this and nothing else (demo-warehouse.ts).
-  const rawObjects = await rawFiles(warehouse);
-  await writeDemoRecord(warehouse, rawObjects);
+  // Recorded now too, so that a demo stopped during the transform leaves a record of its raw objects.
+  const rawObjects = (await recordDemoFiles(warehouse)).filter((f) => f.path.startsWith(rawKeyPrefix));
   say(`3. collector flushed ${rawObjects.length} raw object(s) into raw/ (Firehose naming, by arrival date)`);
 
   const report = await runTransform({ storage, config: config.transform, workDir: warehouse });
@@ -168,10 +177,11 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   );
 }
 
-/** A fresh folder: a previous demo warehouse is wiped, only when it holds nothing but what a demo wrote. */
+/**
+ * A fresh folder: a previous demo's files are deleted, exactly those its record names, and only when the
+ * folder holds nothing else (demo-warehouse.ts).
+ */
 async function prepareWarehouse(warehouse: string): Promise<void> {
-  await assertDemoMayWipe(warehouse);
-  await rm(warehouse, { recursive: true, force: true });
-  await mkdir(join(warehouse, "_state"), { recursive: true });
-  await writeDemoRecord(warehouse, []);
+  await wipeDemoFiles(warehouse, await planDemoWipe(warehouse));
+  await recordDemoFiles(warehouse);
 }

@@ -18,7 +18,7 @@ interface PipelineFlags {
 export function pipelineCommand(): Command {
   const command = new Command("pipeline")
     .description(
-      "Run the pipeline for real: the collector, transform then crawl every few minutes (like the Glue trigger chain on AWS, never two runs at once), and the web console with the collector's live events. SIGHUP or POST http://127.0.0.1:<admin port>/run starts a run now; SIGTERM stops accepting events, flushes them, lets a running transform finish and exits 0.",
+      "Run the pipeline for real: the collector, transform then crawl every few minutes (like the Glue trigger chain on AWS, never two runs at once), and the web console with the collector's live events. SIGHUP or POST http://127.0.0.1:<admin port>/run (with the header X-Clickstream-Admin: 1) starts a run now; SIGTERM stops accepting events, flushes them, lets a running transform finish and exits 0.",
     )
     .addOption(warehouseOption())
     .addOption(configOption())
