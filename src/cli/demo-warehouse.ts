@@ -3,6 +3,8 @@ import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { ClickstreamError } from "../errors/clickstream-error.js";
+import { parseHolder } from "../collector/wal-lock.js";
+import { holderIsLive, type LockHolder } from "../storage/lock-file.js";
 import { runLockPath } from "../transform/run-lock.js";
 
 /**
@@ -64,14 +66,14 @@ export async function assertDemoMayWipe(warehouse: string): Promise<void> {
       `holds ${segments.length} write-ahead log segment(s) of a collector under _state/collector/ (acknowledged events not yet in raw/): start \`clickstream serve\` on it to deliver them`,
     );
   }
-  const collectorPid = Number(
-    (await readFile(join(collectorState, "wal", "collector.lock"), "utf8").catch(() => "")).trim(),
-  );
-  if (Number.isInteger(collectorPid) && collectorPid > 0 && isAlive(collectorPid)) {
-    refuse(`is in use by a running collector (pid ${collectorPid})`);
+  const collectorLockPath = join(collectorState, "wal", "collector.lock");
+  const collectorLock = await readFile(collectorLockPath, "utf8").catch(() => "");
+  const collector = parseHolder(collectorLock);
+  if (collector && (await holderIsLive(collector, collectorLockPath, collectorLock))) {
+    refuse(`is in use by a running collector (pid ${collector.pid})`);
   }
   const transformLock = await readFile(runLockPath(warehouse), "utf8").catch(() => undefined);
-  if (transformLock !== undefined && transformLockIsLive(transformLock)) {
+  if (transformLock !== undefined && (await transformLockIsLive(runLockPath(warehouse), transformLock))) {
     refuse("is in use by a running transform (_state/transform/lock)");
   }
   const recorded = new Map(record.rawObjects.map((o) => [o.key, o.size]));
@@ -94,22 +96,17 @@ async function listFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-/** A transform lock is live unless it names a process of this host that is gone; unreadable counts as live. */
-function transformLockIsLive(text: string): boolean {
+/**
+ * A transform lock is live unless it names a process of this host that is gone (or whose pid another
+ * process has now, lock-file.ts); unreadable counts as live.
+ */
+async function transformLockIsLive(path: string, text: string): Promise<boolean> {
+  let owner: Partial<LockHolder> & { host?: unknown };
   try {
-    const owner = JSON.parse(text) as { pid?: unknown; host?: unknown };
-    if (typeof owner.pid !== "number" || owner.host !== hostname()) return true;
-    return isAlive(owner.pid);
+    owner = JSON.parse(text) as Partial<LockHolder> & { host?: unknown };
   } catch {
     return true;
   }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  if (typeof owner.pid !== "number" || owner.host !== hostname()) return true;
+  return holderIsLive({ ...owner, pid: owner.pid }, path, text);
 }
