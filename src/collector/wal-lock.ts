@@ -6,6 +6,7 @@ import {
   holderIsLive,
   markHeld,
   markReleased,
+  removeStaleLock,
   thisProcess,
   type LockHolder,
 } from "../storage/lock-file.js";
@@ -48,7 +49,9 @@ export async function acquireWalLock(walDir: string): Promise<() => Promise<void
           ? `${walDir} is in use by another collector in this process`
           : `${walDir} is in use by another collector (pid ${holder.pid}); stop it or use another --wal-dir`,
       );
-    await unlink(path).catch(() => undefined); // stale: its process is gone, or the pid is another's now
+    // Stale (its process is gone, or the pid is another's now): removed unless another collector got
+    // there first, whose own lock is then never removed by mistake.
+    await removeStaleLock(path, held);
   }
   throw new ClickstreamError("CS_ERR_COLLECTOR_WAL", `cannot lock ${walDir}`);
 }

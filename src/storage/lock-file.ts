@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { link, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash, randomUUID } from "node:crypto";
+import { link, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 
 /**
@@ -17,6 +17,39 @@ export async function createLockFile(path: string, text: string): Promise<boolea
     throw error;
   } finally {
     await rm(temp, { force: true });
+  }
+}
+
+/** A takeover marker this old belongs to a taker that died (a live one is done within milliseconds). */
+const MARKER_STALE_MS = 10_000;
+
+/**
+ * Deletes the stale lock whose text is `staleText`, if this process wins the right to: an exclusive
+ * create of the marker named after that text. Only the marker's creator deletes the lock, after reading
+ * it again to check it still holds those contents, so a lock another process created meanwhile is never
+ * deleted. A marker left by a taker that died is superseded by the next generation's marker once it is
+ * old enough.
+ */
+export async function removeStaleLock(path: string, staleText: string): Promise<void> {
+  const digest = createHash("sha256").update(staleText).digest("hex").slice(0, 32);
+  for (let generation = 0; generation < 16; generation++) {
+    const marker = `${path}.takeover.${digest}.${generation}`;
+    try {
+      await writeFile(marker, String(process.pid), { flag: "wx" });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const info = await stat(marker).catch(() => undefined);
+      // Someone is taking this lock over right now: let them; a marker this old belongs to a dead taker.
+      if (info && Date.now() - info.mtimeMs < MARKER_STALE_MS) return;
+      continue;
+    }
+    try {
+      const text = await readFile(path, "utf8").catch(() => undefined);
+      if (text === staleText) await unlink(path).catch(() => undefined);
+    } finally {
+      await rm(marker, { force: true });
+    }
+    return;
   }
 }
 
@@ -60,19 +93,18 @@ export async function thisProcess(): Promise<LockHolder> {
 
 /** The start time of `pid` (clock ticks since boot, as text), or undefined when it is gone or /proc is not there. */
 export async function processStartTime(pid: number): Promise<string | undefined> {
-  let stat: string;
+  let fields: string;
   try {
-    stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    fields = await readFile(`/proc/${pid}/stat`, "utf8");
   } catch {
     return undefined;
   }
   // The comm field (2) is in parentheses and may hold spaces and ')': the fields after it start at
   // the last ')'. That is field 3, so starttime (22) is the 20th from there.
-  const fields = stat
-    .slice(stat.lastIndexOf(")") + 1)
+  return fields
+    .slice(fields.lastIndexOf(")") + 1)
     .trim()
-    .split(/\s+/);
-  return fields[22 - 3];
+    .split(/\s+/)[22 - 3];
 }
 
 /**

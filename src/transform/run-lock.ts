@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { mkdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,6 +8,7 @@ import {
   holderIsLive,
   markHeld,
   markReleased,
+  removeStaleLock,
   thisProcess,
   type LockHolder,
 } from "../storage/lock-file.js";
@@ -37,12 +37,12 @@ const UNREADABLE_STALE_MS = 10_000;
  * An exclusive lock file for one transform run at a time. The owner's record is written to a temp file
  * first and then hard-linked into place, so the lock appears atomically and always complete.
  *
- * A lock whose process is gone (killed with -9), or whose pid now belongs to another process (see
- * lock-file.ts), is taken over without ever moving or deleting a lock
- * this process did not judge stale: the takeover of one stale lock is decided by an exclusive create of a
- * marker named after that lock's contents, and only the marker's creator deletes the lock, after reading
- * it again to check it still holds those contents. Everyone else retries the normal create, which one
- * process wins.
+ * A lock whose process is gone (killed with -9), or whose pid now belongs to another process, is taken
+ * over without ever moving or deleting a lock this process did not judge stale: the takeover of one stale
+ * lock is decided by an exclusive create of a marker named after that lock's contents, and only the
+ * marker's creator deletes the lock, after reading it again to check it still holds those contents.
+ * Everyone else retries the normal create, which one process wins. (Both mechanisms, and how a live
+ * holder is told from a reused pid, are in lock-file.ts, shared with the collector's WAL lock.)
  */
 export class RunLock {
   private constructor(
@@ -73,7 +73,7 @@ export class RunLock {
       const held = await readLock(path);
       if (held === undefined) continue; // released meanwhile: try again at once
       if (await isStale(path, held)) {
-        await takeOver(path, held.text);
+        await removeStaleLock(path, held.text);
         continue;
       }
       // A run (not another reader) waits out a reader's short hold.
@@ -123,32 +123,4 @@ async function isStale(path: string, held: HeldLock): Promise<boolean> {
   if (!held.owner) return held.ageMs > UNREADABLE_STALE_MS;
   if (held.owner.host !== hostname()) return false; // cannot check a process on another machine
   return !(await holderIsLive(held.owner, path, held.text));
-}
-
-/**
- * Deletes the stale lock whose text is `staleText`, if this process wins the right to: an exclusive
- * create of the marker named after that text. A marker left by a taker that died is superseded by the
- * next generation's marker once it is old enough.
- */
-async function takeOver(path: string, staleText: string): Promise<void> {
-  const digest = createHash("sha256").update(staleText).digest("hex").slice(0, 32);
-  for (let generation = 0; generation < 16; generation++) {
-    const marker = `${path}.takeover.${digest}.${generation}`;
-    try {
-      await writeFile(marker, String(process.pid), { flag: "wx" });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const info = await stat(marker).catch(() => undefined);
-      // Someone is taking this lock over right now: let them; a marker this old belongs to a dead taker.
-      if (info && Date.now() - info.mtimeMs < UNREADABLE_STALE_MS) return;
-      continue;
-    }
-    try {
-      const held = await readLock(path);
-      if (held?.text === staleText) await unlink(path).catch(() => undefined);
-    } finally {
-      await rm(marker, { force: true });
-    }
-    return;
-  }
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -13,6 +14,47 @@ async function walWithLock(text: string): Promise<{ walDir: string; lockPath: st
   const lockPath = join(walDir, "collector.lock");
   await writeFile(lockPath, text);
   return { walDir, lockPath };
+}
+
+const lockModule = new URL("../../src/collector/wal-lock.js", import.meta.url).href;
+
+/** N processes try to lock one WAL folder at once; a winner holds it until every process has tried. */
+async function race(walDir: string, processes: number): Promise<string[]> {
+  const release = join(walDir, "release");
+  const code = `
+    const { acquireWalLock } = await import(${JSON.stringify(lockModule)});
+    const { existsSync } = await import("node:fs");
+    try {
+      const unlock = await acquireWalLock(${JSON.stringify(walDir)});
+      process.stdout.write("won");
+      while (!existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 20));
+      await unlock();
+    } catch (error) {
+      process.stdout.write(error.code === "CS_ERR_COLLECTOR_WAL" ? "lost" : "error " + error.message);
+    }`;
+  const settled = new Set<number>();
+  const outputs: string[] = Array.from({ length: processes }, () => "");
+  const maybeRelease = (): void => {
+    if (settled.size === processes) void writeFile(release, "");
+  };
+  return Promise.all(
+    outputs.map(
+      (_, i) =>
+        new Promise<string>((resolve) => {
+          const child = spawn(process.execPath, ["--input-type=module", "-e", code]);
+          child.stdout.on("data", (d: Buffer) => {
+            outputs[i] += d.toString();
+            if (outputs[i] === "won") settled.add(i);
+            maybeRelease();
+          });
+          child.on("close", () => {
+            settled.add(i);
+            maybeRelease();
+            resolve(outputs[i]!);
+          });
+        }),
+    ),
+  );
 }
 
 describe("the collector's WAL lock and reused pids", { skip: !hasProcStat && "needs /proc" }, () => {
@@ -57,5 +99,15 @@ describe("the collector's WAL lock and reused pids", { skip: !hasProcStat && "ne
     await (
       await acquireWalLock(walDir)
     )();
+  });
+
+  it("a stale lock is taken over by exactly one of several collectors starting at once", async () => {
+    for (let round = 0; round < 3; round++) {
+      // A pid above Linux's largest (pid_max is at most 2^22): never alive.
+      const { walDir } = await walWithLock(JSON.stringify({ pid: 4_194_305, startTime: "1" }));
+      const outcomes = await race(walDir, 6);
+      assert.equal(outcomes.filter((o) => o === "won").length, 1, `round ${round}: ${outcomes.join(", ")}`);
+      assert.equal(outcomes.filter((o) => o === "lost").length, 5, `round ${round}: ${outcomes.join(", ")}`);
+    }
   });
 });
