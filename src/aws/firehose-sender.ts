@@ -8,6 +8,7 @@ import {
   type FirehoseClient,
   type PutRecordBatchResponseEntry,
 } from "@aws-sdk/client-firehose";
+import { arrayElementTexts, compactJson } from "../collector/json-span-scanner.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { startsWithGzipMagic } from "../storage/gzip-magic.js";
 
@@ -182,8 +183,9 @@ function isNetworkError(error: unknown): boolean {
 }
 
 /**
- * The records of event files, one per event, each ending with `\n`: a JSON array (elements
- * re-serialised compactly) or NDJSON (lines as they are, blank lines skipped), either optionally gzipped
+ * The records of event files, one per event, each ending with `\n`: a JSON array (each element as
+ * written, the whitespace between its tokens removed: never re-serialised, which would round 64-bit ids)
+ * or NDJSON (lines as they are, blank lines skipped), either optionally gzipped
  * (detected by its magic bytes, whatever the name).
  */
 export async function* readEventFile(path: string): AsyncGenerator<string> {
@@ -214,16 +216,16 @@ export async function* readEventFile(path: string): AsyncGenerator<string> {
   if (firstChar === "[") {
     const chunks: Buffer[] = [];
     for await (const chunk of stream()) chunks.push(chunk as Buffer);
-    let value: unknown;
+    const text = Buffer.concat(chunks).toString("utf8").trim();
     try {
-      value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      JSON.parse(text); // validates only: the elements are sent as written (json-span-scanner.ts)
     } catch (error) {
       throw new ClickstreamError(
         "CS_ERR_INVALID_ARGUMENT",
         `${path} is not valid JSON: ${(error as Error).message}`,
       );
     }
-    for (const item of value as unknown[]) yield JSON.stringify(item) + "\n";
+    for (const item of arrayElementTexts(text)) yield compactJson(item) + "\n";
     return;
   }
   const lines = createInterface({ input: stream(), crlfDelay: Infinity });

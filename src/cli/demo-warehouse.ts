@@ -3,6 +3,8 @@ import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from "n
 import { hostname } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { ClickstreamError } from "../errors/clickstream-error.js";
+import { parseHolder } from "../collector/wal-lock.js";
+import { holderIsLive, type LockHolder } from "../storage/lock-file.js";
 import { runLockPath } from "../transform/run-lock.js";
 
 /**
@@ -67,13 +69,14 @@ export async function planDemoWipe(warehouse: string): Promise<string[]> {
       `holds ${segments.length} write-ahead log segment(s) of a collector under _state/collector/ (acknowledged events not yet in raw/): start \`clickstream serve\` on it to deliver them`,
     );
   }
-  const collectorLock = join(warehouse, "_state", "collector", "wal", "collector.lock");
-  const collectorPid = Number((await readFile(collectorLock, "utf8").catch(() => "")).trim());
-  if (Number.isInteger(collectorPid) && collectorPid > 0 && isAlive(collectorPid)) {
-    refuse(`is in use by a running collector (pid ${collectorPid})`);
+  const collectorLockPath = join(warehouse, "_state", "collector", "wal", "collector.lock");
+  const collectorLock = await readFile(collectorLockPath, "utf8").catch(() => "");
+  const collector = parseHolder(collectorLock);
+  if (collector && (await holderIsLive(collector, collectorLockPath, collectorLock))) {
+    refuse(`is in use by a running collector (pid ${collector.pid})`);
   }
   const transformLock = await readFile(runLockPath(warehouse), "utf8").catch(() => undefined);
-  if (transformLock !== undefined && transformLockIsLive(transformLock)) {
+  if (transformLock !== undefined && (await transformLockIsLive(runLockPath(warehouse), transformLock))) {
     refuse("is in use by a running transform (_state/transform/lock)");
   }
   const recorded = new Map(record.files.map((f) => [f.path, f]));
@@ -135,22 +138,17 @@ function someOf(paths: readonly string[]): string {
   return paths.length > listedPaths ? `${shown} and ${paths.length - listedPaths} more` : shown;
 }
 
-/** A transform lock is live unless it names a process of this host that is gone; unreadable counts as live. */
-function transformLockIsLive(text: string): boolean {
+/**
+ * A transform lock is live unless it names a process of this host that is gone (or whose pid another
+ * process has now, lock-file.ts); unreadable counts as live.
+ */
+async function transformLockIsLive(path: string, text: string): Promise<boolean> {
+  let owner: Partial<LockHolder> & { host?: unknown };
   try {
-    const owner = JSON.parse(text) as { pid?: unknown; host?: unknown };
-    if (typeof owner.pid !== "number" || owner.host !== hostname()) return true;
-    return isAlive(owner.pid);
+    owner = JSON.parse(text) as Partial<LockHolder> & { host?: unknown };
   } catch {
     return true;
   }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  if (typeof owner.pid !== "number" || owner.host !== hostname()) return true;
+  return holderIsLive({ ...owner, pid: owner.pid }, path, text);
 }

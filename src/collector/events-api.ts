@@ -6,6 +6,7 @@ import { CollectorRequestError } from "./collector-request-error.js";
 import type { CollectorCore } from "./collector-core.js";
 import type { DeliveryStream } from "./delivery-stream.js";
 import { firehoseLimits } from "./firehose-api.js";
+import { arrayElementTexts, compactJson } from "./json-span-scanner.js";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -24,9 +25,10 @@ export interface EventsResponse {
 
 /**
  * `POST /v1/events`: one JSON object, a JSON array of objects, or NDJSON (one object per line).
- * Each accepted event is re-serialised compactly, so it is exactly one line in the raw object whatever
- * whitespace or newlines the client sent. `index` in `rejected` is the event's 0-based position
- * (array element, or non-blank NDJSON line).
+ * Each accepted event is stored as the client wrote it, only the whitespace between its tokens removed
+ * (so it is exactly one line in the raw object): parsing validates it, and is never written back, which
+ * would round 64-bit ids, keep the last of a repeated key and rewrite numbers (json-span-scanner.ts).
+ * `index` in `rejected` is the event's 0-based position (array element, or non-blank NDJSON line).
  */
 export async function handleEvents(
   core: CollectorCore,
@@ -43,7 +45,7 @@ export async function handleEvents(
   const { events, rejected } = parseEvents(body);
 
   const lines: string[] = [];
-  for (const { index, value } of events) {
+  for (const { index, value, text } of events) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       rejected.push({
         index,
@@ -52,8 +54,8 @@ export async function handleEvents(
       });
       continue;
     }
-    // A depth limit is an input limit: serialising 5,000 levels would overflow the stack (a 500 for the
-    // whole request); the event is refused on its own instead.
+    // A depth limit is an input limit (the contract's `limits.maxNestingDepth`: beyond it JSON engines
+    // downstream disagree or overflow their stack); the event is refused on its own.
     if (nestingDepth(value, limits.maxNestingDepth) > limits.maxNestingDepth) {
       rejected.push({
         index,
@@ -62,7 +64,7 @@ export async function handleEvents(
       });
       continue;
     }
-    const line = JSON.stringify(value) + "\n";
+    const line = compactJson(text) + "\n";
     if (
       line.length > firehoseLimits.maxRecordBytes / 3 &&
       Buffer.byteLength(line) > firehoseLimits.maxRecordBytes
@@ -110,7 +112,8 @@ async function decode(body: Buffer, encoding: string | undefined, maxBytes: numb
 }
 
 interface ParsedEvents {
-  events: { index: number; value: unknown }[];
+  /** Each event's parsed value (to validate) and its text as sent (to store). */
+  events: { index: number; value: unknown; text: string }[];
   rejected: { index: number; error: string; message: string }[];
 }
 
@@ -217,8 +220,11 @@ function parseText(text: string): ParsedEvents {
     throw badRequest("body is empty; send a JSON object, an array of objects or NDJSON");
   const first = trimmed[0];
   if (first === "[") {
-    const value = parseWhole(trimmed, "body is not a valid JSON array");
-    return { events: (value as unknown[]).map((v, index) => ({ index, value: v })), rejected: [] };
+    const values = parseWhole(trimmed, "body is not a valid JSON array") as unknown[];
+    const texts = arrayElementTexts(trimmed);
+    if (texts.length !== values.length)
+      throw new Error(`span scanner found ${texts.length} array elements, JSON.parse ${values.length}`);
+    return { events: values.map((value, index) => ({ index, value, text: texts[index]! })), rejected: [] };
   }
   if (first !== "{")
     throw badRequest(
@@ -226,7 +232,7 @@ function parseText(text: string): ParsedEvents {
     );
   // One object, or NDJSON when the whole body is not one JSON document but has several lines.
   try {
-    return { events: [{ index: 0, value: JSON.parse(trimmed) }], rejected: [] };
+    return { events: [{ index: 0, value: JSON.parse(trimmed), text: trimmed }], rejected: [] };
   } catch (error) {
     if (!trimmed.includes("\n")) throw badRequest(`body is not valid JSON: ${(error as Error).message}`);
   }
@@ -238,7 +244,7 @@ function parseText(text: string): ParsedEvents {
     const line = rawLines[lineNo]!.trim();
     if (line.length === 0) continue;
     try {
-      events.push({ index, value: JSON.parse(line) });
+      events.push({ index, value: JSON.parse(line), text: line });
     } catch (error) {
       rejected.push({
         index,

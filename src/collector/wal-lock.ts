@@ -1,11 +1,20 @@
-import { mkdir, open, readFile, unlink } from "node:fs/promises";
+import { mkdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
+import {
+  createLockFile,
+  holderIsLive,
+  markHeld,
+  markReleased,
+  removeStaleLock,
+  thisProcess,
+  type LockHolder,
+} from "../storage/lock-file.js";
 
 /**
  * One collector per WAL folder: two processes appending to and delivering the same segments would
- * deliver records twice. The lock file holds the owner's pid; a lock whose process is gone (a crash)
- * is taken over.
+ * deliver records twice. The lock file names the owner (pid and start time, lock-file.ts); a lock whose
+ * process is gone (a crash), or whose pid a restart handed to another process, is taken over.
  */
 export async function acquireWalLock(walDir: string): Promise<() => Promise<void>> {
   const path = join(walDir, "collector.lock");
@@ -14,39 +23,50 @@ export async function acquireWalLock(walDir: string): Promise<() => Promise<void
   } catch (error) {
     throw wrapError("CS_ERR_COLLECTOR_WAL", error, `create ${walDir}`);
   }
+  const text = JSON.stringify(await thisProcess());
   for (let attempt = 0; attempt < 3; attempt++) {
+    let created = false;
+    markHeld(path, text); // before the file appears (lock-file.ts)
     try {
-      const handle = await open(path, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
+      created = await createLockFile(path, text);
+    } catch (error) {
+      throw wrapError("CS_ERR_COLLECTOR_WAL", error, `lock ${path}`);
+    } finally {
+      if (!created) markReleased(path, text);
+    }
+    if (created)
       return async () => {
         await unlink(path).catch(() => undefined);
+        markReleased(path, text);
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST")
-        throw wrapError("CS_ERR_COLLECTOR_WAL", error, `lock ${path}`);
-    }
-    const owner = Number((await readFile(path, "utf8").catch(() => "")).trim());
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner))
+    const held = await readFile(path, "utf8").catch(() => undefined);
+    if (held === undefined) continue; // released meanwhile
+    const holder = parseHolder(held);
+    if (holder && (await holderIsLive(holder, path, held)))
       throw new ClickstreamError(
         "CS_ERR_COLLECTOR_WAL",
-        `${walDir} is in use by another collector (pid ${owner}); stop it or use another --wal-dir`,
+        holder.pid === process.pid
+          ? `${walDir} is in use by another collector in this process`
+          : `${walDir} is in use by another collector (pid ${holder.pid}); stop it or use another --wal-dir`,
       );
-    if (owner === process.pid)
-      throw new ClickstreamError(
-        "CS_ERR_COLLECTOR_WAL",
-        `${walDir} is in use by another collector in this process`,
-      );
-    await unlink(path).catch(() => undefined); // stale: its process is gone
+    // Stale (its process is gone, or the pid is another's now): removed unless another collector got
+    // there first, whose own lock is then never removed by mistake.
+    await removeStaleLock(path, held);
   }
   throw new ClickstreamError("CS_ERR_COLLECTOR_WAL", `cannot lock ${walDir}`);
 }
 
-function isAlive(pid: number): boolean {
+/** The holder a WAL lock file names: `{"pid","startTime"}`, or a bare pid (files of earlier releases). */
+export function parseHolder(text: string): LockHolder | undefined {
+  const bare = text.trim();
+  if (/^\d+$/.test(bare)) return { pid: Number(bare) };
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    const value = JSON.parse(bare) as Partial<LockHolder>;
+    if (typeof value.pid !== "number") return undefined;
+    return typeof value.startTime === "string"
+      ? { pid: value.pid, startTime: value.startTime }
+      : { pid: value.pid };
+  } catch {
+    return undefined;
   }
 }

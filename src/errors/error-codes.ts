@@ -53,7 +53,7 @@ export const errorCodes = {
   CS_ERR_TRANSFORM_LOCKED: {
     status: 409,
     message: "Another transform run holds the warehouse lock",
-    fix: "Wait for the other run to finish (or pass --wait). A lock left by a killed run is taken over automatically once its process is gone.",
+    fix: "Wait for the other run to finish (or pass `--wait-ms <ms>` to `clickstream transform`, or set `transform.lockWaitMs` in the config). A lock left by a killed run is taken over automatically once its process is gone, or its pid belongs to another process (a restart).",
   },
   CS_ERR_TRANSFORM_FAILED: {
     status: 500,

@@ -1,9 +1,17 @@
-import { createHash, randomUUID } from "node:crypto";
-import { link, mkdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ClickstreamError } from "../errors/clickstream-error.js";
+import {
+  createLockFile,
+  holderIsLive,
+  markHeld,
+  markReleased,
+  removeStaleLock,
+  thisProcess,
+  type LockHolder,
+} from "../storage/lock-file.js";
 
 /** The warehouse's run lock: one transform or compaction at a time, whichever engine. */
 export const runLockPath = (workDir: string): string => join(workDir, "_state", "transform", "lock");
@@ -16,8 +24,7 @@ export const runLockPath = (workDir: string): string => join(workDir, "_state", 
 export const readerRunSuffix = "-reader";
 const readerHoldMaxMs = 30_000;
 
-interface LockOwner {
-  pid: number;
+interface LockOwner extends LockHolder {
   host: string;
   runId: string;
   since: string;
@@ -30,11 +37,12 @@ const UNREADABLE_STALE_MS = 10_000;
  * An exclusive lock file for one transform run at a time. The owner's record is written to a temp file
  * first and then hard-linked into place, so the lock appears atomically and always complete.
  *
- * A lock whose process is gone (killed with -9) is taken over without ever moving or deleting a lock
- * this process did not judge stale: the takeover of one stale lock is decided by an exclusive create of a
- * marker named after that lock's contents, and only the marker's creator deletes the lock, after reading
- * it again to check it still holds those contents. Everyone else retries the normal create, which one
- * process wins.
+ * A lock whose process is gone (killed with -9), or whose pid now belongs to another process, is taken
+ * over without ever moving or deleting a lock this process did not judge stale: the takeover of one stale
+ * lock is decided by an exclusive create of a marker named after that lock's contents, and only the
+ * marker's creator deletes the lock, after reading it again to check it still holds those contents.
+ * Everyone else retries the normal create, which one process wins. (Both mechanisms, and how a live
+ * holder is told from a reused pid, are in lock-file.ts, shared with the collector's WAL lock.)
  */
 export class RunLock {
   private constructor(
@@ -44,16 +52,28 @@ export class RunLock {
 
   static async acquire(path: string, runId: string, waitMs: number): Promise<RunLock> {
     await mkdir(dirname(path), { recursive: true });
-    const owner: LockOwner = { pid: process.pid, host: hostname(), runId, since: new Date().toISOString() };
+    const owner: LockOwner = {
+      ...(await thisProcess()),
+      host: hostname(),
+      runId,
+      since: new Date().toISOString(),
+    };
     const body = JSON.stringify(owner);
     const started = Date.now();
     const deadline = started + waitMs;
     for (;;) {
-      if (await tryCreate(path, body)) return new RunLock(path, body);
+      let created = false;
+      markHeld(path, body); // before the file appears (lock-file.ts)
+      try {
+        created = await createLockFile(path, body);
+      } finally {
+        if (!created) markReleased(path, body);
+      }
+      if (created) return new RunLock(path, body);
       const held = await readLock(path);
       if (held === undefined) continue; // released meanwhile: try again at once
-      if (isStale(held)) {
-        await takeOver(path, held.text);
+      if (await isStale(path, held)) {
+        await removeStaleLock(path, held.text);
         continue;
       }
       // A run (not another reader) waits out a reader's short hold.
@@ -73,20 +93,7 @@ export class RunLock {
   async release(): Promise<void> {
     const held = await readLock(this.path);
     if (held?.text === this.body) await rm(this.path, { force: true });
-  }
-}
-
-async function tryCreate(path: string, body: string): Promise<boolean> {
-  const temp = `${path}.${process.pid}.${randomUUID()}`;
-  await writeFile(temp, body, { flush: true });
-  try {
-    await link(temp, path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
-  } finally {
-    await rm(temp, { force: true });
+    markReleased(this.path, this.body);
   }
 }
 
@@ -112,41 +119,8 @@ async function readLock(path: string): Promise<HeldLock | undefined> {
   }
 }
 
-function isStale(held: HeldLock): boolean {
+async function isStale(path: string, held: HeldLock): Promise<boolean> {
   if (!held.owner) return held.ageMs > UNREADABLE_STALE_MS;
   if (held.owner.host !== hostname()) return false; // cannot check a process on another machine
-  try {
-    process.kill(held.owner.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
-}
-
-/**
- * Deletes the stale lock whose text is `staleText`, if this process wins the right to: an exclusive
- * create of the marker named after that text. A marker left by a taker that died is superseded by the
- * next generation's marker once it is old enough.
- */
-async function takeOver(path: string, staleText: string): Promise<void> {
-  const digest = createHash("sha256").update(staleText).digest("hex").slice(0, 32);
-  for (let generation = 0; generation < 16; generation++) {
-    const marker = `${path}.takeover.${digest}.${generation}`;
-    try {
-      await writeFile(marker, String(process.pid), { flag: "wx" });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const info = await stat(marker).catch(() => undefined);
-      // Someone is taking this lock over right now: let them; a marker this old belongs to a dead taker.
-      if (info && Date.now() - info.mtimeMs < UNREADABLE_STALE_MS) return;
-      continue;
-    }
-    try {
-      const held = await readLock(path);
-      if (held?.text === staleText) await unlink(path).catch(() => undefined);
-    } finally {
-      await rm(marker, { force: true });
-    }
-    return;
-  }
+  return !(await holderIsLive(held.owner, path, held.text));
 }

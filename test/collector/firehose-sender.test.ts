@@ -86,6 +86,21 @@ test("readEventFile reads JSON arrays, NDJSON and gzip, one line per event", asy
   assert.deepEqual(await read(gz), ['{"e":1}\n', '{"f":2}\n']);
 });
 
+test("readEventFile sends a JSON array's elements as written: 64-bit ids, repeated keys and 1.50 kept", async () => {
+  const events = [
+    '{"event_id":9007199254740993,"n":1.50}',
+    '{"event_id":"k","event_type":"page_view","event_type":"purchase"}',
+  ];
+  const path = join(await tempDir(), "events.json");
+  await writeFile(path, `[\n  ${events.join(",\n  ")}\n]\n`);
+  const out: string[] = [];
+  for await (const r of readEventFile(path)) out.push(r);
+  assert.deepEqual(
+    out,
+    events.map((e) => e + "\n"),
+  );
+});
+
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import type { ClickstreamError } from "../../src/errors/clickstream-error.js";
+import { RunLock } from "../../src/transform/run-lock.js";
+import { hasProcStat, liveOtherProcess, startTimeOf } from "../support/live-process.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const lockModule = new URL("../../src/transform/run-lock.js", import.meta.url).href;
@@ -80,5 +83,67 @@ describe("the run lock", () => {
     await writeFile(path, JSON.stringify(dead));
     const outcomes = await race(path, 6);
     assert.equal(outcomes.filter((o) => o === "won").length, 1, outcomes.join(", "));
+  });
+});
+
+describe("the run lock and reused pids", { skip: !hasProcStat && "needs /proc" }, () => {
+  const lockOf = async (owner: object): Promise<string> => {
+    const path = join(await tempDir(), "lock");
+    await writeFile(path, JSON.stringify(owner));
+    return path;
+  };
+  const since = "2026-11-25T00:00:00.000Z";
+  const takenOver = async (path: string): Promise<void> => {
+    const lock = await RunLock.acquire(path, "restarted", 0);
+    assert.equal(JSON.parse(await readFile(path, "utf8")).runId, "restarted");
+    await lock.release();
+  };
+
+  it("a lock naming this pid with another start time (a restart reused the pid) is taken over", async () => {
+    const startTime = String(Number(startTimeOf(process.pid)) + 1);
+    await takenOver(await lockOf({ pid: process.pid, startTime, host: hostname(), runId: "old", since }));
+  });
+
+  it("a lock naming this pid that this process did not take (an old lock file) is taken over", async () => {
+    await takenOver(await lockOf({ pid: process.pid, host: hostname(), runId: "old", since }));
+  });
+
+  it("a lock of a live other process with its true start time is respected", async () => {
+    const other = await liveOtherProcess();
+    try {
+      const owner = {
+        pid: other.pid,
+        startTime: startTimeOf(other.pid),
+        host: hostname(),
+        runId: "live",
+        since,
+      };
+      const path = await lockOf(owner);
+      await assert.rejects(RunLock.acquire(path, "second", 0), (error: ClickstreamError) => {
+        assert.equal(error.code, "CS_ERR_TRANSFORM_LOCKED");
+        assert.match(error.message, new RegExp(`run live \\(pid ${other.pid} `));
+        assert.match(error.fix, /--wait-ms/);
+        return true;
+      });
+      assert.equal(JSON.parse(await readFile(path, "utf8")).runId, "live");
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it("a lock whose live pid has another start time is taken over by exactly one of several racing runs", async () => {
+    // This test process is alive; the racing children are not it, so only the start time tells.
+    const startTime = String(Number(startTimeOf(process.pid)) + 1);
+    const path = await lockOf({ pid: process.pid, startTime, host: hostname(), runId: "old", since });
+    const outcomes = await race(path, 6);
+    assert.equal(outcomes.filter((o) => o === "won").length, 1, outcomes.join(", "));
+  });
+
+  it("a lock this process holds is held: a second run of this process waits and gives up", async () => {
+    const path = join(await tempDir(), "lock");
+    const lock = await RunLock.acquire(path, "first", 0);
+    assert.equal(JSON.parse(await readFile(path, "utf8")).startTime, startTimeOf(process.pid));
+    await assert.rejects(RunLock.acquire(path, "second", 0), { code: "CS_ERR_TRANSFORM_LOCKED" });
+    await lock.release();
   });
 });
