@@ -39,12 +39,29 @@ function text(value: unknown): string {
 
 /** RFC 4180: CRLF line ends, fields with `"`, `,`, CR or LF quoted, quotes doubled. Header row first. */
 function toCsv(result: QueryResult): string {
+  const lines = [result.columns.map((c) => c.name), ...result.rows];
+  return lines.map(csvRecord).join("");
+}
+
+/** One CSV record of RFC 4180, CRLF included: the header (column names) or a row. */
+export function csvRecord(values: readonly unknown[]): string {
   const field = (value: unknown): string => {
     const s = text(value);
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
-  const lines = [result.columns.map((c) => field(c.name)), ...result.rows.map((row) => row.map(field))];
-  return lines.map((cells) => `${cells.join(",")}\r\n`).join("");
+  return `${values.map(field).join(",")}\r\n`;
+}
+
+/**
+ * Bytes a row takes once serialised, as the result cap counts it: the larger of its CSV record (what
+ * athena-results/ keeps and downloads send) and its JSON array with the comma after it (what the
+ * console's /api/query sends). A NULL or '' inside a list is small as a value, not as text.
+ */
+export function serialisedRowBytes(row: readonly unknown[]): number {
+  return Math.max(
+    Buffer.byteLength(csvRecord(row), "utf8"),
+    Buffer.byteLength(JSON.stringify(row), "utf8") + 1,
+  );
 }
 
 const numericTypes = /^(tinyint|smallint|integer|bigint|real|double|decimal)/;

@@ -64,7 +64,7 @@ export function queryCommand(): Command {
     )
     .option(
       "--max-bytes <bytes>",
-      "result size cap in bytes of values (default: query.maxResultBytes)",
+      "result size cap in bytes of CSV/JSON text (default: query.maxResultBytes)",
       integerFlag("--max-bytes", { min: 1024 }),
     )
     .option(
