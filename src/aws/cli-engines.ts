@@ -55,7 +55,11 @@ export async function crawlOnGlue(flags: AwsEngineFlags): Promise<void> {
 /** `clickstream query --engine athena`: each statement in the deployment's workgroup, same output formats. */
 export async function queryOnAthena(
   statements: { sql: string; label: string | null }[],
-  flags: AwsEngineFlags & { format: ResultFormat; params?: readonly string[] | undefined },
+  flags: AwsEngineFlags & {
+    format: ResultFormat;
+    spreadsheetSafe?: boolean | undefined;
+    params?: readonly string[] | undefined;
+  },
 ): Promise<void> {
   const outputs = await deployment(flags);
   const client = createAthenaClient({ region: flags.region ?? outputs.region });
@@ -72,7 +76,7 @@ export async function queryOnAthena(
       executionParameters: (flags.params ?? []).map((v) => `'${v.replaceAll("'", "''")}'`),
       ...(flags.format === "table" ? {} : { display: null }),
     });
-    process.stdout.write(formatResult({ columns: result.columns, rows: result.rows }, flags.format));
+    process.stdout.write(formatResult({ columns: result.columns, rows: result.rows }, flags.format, flags));
     process.stderr.write(formatAthenaSummary(result));
   }
 }

@@ -1,15 +1,21 @@
 import type { QueryResult } from "./query-result.js";
+import { spreadsheetSafeCsv } from "./spreadsheet-safe-csv.js";
 
 export type ResultFormat = "table" | "json" | "csv";
 export const resultFormats: readonly ResultFormat[] = ["table", "json", "csv"];
 
+export interface FormatOptions {
+  /** CSV only: cells that would start a spreadsheet formula get a leading `'` (spreadsheet-safe-csv.ts). */
+  spreadsheetSafe?: boolean | undefined;
+}
+
 /** Renders a result as an aligned text table, a JSON array of row objects, or RFC 4180 CSV. */
-export function formatResult(result: QueryResult, format: ResultFormat): string {
+export function formatResult(result: QueryResult, format: ResultFormat, options: FormatOptions = {}): string {
   switch (format) {
     case "json":
       return `${JSON.stringify(toObjects(result), null, 2)}\n`;
     case "csv":
-      return toCsv(result);
+      return options.spreadsheetSafe ? spreadsheetSafeCsv(toCsv(result)) : toCsv(result);
     case "table":
       return toTable(result);
   }

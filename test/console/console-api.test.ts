@@ -186,6 +186,17 @@ test("the saved CSV equals `clickstream query --format csv`; history records sta
   assert.ok((entry?.bytesScanned as number) > 1000, `bytes scanned ${String(entry?.bytesScanned)}`);
 });
 
+test("the CSV download neutralises spreadsheet formulas; the saved result stays as written", async () => {
+  const sql = `SELECT '=HYPERLINK("http://evil.example","x")' AS link, '@SUM(A1)' AS at, -5 AS n`;
+  const { queryId } = (await post("/api/query", { sql })).body.stats as { queryId: string };
+  const download = await (await fetch(`${running.url}/api/results/${queryId}.csv`)).text();
+  assert.equal(download, 'link,at,n\r\n"\'=HYPERLINK(""http://evil.example"",""x"")",\'@SUM(A1),-5\r\n');
+  assert.equal(
+    await readFile(join(warehouse, "athena-results", `${queryId}.csv`), "utf8"),
+    'link,at,n\r\n"=HYPERLINK(""http://evil.example"",""x"")",@SUM(A1),-5\r\n',
+  );
+});
+
 test("history survives a restart", async () => {
   const dir = await consoleWarehouse();
   const first = await start(dir);

@@ -141,3 +141,18 @@ test("query --file reports each statement's outcome, runs the rest, and exits 1 
     ],
   );
 });
+
+test("query --format csv writes cells as they are; --spreadsheet-safe neutralises formulas", async () => {
+  const sql = `SELECT '=HYPERLINK("http://evil.example","x")' AS link, -5 AS n`;
+  const exact = await cli("query", "--format", "csv", sql);
+  assert.equal(exact.code, 0, exact.stderr);
+  assert.equal(exact.stdout, 'link,n\r\n"=HYPERLINK(""http://evil.example"",""x"")",-5\r\n');
+  const safe = await cli("query", "--format", "csv", "--spreadsheet-safe", sql);
+  assert.equal(safe.code, 0, safe.stderr);
+  assert.equal(safe.stdout, 'link,n\r\n"\'=HYPERLINK(""http://evil.example"",""x"")",-5\r\n');
+  const help = await cli("query", "--help");
+  assert.match(help.stdout, /--spreadsheet-safe/);
+  const notCsv = await cli("query", "--spreadsheet-safe", sql);
+  assert.equal(notCsv.code, 1);
+  assert.match(notCsv.stderr, /CS_ERR_INVALID_ARGUMENT.*--spreadsheet-safe/);
+});

@@ -21,6 +21,7 @@ interface QueryOptions extends StorageFlags {
   warehouse?: string;
   engine: "local" | "athena";
   format: ResultFormat;
+  spreadsheetSafe?: boolean;
   output?: boolean;
   file?: string;
   name?: string;
@@ -41,6 +42,10 @@ export function queryCommand(): Command {
     .addOption(warehouseOption())
     .addOption(configOption())
     .addOption(new Option("--format <format>", "output format").choices(resultFormats).default("table"))
+    .option(
+      "--spreadsheet-safe",
+      "with --format csv: prefix cells that start with = + - @ tab or CR with ' so a spreadsheet shows them as text, not formulas",
+    )
     .option("--output", "also save the result as CSV under athena-results/ and print its key")
     .option("--file <file>", "run a file of `;`-separated statements")
     .option(
@@ -86,6 +91,8 @@ export function queryCommand(): Command {
       }
       if (opts.name && !opts.file)
         throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "--name needs --file");
+      if (opts.spreadsheetSafe && opts.format !== "csv")
+        throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "--spreadsheet-safe needs --format csv");
       let statements: NamedStatement[];
       if (opts.file) {
         const text = await readFile(opts.file, "utf8").catch((error: unknown) => {
@@ -102,7 +109,12 @@ export function queryCommand(): Command {
           sql: st.sql,
           label: st.number ? `Query ${st.number}: ${st.title}` : (st.title ?? null),
         }));
-        return queryOnAthena(labelled, { ...opts, format: opts.format, params: opts.param });
+        return queryOnAthena(labelled, {
+          ...opts,
+          format: opts.format,
+          spreadsheetSafe: opts.spreadsheetSafe,
+          params: opts.param,
+        });
       }
       const { config, storage } = await storageFromOptions(opts, {
         query: {
@@ -151,7 +163,7 @@ export function queryCommand(): Command {
               title: statement.title ?? null,
               rows: toObjects(result),
             });
-          } else process.stdout.write(formatResult(result, opts.format));
+          } else process.stdout.write(formatResult(result, opts.format, opts));
           if (opts.output) {
             const saved = await saveResult(storage, result, statement.sql);
             // Keep stdout parseable for json/csv: the key then goes to stderr.
@@ -175,6 +187,7 @@ export function queryCommand(): Command {
     `clickstream query --format json "SELECT * FROM clickstream_db.transformed WHERE year = '2026' AND month = '11' AND day = '05' LIMIT 5"`,
     "clickstream query --file queries/athena_queries.sql --name 2",
     `clickstream query --file queries/athena_queries.sql --name "Daily revenue" --format csv --output`,
+    `clickstream query --format csv --spreadsheet-safe "SELECT page_url, count(*) AS views FROM transformed GROUP BY 1" > views.csv`,
     `clickstream query --now 2026-11-07T12:00:00Z "SELECT count(*) FROM transformed WHERE event_date = current_date"`,
     `clickstream query "SHOW PARTITIONS transformed"`,
     `clickstream query "MSCK REPAIR TABLE transformed"`,
