@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -195,6 +195,19 @@ test("the CSV download neutralises spreadsheet formulas; the saved result stays 
     await readFile(join(warehouse, "athena-results", `${queryId}.csv`), "utf8"),
     'link,at,n\r\n"=HYPERLINK(""http://evil.example"",""x"")",@SUM(A1),-5\r\n',
   );
+});
+
+test("the query history and saved results are readable by their owner only (0600 files, 0700 folders)", async () => {
+  const { queryId } = (await post("/api/query", { sql: "SELECT 42 AS answer" })).body.stats as {
+    queryId: string;
+  };
+  const mode = async (...path: string[]): Promise<number> =>
+    (await stat(join(warehouse, ...path))).mode & 0o777;
+  assert.equal(await mode("_state", "console", "query-history.json"), 0o600);
+  assert.equal(await mode("_state", "console"), 0o700);
+  assert.equal(await mode("athena-results", `${queryId}.csv`), 0o600);
+  assert.equal(await mode("athena-results", `${queryId}.csv.metadata`), 0o600);
+  assert.equal(await mode("athena-results"), 0o700);
 });
 
 test("history survives a restart", async () => {

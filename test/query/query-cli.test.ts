@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { before, test } from "node:test";
@@ -155,4 +155,15 @@ test("query --format csv writes cells as they are; --spreadsheet-safe neutralise
   const notCsv = await cli("query", "--spreadsheet-safe", sql);
   assert.equal(notCsv.code, 1);
   assert.match(notCsv.stderr, /CS_ERR_INVALID_ARGUMENT.*--spreadsheet-safe/);
+});
+
+test("query --output saves its result and metadata readable by their owner only", async () => {
+  const saved = await cli("query", "--output", "--format", "csv", "SELECT 1 AS one");
+  assert.equal(saved.code, 0, saved.stderr);
+  const key = /saved (athena-results\/\S+\.csv)/.exec(saved.stderr)?.[1];
+  assert.ok(key, saved.stderr);
+  const mode = async (path: string): Promise<number> => (await stat(join(warehouse, path))).mode & 0o777;
+  assert.equal(await mode(key), 0o600);
+  assert.equal(await mode(`${key}.metadata`), 0o600);
+  assert.equal(await mode("athena-results"), 0o700);
 });
