@@ -1,5 +1,6 @@
 import type { QueryResult } from "./query-result.js";
 import { spreadsheetSafeCsv } from "./spreadsheet-safe-csv.js";
+import { terminalValue } from "../terminal/terminal-text.js";
 
 export type ResultFormat = "table" | "json" | "csv";
 export const resultFormats: readonly ResultFormat[] = ["table", "json", "csv"];
@@ -73,9 +74,10 @@ export function serialisedRowBytes(row: readonly unknown[]): number {
 const numericTypes = /^(tinyint|smallint|integer|bigint|real|double|decimal)/;
 
 function toTable(result: QueryResult): string {
-  const header = result.columns.map((c) => c.name);
+  // The table is for a terminal: names and values show their control characters as escapes.
+  const header = result.columns.map((c) => terminalValue(c.name));
   const body = result.rows.map((row) =>
-    row.map((v) => (v === null || v === undefined ? "NULL" : text(v).replace(/\r?\n/g, "\\n"))),
+    row.map((v) => (v === null || v === undefined ? "NULL" : terminalValue(text(v)))),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const right = result.columns.map((c) => numericTypes.test(c.type));

@@ -11,6 +11,7 @@ import { defaultStreamName } from "../../storage/warehouse-layout.js";
 import { action, warehouseOption, withExamples } from "../cli-support.js";
 import { assertDemoMayWipe, rawFiles, writeDemoRecord } from "../demo-warehouse.js";
 import { integerFlag } from "../flag-parsers.js";
+import { writeTerminal } from "../../terminal/terminal-text.js";
 
 const packageRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const sampleFile = join(packageRoot, "sample-data", "sample_events.json");
@@ -63,7 +64,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   await prepareWarehouse(warehouse);
   const config = loadConfig({ overrides: { warehouse: { dir: warehouse } } });
   const storage = createStorage(config);
-  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const say = (line: string): void => writeTerminal(process.stdout, `${line}\n`);
   const began = Date.now();
 
   say(`Clickstream demo — warehouse ${warehouse}\n`);

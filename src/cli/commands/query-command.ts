@@ -16,6 +16,7 @@ import {
   type StorageFlags,
 } from "../cli-support.js";
 import { instantFlag, integerFlag } from "../flag-parsers.js";
+import { writeTerminal } from "../../terminal/terminal-text.js";
 
 interface QueryOptions extends StorageFlags {
   warehouse?: string;
@@ -136,7 +137,8 @@ export function queryCommand(): Command {
           const label = statement.number
             ? `Query ${statement.number}: ${statement.title}`
             : (statement.title ?? `statement ${statement.index}`);
-          if (statements.length > 1 && opts.format === "table") process.stdout.write(`-- ${label}\n`);
+          if (statements.length > 1 && opts.format === "table")
+            writeTerminal(process.stdout, `-- ${label}\n`);
           let result: QueryResult;
           try {
             result = await engine.run(statement.sql, { params: opts.param });
@@ -146,7 +148,7 @@ export function queryCommand(): Command {
             if (statements.length === 1) throw error;
             const e = isClickstreamError(error) ? error : wrapError("CS_ERR_INTERNAL", error);
             failed.push(label);
-            process.stderr.write(`-- ${label}\n`);
+            writeTerminal(process.stderr, `-- ${label}\n`);
             reportError(e);
             if (jsonArray) {
               many.push({
@@ -167,12 +169,13 @@ export function queryCommand(): Command {
           if (opts.output) {
             const saved = await saveResult(storage, result, statement.sql);
             // Keep stdout parseable for json/csv: the key then goes to stderr.
-            (opts.format === "table" ? process.stdout : process.stderr).write(`saved ${saved.key}\n`);
+            writeTerminal(opts.format === "table" ? process.stdout : process.stderr, `saved ${saved.key}\n`);
           }
         }
         if (jsonArray) process.stdout.write(`${JSON.stringify(many, null, 2)}\n`);
         if (failed.length > 0) {
-          process.stderr.write(
+          writeTerminal(
+            process.stderr,
             `${failed.length} of ${statements.length} statements failed: ${failed.join("; ")}\n`,
           );
           process.exitCode = 1;
