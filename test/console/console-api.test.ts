@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile, rm, stat } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -519,5 +519,26 @@ test("a query whose client goes away is cancelled in DuckDB; one over the time l
     assert.match(body.fix, /timeoutMs/);
   } finally {
     await limited.close();
+  }
+});
+
+test("the issue's list of NULLs is refused at the byte cap with a 413, and no result file is written", async () => {
+  const capped = await start(warehouse, {
+    config: parseConfig({ warehouse: { dir: warehouse }, query: { maxResultBytes: 1024 * 1024 } }),
+  });
+  try {
+    const before = await readdir(join(warehouse, "athena-results")).catch(() => []);
+    const response = await fetch(`${capped.url}/api/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        sql: "SELECT (SELECT array_agg(CAST(NULL AS varchar)) FROM transformed) FROM transformed LIMIT 1500",
+      }),
+    });
+    assert.equal(response.status, 413);
+    assert.equal(((await response.json()) as { code: string }).code, "CS_ERR_QUERY_RESULT_TOO_LARGE");
+    assert.deepEqual(await readdir(join(warehouse, "athena-results")).catch(() => []), before);
+  } finally {
+    await capped.close();
   }
 });
