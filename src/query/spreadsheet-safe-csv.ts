@@ -11,6 +11,16 @@ const formulaStart = new Set(["=", "+", "-", "@", "\t", "\r"]);
 const negativeNumber = /^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 const numberChar = /[\d.eE+-]/;
 
+const isFieldEnd = (c: string): boolean => c === "," || c === "\r" || c === "\n";
+
+const fieldEnd = /[,\r\n]/g;
+
+/** Index of the next `,`, CR or LF from `from`, or -1. */
+function nextFieldEnd(text: string, from: number): number {
+  fieldEnd.lastIndex = from;
+  return fieldEnd.exec(text)?.index ?? -1;
+}
+
 type State = "fieldStart" | "unquoted" | "maybeNumber" | "quotedFirst" | "quoted" | "quoteInQuoted";
 
 /**
@@ -23,54 +33,63 @@ export class CsvFormulaGuard {
 
   /** The guarded text of the next piece of CSV. */
   feed(text: string): string {
-    let out = "";
-    for (const c of text) {
-      switch (this.state) {
-        case "fieldStart":
-          if (c === '"') this.state = "quotedFirst";
-          else if (c === "-") {
-            this.pending = c;
-            this.state = "maybeNumber";
-            continue;
-          } else if (c !== "," && c !== "\r" && c !== "\n") {
-            if (formulaStart.has(c)) out += "'";
-            this.state = "unquoted";
-          }
-          out += c;
+    const out: string[] = [];
+    let i = 0;
+    while (i < text.length) {
+      // Inside a field nothing changes until its end: copy up to it in one slice (a download is megabytes).
+      if (this.state === "unquoted" || this.state === "quoted") {
+        const end = this.state === "unquoted" ? nextFieldEnd(text, i) : text.indexOf('"', i);
+        if (end === -1) {
+          out.push(text.slice(i));
           break;
-        case "unquoted":
-          if (c === "," || c === "\r" || c === "\n") this.state = "fieldStart";
-          out += c;
-          break;
-        case "maybeNumber":
-          if (c === "," || c === "\r" || c === "\n") {
-            out += this.flushNumber() + c;
-            this.state = "fieldStart";
-          } else if (numberChar.test(c)) this.pending += c;
-          else {
-            out += `'${this.pending}${c}`;
-            this.pending = "";
-            this.state = "unquoted";
-          }
-          break;
-        case "quotedFirst":
-          if (formulaStart.has(c)) out += "'";
-          this.state = c === '"' ? "quoteInQuoted" : "quoted";
-          out += c;
-          break;
-        case "quoted":
-          if (c === '"') this.state = "quoteInQuoted";
-          out += c;
-          break;
-        case "quoteInQuoted":
-          // `""` is a quote inside the field; anything else ends it.
-          if (c === '"') this.state = "quoted";
-          else this.state = c === "," || c === "\r" || c === "\n" ? "fieldStart" : "unquoted";
-          out += c;
-          break;
+        }
+        out.push(text.slice(i, end + 1));
+        this.state = this.state === "unquoted" ? "fieldStart" : "quoteInQuoted";
+        i = end + 1;
+      } else {
+        out.push(this.step(text[i]!));
+        i++;
       }
     }
-    return out;
+    return out.join("");
+  }
+
+  /** One character at a field's start or end, where the guard decides. */
+  private step(c: string): string {
+    switch (this.state) {
+      case "fieldStart":
+        if (c === '"') this.state = "quotedFirst";
+        else if (c === "-") {
+          this.pending = c;
+          this.state = "maybeNumber";
+          return "";
+        } else if (!isFieldEnd(c)) {
+          this.state = "unquoted";
+          if (formulaStart.has(c)) return `'${c}`;
+        }
+        return c;
+      case "maybeNumber":
+        if (isFieldEnd(c)) {
+          this.state = "fieldStart";
+          return this.flushNumber() + c;
+        }
+        if (numberChar.test(c)) {
+          this.pending += c;
+          return "";
+        }
+        this.state = "unquoted";
+        return `'${this.flushRaw()}${c}`;
+      case "quotedFirst":
+        this.state = c === '"' ? "quoteInQuoted" : "quoted";
+        return formulaStart.has(c) ? `'${c}` : c;
+      case "quoteInQuoted":
+        // `""` is a quote inside the field; anything else ends it.
+        if (c === '"') this.state = "quoted";
+        else this.state = isFieldEnd(c) ? "fieldStart" : "unquoted";
+        return c;
+      default:
+        return c;
+    }
   }
 
   /** What is still held back at the end of the text (a last field that may be a negative number). */
@@ -79,7 +98,13 @@ export class CsvFormulaGuard {
   }
 
   private flushNumber(): string {
-    const field = negativeNumber.test(this.pending) ? this.pending : `'${this.pending}`;
+    const number = negativeNumber.test(this.pending);
+    const field = this.flushRaw();
+    return number ? field : `'${field}`;
+  }
+
+  private flushRaw(): string {
+    const field = this.pending;
     this.pending = "";
     return field;
   }
