@@ -6,6 +6,7 @@ import { formatAthenaSummary, runAthenaQuery } from "./athena-query-engine.js";
 import { formatCrawlerResult, runCrawler } from "./glue-crawler-engine.js";
 import { formatGlueJobResult, runGlueJob } from "./glue-job-engine.js";
 import { bucketsFromOutputs, readTerraformOutputs, type DeploymentOutputs } from "./terraform-outputs.js";
+import { writeTerminal } from "../terminal/terminal-text.js";
 
 /**
  * The AWS engines behind `--engine glue|athena`: the same commands, run by AWS's services on the deployment
@@ -36,9 +37,8 @@ export async function transformOnGlue(flags: AwsEngineFlags & { now?: Date | und
     reportStorage,
     ...(flags.json ? { display: null } : {}),
   });
-  process.stdout.write(
-    flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatGlueJobResult(outputs.glueJob, result),
-  );
+  if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else writeTerminal(process.stdout, formatGlueJobResult(outputs.glueJob, result));
 }
 
 /** `clickstream crawl --engine glue`: StartCrawler and wait for the crawl's outcome. */
@@ -49,19 +49,24 @@ export async function crawlOnGlue(flags: AwsEngineFlags): Promise<void> {
     crawlerName: outputs.crawler,
     ...(flags.json ? { display: null } : {}),
   });
-  process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatCrawlerResult(result));
+  if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else writeTerminal(process.stdout, formatCrawlerResult(result));
 }
 
 /** `clickstream query --engine athena`: each statement in the deployment's workgroup, same output formats. */
 export async function queryOnAthena(
   statements: { sql: string; label: string | null }[],
-  flags: AwsEngineFlags & { format: ResultFormat; params?: readonly string[] | undefined },
+  flags: AwsEngineFlags & {
+    format: ResultFormat;
+    spreadsheetSafe?: boolean | undefined;
+    params?: readonly string[] | undefined;
+  },
 ): Promise<void> {
   const outputs = await deployment(flags);
   const client = createAthenaClient({ region: flags.region ?? outputs.region });
   for (const statement of statements) {
     if (statements.length > 1 && flags.format === "table" && statement.label) {
-      process.stdout.write(`-- ${statement.label}\n`);
+      writeTerminal(process.stdout, `-- ${statement.label}\n`);
     }
     const result = await runAthenaQuery({
       client,
@@ -72,7 +77,7 @@ export async function queryOnAthena(
       executionParameters: (flags.params ?? []).map((v) => `'${v.replaceAll("'", "''")}'`),
       ...(flags.format === "table" ? {} : { display: null }),
     });
-    process.stdout.write(formatResult({ columns: result.columns, rows: result.rows }, flags.format));
-    process.stderr.write(formatAthenaSummary(result));
+    process.stdout.write(formatResult({ columns: result.columns, rows: result.rows }, flags.format, flags));
+    writeTerminal(process.stderr, formatAthenaSummary(result));
   }
 }

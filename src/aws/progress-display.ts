@@ -1,4 +1,5 @@
 import cliProgress from "cli-progress";
+import { terminalValue, writeTerminal } from "../terminal/terminal-text.js";
 
 /** One line of status for a polled AWS run: a live bar on a terminal, one line per state change otherwise. */
 export interface ProgressDisplay {
@@ -19,7 +20,10 @@ export function createProgressDisplay(
       update(state, detail) {
         if (state === last) return;
         last = state;
-        stream.write(`${title}: ${state}${detail?.note ? ` (${detail.note})` : ""} after ${elapsed()}\n`);
+        writeTerminal(
+          stream,
+          `${title}: ${terminalValue(state)}${detail?.note ? ` (${terminalValue(detail.note)})` : ""} after ${elapsed()}\n`,
+        );
       },
       stop() {},
     };
@@ -42,7 +46,12 @@ export function createProgressDisplay(
         detail?.fraction !== undefined
           ? Math.round(Math.min(1, detail.fraction) * 1000)
           : Math.min(950, bar.getProgress() * 1000 + 10);
-      bar.update(value, { state, elapsed: elapsed(), note: detail?.note ? ` ${detail.note}` : "" });
+      // AWS's states and reasons may quote the data: escaped, as the bar's own codes must stay the only ones.
+      bar.update(value, {
+        state: terminalValue(state),
+        elapsed: elapsed(),
+        note: detail?.note ? ` ${terminalValue(detail.note)}` : "",
+      });
     },
     stop() {
       bar.stop();

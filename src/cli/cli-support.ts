@@ -10,6 +10,7 @@ import { isClickstreamError } from "../errors/clickstream-error.js";
 import { createStorage } from "../storage/create-storage.js";
 import type { Storage } from "../storage/storage.js";
 import { urlFlag } from "./flag-parsers.js";
+import { terminalText, writeTerminal } from "../terminal/terminal-text.js";
 
 /** `--warehouse DIR`, defaulting to $CLICKSTREAM_WAREHOUSE, then ./warehouse. */
 export function warehouseOption(): Option {
@@ -46,11 +47,12 @@ export function reportError(
   error: unknown,
   write: (text: string) => void = (text) => process.stderr.write(text),
 ): void {
+  // Messages quote SQL, keys and values: their control characters are shown, not sent to the terminal.
   if (isClickstreamError(error)) {
-    write(`error ${error.code}: ${error.message}\n  fix: ${error.fix}\n`);
+    write(terminalText(`error ${error.code}: ${error.message}\n  fix: ${error.fix}\n`));
   } else {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    write(`error CS_ERR_INTERNAL: ${message}\n`);
+    write(terminalText(`error CS_ERR_INTERNAL: ${message}\n`));
   }
 }
 
@@ -124,7 +126,7 @@ export async function storageFromOptions(
 export function untilStopped(
   stop: () => Promise<void>,
   onSignal: (signal: NodeJS.Signals) => void = () => undefined,
-  log: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
+  log: (line: string) => void = (line) => writeTerminal(process.stderr, `${line}\n`),
 ): Promise<void> {
   return new Promise<void>((done) => {
     const handle = (signal: NodeJS.Signals): void => {

@@ -153,8 +153,8 @@ export const queryConfigSchema = z
     /** A result with more rows than this is refused (CS_ERR_QUERY_TOO_MANY_ROWS); add a LIMIT. */
     maxResultRows: z.number().int().min(1).default(100_000),
     /**
-     * A result whose values add up to more than this is refused (CS_ERR_QUERY_RESULT_TOO_LARGE), counted
-     * while it streams: strings by their UTF-8 length, other values 8 bytes.
+     * A result bigger than this once serialised is refused (CS_ERR_QUERY_RESULT_TOO_LARGE), counted row by
+     * row while it streams: the larger of the row's CSV record and its JSON text, in UTF-8 bytes.
      */
     maxResultBytes: z
       .number()

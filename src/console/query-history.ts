@@ -80,7 +80,8 @@ export class QueryHistory {
     this.writes = this.writes
       .catch(() => undefined)
       .then(async () => {
-        await this.storage.writeAtomic("state", historyKey, body);
+        // Queries name what their authors looked for: readable by the console's user only.
+        await this.storage.writeAtomic("state", historyKey, body, { ownerOnly: true });
       });
     return this.writes;
   }

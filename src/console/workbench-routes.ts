@@ -5,6 +5,7 @@ import { CatalogStore } from "../catalog/catalog-store.js";
 import { ClickstreamError, isClickstreamError } from "../errors/clickstream-error.js";
 import { parseQueryFile } from "../query/query-file.js";
 import { saveResult } from "../query/result-store.js";
+import { spreadsheetSafeStream } from "../query/spreadsheet-safe-csv.js";
 import type { ConsoleContext } from "./console-context.js";
 import { namedQueriesFile } from "./package-paths.js";
 
@@ -14,7 +15,8 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /**
  * The SQL workbench's API: the catalog, the named queries, `POST /api/query` (the same engine, guard,
  * time limit and row cap as `clickstream query`; each result saved under athena-results/ as
- * `query --output` saves it), cancelling, the persisted history and the CSV downloads.
+ * `query --output` saves it), cancelling, the persisted history and the CSV downloads (formulas
+ * neutralised on the way out: a spreadsheet opens them; the saved file stays as Athena writes it).
  */
 export function registerWorkbenchRoutes(app: FastifyInstance, context: ConsoleContext): void {
   const running = new Map<string, AbortController>();
@@ -148,7 +150,7 @@ export function registerWorkbenchRoutes(app: FastifyInstance, context: ConsoleCo
     return reply
       .header("content-type", "text/csv; charset=utf-8")
       .header("content-disposition", `attachment; filename="${id}.csv"`)
-      .send(await context.storage.readStream("athena-results", key));
+      .send((await context.storage.readStream("athena-results", key)).pipe(spreadsheetSafeStream()));
   });
 }
 

@@ -223,7 +223,7 @@ export const errorCodes = {
   CS_ERR_QUERY_RESULT_TOO_LARGE: {
     status: 413,
     message: "Query result exceeds the byte cap",
-    fix: "Select fewer or shorter columns, add a LIMIT or aggregate, or raise `query.maxResultBytes` in the config.",
+    fix: "Select fewer or shorter columns (the cap counts the result as CSV/JSON text, so long lists count even when their members are NULL or empty), add a LIMIT or aggregate, or raise `query.maxResultBytes` in the config.",
   },
   CS_ERR_QUERY_OUT_OF_MEMORY: {
     status: 507,

@@ -11,6 +11,7 @@ import { athenaFunctionNames, engineFunctionNames, tableFunctions } from "./func
 import { checkParsedQueries, stateFunctionNames } from "./parsed-query-guard.js";
 import type { QueryParam } from "./query-engine.js";
 import type { QueryResult } from "./query-result.js";
+import { serialisedRowBytes } from "./result-formatter.js";
 
 /** Athena's default catalog name, so `awsdatacatalog.clickstream_db.transformed` resolves too. */
 export const catalogName = "awsdatacatalog";
@@ -23,7 +24,7 @@ export interface SessionSettings {
   memoryLimitBytes: number;
 }
 
-/** Caps one execution: rows, bytes of values, and time across execution and materialisation. */
+/** Caps one execution: rows, bytes of the serialised result, and time across execution and materialisation. */
 export interface ExecutionLimits {
   maxRows: number;
   maxBytes: number;
@@ -192,7 +193,8 @@ export class DuckDBSession {
       const types = result.columnTypes();
       const columns = result.columnNames().map((name, i) => ({ name, type: athenaTypeName(types[i]!) }));
       const rows: unknown[][] = [];
-      let bytes = 0;
+      // The header row is part of what is sent and written.
+      let bytes = serialisedRowBytes(columns.map((c) => c.name));
       for (
         let chunk = await result.fetchChunk();
         chunk && chunk.rowCount > 0;
@@ -226,30 +228,16 @@ function collectRows(
       throw new ClickstreamError("CS_ERR_QUERY_TOO_MANY_ROWS", `more than ${limits.maxRows} rows`);
     }
     const row = chunk.getRowValues(i).map(plainValue);
-    total += valueBytes(row);
+    total += serialisedRowBytes(row);
     if (total > limits.maxBytes) {
       throw new ClickstreamError(
         "CS_ERR_QUERY_RESULT_TOO_LARGE",
-        `more than ${limits.maxBytes} bytes of values after ${rows.length} rows (query.maxResultBytes)`,
+        `more than ${limits.maxBytes} bytes as CSV or JSON after ${rows.length} rows (query.maxResultBytes)`,
       );
     }
     rows.push(row);
   }
   return total;
-}
-
-/** Bytes a value counts for: strings by their UTF-8 length, other scalars 8, lists and rows their members. */
-export function valueBytes(value: unknown): number {
-  if (typeof value === "string") return Buffer.byteLength(value, "utf8");
-  if (value === null || value === undefined) return 0;
-  if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + valueBytes(v), 0);
-  if (typeof value === "object") {
-    return Object.entries(value).reduce(
-      (sum, [k, v]) => sum + Buffer.byteLength(k, "utf8") + valueBytes(v),
-      0,
-    );
-  }
-  return 8;
 }
 
 /** Turns a DuckDB error into a catalogued one, keeping DuckDB's explanation in the message. */

@@ -1,15 +1,22 @@
 import type { QueryResult } from "./query-result.js";
+import { spreadsheetSafeCsv } from "./spreadsheet-safe-csv.js";
+import { terminalValue } from "../terminal/terminal-text.js";
 
 export type ResultFormat = "table" | "json" | "csv";
 export const resultFormats: readonly ResultFormat[] = ["table", "json", "csv"];
 
+export interface FormatOptions {
+  /** CSV only: cells that would start a spreadsheet formula get a leading `'` (spreadsheet-safe-csv.ts). */
+  spreadsheetSafe?: boolean | undefined;
+}
+
 /** Renders a result as an aligned text table, a JSON array of row objects, or RFC 4180 CSV. */
-export function formatResult(result: QueryResult, format: ResultFormat): string {
+export function formatResult(result: QueryResult, format: ResultFormat, options: FormatOptions = {}): string {
   switch (format) {
     case "json":
       return `${JSON.stringify(toObjects(result), null, 2)}\n`;
     case "csv":
-      return toCsv(result);
+      return options.spreadsheetSafe ? spreadsheetSafeCsv(toCsv(result)) : toCsv(result);
     case "table":
       return toTable(result);
   }
@@ -39,20 +46,38 @@ function text(value: unknown): string {
 
 /** RFC 4180: CRLF line ends, fields with `"`, `,`, CR or LF quoted, quotes doubled. Header row first. */
 function toCsv(result: QueryResult): string {
+  const lines = [result.columns.map((c) => c.name), ...result.rows];
+  return lines.map(csvRecord).join("");
+}
+
+/** One CSV record of RFC 4180, CRLF included: the header (column names) or a row. */
+export function csvRecord(values: readonly unknown[]): string {
   const field = (value: unknown): string => {
     const s = text(value);
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
-  const lines = [result.columns.map((c) => field(c.name)), ...result.rows.map((row) => row.map(field))];
-  return lines.map((cells) => `${cells.join(",")}\r\n`).join("");
+  return `${values.map(field).join(",")}\r\n`;
+}
+
+/**
+ * Bytes a row takes once serialised, as the result cap counts it: the larger of its CSV record (what
+ * athena-results/ keeps and downloads send) and its JSON array with the comma after it (what the
+ * console's /api/query sends). A NULL or '' inside a list is small as a value, not as text.
+ */
+export function serialisedRowBytes(row: readonly unknown[]): number {
+  return Math.max(
+    Buffer.byteLength(csvRecord(row), "utf8"),
+    Buffer.byteLength(JSON.stringify(row), "utf8") + 1,
+  );
 }
 
 const numericTypes = /^(tinyint|smallint|integer|bigint|real|double|decimal)/;
 
 function toTable(result: QueryResult): string {
-  const header = result.columns.map((c) => c.name);
+  // The table is for a terminal: names and values show their control characters as escapes.
+  const header = result.columns.map((c) => terminalValue(c.name));
   const body = result.rows.map((row) =>
-    row.map((v) => (v === null || v === undefined ? "NULL" : text(v).replace(/\r?\n/g, "\\n"))),
+    row.map((v) => (v === null || v === undefined ? "NULL" : terminalValue(text(v)))),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const right = result.columns.map((c) => numericTypes.test(c.type));

@@ -15,11 +15,13 @@ export async function saveResult(
 ): Promise<{ key: string; metadataKey: string; queryId: string }> {
   const key = `athena-results/${queryId}.csv`;
   const metadataKey = `${key}.metadata`;
-  await storage.writeAtomic("athena-results", key, formatResult(result, "csv"));
+  // A result and its query may hold anything the data holds: readable by their owner only.
+  await storage.writeAtomic("athena-results", key, formatResult(result, "csv"), { ownerOnly: true });
   await storage.writeAtomic(
     "athena-results",
     metadataKey,
     `${JSON.stringify({ QueryExecutionId: queryId, Query: sql, Columns: result.columns, RowCount: result.rows.length, CompletedAt: new Date().toISOString() }, null, 2)}\n`,
+    { ownerOnly: true },
   );
   return { key, metadataKey, queryId };
 }

@@ -5,7 +5,7 @@ import { ClickstreamError } from "../errors/clickstream-error.js";
 import { LocalStorage } from "./local-storage.js";
 import { assertKeyInBucket } from "./object-key.js";
 import type { BucketNames } from "./s3-storage.js";
-import type { BucketRole, FolderListing, ObjectBody, ObjectInfo, Storage } from "./storage.js";
+import type { BucketRole, FolderListing, ObjectBody, ObjectInfo, Storage, WriteOptions } from "./storage.js";
 
 /** Builds the storage the config names. Stages only ever see the `Storage` interface. */
 export function createStorage(config: Pick<ClickstreamConfig, "warehouse">): Storage {
@@ -77,8 +77,13 @@ export class DeferredS3Storage implements Storage {
   async readBytes(bucket: BucketRole, key: string): Promise<Buffer> {
     return (await this.storage()).readBytes(bucket, key);
   }
-  async writeAtomic(bucket: BucketRole, key: string, body: ObjectBody): Promise<ObjectInfo> {
-    return (await this.storage()).writeAtomic(bucket, key, body);
+  async writeAtomic(
+    bucket: BucketRole,
+    key: string,
+    body: ObjectBody,
+    options?: WriteOptions,
+  ): Promise<ObjectInfo> {
+    return (await this.storage()).writeAtomic(bucket, key, body, options);
   }
   async moveFileIn(bucket: BucketRole, key: string, localPath: string): Promise<ObjectInfo> {
     return (await this.storage()).moveFileIn(bucket, key, localPath);

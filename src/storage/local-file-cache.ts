@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { randomUUID } from "node:crypto";
 import { wrapError } from "../errors/clickstream-error.js";
+import { ownerOnlyModes } from "./local-storage.js";
 import type { BucketRole, ObjectInfo, Storage } from "./storage.js";
 
 /**
@@ -36,8 +37,12 @@ export class LocalFileCache {
     if (existing?.isFile() && existing.size === object.size) return target;
     const temp = `${target}.${randomUUID()}.part`;
     try {
-      await mkdir(dirname(target), { recursive: true });
-      await pipeline(await this.storage.readStream(bucket, object.key), createWriteStream(temp));
+      // The copies may sit outside the warehouse (catalog.cacheDir, a shared /tmp): owner only.
+      await mkdir(dirname(target), { recursive: true, mode: ownerOnlyModes.folderMode });
+      await pipeline(
+        await this.storage.readStream(bucket, object.key),
+        createWriteStream(temp, { mode: ownerOnlyModes.fileMode }),
+      );
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });

@@ -14,9 +14,14 @@ import {
   type ObjectBody,
   type ObjectInfo,
   type Storage,
+  type WriteOptions,
 } from "./storage.js";
 
 const TEMP_PREFIX = ".tmp-";
+
+/** Modes before the umask: Node's defaults, and readable by the owner only (WriteOptions.ownerOnly). */
+const defaultModes = { fileMode: 0o666, folderMode: 0o777 };
+export const ownerOnlyModes = { fileMode: 0o600, folderMode: 0o700 };
 
 /** Storage on a local warehouse folder. Writes are atomic: temp file, fsync, rename, fsync of the folder. */
 export class LocalStorage implements Storage {
@@ -112,16 +117,23 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async writeAtomic(bucket: BucketRole, key: string, body: ObjectBody): Promise<ObjectInfo> {
+  async writeAtomic(
+    bucket: BucketRole,
+    key: string,
+    body: ObjectBody,
+    options: WriteOptions = {},
+  ): Promise<ObjectInfo> {
     const path = this.localPath(bucket, key);
     const temp = join(dirname(path), `${TEMP_PREFIX}${randomUUID()}`);
+    // The temp file is created with the final mode: the rename keeps it, so no moment is readable.
+    const { fileMode, folderMode } = options.ownerOnly ? ownerOnlyModes : defaultModes;
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await mkdir(dirname(path), { recursive: true, mode: folderMode });
       if (body instanceof Readable) {
-        await pipeline(body, createWriteStream(temp, { flags: "wx" }));
+        await pipeline(body, createWriteStream(temp, { flags: "wx", mode: fileMode }));
         await fsyncFile(temp);
       } else {
-        const handle = await open(temp, "wx");
+        const handle = await open(temp, "wx", fileMode);
         try {
           await handle.writeFile(body);
           await handle.sync();

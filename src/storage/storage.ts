@@ -26,6 +26,16 @@ export interface ObjectInfo {
 
 export type ObjectBody = Buffer | string | Readable;
 
+/** How an object is written. */
+export interface WriteOptions {
+  /**
+   * For objects holding queries or their results (the console's history, athena-results/): local storage
+   * creates the file 0600 and the folders it makes for it 0700, so other users of the machine cannot read
+   * them. On S3 the bucket's policy decides; the option changes nothing there.
+   */
+  readonly ownerOnly?: boolean;
+}
+
 export interface FolderListing {
   /** Sub-folder prefixes, each ending with `/`. */
   readonly folders: string[];
@@ -60,7 +70,7 @@ export interface Storage {
   /** The whole object in memory; for small objects (state files, reports). */
   readBytes(bucket: BucketRole, key: string): Promise<Buffer>;
   /** Writes an object so that readers see either nothing or all of it, never a part. */
-  writeAtomic(bucket: BucketRole, key: string, body: ObjectBody): Promise<ObjectInfo>;
+  writeAtomic(bucket: BucketRole, key: string, body: ObjectBody, options?: WriteOptions): Promise<ObjectInfo>;
   /** Publishes a local file as an object and takes ownership of the file (moved or uploaded then removed). */
   moveFileIn(bucket: BucketRole, key: string, localPath: string): Promise<ObjectInfo>;
   /** Renames an object, within its bucket or into `toBucket` (S3: copy then delete). */

@@ -1,4 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
+import { terminalValue, writeTerminal } from "../terminal/terminal-text.js";
 
 /** Values bound to a statement's `$name` parameters (never pasted into the SQL text). */
 export type SqlValues = Record<string, DuckDBValue>;
@@ -38,7 +39,10 @@ export class SqlRunner {
     }
     if (process.env.CLICKSTREAM_DEBUG_SQL) {
       const ms = (performance.now() - started).toFixed(0);
-      process.stderr.write(`[sql ${ms} ms] ${sql.replace(/\s+/g, " ").slice(0, 100)}\n`);
+      writeTerminal(
+        process.stderr,
+        `[sql ${ms} ms] ${terminalValue(sql.replace(/\s+/g, " ").slice(0, 100))}\n`,
+      );
     }
   }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -184,6 +184,30 @@ test("the saved CSV equals `clickstream query --format csv`; history records sta
   assert.equal(entry?.status, "succeeded");
   assert.equal(entry?.rows, (answer.body.rows as unknown[]).length);
   assert.ok((entry?.bytesScanned as number) > 1000, `bytes scanned ${String(entry?.bytesScanned)}`);
+});
+
+test("the CSV download neutralises spreadsheet formulas; the saved result stays as written", async () => {
+  const sql = `SELECT '=HYPERLINK("http://evil.example","x")' AS link, '@SUM(A1)' AS at, -5 AS n`;
+  const { queryId } = (await post("/api/query", { sql })).body.stats as { queryId: string };
+  const download = await (await fetch(`${running.url}/api/results/${queryId}.csv`)).text();
+  assert.equal(download, 'link,at,n\r\n"\'=HYPERLINK(""http://evil.example"",""x"")",\'@SUM(A1),-5\r\n');
+  assert.equal(
+    await readFile(join(warehouse, "athena-results", `${queryId}.csv`), "utf8"),
+    'link,at,n\r\n"=HYPERLINK(""http://evil.example"",""x"")",@SUM(A1),-5\r\n',
+  );
+});
+
+test("the query history and saved results are readable by their owner only (0600 files, 0700 folders)", async () => {
+  const { queryId } = (await post("/api/query", { sql: "SELECT 42 AS answer" })).body.stats as {
+    queryId: string;
+  };
+  const mode = async (...path: string[]): Promise<number> =>
+    (await stat(join(warehouse, ...path))).mode & 0o777;
+  assert.equal(await mode("_state", "console", "query-history.json"), 0o600);
+  assert.equal(await mode("_state", "console"), 0o700);
+  assert.equal(await mode("athena-results", `${queryId}.csv`), 0o600);
+  assert.equal(await mode("athena-results", `${queryId}.csv.metadata`), 0o600);
+  assert.equal(await mode("athena-results"), 0o700);
 });
 
 test("history survives a restart", async () => {
@@ -530,5 +554,26 @@ test("a query whose client goes away is cancelled in DuckDB; one over the time l
     assert.match(body.fix, /timeoutMs/);
   } finally {
     await limited.close();
+  }
+});
+
+test("the issue's list of NULLs is refused at the byte cap with a 413, and no result file is written", async () => {
+  const capped = await start(warehouse, {
+    config: parseConfig({ warehouse: { dir: warehouse }, query: { maxResultBytes: 1024 * 1024 } }),
+  });
+  try {
+    const before = await readdir(join(warehouse, "athena-results")).catch(() => []);
+    const response = await fetch(`${capped.url}/api/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        sql: "SELECT (SELECT array_agg(CAST(NULL AS varchar)) FROM transformed) FROM transformed LIMIT 1500",
+      }),
+    });
+    assert.equal(response.status, 413);
+    assert.equal(((await response.json()) as { code: string }).code, "CS_ERR_QUERY_RESULT_TOO_LARGE");
+    assert.deepEqual(await readdir(join(warehouse, "athena-results")).catch(() => []), before);
+  } finally {
+    await capped.close();
   }
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { before, test } from "node:test";
@@ -140,4 +140,30 @@ test("query --file reports each statement's outcome, runs the rest, and exits 1 
       ["4", 1, null],
     ],
   );
+});
+
+test("query --format csv writes cells as they are; --spreadsheet-safe neutralises formulas", async () => {
+  const sql = `SELECT '=HYPERLINK("http://evil.example","x")' AS link, -5 AS n`;
+  const exact = await cli("query", "--format", "csv", sql);
+  assert.equal(exact.code, 0, exact.stderr);
+  assert.equal(exact.stdout, 'link,n\r\n"=HYPERLINK(""http://evil.example"",""x"")",-5\r\n');
+  const safe = await cli("query", "--format", "csv", "--spreadsheet-safe", sql);
+  assert.equal(safe.code, 0, safe.stderr);
+  assert.equal(safe.stdout, 'link,n\r\n"\'=HYPERLINK(""http://evil.example"",""x"")",-5\r\n');
+  const help = await cli("query", "--help");
+  assert.match(help.stdout, /--spreadsheet-safe/);
+  const notCsv = await cli("query", "--spreadsheet-safe", sql);
+  assert.equal(notCsv.code, 1);
+  assert.match(notCsv.stderr, /CS_ERR_INVALID_ARGUMENT.*--spreadsheet-safe/);
+});
+
+test("query --output saves its result and metadata readable by their owner only", async () => {
+  const saved = await cli("query", "--output", "--format", "csv", "SELECT 1 AS one");
+  assert.equal(saved.code, 0, saved.stderr);
+  const key = /saved (athena-results\/\S+\.csv)/.exec(saved.stderr)?.[1];
+  assert.ok(key, saved.stderr);
+  const mode = async (path: string): Promise<number> => (await stat(join(warehouse, path))).mode & 0o777;
+  assert.equal(await mode(key), 0o600);
+  assert.equal(await mode(`${key}.metadata`), 0o600);
+  assert.equal(await mode("athena-results"), 0o700);
 });

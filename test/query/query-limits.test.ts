@@ -52,6 +52,23 @@ test("a result over the byte cap is refused while it streams, not truncated", as
   assert.equal((await engine.run("SELECT count(*) FROM transformed")).rows[0]![0], events.length);
 });
 
+test("the byte cap counts the result as serialised: NULLs and empty strings inside lists count", async () => {
+  // Issue #19: a list of NULLs (or of '') counted 0 bytes as values, yet is ~5 (~3) bytes each as JSON or CSV.
+  const engine = await open({ maxResultBytes: 1024 * 1024 });
+  for (const member of ["CAST(NULL AS varchar)", "''"]) {
+    await assert.rejects(
+      engine.run(`SELECT (SELECT array_agg(${member}) FROM transformed) FROM transformed LIMIT 1500`),
+      (error: ClickstreamError) => {
+        assert.equal(error.code, "CS_ERR_QUERY_RESULT_TOO_LARGE", error.message);
+        return true;
+      },
+    );
+  }
+  // Short lists under the cap still answer.
+  const small = await engine.run("SELECT ARRAY[NULL, ''] AS pair FROM transformed LIMIT 3");
+  assert.deepEqual(small.rows, [[[null, ""]], [[null, ""]], [[null, ""]]]);
+});
+
 test("the issue's query ends near its time limit, with the caller's memory untouched, and the engine recovers", async () => {
   assert.ok(events.length > 1000, `${events.length} events`);
   // The issue's limits (--timeout-ms 2000 --max-rows 1000), DuckDB's memory limit and the worker's cap kept

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { QueryResult } from "../../src/query/query-result.js";
-import { formatResult } from "../../src/query/result-formatter.js";
+import { formatResult, serialisedRowBytes } from "../../src/query/result-formatter.js";
 
 const result: QueryResult = {
   columns: [
@@ -56,4 +56,14 @@ test("duplicate column names stay distinct in json", () => {
     rows: [[1, 2]],
   };
   assert.deepEqual(JSON.parse(formatResult(dup, "json")), [{ a: 1, a_2: 2 }]);
+});
+
+test("a row counts as the larger of its CSV record and its JSON text, so NULLs and '' inside lists count", () => {
+  const records = [result.columns.map((c) => c.name), ...result.rows];
+  const counted = records.reduce((sum, row) => sum + serialisedRowBytes(row), 0);
+  assert.ok(counted >= Buffer.byteLength(formatResult(result, "csv")));
+  assert.ok(counted >= Buffer.byteLength(JSON.stringify(result.rows)));
+  assert.equal(serialisedRowBytes([[null, null, null]]), Buffer.byteLength('"[null,null,null]"\r\n'));
+  // CSV quotes the list's JSON text and doubles its quotes: 15 bytes with CRLF, more than the JSON's 10.
+  assert.equal(serialisedRowBytes([["", ""]]), 15);
 });

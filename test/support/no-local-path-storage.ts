@@ -5,6 +5,7 @@ import type {
   ObjectBody,
   ObjectInfo,
   Storage,
+  WriteOptions,
 } from "../../src/storage/storage.js";
 
 /**
@@ -29,8 +30,13 @@ export class NoLocalPathStorage implements Storage {
   readBytes(bucket: BucketRole, key: string): Promise<Buffer> {
     return this.inner.readBytes(bucket, key);
   }
-  writeAtomic(bucket: BucketRole, key: string, body: ObjectBody): Promise<ObjectInfo> {
-    return this.inner.writeAtomic(bucket, key, body);
+  writeAtomic(
+    bucket: BucketRole,
+    key: string,
+    body: ObjectBody,
+    options?: WriteOptions,
+  ): Promise<ObjectInfo> {
+    return this.inner.writeAtomic(bucket, key, body, options);
   }
   moveFileIn(bucket: BucketRole, key: string, localPath: string): Promise<ObjectInfo> {
     return this.inner.moveFileIn(bucket, key, localPath);

@@ -10,6 +10,7 @@ import {
   storageOptions,
   type StorageFlags,
 } from "../cli-support.js";
+import { terminalValue, writeTerminal } from "../../terminal/terminal-text.js";
 
 /** `clickstream catalog`: prints the catalog (databases, tables, columns, partitions). */
 export function catalogCommand(): Command {
@@ -41,25 +42,27 @@ export function catalogCommand(): Command {
         process.stdout.write("catalog is empty: run `clickstream crawl` after `clickstream transform`\n");
         return;
       }
+      // Names come from the data (Parquet columns, folders): one line each, control characters escaped.
+      const v = terminalValue;
       const lines: string[] = [];
       for (const d of databases) {
-        lines.push(`database ${d.Database.Name}`);
+        lines.push(`database ${v(d.Database.Name)}`);
         for (const { table, partitions } of d.Tables) {
           const p = table.Parameters;
           lines.push(
-            `  table ${table.Name} (${table.TableType}, ${p.classification ?? "?"}, ${p.recordCount ?? "?"} rows in ${p.objectCount ?? "?"} files)`,
-            `    location ${table.StorageDescriptor.Location}`,
-            ...table.StorageDescriptor.Columns.map((c) => `    ${c.Name.padEnd(22)} ${c.Type}`),
-            ...table.PartitionKeys.map((c) => `    ${c.Name.padEnd(22)} ${c.Type} (partition key)`),
+            `  table ${v(table.Name)} (${table.TableType}, ${p.classification ?? "?"}, ${p.recordCount ?? "?"} rows in ${p.objectCount ?? "?"} files)`,
+            `    location ${v(table.StorageDescriptor.Location)}`,
+            ...table.StorageDescriptor.Columns.map((c) => `    ${v(c.Name).padEnd(22)} ${v(c.Type)}`),
+            ...table.PartitionKeys.map((c) => `    ${v(c.Name).padEnd(22)} ${v(c.Type)} (partition key)`),
             `    partitions (${partitions.Partitions.length}):`,
             ...partitions.Partitions.map(
               (part) =>
-                `      ${partitionName(table.PartitionKeys, part.Values)}  files=${part.Parameters.fileCount} rows=${part.Parameters.rowCount} bytes=${part.Parameters.sizeBytes}`,
+                `      ${v(partitionName(table.PartitionKeys, part.Values))}  files=${part.Parameters.fileCount} rows=${part.Parameters.rowCount} bytes=${part.Parameters.sizeBytes}`,
             ),
           );
         }
       }
-      process.stdout.write(`${lines.join("\n")}\n`);
+      writeTerminal(process.stdout, `${lines.join("\n")}\n`);
     }),
   );
   return withExamples(command, [

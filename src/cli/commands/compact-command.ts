@@ -9,6 +9,7 @@ import {
   withExamples,
   type StorageFlags,
 } from "../cli-support.js";
+import { writeTerminal } from "../../terminal/terminal-text.js";
 
 interface CompactFlags extends StorageFlags {
   warehouse?: string;
@@ -47,7 +48,8 @@ export function compactCommand(): Command {
       }
       if (result.compacted.length === 0) process.stdout.write("compact: nothing to compact\n");
       for (const c of result.compacted) {
-        process.stdout.write(
+        writeTerminal(
+          process.stdout,
           `compact ${c.partition}: ${c.filesBefore} files → ${c.filesAfter} (${c.rows.toLocaleString("en-US")} rows)\n`,
         );
       }

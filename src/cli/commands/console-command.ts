@@ -10,6 +10,7 @@ import {
   type StorageFlags,
 } from "../cli-support.js";
 import { integerFlag } from "../flag-parsers.js";
+import { writeTerminal } from "../../terminal/terminal-text.js";
 
 interface ConsoleFlags extends StorageFlags {
   host?: string;
@@ -58,7 +59,8 @@ export function consoleCommand(): Command {
       const { startConsoleServer } = await import("../../console/console-server.js");
       const running = await startConsoleServer({ storage, config });
       const suffix = config.console.token ? "/?token=<your token>" : "/";
-      process.stdout.write(
+      writeTerminal(
+        process.stdout,
         `console on ${running.url}${suffix} (warehouse ${config.warehouse.dir}); Ctrl+C stops it\n`,
       );
       await untilStopped(() => running.close());

@@ -9,6 +9,7 @@ import {
   withExamples,
   type StorageFlags,
 } from "../cli-support.js";
+import { terminalValue, writeTerminal } from "../../terminal/terminal-text.js";
 
 interface CrawlFlags extends StorageFlags {
   engine: "local" | "glue";
@@ -47,7 +48,8 @@ export function crawlCommand(): Command {
       // Loaded on use: DuckDB costs every other command's start-up otherwise.
       const { runCrawler } = await import("../../catalog/crawler.js");
       const report = await runCrawler({ storage, config });
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : describeCrawl(report));
+      if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else writeTerminal(process.stdout, describeCrawl(report));
     }),
   );
   return withExamples(command, [
@@ -60,29 +62,32 @@ export function crawlCommand(): Command {
 
 /** A human summary of a crawl report. */
 export function describeCrawl(report: CrawlReport): string {
-  const lines = [`database ${report.database}${report.databaseCreated ? " (created)" : ""}`];
+  // Names come from the data (folders, Parquet columns): one line each, their control characters escaped.
+  const v = terminalValue;
+  const list = (names: readonly string[]): string => names.map(v).join(", ");
+  const lines = [`database ${v(report.database)}${report.databaseCreated ? " (created)" : ""}`];
   if (report.tables.length === 0) lines.push("  no tables: transformed/ holds no Parquet files yet");
   for (const t of report.tables) {
     lines.push(
-      `  table ${t.name}: ${t.action}; ${t.files} files, ${t.rows} rows, ${t.bytes} bytes`,
-      ...(t.partitionsAdded.length ? [`    partitions added: ${t.partitionsAdded.join(", ")}`] : []),
-      ...(t.partitionsUpdated.length ? [`    partitions updated: ${t.partitionsUpdated.join(", ")}`] : []),
+      `  table ${v(t.name)}: ${t.action}; ${t.files} files, ${t.rows} rows, ${t.bytes} bytes`,
+      ...(t.partitionsAdded.length ? [`    partitions added: ${list(t.partitionsAdded)}`] : []),
+      ...(t.partitionsUpdated.length ? [`    partitions updated: ${list(t.partitionsUpdated)}`] : []),
       ...(t.partitionsMissing.length
-        ? [`    partitions with no files left (kept, DeleteBehavior LOG): ${t.partitionsMissing.join(", ")}`]
+        ? [`    partitions with no files left (kept, DeleteBehavior LOG): ${list(t.partitionsMissing)}`]
         : []),
       ...(t.action !== "created" && t.columnsAdded.length
-        ? [`    columns added: ${t.columnsAdded.map((c) => `${c.Name} ${c.Type}`).join(", ")}`]
+        ? [`    columns added: ${t.columnsAdded.map((c) => `${v(c.Name)} ${v(c.Type)}`).join(", ")}`]
         : []),
-      ...t.columnsWidened.map((w) => `    column ${w.name} widened: ${w.from} → ${w.to}`),
+      ...t.columnsWidened.map((w) => `    column ${v(w.name)} widened: ${v(w.from)} → ${v(w.to)}`),
       ...t.typeConflicts.map(
         (c) =>
-          `    WARNING column ${c.name}: files have ${c.fileType}, incompatible with the table's ${c.tableType} (kept); files: ${c.files.join(", ")}`,
+          `    WARNING column ${v(c.name)}: files have ${v(c.fileType)}, incompatible with the table's ${v(c.tableType)} (kept); files: ${list(c.files)}`,
       ),
       ...(t.columnsMissing.length
-        ? [`    columns in no file any more (kept, DeleteBehavior LOG): ${t.columnsMissing.join(", ")}`]
+        ? [`    columns in no file any more (kept, DeleteBehavior LOG): ${list(t.columnsMissing)}`]
         : []),
     );
   }
-  for (const s of report.skippedObjects) lines.push(`  skipped ${s.key}: ${s.reason}`);
+  for (const s of report.skippedObjects) lines.push(`  skipped ${v(s.key)}: ${v(s.reason)}`);
   return `${lines.join("\n")}\n`;
 }

@@ -11,6 +11,7 @@ import { defaultStreamName, rawKeyPrefix } from "../../storage/warehouse-layout.
 import { action, warehouseOption, withExamples } from "../cli-support.js";
 import { planDemoWipe, recordDemoFiles, wipeDemoFiles } from "../demo-warehouse.js";
 import { integerFlag } from "../flag-parsers.js";
+import { writeTerminal } from "../../terminal/terminal-text.js";
 
 const packageRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const sampleFile = join(packageRoot, "sample-data", "sample_events.json");
@@ -73,7 +74,7 @@ async function runStages(warehouse: string, flags: DemoFlags): Promise<void> {
   ]);
   const config = loadConfig({ overrides: { warehouse: { dir: warehouse } } });
   const storage = createStorage(config);
-  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const say = (line: string): void => writeTerminal(process.stdout, `${line}\n`);
   const began = Date.now();
 
   say(`Clickstream demo — warehouse ${warehouse}\n`);

@@ -15,6 +15,7 @@ import { createStorage } from "../../storage/create-storage.js";
 import { defaultStreamName } from "../../storage/warehouse-layout.js";
 import { action, configOption, warehouseOption, withExamples } from "../cli-support.js";
 import { instantFlag, integerFlag, numberFlag, urlFlag } from "../flag-parsers.js";
+import { writeTerminal } from "../../terminal/terminal-text.js";
 
 interface GenerateFlags {
   events: number;
@@ -146,7 +147,7 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
       for (let next = lines.next(); !next.done; next = lines.next()) yield `${next.value}\n`;
     })();
     const counts = await sendToFirehose(target, records, { total: flags.events });
-    process.stdout.write(describeSend(target, counts));
+    writeTerminal(process.stdout, describeSend(target, counts));
     assertAllSent(counts);
     return;
   }
@@ -225,7 +226,7 @@ function report(json: boolean, summary: GenerationSummary, where: string, began:
   }
   const unknown = Object.entries(summary.unknownFields);
   if (unknown.length > 0) lines.push(`  unknown fields: ${unknown.map(([f, n]) => `${f} ${n}`).join(", ")}`);
-  process.stdout.write(lines.join("\n") + "\n");
+  writeTerminal(process.stdout, lines.join("\n") + "\n");
 }
 
 function formatBytes(bytes: number): string {

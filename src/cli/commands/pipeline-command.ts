@@ -3,6 +3,7 @@ import { loadConfig } from "../../config/load-config.js";
 import { createStorage } from "../../storage/create-storage.js";
 import { action, configOption, untilStopped, warehouseOption, withExamples } from "../cli-support.js";
 import { durationFlag, integerFlag } from "../flag-parsers.js";
+import { writeTerminal } from "../../terminal/terminal-text.js";
 
 interface PipelineFlags {
   warehouse?: string;
@@ -59,7 +60,7 @@ export function pipelineCommand(): Command {
         const storage = createStorage(config);
         const { startPipeline } = await import("../../pipeline/run-pipeline.js");
         const log = (line: string): void =>
-          void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+          writeTerminal(process.stderr, `${new Date().toISOString()} ${line}\n`);
         const pipeline = await startPipeline({
           storage,
           config,

@@ -16,11 +16,13 @@ import {
   type StorageFlags,
 } from "../cli-support.js";
 import { instantFlag, integerFlag } from "../flag-parsers.js";
+import { writeTerminal } from "../../terminal/terminal-text.js";
 
 interface QueryOptions extends StorageFlags {
   warehouse?: string;
   engine: "local" | "athena";
   format: ResultFormat;
+  spreadsheetSafe?: boolean;
   output?: boolean;
   file?: string;
   name?: string;
@@ -41,6 +43,10 @@ export function queryCommand(): Command {
     .addOption(warehouseOption())
     .addOption(configOption())
     .addOption(new Option("--format <format>", "output format").choices(resultFormats).default("table"))
+    .option(
+      "--spreadsheet-safe",
+      "with --format csv: prefix cells that start with = + - @ tab or CR with ' so a spreadsheet shows them as text, not formulas",
+    )
     .option("--output", "also save the result as CSV under athena-results/ and print its key")
     .option("--file <file>", "run a file of `;`-separated statements")
     .option(
@@ -64,7 +70,7 @@ export function queryCommand(): Command {
     )
     .option(
       "--max-bytes <bytes>",
-      "result size cap in bytes of values (default: query.maxResultBytes)",
+      "result size cap in bytes of CSV/JSON text (default: query.maxResultBytes)",
       integerFlag("--max-bytes", { min: 1024 }),
     )
     .option(
@@ -86,6 +92,8 @@ export function queryCommand(): Command {
       }
       if (opts.name && !opts.file)
         throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "--name needs --file");
+      if (opts.spreadsheetSafe && opts.format !== "csv")
+        throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "--spreadsheet-safe needs --format csv");
       let statements: NamedStatement[];
       if (opts.file) {
         const text = await readFile(opts.file, "utf8").catch((error: unknown) => {
@@ -102,7 +110,12 @@ export function queryCommand(): Command {
           sql: st.sql,
           label: st.number ? `Query ${st.number}: ${st.title}` : (st.title ?? null),
         }));
-        return queryOnAthena(labelled, { ...opts, format: opts.format, params: opts.param });
+        return queryOnAthena(labelled, {
+          ...opts,
+          format: opts.format,
+          spreadsheetSafe: opts.spreadsheetSafe,
+          params: opts.param,
+        });
       }
       const { config, storage } = await storageFromOptions(opts, {
         query: {
@@ -124,7 +137,8 @@ export function queryCommand(): Command {
           const label = statement.number
             ? `Query ${statement.number}: ${statement.title}`
             : (statement.title ?? `statement ${statement.index}`);
-          if (statements.length > 1 && opts.format === "table") process.stdout.write(`-- ${label}\n`);
+          if (statements.length > 1 && opts.format === "table")
+            writeTerminal(process.stdout, `-- ${label}\n`);
           let result: QueryResult;
           try {
             result = await engine.run(statement.sql, { params: opts.param });
@@ -134,7 +148,7 @@ export function queryCommand(): Command {
             if (statements.length === 1) throw error;
             const e = isClickstreamError(error) ? error : wrapError("CS_ERR_INTERNAL", error);
             failed.push(label);
-            process.stderr.write(`-- ${label}\n`);
+            writeTerminal(process.stderr, `-- ${label}\n`);
             reportError(e);
             if (jsonArray) {
               many.push({
@@ -151,16 +165,17 @@ export function queryCommand(): Command {
               title: statement.title ?? null,
               rows: toObjects(result),
             });
-          } else process.stdout.write(formatResult(result, opts.format));
+          } else process.stdout.write(formatResult(result, opts.format, opts));
           if (opts.output) {
             const saved = await saveResult(storage, result, statement.sql);
             // Keep stdout parseable for json/csv: the key then goes to stderr.
-            (opts.format === "table" ? process.stdout : process.stderr).write(`saved ${saved.key}\n`);
+            writeTerminal(opts.format === "table" ? process.stdout : process.stderr, `saved ${saved.key}\n`);
           }
         }
         if (jsonArray) process.stdout.write(`${JSON.stringify(many, null, 2)}\n`);
         if (failed.length > 0) {
-          process.stderr.write(
+          writeTerminal(
+            process.stderr,
             `${failed.length} of ${statements.length} statements failed: ${failed.join("; ")}\n`,
           );
           process.exitCode = 1;
@@ -175,6 +190,7 @@ export function queryCommand(): Command {
     `clickstream query --format json "SELECT * FROM clickstream_db.transformed WHERE year = '2026' AND month = '11' AND day = '05' LIMIT 5"`,
     "clickstream query --file queries/athena_queries.sql --name 2",
     `clickstream query --file queries/athena_queries.sql --name "Daily revenue" --format csv --output`,
+    `clickstream query --format csv --spreadsheet-safe "SELECT page_url, count(*) AS views FROM transformed GROUP BY 1" > views.csv`,
     `clickstream query --now 2026-11-07T12:00:00Z "SELECT count(*) FROM transformed WHERE event_date = current_date"`,
     `clickstream query "SHOW PARTITIONS transformed"`,
     `clickstream query "MSCK REPAIR TABLE transformed"`,

@@ -9,6 +9,7 @@ import {
 import { defaultStreamName } from "../../storage/warehouse-layout.js";
 import { action, withExamples } from "../cli-support.js";
 import { integerFlag, urlFlag } from "../flag-parsers.js";
+import { writeTerminal } from "../../terminal/terminal-text.js";
 
 interface SendFlags {
   endpoint?: string;
@@ -69,7 +70,7 @@ export function sendCommand(): Command {
           concurrency: flags.concurrency,
           progress: flags.progress,
         });
-        process.stdout.write(describeSend(target, counts));
+        writeTerminal(process.stdout, describeSend(target, counts));
         assertAllSent(counts);
       }),
     );

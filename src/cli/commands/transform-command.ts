@@ -14,6 +14,7 @@ import {
 } from "../cli-support.js";
 import { loadConfig } from "../../config/load-config.js";
 import { instantFlag, integerFlag } from "../flag-parsers.js";
+import { terminalValue, writeTerminal } from "../../terminal/terminal-text.js";
 
 interface TransformFlags extends StorageFlags {
   warehouse?: string;
@@ -94,7 +95,8 @@ export function transformCommand(): Command {
         ...(progress ? { onProgress: (event: TransformProgress) => progress.update(event) } : {}),
       });
       progress?.stop();
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
+      if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else writeTerminal(process.stdout, formatSummary(report));
     }),
   );
   return withExamples(command, [
@@ -130,7 +132,8 @@ async function transformOnSpark(flags: TransformFlags, now: Date | undefined): P
     fullRefresh: flags.fullRefresh ?? false,
     ...(now ? { now } : {}),
   });
-  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
+  if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else writeTerminal(process.stdout, formatSummary(report));
 }
 
 class ProgressDisplay {
@@ -177,12 +180,12 @@ function formatSummary(report: RunReport): string {
     lines.push(`  rejected by reason: ${reasons.map(([r, n]) => `${r} ${n}`).join(", ")}`);
   const unknown = Object.entries(report.unknownFields);
   if (unknown.length > 0)
-    lines.push(`  unknown fields dropped: ${unknown.map(([f, n]) => `${f} ${n}`).join(", ")}`);
+    lines.push(`  unknown fields dropped: ${unknown.map(([f, n]) => `${terminalValue(f)} ${n}`).join(", ")}`);
   lines.push(
     `  partitions written: ${report.partitionsWritten.length}${report.rowsRewritten ? ` (${report.rowsRewritten} existing rows rewritten)` : ""}`,
     `  bytes read ${(report.bytesRead / 1e6).toFixed(1)} MB, written ${(report.bytesWritten / 1e6).toFixed(1)} MB`,
   );
-  for (const key of report.errorObjects) lines.push(`  rejects: ${key}`);
+  for (const key of report.errorObjects) lines.push(`  rejects: ${terminalValue(key)}`);
   lines.push(...attentionLines(report));
   return `${lines.join("\n")}\n`;
 }
@@ -193,12 +196,12 @@ function attentionLines(report: RunReport): string[] {
   const late = report.lateObjects;
   if (late && late.found > 0)
     lines.push(
-      `  found ${late.found} object${late.found === 1 ? "" : "s"} uploaded late into sealed day folder${late.folders.length === 1 ? "" : "s"} ${late.folders.join(", ")}: processed`,
+      `  found ${late.found} object${late.found === 1 ? "" : "s"} uploaded late into sealed day folder${late.folders.length === 1 ? "" : "s"} ${late.folders.map(terminalValue).join(", ")}: processed`,
     );
   const notFiles = report.notFiles;
   if (notFiles && notFiles.count > 0)
     lines.push(
-      `  not read: ${notFiles.count} entr${notFiles.count === 1 ? "y" : "ies"} in raw/ that ${notFiles.count === 1 ? "is" : "are"} not a regular file (symbolic link, FIFO): ${notFiles.keys.slice(0, 5).join(", ")}${notFiles.count > 5 ? ", …" : ""}`,
+      `  not read: ${notFiles.count} entr${notFiles.count === 1 ? "y" : "ies"} in raw/ that ${notFiles.count === 1 ? "is" : "are"} not a regular file (symbolic link, FIFO): ${notFiles.keys.slice(0, 5).map(terminalValue).join(", ")}${notFiles.count > 5 ? ", …" : ""}`,
     );
   return lines;
 }
