@@ -1,4 +1,5 @@
-import { quotedString } from "@duckdb/node-api";
+// The SQL helpers alone: the package index loads the native engine, which the CLI must not pay for at start.
+import { quotedString } from "@duckdb/node-api/lib/sql.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { strippedUnicodeSpaces } from "./unicode-spaces.js";
 

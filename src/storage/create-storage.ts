@@ -5,7 +5,15 @@ import { ClickstreamError } from "../errors/clickstream-error.js";
 import { LocalStorage } from "./local-storage.js";
 import { assertKeyInBucket } from "./object-key.js";
 import type { BucketNames } from "./s3-storage.js";
-import type { BucketRole, FolderListing, ObjectBody, ObjectInfo, Storage, WriteOptions } from "./storage.js";
+import type {
+  BucketRole,
+  FolderListing,
+  ListFolderOptions,
+  ObjectBody,
+  ObjectInfo,
+  Storage,
+  WriteOptions,
+} from "./storage.js";
 
 /** Builds the storage the config names. Stages only ever see the `Storage` interface. */
 export function createStorage(config: Pick<ClickstreamConfig, "warehouse">): Storage {
@@ -65,8 +73,8 @@ export class DeferredS3Storage implements Storage {
   async *list(bucket: BucketRole, prefix?: string): AsyncIterable<ObjectInfo> {
     yield* (await this.storage()).list(bucket, prefix);
   }
-  async listFolder(bucket: BucketRole, prefix: string): Promise<FolderListing> {
-    return (await this.storage()).listFolder(bucket, prefix);
+  async listFolder(bucket: BucketRole, prefix: string, options?: ListFolderOptions): Promise<FolderListing> {
+    return (await this.storage()).listFolder(bucket, prefix, options);
   }
   async stat(bucket: BucketRole, key: string): Promise<ObjectInfo | undefined> {
     return (await this.storage()).stat(bucket, key);

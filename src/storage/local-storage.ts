@@ -11,6 +11,7 @@ import {
   bucketHomePrefix,
   type BucketRole,
   type FolderListing,
+  type ListFolderOptions,
   type ObjectBody,
   type ObjectInfo,
   type Storage,
@@ -54,7 +55,11 @@ export class LocalStorage implements Storage {
     for (const file of files) if (file.key.startsWith(prefix)) yield file;
   }
 
-  async listFolder(bucket: BucketRole, prefix: string): Promise<FolderListing> {
+  async listFolder(
+    bucket: BucketRole,
+    prefix: string,
+    options: ListFolderOptions = {},
+  ): Promise<FolderListing> {
     assertKeyInBucket(bucket, `${prefix}x`);
     const dir = join(this.root, ...prefix.split("/").filter(Boolean));
     let entries;
@@ -70,8 +75,9 @@ export class LocalStorage implements Storage {
     for (const entry of entries) {
       if (entry.name.startsWith(TEMP_PREFIX)) continue;
       if (entry.isDirectory()) folders.push(entry.name);
-      else if (entry.isFile()) files.push(entry.name);
-      else others.push(`${prefix}${entry.name}`);
+      else if (entry.isFile()) {
+        if (!options.skip?.(`${prefix}${entry.name}`)) files.push(entry.name);
+      } else others.push(`${prefix}${entry.name}`);
     }
     const objects: ObjectInfo[] = [];
     (await statBatched(files.map((name) => join(dir, name)))).forEach((info, i) => {

@@ -20,6 +20,7 @@ import {
   type BucketRole,
   type ObjectBody,
   type FolderListing,
+  type ListFolderOptions,
   type ObjectInfo,
   type Storage,
 } from "./storage.js";
@@ -105,7 +106,11 @@ export class S3Storage implements Storage {
     }
   }
 
-  async listFolder(bucket: BucketRole, prefix: string): Promise<FolderListing> {
+  async listFolder(
+    bucket: BucketRole,
+    prefix: string,
+    options: ListFolderOptions = {},
+  ): Promise<FolderListing> {
     assertKeyInBucket(bucket, `${prefix}x`);
     const folders: string[] = [];
     const objects: ObjectInfo[] = [];
@@ -123,7 +128,7 @@ export class S3Storage implements Storage {
         );
         for (const p of page.CommonPrefixes ?? []) if (p.Prefix) folders.push(p.Prefix);
         for (const o of page.Contents ?? []) {
-          if (o.Key)
+          if (o.Key && !options.skip?.(o.Key))
             objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) });
         }
         // With a delimiter the next marker is NextMarker (the last key or common prefix of the page).

@@ -36,6 +36,14 @@ export interface WriteOptions {
   readonly ownerOnly?: boolean;
 }
 
+export interface ListFolderOptions {
+  /**
+   * Objects the caller does not need, by key: left out of the listing. A local folder does not stat them,
+   * so a listing of a folder whose objects were nearly all processed costs names, not stats.
+   */
+  readonly skip?: (key: string) => boolean;
+}
+
 export interface FolderListing {
   /** Sub-folder prefixes, each ending with `/`. */
   readonly folders: string[];
@@ -62,7 +70,7 @@ export interface Storage {
    * including the next `/`, as S3's CommonPrefixes with Delimiter `/`) and the objects directly in it,
    * both in ascending order. Lets a caller descend only into the folders it needs.
    */
-  listFolder(bucket: BucketRole, prefix: string): Promise<FolderListing>;
+  listFolder(bucket: BucketRole, prefix: string, options?: ListFolderOptions): Promise<FolderListing>;
   /** Metadata of one object, or undefined when it does not exist. */
   stat(bucket: BucketRole, key: string): Promise<ObjectInfo | undefined>;
   /** A stream of the object's bytes; throws CS_ERR_STORAGE_NOT_FOUND when absent. */

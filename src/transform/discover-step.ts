@@ -66,17 +66,23 @@ export async function discoverRawObjects(storage: Storage, options: DiscoverOpti
   const reconciled: ReconciledDay[] = [];
   /** Objects found new in sealed folders: the bookmark calls every key there processed. */
   const lateKeys = new Set<string>();
-  const listAll = async (prefix: string, into: ObjectInfo[] = found): Promise<void> => {
+  const listAll = async (
+    prefix: string,
+    into: ObjectInfo[] = found,
+    skip?: (key: string) => boolean,
+  ): Promise<void> => {
     if (keyProblem(`${prefix}x`) !== undefined) {
       // A folder whose keys no storage can hold (nested past S3's 1,024 characters): one reject for it.
       into.push({ key: prefix, size: 0, lastModified: new Date(0) });
       return;
     }
-    const listing = await storage.listFolder("raw", prefix);
+    const listing = await storage.listFolder("raw", prefix, { skip });
     into.push(...listing.objects);
     notFiles.push(...(listing.others ?? []));
-    for (const folder of listing.folders) await listAll(folder, into);
+    for (const folder of listing.folders) await listAll(folder, into, skip);
   };
+  // In open folders the processed objects are known by name: not stat'ed, not listed (a no-op run's cost).
+  const processedKey = (key: string): boolean => isProcessed(bookmark, key);
   const top = await storage.listFolder("raw", "raw/");
   found.push(...top.objects);
   notFiles.push(...(top.others ?? []));
@@ -116,7 +122,7 @@ export async function discoverRawObjects(storage: Storage, options: DiscoverOpti
         const day = `${m[1]}-${m[2]}-${m[3]}`;
         if (day >= sealedBefore) {
           openFolderMs.set(day, folderMs);
-          await listAll(dayPrefix);
+          await listAll(dayPrefix, found, processedKey);
           continue;
         }
         const known = bookmark.sealed[day];

@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type {
   BucketRole,
   FolderListing,
+  ListFolderOptions,
   ObjectBody,
   ObjectInfo,
   Storage,
@@ -18,8 +19,8 @@ export class NoLocalPathStorage implements Storage {
   list(bucket: BucketRole, prefix?: string): AsyncIterable<ObjectInfo> {
     return this.inner.list(bucket, prefix);
   }
-  listFolder(bucket: BucketRole, prefix: string): Promise<FolderListing> {
-    return this.inner.listFolder(bucket, prefix);
+  listFolder(bucket: BucketRole, prefix: string, options?: ListFolderOptions): Promise<FolderListing> {
+    return this.inner.listFolder(bucket, prefix, options);
   }
   stat(bucket: BucketRole, key: string): Promise<ObjectInfo | undefined> {
     return this.inner.stat(bucket, key);

@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { runCompaction } from "../../transform/run-compaction.js";
 import {
   action,
   configOption,
@@ -36,6 +35,8 @@ export function compactCommand(): Command {
   command.action(
     action(async (flags: CompactFlags) => {
       const { config, storage } = await storageFromOptions(flags);
+      // Loaded when run: DuckDB is not paid for by every other command's start.
+      const { runCompaction } = await import("../../transform/run-compaction.js");
       const result = await runCompaction({
         storage,
         config: config.transform,
