@@ -108,6 +108,10 @@ export async function runTransformBench(options: { quick: boolean }): Promise<Be
           value: `${fmt.int(events / (run.wallMs / 1000))} events/s, ${(truth.objectBytes / 1e6 / (run.wallMs / 1000)).toFixed(0)} MB/s`,
         },
       );
+      const steps = Object.entries(run.report.stepsMs ?? {}).map(
+        ([step, ms]) => `${step} ${fmt.seconds(ms)}`,
+      );
+      notes.push(`Where the ${label} run's time went: ${steps.join(", ")}.`);
       if (run.report.records.read !== run.report.records.written + run.report.records.rejected) {
         notes.push(`COUNT MISMATCH in the ${label} run`);
       }

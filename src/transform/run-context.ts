@@ -60,6 +60,8 @@ export class RunTally {
   filesRewritten = 0;
   unknownFields: Record<string, number> = {};
   unknownFieldsOmitted = 0;
+  /** Wall time per step (ms): where a run's time goes, in its report. */
+  readonly stepsMs: Record<string, number> = {};
   readonly partitionsWritten = new Set<string>();
   readonly errorObjects: string[] = [];
 

@@ -56,18 +56,20 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
   const { storage, config } = options;
   const fullRefresh = options.fullRefresh ?? false;
   const { cache } = run;
-  const current = await runStep("snapshot", () =>
+  const tally = new RunTally();
+  const step = <T>(name: string, work: () => Promise<T>): Promise<T> => runStep(name, work, tally.stepsMs);
+  const current = await step("snapshot", () =>
     loadOrBootstrapSnapshot({ storage, sql: run.sql, cache, scratch: run.scratch, runId: run.runId }),
   );
   const { bookmark, upgraded, baseline } = fullRefresh
     ? { bookmark: emptyBookmark, upgraded: false, baseline: false }
-    : await runStep("bookmark", () => loadBookmark(storage));
+    : await step("bookmark", () => loadBookmark(storage));
   const reconcileDue =
     bookmark.reconciledAt === null ||
     run.startedAt.getTime() - Date.parse(bookmark.reconciledAt) >= config.reconcileEveryMs;
   // Read before listing raw/: a notice is written after its object, so the listing sees the object.
-  const notices = await runStep("discover", () => listArrivalNotices(storage));
-  const discovery = await runStep("discover", () =>
+  const notices = await step("discover", () => listArrivalNotices(storage));
+  const discovery = await step("discover", () =>
     discoverRawObjects(storage, {
       bookmark,
       baseline,
@@ -77,7 +79,6 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
     }),
   );
   const { sources } = discovery;
-  const tally = new RunTally();
   const ctx: RunContext = {
     storage,
     config,
@@ -98,7 +99,7 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
     manifest: newManifest(run.runId),
   };
   if (sources.length === 0 && !fullRefresh) {
-    await runStep("commit", async () => {
+    await step("commit", async () => {
       await recordListing(ctx);
       await clearArrivalNotices(storage, notices);
     });
@@ -106,16 +107,16 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
   }
 
   const rejects = new FramingRejects(tally);
-  await runStep("frame", () => frameObjects(ctx, rejects));
-  await runStep("judge", () => judgeRecords(ctx, rejects));
-  await runStep("per-record path", async () => {
+  await step("frame", () => frameObjects(ctx, rejects));
+  await step("judge", () => judgeRecords(ctx, rejects));
+  await step("per-record path", async () => {
     await fallbackRecords(ctx, rejects);
     await rejects.writeTable(ctx.sql);
     await countJudged(ctx);
   });
-  await runStep("dedupe", () => dedupeRecords(ctx));
-  await runStep("sequence", () => sequenceEvents(ctx));
-  const written = await runStep("write", () => writeOutputs(ctx));
+  await step("dedupe", () => dedupeRecords(ctx));
+  await step("sequence", () => sequenceEvents(ctx));
+  const written = await step("write", () => writeOutputs(ctx));
   // Counted where found, where dropped and where written: a record lost anywhere fails the run here.
   if (tally.recordsFound !== tally.written + tally.rejectedTotal) {
     throw new ClickstreamError(
@@ -123,7 +124,7 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
       `records read ${tally.recordsFound} ≠ written ${tally.written} + rejected ${tally.rejectedTotal}; nothing was committed`,
     );
   }
-  const index = await runStep("index", () => indexRun(ctx, current.commits + 1));
+  const index = await step("index", () => indexRun(ctx, current.commits + 1));
   // The full refresh replaces everything the previous snapshot listed.
   const committed = { ...ctx, snapshot: current };
   const done = report(committed, "succeeded", []);
@@ -132,14 +133,14 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
       ctx.manifest.delete.push({ bucket: "errors", key: object.key });
     }
   }
-  await runStep("commit", async () => {
+  await step("commit", async () => {
     await commitRun(committed, written, index, done, upgraded);
     await clearArrivalNotices(storage, notices);
   });
 
   // Many small files in a partition: merge them, in a commit of its own.
   const after: TableSnapshot = ctx.manifest.snapshot ?? emptySnapshot;
-  const compaction = await runStep("compact", () =>
+  const compaction = await step("compact", () =>
     compactPartitions({
       storage,
       config,
@@ -239,5 +240,6 @@ function report(ctx: RunContext, status: RunReport["status"], compacted: string[
       folders: ctx.discovery.reconciled.filter((d) => d.found > 0).map((d) => d.day),
     },
     notFiles: { count: ctx.discovery.notFiles.length, keys: ctx.discovery.notFiles.slice(0, 100) },
+    stepsMs: { ...tally.stepsMs },
   };
 }

@@ -27,11 +27,18 @@ export function stepError(step: string, error: unknown): ClickstreamError {
   return new ClickstreamError("CS_ERR_TRANSFORM_FAILED", `step "${step}": ${message}`, { cause: error });
 }
 
-/** Runs one step of a run; a failure is a `stepError` naming it. */
-export async function runStep<T>(step: string, work: () => Promise<T>): Promise<T> {
+/** Runs one step of a run; a failure is a `stepError` naming it. Its wall time adds to `timings[step]`. */
+export async function runStep<T>(
+  step: string,
+  work: () => Promise<T>,
+  timings?: Record<string, number>,
+): Promise<T> {
+  const started = performance.now();
   try {
     return await work();
   } catch (error) {
     throw stepError(step, error);
+  } finally {
+    if (timings) timings[step] = Math.round((timings[step] ?? 0) + performance.now() - started);
   }
 }

@@ -54,7 +54,9 @@ export async function writeOutputs(ctx: RunContext): Promise<WrittenFiles> {
   await sql.run(
     `CREATE TEMP VIEW output_rows AS SELECT ${outputColumnsSql()}, ${partitionColumns} FROM ${sequencedRowsSql}`,
   );
-  await copyPartitions(ctx, "output_rows", outDir, `part-${ctx.runId}-{i}`);
+  // The rows per partition are the valid judged rows': counting them skips the session sequence's window.
+  const partitions = `(SELECT ${partitionColumns} FROM judged WHERE reason IS NULL)`;
+  await copyPartitions(ctx, "output_rows", outDir, `part-${ctx.runId}-{i}`, partitions);
 
   const replaced: string[] = [];
   const rewriteDir = join(ctx.scratch, "rewritten");
@@ -130,14 +132,19 @@ export async function copyPartitions(
   view: string,
   outDir: string,
   pattern: string,
+  /** A cheaper relation with the view's partition columns and row counts (default: the view itself). */
+  partitionsOf: string = view,
 ): Promise<void> {
   const { sql } = ctx;
   const maxRows = ctx.config.maxRowsPerFile;
   const rowGroup = Math.min(122_880, maxRows);
   const options = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroup}, FILENAME_PATTERN ${quotedString(pattern)}`;
-  const big = (await sql.rows(`SELECT year, month, day FROM ${view} GROUP BY ALL HAVING count(*) > $max`, {
-    max: maxRows,
-  })) as { year: string; month: string; day: string }[];
+  const big = (await sql.rows(
+    `SELECT year, month, day FROM ${partitionsOf} GROUP BY ALL HAVING count(*) > $max`,
+    {
+      max: maxRows,
+    },
+  )) as { year: string; month: string; day: string }[];
   if (big.length === 0) {
     await sql.run(`COPY ${view} TO ${quotedString(outDir)} (${options}, PARTITION_BY (year, month, day))`);
     return;
