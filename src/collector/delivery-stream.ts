@@ -6,7 +6,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { CollectorStreamConfig } from "../config/config-schema.js";
 import { wrapError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
-import { recordArrival } from "../storage/arrival-notice.js";
+import { recordArrivals } from "../storage/arrival-notice.js";
 import { datePartitionPath, rawObjectKey } from "../storage/warehouse-layout.js";
 import type { BufferStats, CollectorMetrics } from "./collector-metrics.js";
 import type { BufferBudget } from "./buffer-budget.js";
@@ -229,7 +229,7 @@ export class DeliveryStream {
     // Its day folder may be sealed already (a transform ran while this segment waited in the WAL): the
     // notice makes the next run list it. Written before the segment is removed, so a crash repeats both.
     if (this.recovered.has(segment) || !key.includes(`/${datePartitionPath(new Date())}`))
-      await recordArrival(this.options.storage, key);
+      await recordArrivals(this.options.storage, [key]);
     const { metrics } = this.options;
     metrics.flushSeconds.observe({ stream: this.name }, (performance.now() - started) / 1000);
     metrics.objectsDelivered.inc({ stream: this.name });

@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { recordArrival } from "../storage/arrival-notice.js";
+import { recordArrivals } from "../storage/arrival-notice.js";
 import type { Storage } from "../storage/storage.js";
 import { defaultStreamName, rawObjectKey } from "../storage/warehouse-layout.js";
 import {
@@ -108,8 +108,6 @@ export async function writeRawObjects(
       gzip: gzip && (options.gzip === true || index % 2 === 0),
     });
     await storage.writeAtomic("raw", key, body);
-    // Generated objects are back-dated (dated by their events): their folders may be sealed already.
-    await recordArrival(storage, key);
     keys.push(key);
     objectBytes += body.length;
   }
@@ -117,9 +115,10 @@ export async function writeRawObjects(
     const arrival = options.arrival instanceof Date ? options.arrival : options.start;
     const key = rawObjectKey({ stream, arrival, uuid: names.uuid() });
     await storage.writeAtomic("raw", key, Buffer.alloc(0));
-    await recordArrival(storage, key);
     keys.push(key);
   }
+  // Generated objects are back-dated (dated by their events): their folders may be sealed already.
+  await recordArrivals(storage, keys);
   return { ...generator.summary, keys, objectBytes };
 }
 

@@ -9,8 +9,10 @@ import type { Storage } from "./storage.js";
  * cadence), and deletes the notices it read once its run has committed. So these writes are never
  * skipped, whatever the bookmark says and wherever the warehouse lives.
  *
- * `_state/raw-arrivals/<YYYY-MM-DD>/<sha-1 of the key>.json`, body `{"key": "raw/…"}`: one notice per key,
- * so writing the same object again (a redelivery after a crash) rewrites the same notice.
+ * `_state/raw-arrivals/<YYYY-MM-DD>/<sha-1 of the keys>.json`, body `{"keys": ["raw/…", …]}`: one notice
+ * per day folder a write touched (the generator writes one per day, not one per object: a run reads and
+ * deletes few files), named by its keys, so writing the same objects again (a redelivery after a crash)
+ * rewrites the same notice.
  */
 export const arrivalNoticePrefix = "_state/raw-arrivals/";
 
@@ -24,18 +26,21 @@ function rawDay(key: string): string | undefined {
 }
 
 /**
- * Records that `rawKey` was written. Call it after the object is written, so a notice never names a key
- * that is not there yet. Keys outside the date layout need none: every run lists them.
+ * Records that `rawKeys` were written. Call it after the objects are written, so a notice never names a
+ * key that is not there yet. Keys outside the date layout need none: every run lists them.
  */
-export async function recordArrival(storage: Storage, rawKey: string): Promise<void> {
-  const day = rawDay(rawKey);
-  if (day === undefined) return;
-  const hash = createHash("sha1").update(rawKey).digest("hex");
-  await storage.writeAtomic(
-    "state",
-    `${arrivalNoticePrefix}${day}/${hash}.json`,
-    JSON.stringify({ key: rawKey }),
-  );
+export async function recordArrivals(storage: Storage, rawKeys: readonly string[]): Promise<void> {
+  const byDay = new Map<string, string[]>();
+  for (const key of rawKeys) {
+    const day = rawDay(key);
+    if (day !== undefined) byDay.set(day, [...(byDay.get(day) ?? []), key]);
+  }
+  for (const [day, keys] of byDay) {
+    const sorted = [...new Set(keys)].sort();
+    const hash = createHash("sha1").update(sorted.join("\n")).digest("hex");
+    const notice = `${arrivalNoticePrefix}${day}/${hash}.json`;
+    await storage.writeAtomic("state", notice, JSON.stringify({ keys: sorted }));
+  }
 }
 
 /** The notices present now: the day folders they name, and their keys (to delete after a commit). */

@@ -39,7 +39,7 @@ export interface RunReport {
   lateObjects?: { found: number; folders: string[] };
   /** Entries in raw/ that are neither files nor folders (symbolic links, FIFOs): not read (first 100 keys). */
   notFiles?: { count: number; keys: string[] };
-  /** Wall time of each step before the commit (ms), local engine only: where the run's time went. */
+  /** Wall time of each step (ms), local engine only: where the run's time went (the stored report's stops before the commit). */
   stepsMs?: Record<string, number>;
 }
 

@@ -137,6 +137,7 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
     await commitRun(committed, written, index, done, upgraded);
     await clearArrivalNotices(storage, notices);
   });
+  done.stepsMs = { ...tally.stepsMs }; // the stored report was written inside the commit
 
   // Many small files in a partition: merge them, in a commit of its own.
   const after: TableSnapshot = ctx.manifest.snapshot ?? emptySnapshot;
