@@ -5,7 +5,7 @@ import type { ClickstreamConfig } from "../config/config-schema.js";
 import { vanishedFile } from "./vanished-file.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
-import { readTableView, snapshotVersion } from "../transform/table-view.js";
+import { readTableView, snapshotVersion } from "../table/table-view.js";
 import { rewriteAthena } from "./athena-dialect.js";
 import { runCatalogStatement } from "./catalog-statements.js";
 import { servedTable, type ServedTable } from "./catalog-views.js";

@@ -2,12 +2,12 @@ import type { TransformConfig } from "../config/config-schema.js";
 import { rejectReasonCodes, type RejectReason } from "../contract/data-contract.js";
 import type { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
-import type { Bookmark } from "./bookmark-store.js";
-import type { CommitManifest } from "./commit-log.js";
+import type { Bookmark } from "../table/bookmark-store.js";
+import type { CommitManifest } from "../table/commit-log.js";
+import type { TableSnapshot } from "../table/table-snapshot.js";
 import type { Discovery, SourceObject } from "./discover-step.js";
 import type { ObjectPart } from "./frame-step.js";
 import type { SqlRunner } from "./sql-runner.js";
-import type { TableSnapshot } from "./table-snapshot.js";
 
 export type TransformProgress =
   | { phase: "read"; objectsDone: number; objectsTotal: number; bytesRead: number }
