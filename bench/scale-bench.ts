@@ -11,8 +11,8 @@ import { openQueryEngine } from "../src/query/query-engine.js";
 import { LocalStorage } from "../src/storage/local-storage.js";
 import { rawObjectKey } from "../src/storage/warehouse-layout.js";
 import { runCompaction } from "../src/transform/run-compaction.js";
-import type { RunReport } from "../src/transform/run-report.js";
-import { loadSnapshot } from "../src/transform/table-snapshot.js";
+import type { RunReport } from "../src/table/run-report.js";
+import { loadSnapshot } from "../src/table/table-snapshot.js";
 import { fmt, type BenchSection } from "./bench-section.js";
 
 const exec = promisify(execFile);

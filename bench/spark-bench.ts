@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { writeRawObjects } from "../src/generator/index.js";
 import { defaultPython } from "../src/spark/spark-job-runner.js";
 import { LocalStorage } from "../src/storage/local-storage.js";
-import type { RunReport } from "../src/transform/run-report.js";
+import type { RunReport } from "../src/table/run-report.js";
 import { fmt, type BenchSection } from "./bench-section.js";
 
 const exec = promisify(execFile);

@@ -18,7 +18,7 @@ const count = z.number().int().min(0);
 
 /**
  * The run report glue/clickstream_transform.py writes at the end of every run: the local transform's
- * report (src/transform/run-report.ts) plus the engine and job name. `records.read = written + rejected`.
+ * report (src/table/run-report.ts) plus the engine and job name. `records.read = written + rejected`.
  */
 export const glueRunReportSchema = z.looseObject({
   engine: z.literal("glue"),

@@ -2,8 +2,8 @@ import { pathToFileURL } from "node:url";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { isHiddenKey } from "../storage/object-key.js";
-import { readTableView } from "../transform/table-view.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
+import { readTableView } from "../table/table-view.js";
 import {
   parquetFormat,
   partitionName,

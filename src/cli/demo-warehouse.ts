@@ -5,7 +5,7 @@ import { dirname, join, relative, sep } from "node:path";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { parseHolder } from "../collector/wal-lock.js";
 import { holderIsLive, type LockHolder } from "../storage/lock-file.js";
-import { runLockPath } from "../transform/run-lock.js";
+import { runLockPath } from "../table/run-lock.js";
 
 /**
  * What a demo left in its warehouse, kept in `_state/demo.json`: every file present when the demo finished

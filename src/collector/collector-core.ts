@@ -6,11 +6,18 @@ import { BufferBudget } from "./buffer-budget.js";
 import { CollectorMetrics } from "./collector-metrics.js";
 import { CollectorRequestError } from "./collector-request-error.js";
 import { DeliveryStream, streamWalDir, type CollectorLogger } from "./delivery-stream.js";
-import { RecentEvents } from "./recent-events.js";
 import { removeStaleTempFiles } from "./stale-temp-files.js";
 import { acquireWalLock } from "./wal-lock.js";
 
 export type IngestApi = "firehose" | "events";
+
+/** Hears the records the collector stores or refuses (the console's live panel, recent-events.ts). */
+export interface RecordsListener {
+  /** One request's stored payload (one record per line). */
+  accepted(api: IngestApi, payload: Buffer): void;
+  /** A refused record, with the collector's reason. */
+  rejected(api: IngestApi, reason: string, message: string, text?: string): void;
+}
 
 /**
  * What both HTTP APIs share: the delivery streams, the buffer budget, the disk-space watch and the
@@ -21,8 +28,6 @@ export class CollectorCore {
   readonly streamConfigs = new Map<string, CollectorStreamConfig>();
   readonly metrics: CollectorMetrics;
   readonly budget: BufferBudget;
-  /** The last records received, for the console's live panel. */
-  readonly recent = new RecentEvents();
   readonly startedAt = new Date();
   /** Account id shown in ARNs and messages; there is no account locally. */
   readonly accountId = "000000000000";
@@ -35,6 +40,7 @@ export class CollectorCore {
     readonly config: CollectorConfig,
     readonly walDir: string,
     storage: Storage,
+    private readonly onRecords: RecordsListener | undefined,
   ) {
     this.budget = new BufferBudget(config.maxBufferBytes);
     this.metrics = new CollectorMetrics(() => [...this.streams.values()].map((s) => s.stats()));
@@ -46,8 +52,10 @@ export class CollectorCore {
     walDir: string;
     storage: Storage;
     logger: CollectorLogger;
+    /** Told of every record stored or refused. */
+    onRecords?: RecordsListener;
   }): Promise<CollectorCore> {
-    const core = new CollectorCore(options.config, options.walDir, options.storage);
+    const core = new CollectorCore(options.config, options.walDir, options.storage, options.onRecords);
     core.releaseLock = await acquireWalLock(options.walDir);
     try {
       await removeStaleTempFiles(options.storage, options.logger);
@@ -113,7 +121,12 @@ export class CollectorCore {
       throw this.unavailable(`write-ahead log write failed: ${(error as Error).message}`);
     }
     this.metrics.received(stream.name, api, records, payload.length);
-    this.recent.accepted(api, payload);
+    this.onRecords?.accepted(api, payload);
+  }
+
+  /** Tells the listener of a record refused before it reached `ingest` (the caller counts it). */
+  refused(api: IngestApi, reason: string, message: string, text?: string): void {
+    this.onRecords?.rejected(api, reason, message, text);
   }
 
   /** Seals every open buffer and waits until all of it is delivered. */

@@ -17,7 +17,7 @@ import { CollectorCore } from "./collector-core.js";
 import type { CollectorMetrics } from "./collector-metrics.js";
 import { CollectorRequestError } from "./collector-request-error.js";
 import { handleEvents } from "./events-api.js";
-import type { LiveEventSource } from "./recent-events.js";
+import { RecentEvents, type LiveEventSource } from "./recent-events.js";
 import { FIREHOSE_CONTENT_TYPE, handleFirehoseCall } from "./firehose-api.js";
 import { signedRegion, SigV4Verifier } from "./sigv4-auth.js";
 import { registerTrackerScript } from "./tracker-script.js";
@@ -91,11 +91,14 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
         handler,
       ),
   });
+  // The last records received, for the console's live panel.
+  const recentEvents = new RecentEvents();
   const core = await CollectorCore.open({
     config,
     walDir: options.walDir,
     storage: options.storage,
     logger: app.log,
+    onRecords: recentEvents,
   });
   registerRoutes(app, core, config);
   try {
@@ -117,7 +120,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     url,
     port: address.port,
     metrics: core.metrics,
-    recentEvents: core.recent,
+    recentEvents,
     flush: () => core.flush(),
     close: () =>
       (closing ??= (async () => {

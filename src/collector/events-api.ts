@@ -81,7 +81,7 @@ export async function handleEvents(
   rejected.sort((a, b) => a.index - b.index);
   for (const r of rejected) {
     core.metrics.recordsRejected.inc({ api: "events", reason: r.error });
-    core.recent.rejected("events", r.error, r.message);
+    core.refused("events", r.error, r.message);
   }
   if (lines.length > 0)
     await core.ingest(stream, Buffer.from(lines.join(""), "utf8"), lines.length, "events");

@@ -1,4 +1,4 @@
-import type { IngestApi } from "./collector-core.js";
+import type { IngestApi, RecordsListener } from "./collector-core.js";
 
 /** One record as the collector saw it, for the console's live panel (checking a tracker integration). */
 export interface LiveEvent {
@@ -27,9 +27,10 @@ const maxTextChars = 2000;
 
 /**
  * The last N records the collector accepted or refused, in memory (a ring buffer): the hook a process
- * running both the collector and the console (`clickstream pipeline`) passes to the live panel.
+ * running both the collector and the console (`clickstream pipeline`) passes to the live panel. The
+ * collector server makes it the core's `onRecords` listener.
  */
-export class RecentEvents implements LiveEventSource {
+export class RecentEvents implements LiveEventSource, RecordsListener {
   readonly description =
     "the collector in this process (records as received, before the transform judges them)";
   private readonly ring: LiveEvent[] = [];

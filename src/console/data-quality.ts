@@ -1,10 +1,10 @@
 import { gunzipSync } from "node:zlib";
 import type { Storage } from "../storage/storage.js";
-import type { RejectRecord } from "../transform/reject-record.js";
-import type { RunReport } from "../transform/run-report.js";
+import type { RejectRecord } from "../table/reject-record.js";
+import type { RunReport } from "../table/run-report.js";
 import { startsWithGzipMagic } from "../storage/gzip-magic.js";
 
-/** Run reports of the transform, one JSON file per run (src/transform/run-report.ts). */
+/** Run reports of the transform, one JSON file per run (src/table/run-report.ts). */
 export const runsPrefix = "_state/transform/runs/";
 
 /** Error objects bigger than this are not read for samples (a sample needs a few lines, not gigabytes). */

@@ -1,7 +1,7 @@
 import { gunzipSync } from "node:zlib";
 import type { LiveEvent, LiveEventSource } from "../collector/recent-events.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
-import { isProcessed, loadBookmark } from "../transform/bookmark-store.js";
+import { isProcessed, loadBookmark } from "../table/bookmark-store.js";
 import type { DataQuality } from "./data-quality.js";
 import { startsWithGzipMagic } from "../storage/gzip-magic.js";
 

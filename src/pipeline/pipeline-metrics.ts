@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { rejectReasonCodes } from "../contract/data-contract.js";
-import type { RunReport } from "../transform/run-report.js";
+import type { RunReport } from "../table/run-report.js";
 
 /**
  * Prometheus metrics of the pipeline's runs, on the collector's registry, so one scrape of the

@@ -2,7 +2,7 @@ import { runCrawler, type CrawlReport } from "../catalog/crawler.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { isClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
-import type { RunReport } from "../transform/run-report.js";
+import type { RunReport } from "../table/run-report.js";
 import { runTransform } from "../transform/run-transform.js";
 import type { PipelineMetrics } from "./pipeline-metrics.js";
 

@@ -9,27 +9,14 @@ import { lockDown } from "./duckdb-lockdown.js";
 import { athenaTypeName, plainValue } from "./duckdb-values.js";
 import { athenaFunctionNames, engineFunctionNames, tableFunctions } from "./function-allow-list.js";
 import { checkParsedQueries, stateFunctionNames } from "./parsed-query-guard.js";
-import type { QueryParam } from "./query-engine.js";
 import type { QueryResult } from "./query-result.js";
 import { serialisedRowBytes } from "./result-formatter.js";
-
-/** Athena's default catalog name, so `awsdatacatalog.clickstream_db.transformed` resolves too. */
-export const catalogName = "awsdatacatalog";
-
-export interface SessionSettings {
-  database: string;
-  /** A folder only this session's process writes to; DuckDB spills into a fresh folder inside it. */
-  tempRoot: string;
-  threads: number;
-  memoryLimitBytes: number;
-}
-
-/** Caps one execution: rows, bytes of the serialised result, and time across execution and materialisation. */
-export interface ExecutionLimits {
-  maxRows: number;
-  maxBytes: number;
-  timeoutMs: number;
-}
+import {
+  catalogName,
+  type ExecutionLimits,
+  type QueryParam,
+  type SessionSettings,
+} from "./worker-protocol.js";
 
 /**
  * One in-memory DuckDB serving one snapshot of the catalog: one view per table over exactly its files,

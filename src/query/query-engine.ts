@@ -5,17 +5,19 @@ import type { ClickstreamConfig } from "../config/config-schema.js";
 import { vanishedFile } from "./vanished-file.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
-import { readTableView, snapshotVersion } from "../transform/table-view.js";
+import { readTableView, snapshotVersion } from "../table/table-view.js";
 import { rewriteAthena } from "./athena-dialect.js";
 import { runCatalogStatement } from "./catalog-statements.js";
 import { servedTable, type ServedTable } from "./catalog-views.js";
-import { catalogName } from "./duckdb-session.js";
+import { scanProfileOf, type ScanProfile } from "./explain-plan.js";
 import type { QueryResult } from "./query-result.js";
 import { QueryWorker } from "./query-worker-client.js";
 import { classifyStatement, explainedQuery } from "./sql-guard.js";
 import { splitStatements, type Token } from "./sql-tokenizer.js";
+import type { QueryParam } from "./worker-protocol.js";
 
-export { catalogName };
+export { catalogName, type QueryParam } from "./worker-protocol.js";
+export type { ScanProfile } from "./explain-plan.js";
 
 export interface QueryEngineOptions {
   storage: Storage;
@@ -23,19 +25,6 @@ export interface QueryEngineOptions {
   /** Pins current_date / now() (overrides `query.now`); otherwise each query sees the wall clock. */
   now?: Date | string;
 }
-
-/** What a query scanned, from DuckDB's profile (EXPLAIN ANALYZE): proves partition pruning. */
-export interface ScanProfile {
-  /** How many data files the scans opened ("Total Files Read"). */
-  fileCount: number;
-  /** Storage keys of those files (DuckDB names at most a few per scan; complete when its length is fileCount). */
-  filesRead: string[];
-  /** Total size of the files opened; NaN when DuckDB's list was cut short and it is not every file. */
-  bytesOfFilesRead: number;
-}
-
-/** A value bound to a `?` placeholder (DuckDB prepared statements; Athena execution parameters). */
-export type QueryParam = string | number | boolean | null;
 
 export interface RunOptions {
   /** Values of the statement's `?` placeholders, in order: bound, never pasted into the SQL. */
@@ -201,43 +190,11 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
           throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "profile() takes a query");
         }
         const result = await execute(sql, tokens, options, "EXPLAIN (ANALYZE, FORMAT JSON) ");
-        const plan = JSON.parse(String(result.rows[0]?.[1] ?? "{}")) as PlanNode;
-        const byPath = new Map(tables.flatMap((t) => [...t.files]));
-        const scans = scannedFiles(plan);
-        const fileCount = scans.reduce((sum, s) => sum + s.count, 0);
-        const filesRead = scans.flatMap((s) => s.names).map((path) => byPath.get(path)?.key ?? path);
-        const all = [...byPath.values()];
-        const bytesOfFilesRead =
-          filesRead.length === fileCount
-            ? filesRead.reduce((sum, key) => sum + (all.find((o) => o.key === key)?.size ?? 0), 0)
-            : fileCount === all.length
-              ? all.reduce((sum, o) => sum + o.size, 0)
-              : Number.NaN;
-        return { fileCount, filesRead, bytesOfFilesRead };
+        return scanProfileOf(String(result.rows[0]?.[1] ?? "{}"), tables);
       }),
     refresh: () => serial(loadViews),
     close: () => worker.close(),
   };
-}
-
-interface PlanNode {
-  operator_type?: string;
-  extra_info?: Record<string, unknown>;
-  children?: PlanNode[];
-}
-
-/** Per table scan: "Total Files Read" and the file names DuckDB lists (it cuts long lists with "..."). */
-function scannedFiles(node: PlanNode): { count: number; names: string[] }[] {
-  const here: { count: number; names: string[] }[] = [];
-  if (node.operator_type === "TABLE_SCAN" && node.extra_info) {
-    const raw = node.extra_info["Filename(s)"];
-    const names = (
-      typeof raw === "string" ? raw.split(", ") : Array.isArray(raw) ? raw.map(String) : []
-    ).filter((n) => n !== "" && n !== "...");
-    const count = Number(node.extra_info["Total Files Read"] ?? names.length);
-    here.push({ count: Number.isFinite(count) ? count : names.length, names });
-  }
-  return [...here, ...(node.children ?? []).flatMap(scannedFiles)];
 }
 
 function cancelled(cause?: unknown): ClickstreamError {

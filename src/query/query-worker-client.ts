@@ -6,10 +6,14 @@ import { fileURLToPath } from "node:url";
 import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import type { ErrorCode } from "../errors/error-codes.js";
 import type { ServedTable } from "./catalog-views.js";
-import type { ExecutionLimits, SessionSettings } from "./duckdb-session.js";
-import type { QueryParam } from "./query-engine.js";
 import type { QueryResult } from "./query-result.js";
-import type { WorkerReply, WorkerRequest } from "./query-worker.js";
+import type {
+  ExecutionLimits,
+  QueryParam,
+  SessionSettings,
+  WorkerReply,
+  WorkerRequest,
+} from "./worker-protocol.js";
 
 const workerPath = fileURLToPath(new URL("./query-worker.js", import.meta.url));
 

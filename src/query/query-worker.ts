@@ -1,32 +1,13 @@
 /**
  * The query worker: a child process hosting one DuckDBSession, so that whatever a query does inside DuckDB
  * (huge values, an operator that ignores interrupts, a crash) costs this process only: its memory is capped
- * and the parent kills it at the deadline. Messages come from query-worker-client.ts over the IPC channel.
+ * and the parent kills it at the deadline. Messages come from query-worker-client.ts over the IPC channel
+ * (worker-protocol.ts).
  */
 import { rmSync } from "node:fs";
 import { isClickstreamError, wrapError } from "../errors/clickstream-error.js";
-import type { ServedTable } from "./catalog-views.js";
-import { DuckDBSession, type ExecutionLimits, type SessionSettings } from "./duckdb-session.js";
-import type { QueryParam } from "./query-engine.js";
-
-export type WorkerRequest =
-  | { id: number; op: "open"; tables: ServedTable[]; settings: SessionSettings }
-  | {
-      id: number;
-      op: "run";
-      /** Parse checks to pass first, in order (the Athena text, then its DuckDB rewrite). */
-      checks: { sql: string; dialect: "athena" | "duckdb" }[];
-      sql: string;
-      limits: ExecutionLimits;
-      /** Values of the `?` placeholders, bound in order. */
-      params: QueryParam[];
-    }
-  /** Stop what runs now (a cancellation); answered by the running request's failure. */
-  | { id: number; op: "interrupt" };
-
-export type WorkerReply =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { code: string; message: string } };
+import { DuckDBSession } from "./duckdb-session.js";
+import type { WorkerReply, WorkerRequest } from "./worker-protocol.js";
 
 let session: DuckDBSession | undefined;
 let tempRoot: string | undefined;

@@ -6,8 +6,8 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TransformConfig } from "../config/config-schema.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
-import { RunLock, runLockPath } from "../transform/run-lock.js";
-import type { RunReport } from "../transform/run-report.js";
+import { RunLock, runLockPath } from "../table/run-lock.js";
+import type { RunReport } from "../table/run-report.js";
 
 /** The checkout: dist/src/spark/ → three folders up. */
 const checkout = fileURLToPath(new URL("../../../", import.meta.url));

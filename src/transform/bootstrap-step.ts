@@ -2,9 +2,7 @@ import { quotedString } from "@duckdb/node-api";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
-import { applyManifest, newManifest, stagingPrefix, writeManifest } from "./commit-log.js";
-import type { SqlRunner } from "./sql-runner.js";
-import { indexFileKey, scratchIndexPath, tierOf, writeIndexFile } from "./table-index.js";
+import { applyManifest, newManifest, stagingPrefix, writeManifest } from "../table/commit-log.js";
 import {
   emptySnapshot,
   isTableDataFile,
@@ -13,7 +11,9 @@ import {
   type IndexFile,
   type TableFile,
   type TableSnapshot,
-} from "./table-snapshot.js";
+} from "../table/table-snapshot.js";
+import type { SqlRunner } from "./sql-runner.js";
+import { indexFileKey, scratchIndexPath, tierOf, writeIndexFile } from "./table-index.js";
 
 /** Where the Glue job (and `--engine spark`) records the objects it processed. */
 export const glueLedgerPrefix = "_state/glue/processed/";

@@ -1,17 +1,17 @@
-import { applyManifest, writeManifest } from "./commit-log.js";
-import { bookmarkKey, legacyBookmarkKey } from "./bookmark-store.js";
-import { nextBookmark } from "./next-bookmark.js";
-import type { RunContext } from "./run-context.js";
-import type { RunReport } from "./run-report.js";
+import { bookmarkKey, legacyBookmarkKey } from "../table/bookmark-store.js";
+import { applyManifest, writeManifest } from "../table/commit-log.js";
+import type { RunReport } from "../table/run-report.js";
 import {
   snapshotObjects,
   splitDataKey,
+  type IndexFile,
   type TableFile,
   type TableSnapshot,
   type TrashEntry,
-} from "./table-snapshot.js";
+} from "../table/table-snapshot.js";
+import { nextBookmark } from "./next-bookmark.js";
+import type { RunContext } from "./run-context.js";
 import type { IndexName } from "./table-index.js";
-import type { IndexFile } from "./table-snapshot.js";
 
 /**
  * The snapshot a commit leaves: the previous one's partitions with `added` files and without

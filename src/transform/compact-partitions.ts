@@ -5,10 +5,10 @@ import type { TransformConfig } from "../config/config-schema.js";
 import { transformedColumns } from "../contract/data-contract.js";
 import type { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
-import { applyManifest, newManifest, stagingPrefix, writeManifest } from "./commit-log.js";
+import { applyManifest, newManifest, stagingPrefix, writeManifest } from "../table/commit-log.js";
+import { dataKey, type TableFile, type TableSnapshot } from "../table/table-snapshot.js";
 import { nextSnapshot } from "./commit-step.js";
 import type { SqlRunner } from "./sql-runner.js";
-import { dataKey, type TableFile, type TableSnapshot } from "./table-snapshot.js";
 
 export interface CompactOptions {
   readonly storage: Storage;

@@ -1,6 +1,6 @@
 import { isHiddenKey, keyProblem } from "../storage/object-key.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
-import { dayOf, isProcessed, loadSealedDay, type Bookmark } from "./bookmark-store.js";
+import { dayOf, isProcessed, loadSealedDay, type Bookmark } from "../table/bookmark-store.js";
 
 /** A raw object a run reads, numbered in processing order (key order). */
 export interface SourceObject {

@@ -22,20 +22,6 @@ const globCharacters = /[*?[{]/;
 export const textFilesColumns = { obj: "INTEGER", path: "VARCHAR", bytes: "BIGINT" } as const;
 
 /**
- * What the later steps number records by: a raw object, or a piece of a big one (`obj` in every table).
- * Pieces of one object are numbered in order, so (obj, line) still orders records as they arrived; a
- * reject's line in its object is `firstLine + line`.
- */
-export interface ObjectPart {
-  readonly obj: number;
-  readonly key: string;
-  /** Lines of the object before this piece. */
-  readonly firstLine: number;
-  /** Whether the file holds gunzipped text (a `.gz` object), not the object's own bytes. */
-  readonly gunzipped: boolean;
-}
-
-/**
  * Step 2, frame: gives every new raw object local files DuckDB can read, and each of them a number
  * (`ctx.parts`). A plain object on a local warehouse up to a judge batch in size is read in place; a
  * bigger one, a `.gz` object (decompressed within the contract's gzip-bomb limits) and a remote object

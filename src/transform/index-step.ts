@@ -1,6 +1,6 @@
-import { stagingPrefix } from "./commit-log.js";
+import { stagingPrefix } from "../table/commit-log.js";
+import type { IndexFile, TrashEntry } from "../table/table-snapshot.js";
 import type { RunContext } from "./run-context.js";
-import type { IndexFile, TrashEntry } from "./table-snapshot.js";
 import {
   indexFileKey,
   indexPaths,

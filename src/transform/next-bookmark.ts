@@ -1,4 +1,10 @@
-import { lookbackCutoff, sealed, sealedDayKey, withProcessed, type Bookmark } from "./bookmark-store.js";
+import {
+  lookbackCutoff,
+  sealed,
+  sealedDayKey,
+  withProcessed,
+  type Bookmark,
+} from "../table/bookmark-store.js";
 import type { RunContext } from "./run-context.js";
 
 /**

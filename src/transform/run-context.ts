@@ -2,16 +2,29 @@ import type { TransformConfig } from "../config/config-schema.js";
 import { rejectReasonCodes, type RejectReason } from "../contract/data-contract.js";
 import type { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
-import type { Bookmark } from "./bookmark-store.js";
-import type { CommitManifest } from "./commit-log.js";
+import type { Bookmark } from "../table/bookmark-store.js";
+import type { CommitManifest } from "../table/commit-log.js";
+import type { TableSnapshot } from "../table/table-snapshot.js";
 import type { Discovery, SourceObject } from "./discover-step.js";
-import type { ObjectPart } from "./frame-step.js";
 import type { SqlRunner } from "./sql-runner.js";
-import type { TableSnapshot } from "./table-snapshot.js";
 
 export type TransformProgress =
   | { phase: "read"; objectsDone: number; objectsTotal: number; bytesRead: number }
   | { phase: "validate" | "write" | "commit" };
+
+/**
+ * What the later steps number records by: a raw object, or a piece of a big one (`obj` in every table).
+ * Pieces of one object are numbered in order, so (obj, line) still orders records as they arrived; a
+ * reject's line in its object is `firstLine + line`.
+ */
+export interface ObjectPart {
+  readonly obj: number;
+  readonly key: string;
+  /** Lines of the object before this piece. */
+  readonly firstLine: number;
+  /** Whether the file holds gunzipped text (a `.gz` object), not the object's own bytes. */
+  readonly gunzipped: boolean;
+}
 
 /**
  * What every step of one run shares: where to read and write, the run's clock, its DuckDB session, and

@@ -1,11 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { TransformConfig } from "../config/config-schema.js";
 import { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
-import { recover } from "./commit-log.js";
-import { RunLock, runLockPath } from "./run-lock.js";
+import { recover } from "../table/commit-log.js";
+import { newRunId } from "../table/run-id.js";
+import { RunLock, runLockPath } from "../table/run-lock.js";
 import { SqlRunner } from "./sql-runner.js";
 import { runStep, stepError } from "./step-error.js";
 
@@ -18,12 +18,6 @@ export interface RunSession {
   readonly sql: SqlRunner;
   /** Local copies of the warehouse's objects (in place for a local warehouse). */
   readonly cache: LocalFileCache;
-}
-
-/** A run id: its start time (UTC, to the second) and a random suffix, `YYYYMMDD-HHMMSS-xxxxxxxx`. */
-export function newRunId(startedAt: Date, suffix = ""): string {
-  const stamp = startedAt.toISOString().replace(/[-:.]/g, "").replace("T", "-").slice(0, 15);
-  return `${stamp}-${randomUUID().slice(0, 8)}${suffix}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { DuckDBListValue } from "@duckdb/node-api";
+import { dataKey, type TableFile } from "../table/table-snapshot.js";
 import type { RunContext } from "./run-context.js";
-import { dataKey, type TableFile } from "./table-snapshot.js";
 import { indexPaths, probedIndex } from "./table-index.js";
 
 /** Columns of `sessions_before`: what the table held of each session this run touches. */

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { quotedString } from "@duckdb/node-api";
 import type { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
-import type { IndexFile } from "./table-snapshot.js";
+import type { IndexFile } from "../table/table-snapshot.js";
 import type { SqlRunner } from "./sql-runner.js";
 
 /**

@@ -3,13 +3,13 @@ import { join, relative, sep } from "node:path";
 import { DuckDBListValue, quotedIdentifier, quotedString } from "@duckdb/node-api";
 import { limits, transformedColumns } from "../contract/data-contract.js";
 import { datePartitionPath } from "../storage/warehouse-layout.js";
-import { stagingPrefix } from "./commit-log.js";
+import { stagingPrefix } from "../table/commit-log.js";
+import type { TableFile } from "../table/table-snapshot.js";
 import { judgeBatchBytes, linesSql, textFileBatches, textFileValues } from "./judge-step.js";
 import type { RunContext } from "./run-context.js";
 import { sequencedRowsSql } from "./sequence-step.js";
 import { stagedRecordsSql } from "./staging-writer.js";
 import type { SqlRunner } from "./sql-runner.js";
-import type { TableFile } from "./table-snapshot.js";
 
 /** What the write step leaves for the commit: new and replacing data files, and the files they replace. */
 export interface WrittenFiles {

@@ -9,7 +9,7 @@ import { parseConfig } from "../../src/config/load-config.js";
 import type { SparkRunReport } from "../../src/spark/spark-job-runner.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { rawObjectKey } from "../../src/storage/warehouse-layout.js";
-import type { RunReport } from "../../src/transform/run-report.js";
+import type { RunReport } from "../../src/table/run-report.js";
 import { runTransform } from "../../src/transform/run-transform.js";
 import { compareWarehouses, tableRows, visibleFiles } from "../support/engine-parity.js";
 import { pythonSide, requireTool } from "../support/optional-suite.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DuckDBInstance, listValue, type DuckDBConnection } from "@duckdb/node-api";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { isHiddenKey } from "../../src/storage/object-key.js";
-import { readTableView } from "../../src/transform/table-view.js";
+import { readTableView } from "../../src/table/table-view.js";
 
 /**
  * Reads two warehouses written by different engines and reports every difference: rows (every

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { vanishedFile } from "../../src/query/vanished-file.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
-import { readTableView } from "../../src/transform/table-view.js";
+import { readTableView } from "../../src/table/table-view.js";
 import type { FixtureEvent } from "./transformed-fixture.js";
 
 /** A row of transformed/ as read back: the fixture's columns, with the nullable ones nullable, plus partitions. */

@@ -9,7 +9,7 @@ import { rawObjectKey } from "../../src/storage/warehouse-layout.js";
 import { retiredKey } from "../../src/transform/commit-step.js";
 import { runCompaction } from "../../src/transform/run-compaction.js";
 import { runTransform } from "../../src/transform/run-transform.js";
-import { loadSnapshot, snapshotObjects } from "../../src/transform/table-snapshot.js";
+import { loadSnapshot, snapshotObjects } from "../../src/table/table-snapshot.js";
 import { event, ndjson, type TestEvent } from "../support/sample-events.js";
 import { tempDir } from "../support/temp-dir.js";
 import { readErrors, readTransformed } from "../support/warehouse-reader.js";

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { before, describe, it } from "node:test";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { rawObjectKey } from "../../src/storage/warehouse-layout.js";
-import { recover } from "../../src/transform/commit-log.js";
+import { recover } from "../../src/table/commit-log.js";
 import { daySessions, ndjson } from "../support/sample-events.js";
 import { tempDir } from "../support/temp-dir.js";
 import { readErrors, readTransformed, type TransformedRow } from "../support/warehouse-reader.js";

@@ -1,8 +1,8 @@
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import { ClickstreamError } from "../../errors/clickstream-error.js";
+import type { RunReport } from "../../table/run-report.js";
 import type { TransformProgress } from "../../transform/run-transform.js";
-import type { RunReport } from "../../transform/run-report.js";
 import {
   action,
   configOption,

@@ -5,11 +5,11 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { ClickstreamError } from "../../src/errors/clickstream-error.js";
-import { RunLock } from "../../src/transform/run-lock.js";
+import { RunLock } from "../../src/table/run-lock.js";
 import { hasProcStat, liveOtherProcess, startTimeOf } from "../support/live-process.js";
 import { tempDir } from "../support/temp-dir.js";
 
-const lockModule = new URL("../../src/transform/run-lock.js", import.meta.url).href;
+const lockModule = new URL("../../src/table/run-lock.js", import.meta.url).href;
 
 /**
  * N processes race for the lock at once; each prints won or lost. A winner holds the lock until every

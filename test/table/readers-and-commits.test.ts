@@ -6,11 +6,11 @@ import { openQueryEngine } from "../../src/query/query-engine.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import type { BucketRole, ObjectBody, ObjectInfo } from "../../src/storage/storage.js";
 import { rawObjectKey } from "../../src/storage/warehouse-layout.js";
-import { commitPending } from "../../src/transform/commit-log.js";
-import { readerRunSuffix, RunLock, runLockPath } from "../../src/transform/run-lock.js";
+import { commitPending } from "../../src/table/commit-log.js";
+import { readerRunSuffix, RunLock, runLockPath } from "../../src/table/run-lock.js";
+import { snapshotKey } from "../../src/table/table-snapshot.js";
+import { readTableView } from "../../src/table/table-view.js";
 import { runTransform } from "../../src/transform/run-transform.js";
-import { snapshotKey } from "../../src/transform/table-snapshot.js";
-import { readTableView } from "../../src/transform/table-view.js";
 import { event, ndjson, type TestEvent } from "../support/sample-events.js";
 import { tempDir } from "../support/temp-dir.js";
 

@@ -42,7 +42,7 @@ const UNREADABLE_STALE_MS = 10_000;
  * lock is decided by an exclusive create of a marker named after that lock's contents, and only the
  * marker's creator deletes the lock, after reading it again to check it still holds those contents.
  * Everyone else retries the normal create, which one process wins. (Both mechanisms, and how a live
- * holder is told from a reused pid, are in lock-file.ts, shared with the collector's WAL lock.)
+ * holder is told from a reused pid, are in storage/lock-file.ts, shared with the collector's WAL lock.)
  */
 export class RunLock {
   private constructor(
@@ -63,7 +63,7 @@ export class RunLock {
     const deadline = started + waitMs;
     for (;;) {
       let created = false;
-      markHeld(path, body); // before the file appears (lock-file.ts)
+      markHeld(path, body); // before the file appears (storage/lock-file.ts)
       try {
         created = await createLockFile(path, body);
       } finally {

@@ -35,7 +35,7 @@ export interface IndexFile {
   /** Key in the state bucket. */
   readonly key: string;
   readonly rows: number;
-  /** Size tier: files of the same tier are merged together (see table-index.ts). */
+  /** Size tier: files of the same tier are merged together (see transform/table-index.ts). */
   readonly tier: number;
 }
 

@@ -12,7 +12,7 @@ import type { Storage } from "../storage/storage.js";
  * folder is the arrival date of its oldest record). Once a run has listed a day folder older than the
  * window, the folder is *sealed*: folded into `sealedBefore`, its names moved to a file of their own
  * (`sealedDayKey`) that runs read only when the folder changed, so the bookmark stays small. Data is
- * never skipped for it: a late upload or a backfill into a sealed folder is found by discover-step.ts
+ * never skipped for it: a late upload or a backfill into a sealed folder is found by transform/discover-step.ts
  * (locally from the folder's modification time, on S3 by listing sealed folders on a slower cadence).
  * Keys outside the date layout are listed on every run and kept by key.
  */
@@ -130,7 +130,7 @@ function setsOf(bookmark: Bookmark): { days: Map<string, Set<string>>; other: Se
   return sets;
 }
 
-/** Whether a run already processed the key (sealed folders: see discover-step.ts). */
+/** Whether a run already processed the key (sealed folders: see transform/discover-step.ts). */
 export function isProcessed(bookmark: Bookmark, key: string): boolean {
   const at = dayOf(key);
   const sets = setsOf(bookmark);

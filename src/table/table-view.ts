@@ -1,7 +1,7 @@
 import type { ObjectInfo, Storage } from "../storage/storage.js";
 import { commitPending, recover } from "./commit-log.js";
 import { readerRunSuffix, RunLock, runLockPath } from "./run-lock.js";
-import { newRunId } from "./run-session.js";
+import { newRunId } from "./run-id.js";
 import { isTableDataFile, loadSnapshot, snapshotKey, snapshotObjects } from "./table-snapshot.js";
 
 /**
