@@ -46,9 +46,11 @@ export class CollectorCore {
     walDir: string;
     storage: Storage;
     logger: CollectorLogger;
+    /** What the running command offers to pick another WAL folder (named in the lock error). */
+    walDirName?: string;
   }): Promise<CollectorCore> {
     const core = new CollectorCore(options.config, options.walDir, options.storage);
-    core.releaseLock = await acquireWalLock(options.walDir);
+    core.releaseLock = await acquireWalLock(options.walDir, options.walDirName);
     try {
       await removeStaleTempFiles(options.storage, options.logger);
       await core.openStreams(options);

@@ -13,6 +13,7 @@ import Fastify, {
 } from "fastify";
 import type { LiveEventSource } from "../collector/recent-events.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
+import { listenErrorDetail, type ListenSettingNames } from "../config/setting-names.js";
 import { ClickstreamError, isClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import type { ConsoleContext } from "./console-context.js";
@@ -45,6 +46,8 @@ export interface ConsoleServerOptions {
   liveEvents?: LiveEventSource;
   /** A pino logger, or false for silence (default: warnings and errors on stderr). */
   logger?: FastifyBaseLogger | false;
+  /** What the running command calls the port and host settings (default: the config keys). */
+  listenNames?: ListenSettingNames;
 }
 
 export interface RunningConsole {
@@ -110,9 +113,12 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     try {
       await app.listen({ host, port });
     } catch (error) {
-      throw new ClickstreamError("CS_ERR_COLLECTOR_LISTEN", `${host}:${port}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      const names = options.listenNames ?? { port: "console.port", host: "console.host" };
+      throw new ClickstreamError(
+        "CS_ERR_COLLECTOR_LISTEN",
+        listenErrorDetail(host, port, (error as Error).message, names),
+        { cause: error },
+      );
     }
     const address = app.server.address() as AddressInfo;
     boundPort = address.port;

@@ -151,6 +151,11 @@ export const errorCodes = {
     message: "Write-ahead log I/O failed",
     fix: "Check that the WAL folder (`collector.walDir`, default `<warehouse>/_state/collector/wal`) exists, is writable and has free space.",
   },
+  CS_ERR_COLLECTOR_WAL_LOCKED: {
+    status: 409,
+    message: "Another collector uses this write-ahead log",
+    fix: "Stop the other collector (the message names its pid), or give this one a folder of its own with the setting the message names: two collectors sharing a WAL would deliver records twice.",
+  },
   CS_ERR_COLLECTOR_TRACKER_MISSING: {
     status: 404,
     message: "The browser tracker script is not built",
@@ -159,7 +164,7 @@ export const errorCodes = {
   CS_ERR_COLLECTOR_LISTEN: {
     status: 500,
     message: "Cannot listen on the requested address",
-    fix: "Another process uses the port, or the host is not local: pick another `--port` (0 = any free port) or `--host`.",
+    fix: "Another process uses the port, or the host is not an address of this machine: pick another port or host with the setting the message names (port 0 = any free port).",
   },
   CS_ERR_SEND_FAILED: {
     status: 502,

@@ -56,7 +56,11 @@ export function consoleCommand(): Command {
         console: { host: flags.host, port: flags.port, token: flags.token },
       });
       const { startConsoleServer } = await import("../../console/console-server.js");
-      const running = await startConsoleServer({ storage, config });
+      const running = await startConsoleServer({
+        storage,
+        config,
+        listenNames: { port: "--port", host: "--host" },
+      });
       const suffix = config.console.token ? "/?token=<your token>" : "/";
       process.stdout.write(
         `console on ${running.url}${suffix} (warehouse ${config.warehouse.dir}); Ctrl+C stops it\n`,

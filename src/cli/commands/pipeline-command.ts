@@ -37,8 +37,8 @@ export function pipelineCommand(): Command {
     .addOption(
       new Option(
         "--admin-port <port>",
-        "loopback-only admin port: POST /run, GET /status (default 4575; 0 = any free port)",
-      ).argParser(integerFlag("--admin-port", { max: 65535 })),
+        "loopback-only admin port: POST /run, GET /status (default 4575; 0 = any free port; -1 = none)",
+      ).argParser(integerFlag("--admin-port", { min: -1, max: 65535 })),
     )
     .addOption(
       new Option(

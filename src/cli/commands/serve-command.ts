@@ -43,7 +43,13 @@ export function serveCommand(): Command {
         const storage = createStorage(config);
         const { defaultWalDir, startCollector } = await import("../../collector/collector-server.js");
         const walDir = resolve(config.collector.walDir ?? defaultWalDir(config.warehouse.dir));
-        const collector = await startCollector({ storage, walDir, config: config.collector });
+        const collector = await startCollector({
+          storage,
+          walDir,
+          config: config.collector,
+          listenNames: { port: "--port", host: "--host" },
+          walDirName: "--wal-dir",
+        });
         await untilStopped(
           () => collector.close(),
           (signal) => process.stderr.write(`${signal}: flushing buffers and stopping…\n`),
