@@ -26,6 +26,11 @@ export const errorCodes = {
     message: "The demo will not wipe this warehouse",
     fix: "Run the demo on a folder of its own: `clickstream demo --warehouse /tmp/clickstream-demo` (`npm start` uses ./warehouse, also the default of serve, transform, query and console), or move the files the message lists out of the folder and rerun. The demo deletes only the files its record `_state/demo.json` names as it left them; if nothing it lists matters to you, delete the folder yourself.",
   },
+  CS_ERR_WAREHOUSE_NOT_FOUND: {
+    status: 404,
+    message: "No warehouse in this folder",
+    fix: "Check `--warehouse` (or `warehouse.dir`, $CLICKSTREAM_WAREHOUSE; default ./warehouse) for a typo. Only `clickstream serve`, `pipeline`, `generate` and `demo` create a warehouse; the other commands read one.",
+  },
   CS_ERR_INTERNAL: {
     status: 500,
     message: "Internal error",

@@ -5,6 +5,7 @@ import type { TransformProgress } from "../../transform/run-transform.js";
 import type { RunReport } from "../../transform/run-report.js";
 import {
   action,
+  assertWarehouseExists,
   configOption,
   storageFromOptions,
   storageOptions,
@@ -122,6 +123,7 @@ async function transformOnSpark(flags: TransformFlags, now: Date | undefined): P
       "--engine spark reads a local warehouse folder (Spark here has no S3 connector); use --engine glue for S3",
     );
   }
+  assertWarehouseExists(config);
   if (!flags.json && process.stderr.isTTY) process.stderr.write("starting Spark (local[2])…\n");
   const { runSparkJob } = await import("../../spark/spark-job-runner.js");
   const report = await runSparkJob({
