@@ -5,6 +5,7 @@ import type { Storage } from "../storage/storage.js";
 import type { RunReport } from "../transform/run-report.js";
 import { runTransform } from "../transform/run-transform.js";
 import type { PipelineMetrics } from "./pipeline-metrics.js";
+import { plural } from "../format/human-format.js";
 
 /** One run of the chain, as `GET /status` and the log line show it. */
 export interface ChainRun {
@@ -152,12 +153,12 @@ export function describeRun(run: ChainRun): string {
     return `run (${run.trigger}) failed after ${seconds} s: ${run.error!.code}: ${run.error!.message}`;
   const t = run.transform!;
   if (run.status === "no_new_data") return `run (${run.trigger}): no new raw objects (${seconds} s)`;
-  const added = run.crawl ? `, ${run.crawl.partitionsAdded} new partitions catalogued` : "";
+  const added = run.crawl ? `, ${plural(run.crawl.partitionsAdded, "new partition")} catalogued` : "";
   const late = t.lateObjects?.found
     ? `, ${t.lateObjects.found} of them uploaded late into sealed day folders (${t.lateObjects.folders.join(", ")})`
     : "";
   return (
-    `run (${run.trigger}) ${t.runId}: ${t.objectsProcessed} objects${late}, read ${t.records.read} = ` +
+    `run (${run.trigger}) ${t.runId}: ${plural(t.objectsProcessed, "object")}${late}, read ${t.records.read} = ` +
     `written ${t.records.written} + rejected ${t.records.rejected}${added} in ${seconds} s`
   );
 }

@@ -10,6 +10,7 @@ import {
   storageOptions,
   type StorageFlags,
 } from "../cli-support.js";
+import { plural } from "../../format/human-format.js";
 
 /** `clickstream catalog`: prints the catalog (databases, tables, columns, partitions). */
 export function catalogCommand(): Command {
@@ -47,7 +48,7 @@ export function catalogCommand(): Command {
         for (const { table, partitions } of d.Tables) {
           const p = table.Parameters;
           lines.push(
-            `  table ${table.Name} (${table.TableType}, ${p.classification ?? "?"}, ${p.recordCount ?? "?"} rows in ${p.objectCount ?? "?"} files)`,
+            `  table ${table.Name} (${table.TableType}, ${p.classification ?? "?"}, ${countOf(p.recordCount, "row")} in ${countOf(p.objectCount, "file")})`,
             `    location ${table.StorageDescriptor.Location}`,
             ...table.StorageDescriptor.Columns.map((c) => `    ${c.Name.padEnd(22)} ${c.Type}`),
             ...table.PartitionKeys.map((c) => `    ${c.Name.padEnd(22)} ${c.Type} (partition key)`),
@@ -66,4 +67,9 @@ export function catalogCommand(): Command {
     "clickstream catalog",
     "clickstream catalog --json | jq '.[0].Tables[0].PartitionKeys'",
   ]);
+}
+
+/** A count the catalog may not know (a table crawled by another tool): "3 rows", "? rows". */
+function countOf(value: number | string | undefined, noun: string): string {
+  return value === undefined || value === "" ? `? ${noun}s` : plural(Number(value), noun);
 }

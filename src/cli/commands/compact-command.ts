@@ -9,6 +9,7 @@ import {
   withExamples,
   type StorageFlags,
 } from "../cli-support.js";
+import { plural } from "../../format/human-format.js";
 
 interface CompactFlags extends StorageFlags {
   warehouse?: string;
@@ -48,7 +49,7 @@ export function compactCommand(): Command {
       if (result.compacted.length === 0) process.stdout.write("compact: nothing to compact\n");
       for (const c of result.compacted) {
         process.stdout.write(
-          `compact ${c.partition}: ${c.filesBefore} files → ${c.filesAfter} (${c.rows.toLocaleString("en-US")} rows)\n`,
+          `compact ${c.partition}: ${plural(c.filesBefore, "file")} → ${c.filesAfter} (${plural(c.rows, "row")})\n`,
         );
       }
     }),

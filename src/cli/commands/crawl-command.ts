@@ -9,6 +9,7 @@ import {
   withExamples,
   type StorageFlags,
 } from "../cli-support.js";
+import { formatBytes, plural } from "../../format/human-format.js";
 
 interface CrawlFlags extends StorageFlags {
   engine: "local" | "glue";
@@ -64,7 +65,7 @@ export function describeCrawl(report: CrawlReport): string {
   if (report.tables.length === 0) lines.push("  no tables: transformed/ holds no Parquet files yet");
   for (const t of report.tables) {
     lines.push(
-      `  table ${t.name}: ${t.action}; ${t.files} files, ${t.rows} rows, ${t.bytes} bytes`,
+      `  table ${t.name}: ${t.action}; ${plural(t.files, "file")}, ${plural(t.rows, "row")}, ${formatBytes(t.bytes)}`,
       ...(t.partitionsAdded.length ? [`    partitions added: ${t.partitionsAdded.join(", ")}`] : []),
       ...(t.partitionsUpdated.length ? [`    partitions updated: ${t.partitionsUpdated.join(", ")}`] : []),
       ...(t.partitionsMissing.length

@@ -16,6 +16,7 @@ import {
   type StorageFlags,
 } from "../cli-support.js";
 import { instantFlag, integerFlag } from "../flag-parsers.js";
+import { plural } from "../../format/human-format.js";
 
 interface QueryOptions extends StorageFlags {
   warehouse?: string;
@@ -161,7 +162,7 @@ export function queryCommand(): Command {
         if (jsonArray) process.stdout.write(`${JSON.stringify(many, null, 2)}\n`);
         if (failed.length > 0) {
           process.stderr.write(
-            `${failed.length} of ${statements.length} statements failed: ${failed.join("; ")}\n`,
+            `${failed.length} of ${plural(statements.length, "statement")} failed: ${failed.join("; ")}\n`,
           );
           process.exitCode = 1;
         }
