@@ -8,6 +8,8 @@ export interface ListenSettingNames {
   readonly port: string;
   /** What sets the address, e.g. `--host` or `console.host in a --config file`. */
   readonly host: string;
+  /** What sets the console's token, e.g. `--token` (the console only). */
+  readonly token?: string;
 }
 
 /** The detail of a listen error: what failed and which settings to change. */

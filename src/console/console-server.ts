@@ -68,10 +68,11 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const host = options.host ?? config.console.host;
   const port = options.port ?? config.console.port;
   const token = options.token ?? (config.console.token || undefined);
+  const names = options.listenNames ?? { port: "console.port", host: "console.host" };
   if (!isLoopbackHost(host) && token === undefined) {
     throw new ClickstreamError(
       "CS_ERR_CONSOLE_TOKEN_REQUIRED",
-      `${host} is reachable from other machines; the console serves the whole warehouse`,
+      `${host} is reachable from other machines; the console serves the whole warehouse: set a token with ${names.token ?? "console.token"}, or listen on 127.0.0.1 with ${names.host}`,
     );
   }
   const pool = await EnginePool.open({ storage, config, size: config.console.queryConcurrency });
@@ -113,7 +114,6 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     try {
       await app.listen({ host, port });
     } catch (error) {
-      const names = options.listenNames ?? { port: "console.port", host: "console.host" };
       throw new ClickstreamError(
         "CS_ERR_COLLECTOR_LISTEN",
         listenErrorDetail(host, port, (error as Error).message, names),

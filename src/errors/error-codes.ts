@@ -260,7 +260,7 @@ export const errorCodes = {
   CS_ERR_CONSOLE_TOKEN_REQUIRED: {
     status: 500,
     message: "The console needs a token to listen on a non-loopback address",
-    fix: "Pass `--token <secret>` (or set `console.token` / $CLICKSTREAM_CONSOLE_TOKEN), or keep the default `--host 127.0.0.1`.",
+    fix: "Set a token with the setting the message names (`console.token` in a config file; `clickstream console` also takes a flag or $CLICKSTREAM_CONSOLE_TOKEN), or listen on loopback (127.0.0.1, the default).",
   },
   CS_ERR_CONSOLE_UNAUTHORIZED: {
     status: 401,

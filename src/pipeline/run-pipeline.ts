@@ -62,7 +62,11 @@ export async function startPipeline(options: PipelineOptions): Promise<RunningPi
         port: consolePort,
         // The live panel shows what this collector accepts, as it accepts it.
         liveEvents: collector.recentEvents,
-        listenNames: { port: "--console-port", host: "console.host (in a --config file)" },
+        listenNames: {
+          port: "--console-port",
+          host: "console.host (in a --config file)",
+          token: "console.token (in a --config file)",
+        },
         ...(options.quiet ? { logger: false as const } : {}),
       });
     }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -46,6 +46,9 @@ test("every listen and lock error names a flag the running command has, and the 
   const lockedWarehouse = await tempDir();
   const release = await acquireWalLock(join(lockedWarehouse, "_state", "collector", "wal"));
   const busy = String(port);
+  // A console reachable from other machines needs a token: pipeline has no --token flag.
+  const openConsole = join(warehouse, "open-console.json");
+  await writeFile(openConsole, JSON.stringify({ console: { host: "0.0.0.0" } }));
   const cases: { command: string; args: string[]; code: string; names: string }[] = [
     { command: "serve", args: ["--port", busy], code: "CS_ERR_COLLECTOR_LISTEN", names: "--port" },
     { command: "console", args: ["--port", busy], code: "CS_ERR_COLLECTOR_LISTEN", names: "--port" },
@@ -78,6 +81,18 @@ test("every listen and lock error names a flag the running command has, and the 
       args: ["--port", "0", "--admin-port", "-1", "--console-port", "-1", "--warehouse", lockedWarehouse],
       code: "CS_ERR_COLLECTOR_WAL_LOCKED",
       names: "--warehouse",
+    },
+    {
+      command: "console",
+      args: ["--port", "0", "--host", "0.0.0.0"],
+      code: "CS_ERR_CONSOLE_TOKEN_REQUIRED",
+      names: "--token",
+    },
+    {
+      command: "pipeline",
+      args: ["--port", "0", "--admin-port", "-1", "--console-port", "0", "--config", openConsole],
+      code: "CS_ERR_CONSOLE_TOKEN_REQUIRED",
+      names: "--config",
     },
   ];
   try {

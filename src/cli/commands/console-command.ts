@@ -59,7 +59,7 @@ export function consoleCommand(): Command {
       const running = await startConsoleServer({
         storage,
         config,
-        listenNames: { port: "--port", host: "--host" },
+        listenNames: { port: "--port", host: "--host", token: "--token" },
       });
       const suffix = config.console.token ? "/?token=<your token>" : "/";
       process.stdout.write(
