@@ -83,8 +83,8 @@ export function pipelineCommand(): Command {
   return withExamples(command, [
     "clickstream pipeline",
     "clickstream pipeline --warehouse ./warehouse --every 5m --port 4573",
-    "kill -HUP <pid>                                  # run transform → crawl now",
-    "curl -X POST http://127.0.0.1:4575/run           # the same, from a script",
-    "curl http://127.0.0.1:4575/status                # schedule and last runs",
+    "kill -HUP <pid>                                                      # run transform → crawl now",
+    "curl -X POST -H 'X-Clickstream-Admin: 1' http://127.0.0.1:4575/run   # the same, from a script",
+    "curl http://127.0.0.1:4575/status                                    # schedule and last runs",
   ]);
 }
