@@ -70,14 +70,5 @@ export function formatDuration(ms: number): string {
   return `${sec}s`;
 }
 
-/** Bytes in binary units, as Athena's console shows data scanned: `0 B`, `9.54 MB`, `1.02 GB`. */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB", "PB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(2)} ${units[unit]}`;
-}
+/** Bytes in binary units (the one helper, re-exported for the AWS engines). */
+export { formatBytes } from "../format/human-format.js";

@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import {
   bucketsFromOutputs,
@@ -6,7 +8,7 @@ import {
 } from "../aws/terraform-outputs.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
 import { loadConfig } from "../config/load-config.js";
-import { isClickstreamError } from "../errors/clickstream-error.js";
+import { ClickstreamError, isClickstreamError } from "../errors/clickstream-error.js";
 import { createStorage } from "../storage/create-storage.js";
 import type { Storage } from "../storage/storage.js";
 import { urlFlag } from "./flag-parsers.js";
@@ -95,8 +97,25 @@ export function storageOptions(): Option[] {
 }
 
 /**
- * The validated config and the storage the flags name. With `--storage s3` and no `warehouse.buckets` in
- * the config file, the bucket names come from terraform-outputs.json.
+ * Refuses a local warehouse folder that does not exist: the commands that read a warehouse would otherwise
+ * create a mistyped `--warehouse` and report it empty. Only serve, pipeline, generate and demo create one.
+ * S3 storage is not checked (its `warehouse.dir` is only a scratch folder).
+ */
+export function assertWarehouseExists(config: Pick<ClickstreamConfig, "warehouse">): void {
+  if (config.warehouse.storage !== "local") return;
+  const dir = resolve(config.warehouse.dir);
+  const stats = statSync(dir, { throwIfNoEntry: false });
+  if (stats?.isDirectory()) return;
+  throw new ClickstreamError(
+    "CS_ERR_WAREHOUSE_NOT_FOUND",
+    stats ? `${dir} is not a folder` : `${dir} does not exist`,
+  );
+}
+
+/**
+ * The validated config and the storage the flags name, for commands that read a warehouse (it must exist,
+ * assertWarehouseExists). With `--storage s3` and no `warehouse.buckets` in the config file, the bucket
+ * names come from terraform-outputs.json.
  */
 export async function storageFromOptions(
   flags: StorageFlags,
@@ -116,6 +135,7 @@ export async function storageFromOptions(
     warehouse.region = flags.region ?? config.warehouse.region ?? outputs.region;
     config = loadConfig({ file: flags.config, overrides: { ...overrides, warehouse } });
   }
+  assertWarehouseExists(config);
   return { config, storage: createStorage(config) };
 }
 

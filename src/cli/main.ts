@@ -9,7 +9,6 @@ const program = new Command()
     "Clickstream analytics pipeline: collector → raw JSON → transform (DuckDB) → Parquet → crawl → catalog → Athena SQL.",
   )
   .version("0.1.0")
-  .showHelpAfterError()
   .enablePositionalOptions();
 
 registerCommands(program);
@@ -19,7 +18,11 @@ registerCommands(program);
 for (const command of [program, ...program.commands]) {
   command.configureOutput({
     outputError: (message, write) => {
-      const detail = message.replace(/^error:\s*/, "").trim();
+      // No whole help after it: the fix names --help, and a suggestion ("Did you mean query?") is the answer.
+      const detail = message
+        .replace(/^error:\s*/, "")
+        .replace(/\s*\((Did you mean .*\?)\)/, ". $1")
+        .trim();
       reportError(new ClickstreamError("CS_ERR_INVALID_ARGUMENT", detail), write);
     },
   });

@@ -54,9 +54,11 @@ export class CollectorCore {
     logger: CollectorLogger;
     /** Told of every record stored or refused. */
     onRecords?: RecordsListener;
+    /** What the running command offers to pick another WAL folder (named in the lock error). */
+    walDirName?: string;
   }): Promise<CollectorCore> {
     const core = new CollectorCore(options.config, options.walDir, options.storage, options.onRecords);
-    core.releaseLock = await acquireWalLock(options.walDir);
+    core.releaseLock = await acquireWalLock(options.walDir, options.walDirName);
     try {
       await removeStaleTempFiles(options.storage, options.logger);
       await core.openStreams(options);

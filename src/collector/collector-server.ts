@@ -11,6 +11,7 @@ import Fastify, {
 } from "fastify";
 import type { z } from "zod";
 import { collectorConfigSchema, type CollectorConfig } from "../config/config-schema.js";
+import { listenErrorDetail, type ListenSettingNames } from "../config/setting-names.js";
 import { ClickstreamError, isClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import { CollectorCore } from "./collector-core.js";
@@ -33,6 +34,10 @@ export interface StartCollectorOptions {
   readonly config?: z.input<typeof collectorConfigSchema>;
   /** A pino logger to use, or `false` for silence; default: info-level JSON lines on stdout. */
   readonly logger?: FastifyBaseLogger | false;
+  /** What the running command calls the port and host settings (default: the config keys). */
+  readonly listenNames?: ListenSettingNames;
+  /** What the running command offers to pick another WAL folder (default: `collector.walDir`). */
+  readonly walDirName?: string;
 }
 
 export interface RunningCollector {
@@ -99,15 +104,19 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     storage: options.storage,
     logger: app.log,
     onRecords: recentEvents,
+    walDirName: options.walDirName ?? "collector.walDir",
   });
   registerRoutes(app, core, config);
   try {
     await app.listen({ host, port });
   } catch (error) {
     await core.close();
-    throw new ClickstreamError("CS_ERR_COLLECTOR_LISTEN", `${host}:${port}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    const names = options.listenNames ?? { port: "collector.port", host: "collector.host" };
+    throw new ClickstreamError(
+      "CS_ERR_COLLECTOR_LISTEN",
+      listenErrorDetail(host, port, (error as Error).message, names),
+      { cause: error },
+    );
   }
   const address = app.server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;

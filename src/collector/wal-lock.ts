@@ -16,7 +16,11 @@ import {
  * deliver records twice. The lock file names the owner (pid and start time, lock-file.ts); a lock whose
  * process is gone (a crash), or whose pid a restart handed to another process, is taken over.
  */
-export async function acquireWalLock(walDir: string): Promise<() => Promise<void>> {
+export async function acquireWalLock(
+  walDir: string,
+  /** What the running command offers to pick another folder: `--wal-dir` (serve), a config key… */
+  walDirName = "collector.walDir",
+): Promise<() => Promise<void>> {
   const path = join(walDir, "collector.lock");
   try {
     await mkdir(walDir, { recursive: true });
@@ -44,10 +48,10 @@ export async function acquireWalLock(walDir: string): Promise<() => Promise<void
     const holder = parseHolder(held);
     if (holder && (await holderIsLive(holder, path, held)))
       throw new ClickstreamError(
-        "CS_ERR_COLLECTOR_WAL",
+        "CS_ERR_COLLECTOR_WAL_LOCKED",
         holder.pid === process.pid
           ? `${walDir} is in use by another collector in this process`
-          : `${walDir} is in use by another collector (pid ${holder.pid}); stop it or use another --wal-dir`,
+          : `${walDir} is in use by another collector (pid ${holder.pid}); stop it, or use another ${walDirName}`,
       );
     // Stale (its process is gone, or the pid is another's now): removed unless another collector got
     // there first, whose own lock is then never removed by mistake.

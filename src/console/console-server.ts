@@ -13,6 +13,7 @@ import Fastify, {
 } from "fastify";
 import type { LiveEventSource } from "../collector/recent-events.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
+import { listenErrorDetail, type ListenSettingNames } from "../config/setting-names.js";
 import { ClickstreamError, isClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import type { ConsoleContext } from "./console-context.js";
@@ -45,6 +46,8 @@ export interface ConsoleServerOptions {
   liveEvents?: LiveEventSource;
   /** A pino logger, or false for silence (default: warnings and errors on stderr). */
   logger?: FastifyBaseLogger | false;
+  /** What the running command calls the port and host settings (default: the config keys). */
+  listenNames?: ListenSettingNames;
 }
 
 export interface RunningConsole {
@@ -65,10 +68,11 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const host = options.host ?? config.console.host;
   const port = options.port ?? config.console.port;
   const token = options.token ?? (config.console.token || undefined);
+  const names = options.listenNames ?? { port: "console.port", host: "console.host" };
   if (!isLoopbackHost(host) && token === undefined) {
     throw new ClickstreamError(
       "CS_ERR_CONSOLE_TOKEN_REQUIRED",
-      `${host} is reachable from other machines; the console serves the whole warehouse`,
+      `${host} is reachable from other machines; the console serves the whole warehouse: set a token with ${names.token ?? "console.token"}, or listen on 127.0.0.1 with ${names.host}`,
     );
   }
   const pool = await EnginePool.open({ storage, config, size: config.console.queryConcurrency });
@@ -110,9 +114,11 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     try {
       await app.listen({ host, port });
     } catch (error) {
-      throw new ClickstreamError("CS_ERR_COLLECTOR_LISTEN", `${host}:${port}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new ClickstreamError(
+        "CS_ERR_COLLECTOR_LISTEN",
+        listenErrorDetail(host, port, (error as Error).message, names),
+        { cause: error },
+      );
     }
     const address = app.server.address() as AddressInfo;
     boundPort = address.port;

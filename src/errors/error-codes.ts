@@ -26,6 +26,11 @@ export const errorCodes = {
     message: "The demo will not wipe this warehouse",
     fix: "Run the demo on a folder of its own: `clickstream demo --warehouse /tmp/clickstream-demo` (`npm start` uses ./warehouse, also the default of serve, transform, query and console), or move the files the message lists out of the folder and rerun. The demo deletes only the files its record `_state/demo.json` names as it left them; if nothing it lists matters to you, delete the folder yourself.",
   },
+  CS_ERR_WAREHOUSE_NOT_FOUND: {
+    status: 404,
+    message: "No warehouse in this folder",
+    fix: "Check `--warehouse` (or `warehouse.dir`, $CLICKSTREAM_WAREHOUSE; default ./warehouse) for a typo. Only `clickstream serve`, `pipeline`, `generate` and `demo` create a warehouse; the other commands read one.",
+  },
   CS_ERR_INTERNAL: {
     status: 500,
     message: "Internal error",
@@ -151,6 +156,11 @@ export const errorCodes = {
     message: "Write-ahead log I/O failed",
     fix: "Check that the WAL folder (`collector.walDir`, default `<warehouse>/_state/collector/wal`) exists, is writable and has free space.",
   },
+  CS_ERR_COLLECTOR_WAL_LOCKED: {
+    status: 409,
+    message: "Another collector uses this write-ahead log",
+    fix: "Stop the other collector (the message names its pid), or give this one a folder of its own with the setting the message names: two collectors sharing a WAL would deliver records twice.",
+  },
   CS_ERR_COLLECTOR_TRACKER_MISSING: {
     status: 404,
     message: "The browser tracker script is not built",
@@ -159,7 +169,7 @@ export const errorCodes = {
   CS_ERR_COLLECTOR_LISTEN: {
     status: 500,
     message: "Cannot listen on the requested address",
-    fix: "Another process uses the port, or the host is not local: pick another `--port` (0 = any free port) or `--host`.",
+    fix: "Another process uses the port, or the host is not an address of this machine: pick another port or host with the setting the message names (port 0 = any free port).",
   },
   CS_ERR_SEND_FAILED: {
     status: 502,
@@ -250,7 +260,7 @@ export const errorCodes = {
   CS_ERR_CONSOLE_TOKEN_REQUIRED: {
     status: 500,
     message: "The console needs a token to listen on a non-loopback address",
-    fix: "Pass `--token <secret>` (or set `console.token` / $CLICKSTREAM_CONSOLE_TOKEN), or keep the default `--host 127.0.0.1`.",
+    fix: "Set a token with the setting the message names (`console.token` in a config file; `clickstream console` also takes a flag or $CLICKSTREAM_CONSOLE_TOKEN), or listen on loopback (127.0.0.1, the default).",
   },
   CS_ERR_CONSOLE_UNAUTHORIZED: {
     status: 401,

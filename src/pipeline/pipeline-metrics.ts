@@ -19,13 +19,13 @@ export class PipelineMetrics {
     const registers = [registry];
     this.runs = new Counter({
       name: "clickstream_pipeline_runs_total",
-      help: "Pipeline runs (transform then crawl), by outcome",
+      help: "Pipeline runs (transform then crawl), by outcome: succeeded (wrote data), no_new_data, failed",
       labelNames: ["status"],
       registers,
     });
     this.lastSuccess = new Gauge({
       name: "clickstream_pipeline_last_success_timestamp_seconds",
-      help: "When the last successful run finished (Unix time)",
+      help: "When the last run that did not fail finished (Unix time), whether it found new data or not",
       registers,
     });
     this.duration = new Histogram({
@@ -53,7 +53,7 @@ export class PipelineMetrics {
       registers,
     });
     for (const reason of rejectReasonCodes) this.rejected.inc({ reason }, 0);
-    for (const status of ["succeeded", "failed"]) this.runs.inc({ status }, 0);
+    for (const status of ["succeeded", "no_new_data", "failed"]) this.runs.inc({ status }, 0);
   }
 
   recordTransform(report: RunReport, seconds: number): void {

@@ -39,6 +39,9 @@ export async function startPipeline(options: PipelineOptions): Promise<RunningPi
     storage,
     walDir,
     config: config.collector,
+    listenNames: { port: "--port", host: "--host" },
+    // The pipeline's WAL is its warehouse's: a second pipeline needs a warehouse of its own.
+    walDirName: "--warehouse (or collector.walDir in a --config file)",
     ...(options.quiet ? { logger: false as const } : {}),
   });
   const metrics = new PipelineMetrics(collector.metrics.registry);
@@ -59,6 +62,11 @@ export async function startPipeline(options: PipelineOptions): Promise<RunningPi
         port: consolePort,
         // The live panel shows what this collector accepts, as it accepts it.
         liveEvents: collector.recentEvents,
+        listenNames: {
+          port: "--console-port",
+          host: "console.host (in a --config file)",
+          token: "console.token (in a --config file)",
+        },
         ...(options.quiet ? { logger: false as const } : {}),
       });
     }

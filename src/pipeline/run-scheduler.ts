@@ -5,6 +5,7 @@ import type { Storage } from "../storage/storage.js";
 import type { RunReport } from "../table/run-report.js";
 import { runTransform } from "../transform/run-transform.js";
 import type { PipelineMetrics } from "./pipeline-metrics.js";
+import { plural } from "../format/human-format.js";
 
 /** One run of the chain, as `GET /status` and the log line show it. */
 export interface ChainRun {
@@ -124,7 +125,8 @@ export class RunScheduler {
           ? { crawl: { partitionsAdded: crawl.tables.reduce((n, t) => n + t.partitionsAdded.length, 0) } }
           : {}),
       };
-      metrics.runs.inc({ status: "succeeded" });
+      // A run that found nothing is no success to count: the two are told apart, as the run line does.
+      metrics.runs.inc({ status: report.status });
       metrics.lastSuccess.set(Date.now() / 1000);
     } catch (error) {
       run = {
@@ -152,12 +154,12 @@ export function describeRun(run: ChainRun): string {
     return `run (${run.trigger}) failed after ${seconds} s: ${run.error!.code}: ${run.error!.message}`;
   const t = run.transform!;
   if (run.status === "no_new_data") return `run (${run.trigger}): no new raw objects (${seconds} s)`;
-  const added = run.crawl ? `, ${run.crawl.partitionsAdded} new partitions catalogued` : "";
+  const added = run.crawl ? `, ${plural(run.crawl.partitionsAdded, "new partition")} catalogued` : "";
   const late = t.lateObjects?.found
     ? `, ${t.lateObjects.found} of them uploaded late into sealed day folders (${t.lateObjects.folders.join(", ")})`
     : "";
   return (
-    `run (${run.trigger}) ${t.runId}: ${t.objectsProcessed} objects${late}, read ${t.records.read} = ` +
+    `run (${run.trigger}) ${t.runId}: ${plural(t.objectsProcessed, "object")}${late}, read ${t.records.read} = ` +
     `written ${t.records.written} + rejected ${t.records.rejected}${added} in ${seconds} s`
   );
 }

@@ -126,7 +126,7 @@ test("records acknowledged before an unclean stop are delivered on restart; a se
   await post(`${f.collector.url}/v1/events`, '[{"id":5},{"id":6}]');
   await assert.rejects(startFixture({}, f), (error: unknown) => {
     assert.ok(isClickstreamError(error));
-    assert.equal(error.code, "CS_ERR_COLLECTOR_WAL");
+    assert.equal(error.code, "CS_ERR_COLLECTOR_WAL_LOCKED");
     assert.match(error.message, /in use by another collector/);
     return true;
   });

@@ -30,7 +30,7 @@ async function race(walDir: string, processes: number): Promise<string[]> {
       while (!existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 20));
       await unlock();
     } catch (error) {
-      process.stdout.write(error.code === "CS_ERR_COLLECTOR_WAL" ? "lost" : "error " + error.message);
+      process.stdout.write(error.code === "CS_ERR_COLLECTOR_WAL_LOCKED" || error.code === "CS_ERR_COLLECTOR_WAL" ? "lost" : "error " + error.message);
     }`;
   const settled = new Set<number>();
   const outputs: string[] = Array.from({ length: processes }, () => "");
@@ -81,7 +81,7 @@ describe("the collector's WAL lock and reused pids", { skip: !hasProcStat && "ne
       const text = JSON.stringify({ pid: other.pid, startTime: startTimeOf(other.pid) });
       const { walDir, lockPath } = await walWithLock(text);
       await assert.rejects(acquireWalLock(walDir), (error: ClickstreamError) => {
-        assert.equal(error.code, "CS_ERR_COLLECTOR_WAL");
+        assert.equal(error.code, "CS_ERR_COLLECTOR_WAL_LOCKED");
         assert.match(error.message, new RegExp(`in use by another collector \\(pid ${other.pid}\\)`));
         return true;
       });

@@ -61,3 +61,23 @@ describe("pipeline admin endpoint: POST /run", () => {
     assert.deepEqual(triggers.slice(before), ["admin", "admin", "admin"]);
   });
 });
+
+describe("pipeline --help: the admin examples work as printed", () => {
+  it("its curl lines for /run and /status get 202 and 200 from a real admin endpoint", async () => {
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    const { fileURLToPath } = await import("node:url");
+    const exec = promisify(execFile);
+    const bin = fileURLToPath(new URL("../../../bin/clickstream", import.meta.url));
+    const { stdout } = await exec(process.execPath, [bin, "pipeline", "--help"]);
+    const curls = [...stdout.matchAll(/^ {2}\$ (curl .*?4575\/\S+)/gm)].map((m) => m[1]!);
+    assert.equal(curls.length, 2, stdout);
+    const before = triggers.length;
+    for (const line of curls) {
+      const command = `${line.replace("http://127.0.0.1:4575", admin.url)} -s -o /dev/null -w '%{http_code}'`;
+      const { stdout: status } = await exec("bash", ["-c", command]);
+      assert.equal(status, line.includes("/run") ? "202" : "200", line);
+    }
+    assert.equal(triggers.length, before + 1);
+  });
+});

@@ -188,7 +188,7 @@ describe("clickstream pipeline", () => {
     assert.equal(await exited, 0);
     const { stdout: raw } = await runCli(["transform", "--warehouse", warehouse, "--json"]);
     assert.equal((JSON.parse(raw) as { records: { written: number } }).records.written, 1);
-    assert.match(pipeline.log(), /run \(schedule\) .*: 1 objects, read 3 = written 3 \+ rejected 0/);
+    assert.match(pipeline.log(), /run \(schedule\) .*: 1 object, read 3 = written 3 \+ rejected 0/);
   });
 
   it("refuses a bad --every with a catalogued error, not a stack trace", async () => {

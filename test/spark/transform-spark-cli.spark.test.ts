@@ -87,7 +87,7 @@ describe("clickstream transform --engine spark (the CLI, one JVM per run)", () =
       "2026-11-26T00:00:00Z",
     ]);
     assert.equal(second.status, 0, second.stderr);
-    assert.match(second.stdout, /: 1 raw objects in /);
+    assert.match(second.stdout, /: 1 raw object in /);
     assert.match(second.stdout, /records read 600 = written \d+ \+ rejected \d+/);
     assert.ok((await tableRows(warehouse)).length > report.records.written);
   });

@@ -10,6 +10,7 @@ import {
   storageOptions,
   type StorageFlags,
 } from "../cli-support.js";
+import { plural } from "../../format/human-format.js";
 import { terminalValue, writeTerminal } from "../../terminal/terminal-text.js";
 
 /** `clickstream catalog`: prints the catalog (databases, tables, columns, partitions). */
@@ -50,7 +51,7 @@ export function catalogCommand(): Command {
         for (const { table, partitions } of d.Tables) {
           const p = table.Parameters;
           lines.push(
-            `  table ${v(table.Name)} (${table.TableType}, ${p.classification ?? "?"}, ${p.recordCount ?? "?"} rows in ${p.objectCount ?? "?"} files)`,
+            `  table ${v(table.Name)} (${table.TableType}, ${p.classification ?? "?"}, ${countOf(p.recordCount, "row")} in ${countOf(p.objectCount, "file")})`,
             `    location ${v(table.StorageDescriptor.Location)}`,
             ...table.StorageDescriptor.Columns.map((c) => `    ${v(c.Name).padEnd(22)} ${v(c.Type)}`),
             ...table.PartitionKeys.map((c) => `    ${v(c.Name).padEnd(22)} ${v(c.Type)} (partition key)`),
@@ -69,4 +70,9 @@ export function catalogCommand(): Command {
     "clickstream catalog",
     "clickstream catalog --json | jq '.[0].Tables[0].PartitionKeys'",
   ]);
+}
+
+/** A count the catalog may not know (a table crawled by another tool): "3 rows", "? rows". */
+function countOf(value: number | string | undefined, noun: string): string {
+  return value === undefined || value === "" ? `? ${noun}s` : plural(Number(value), noun);
 }

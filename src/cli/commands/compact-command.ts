@@ -8,6 +8,7 @@ import {
   withExamples,
   type StorageFlags,
 } from "../cli-support.js";
+import { plural } from "../../format/human-format.js";
 import { writeTerminal } from "../../terminal/terminal-text.js";
 
 interface CompactFlags extends StorageFlags {
@@ -51,7 +52,7 @@ export function compactCommand(): Command {
       for (const c of result.compacted) {
         writeTerminal(
           process.stdout,
-          `compact ${c.partition}: ${c.filesBefore} files → ${c.filesAfter} (${c.rows.toLocaleString("en-US")} rows)\n`,
+          `compact ${c.partition}: ${plural(c.filesBefore, "file")} → ${c.filesAfter} (${plural(c.rows, "row")})\n`,
         );
       }
     }),

@@ -57,7 +57,11 @@ export function consoleCommand(): Command {
         console: { host: flags.host, port: flags.port, token: flags.token },
       });
       const { startConsoleServer } = await import("../../console/console-server.js");
-      const running = await startConsoleServer({ storage, config });
+      const running = await startConsoleServer({
+        storage,
+        config,
+        listenNames: { port: "--port", host: "--host", token: "--token" },
+      });
       const suffix = config.console.token ? "/?token=<your token>" : "/";
       writeTerminal(
         process.stdout,

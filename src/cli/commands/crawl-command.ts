@@ -9,6 +9,7 @@ import {
   withExamples,
   type StorageFlags,
 } from "../cli-support.js";
+import { formatBytes, plural } from "../../format/human-format.js";
 import { terminalValue, writeTerminal } from "../../terminal/terminal-text.js";
 
 interface CrawlFlags extends StorageFlags {
@@ -69,7 +70,7 @@ export function describeCrawl(report: CrawlReport): string {
   if (report.tables.length === 0) lines.push("  no tables: transformed/ holds no Parquet files yet");
   for (const t of report.tables) {
     lines.push(
-      `  table ${v(t.name)}: ${t.action}; ${t.files} files, ${t.rows} rows, ${t.bytes} bytes`,
+      `  table ${v(t.name)}: ${t.action}; ${plural(t.files, "file")}, ${plural(t.rows, "row")}, ${formatBytes(t.bytes)}`,
       ...(t.partitionsAdded.length ? [`    partitions added: ${list(t.partitionsAdded)}`] : []),
       ...(t.partitionsUpdated.length ? [`    partitions updated: ${list(t.partitionsUpdated)}`] : []),
       ...(t.partitionsMissing.length

@@ -11,6 +11,7 @@ import { defaultStreamName, rawKeyPrefix } from "../../storage/warehouse-layout.
 import { action, warehouseOption, withExamples } from "../cli-support.js";
 import { planDemoWipe, recordDemoFiles, wipeDemoFiles } from "../demo-warehouse.js";
 import { integerFlag } from "../flag-parsers.js";
+import { plural } from "../../format/human-format.js";
 import { writeTerminal } from "../../terminal/terminal-text.js";
 
 const packageRoot = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -139,7 +140,7 @@ async function runStages(warehouse: string, flags: DemoFlags): Promise<void> {
   const crawl = await runCrawler({ storage, config });
   const table = crawl.tables[0];
   say(
-    `5. crawl: table ${crawl.database}.${table?.name ?? "transformed"} ${table?.action ?? ""} with ${table?.partitionsAdded.length ?? 0} new partition(s)\n`,
+    `5. crawl: table ${crawl.database}.${table?.name ?? "transformed"} ${table?.action ?? ""} with ${plural(table?.partitionsAdded.length ?? 0, "new partition")}\n`,
   );
 
   const statements = parseQueryFile(await readFile(queriesFile, "utf8"));
@@ -158,7 +159,9 @@ async function runStages(warehouse: string, flags: DemoFlags): Promise<void> {
   say(`Done in ${((Date.now() - began) / 1000).toFixed(1)} s. The data is in ${warehouse}:`);
   say(`  raw/           raw JSON, as Firehose writes it`);
   say(`  transformed/   the clean table, Parquet by event date`);
-  say(`  errors/        ${report.records.rejected} rejected records, each with its reason and original text`);
+  say(
+    `  errors/        ${plural(report.records.rejected, "rejected record")}, each with its reason and original text`,
+  );
   say(`  _state/        bookmarks, run reports, the catalog`);
   say(`\nTry next:`);
   say(

@@ -15,6 +15,7 @@ import { createStorage } from "../../storage/create-storage.js";
 import { defaultStreamName } from "../../storage/warehouse-layout.js";
 import { action, configOption, warehouseOption, withExamples } from "../cli-support.js";
 import { instantFlag, integerFlag, numberFlag, urlFlag } from "../flag-parsers.js";
+import { formatBytes, plural } from "../../format/human-format.js";
 import { writeTerminal } from "../../terminal/terminal-text.js";
 
 interface GenerateFlags {
@@ -205,7 +206,7 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
   report(
     false,
     summary,
-    `${keys.length} objects under ${config.warehouse.dir}/raw/ (${formatBytes(objectBytes)})`,
+    `${plural(keys.length, "object")} under ${config.warehouse.dir}/raw/ (${formatBytes(objectBytes)})`,
     began,
   );
 }
@@ -218,7 +219,7 @@ function report(json: boolean, summary: GenerationSummary, where: string, began:
   const seconds = (performance.now() - began) / 1000;
   const rejected = Object.entries(summary.rejectedByReason);
   const lines = [
-    `generated ${summary.events.toLocaleString("en-US")} records → ${where} in ${seconds.toFixed(1)} s`,
+    `generated ${plural(summary.events, "record")} → ${where} in ${seconds.toFixed(1)} s`,
     `  valid (to be written by transform): ${summary.valid.toLocaleString("en-US")}`,
   ];
   if (rejected.length > 0) {
@@ -227,8 +228,4 @@ function report(json: boolean, summary: GenerationSummary, where: string, began:
   const unknown = Object.entries(summary.unknownFields);
   if (unknown.length > 0) lines.push(`  unknown fields: ${unknown.map(([f, n]) => `${f} ${n}`).join(", ")}`);
   writeTerminal(process.stdout, lines.join("\n") + "\n");
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
 }

@@ -38,8 +38,8 @@ export function pipelineCommand(): Command {
     .addOption(
       new Option(
         "--admin-port <port>",
-        "loopback-only admin port: POST /run, GET /status (default 4575; 0 = any free port)",
-      ).argParser(integerFlag("--admin-port", { max: 65535 })),
+        "loopback-only admin port: POST /run, GET /status (default 4575; 0 = any free port; -1 = none)",
+      ).argParser(integerFlag("--admin-port", { min: -1, max: 65535 })),
     )
     .addOption(
       new Option(
@@ -84,8 +84,8 @@ export function pipelineCommand(): Command {
   return withExamples(command, [
     "clickstream pipeline",
     "clickstream pipeline --warehouse ./warehouse --every 5m --port 4573",
-    "kill -HUP <pid>                                  # run transform → crawl now",
-    "curl -X POST http://127.0.0.1:4575/run           # the same, from a script",
-    "curl http://127.0.0.1:4575/status                # schedule and last runs",
+    "kill -HUP <pid>                                                      # run transform → crawl now",
+    "curl -X POST -H 'X-Clickstream-Admin: 1' http://127.0.0.1:4575/run   # the same, from a script",
+    "curl http://127.0.0.1:4575/status                                    # schedule and last runs",
   ]);
 }

@@ -16,6 +16,7 @@ import {
   type StorageFlags,
 } from "../cli-support.js";
 import { instantFlag, integerFlag } from "../flag-parsers.js";
+import { plural } from "../../format/human-format.js";
 import { writeTerminal } from "../../terminal/terminal-text.js";
 
 interface QueryOptions extends StorageFlags {
@@ -176,7 +177,7 @@ export function queryCommand(): Command {
         if (failed.length > 0) {
           writeTerminal(
             process.stderr,
-            `${failed.length} of ${statements.length} statements failed: ${failed.join("; ")}\n`,
+            `${failed.length} of ${plural(statements.length, "statement")} failed: ${failed.join("; ")}\n`,
           );
           process.exitCode = 1;
         }

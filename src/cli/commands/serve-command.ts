@@ -43,7 +43,13 @@ export function serveCommand(): Command {
         const storage = createStorage(config);
         const { defaultWalDir, startCollector } = await import("../../collector/collector-server.js");
         const walDir = resolve(config.collector.walDir ?? defaultWalDir(config.warehouse.dir));
-        const collector = await startCollector({ storage, walDir, config: config.collector });
+        const collector = await startCollector({
+          storage,
+          walDir,
+          config: config.collector,
+          listenNames: { port: "--port", host: "--host" },
+          walDirName: "--wal-dir",
+        });
         await untilStopped(
           () => collector.close(),
           (signal) => process.stderr.write(`${signal}: flushing buffers and stopping…\n`),
@@ -54,7 +60,10 @@ export function serveCommand(): Command {
     "clickstream serve",
     "clickstream serve --warehouse ./warehouse --port 4573",
     "clickstream serve --config clickstream.json --host 0.0.0.0",
-    `curl -X POST localhost:4573/v1/events -H 'content-type: application/json' -d '{"event_id":"e1","event_type":"page_view"}'`,
-    "aws firehose put-record --endpoint-url http://127.0.0.1:4573 --delivery-stream-name clickstream-pipeline-stream --record Data=eyJhIjoxfQo=",
+    // Whole events (the contract's required fields), so the transform accepts what these send.
+    `curl -X POST localhost:4573/v1/events -H 'content-type: application/json' -d '{"event_id":"e1","user_id":"u1","event_type":"page_view","timestamp":"2026-11-24T10:00:00Z"}'`,
+    `printf '%s\\n' '{"event_id":"e2","user_id":"u1","event_type":"login","timestamp":"2026-11-24T10:00:00Z"}' > event.json`,
+    // Data@=fileb:// sends the file's bytes with AWS CLI v1 and v2 alike; a base64 Data= v1 stores as text.
+    "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws firehose put-record --region us-east-1 --endpoint-url http://127.0.0.1:4573 --delivery-stream-name clickstream-pipeline-stream --record Data@=fileb://event.json",
   ]);
 }

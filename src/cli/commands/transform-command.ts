@@ -5,6 +5,7 @@ import type { RunReport } from "../../table/run-report.js";
 import type { TransformProgress } from "../../transform/run-transform.js";
 import {
   action,
+  assertWarehouseExists,
   configOption,
   storageFromOptions,
   storageOptions,
@@ -13,6 +14,7 @@ import {
   type StorageFlags,
 } from "../cli-support.js";
 import { loadConfig } from "../../config/load-config.js";
+import { formatBytes, plural } from "../../format/human-format.js";
 import { instantFlag, integerFlag } from "../flag-parsers.js";
 import { terminalValue, writeTerminal } from "../../terminal/terminal-text.js";
 
@@ -124,6 +126,7 @@ async function transformOnSpark(flags: TransformFlags, now: Date | undefined): P
       "--engine spark reads a local warehouse folder (Spark here has no S3 connector); use --engine glue for S3",
     );
   }
+  assertWarehouseExists(config);
   if (!flags.json && process.stderr.isTTY) process.stderr.write("starting Spark (local[2])…\n");
   const { runSparkJob } = await import("../../spark/spark-job-runner.js");
   const report = await runSparkJob({
@@ -143,12 +146,12 @@ class ProgressDisplay {
     if (event.phase === "read") {
       if (!this.bar) {
         this.bar = new cliProgress.SingleBar(
-          { format: "reading raw objects [{bar}] {value}/{total} objects, {mb} MB", hideCursor: true },
+          { format: "reading raw objects [{bar}] {value}/{total} objects, {read}", hideCursor: true },
           cliProgress.Presets.shades_classic,
         );
-        this.bar.start(event.objectsTotal, 0, { mb: "0" });
+        this.bar.start(event.objectsTotal, 0, { read: formatBytes(0) });
       }
-      this.bar.update(event.objectsDone, { mb: (event.bytesRead / 1e6).toFixed(1) });
+      this.bar.update(event.objectsDone, { read: formatBytes(event.bytesRead) });
     } else {
       this.stop();
       process.stderr.write(
@@ -172,7 +175,7 @@ function formatSummary(report: RunReport): string {
     ].join("\n");
   }
   const lines = [
-    `transform ${report.runId}${report.fullRefresh ? " (full refresh)" : ""}: ${report.objectsProcessed} raw objects in ${(report.durationMs / 1000).toFixed(1)} s`,
+    `transform ${report.runId}${report.fullRefresh ? " (full refresh)" : ""}: ${plural(report.objectsProcessed, "raw object")} in ${(report.durationMs / 1000).toFixed(1)} s`,
     `  records read ${report.records.read} = written ${report.records.written} + rejected ${report.records.rejected}`,
   ];
   const reasons = Object.entries(report.rejectedByReason).filter(([, n]) => n > 0);
@@ -182,8 +185,8 @@ function formatSummary(report: RunReport): string {
   if (unknown.length > 0)
     lines.push(`  unknown fields dropped: ${unknown.map(([f, n]) => `${terminalValue(f)} ${n}`).join(", ")}`);
   lines.push(
-    `  partitions written: ${report.partitionsWritten.length}${report.rowsRewritten ? ` (${report.rowsRewritten} existing rows rewritten)` : ""}`,
-    `  bytes read ${(report.bytesRead / 1e6).toFixed(1)} MB, written ${(report.bytesWritten / 1e6).toFixed(1)} MB`,
+    `  partitions written: ${report.partitionsWritten.length}${report.rowsRewritten ? ` (${plural(report.rowsRewritten, "existing row")} rewritten)` : ""}`,
+    `  bytes read ${formatBytes(report.bytesRead)}, written ${formatBytes(report.bytesWritten)}`,
   );
   for (const key of report.errorObjects) lines.push(`  rejects: ${terminalValue(key)}`);
   lines.push(...attentionLines(report));
@@ -196,12 +199,12 @@ function attentionLines(report: RunReport): string[] {
   const late = report.lateObjects;
   if (late && late.found > 0)
     lines.push(
-      `  found ${late.found} object${late.found === 1 ? "" : "s"} uploaded late into sealed day folder${late.folders.length === 1 ? "" : "s"} ${late.folders.map(terminalValue).join(", ")}: processed`,
+      `  found ${plural(late.found, "object")} uploaded late into sealed day folder${late.folders.length === 1 ? "" : "s"} ${late.folders.map(terminalValue).join(", ")}: processed`,
     );
   const notFiles = report.notFiles;
   if (notFiles && notFiles.count > 0)
     lines.push(
-      `  not read: ${notFiles.count} entr${notFiles.count === 1 ? "y" : "ies"} in raw/ that ${notFiles.count === 1 ? "is" : "are"} not a regular file (symbolic link, FIFO): ${notFiles.keys.slice(0, 5).map(terminalValue).join(", ")}${notFiles.count > 5 ? ", …" : ""}`,
+      `  not read: ${plural(notFiles.count, "entry", "entries")} in raw/ that ${notFiles.count === 1 ? "is" : "are"} not a regular file (symbolic link, FIFO): ${notFiles.keys.slice(0, 5).map(terminalValue).join(", ")}${notFiles.count > 5 ? ", …" : ""}`,
     );
   return lines;
 }
