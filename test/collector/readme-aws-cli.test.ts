@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { awsCliV2, awsCliV2Path, pythonSide, requireTool, venvPython } from "../support/optional-suite.js";
+import { serveProcess, type ServeProcess } from "../support/serve-process.js";
 import { tempDir } from "../support/temp-dir.js";
 import { readRaw } from "./collector-fixture.js";
 
@@ -19,7 +20,6 @@ import { readRaw } from "./collector-fixture.js";
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const bin = join(root, "bin", "clickstream");
 const readmeEndpoint = "http://127.0.0.1:4573";
 
 /** The example's lines: the event file, the put-record command, and the fallback for v2 without `@=`. */
@@ -47,38 +47,8 @@ function readmeExample(): { event: string; makeFile: string; putRecord: string; 
   };
 }
 
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) child.kill("SIGKILL");
-});
-
 /** `clickstream serve` on a free port over a fresh warehouse. */
-async function serve(): Promise<{ url: string; warehouse: string; stop: () => Promise<void> }> {
-  const warehouse = await tempDir("clickstream-readme-cli-");
-  const child = spawn(process.execPath, [bin, "serve", "--warehouse", warehouse, "--port", "0"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.once("exit", (code) => reject(new Error(`collector exited (${code}): ${out}`)));
-  });
-  child.stdout!.resume();
-  const stop = async (): Promise<void> => {
-    if (!children.has(child)) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM"); // flushes the buffers into raw/
-    await exited;
-    children.delete(child);
-  };
-  return { url, warehouse, stop };
-}
+const serve = (): Promise<ServeProcess> => serveProcess("clickstream-readme-cli-");
 
 /** Runs the README's lines with bash, the chosen `aws` first on PATH; returns the raw records stored. */
 async function runExample(awsDir: string, command: string): Promise<{ records: string[]; stdout: string }> {

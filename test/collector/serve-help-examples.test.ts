@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { dirname } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { pythonSide, requireTool, venvPython } from "../support/optional-suite.js";
+import { serveProcess } from "../support/serve-process.js";
 import { tempDir } from "../support/temp-dir.js";
 
 /**
@@ -22,33 +23,12 @@ async function helpExamples(): Promise<string[]> {
   return [...examples.matchAll(/^ {2}\$ (.+)$/gm)].map((m) => m[1]!);
 }
 
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) child.kill("SIGKILL");
-});
-
 /** Runs the lines with bash against `clickstream serve` on a free port, then transforms what arrived. */
 async function sendAndTransform(
   lines: string[],
   path: string,
 ): Promise<{ read: number; written: number; rejected: number }> {
-  const warehouse = await tempDir("clickstream-serve-help-");
-  const child = spawn(process.execPath, [bin, "serve", "--warehouse", warehouse, "--port", "0"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.once("exit", (code) => reject(new Error(`collector exited (${code}): ${out}`)));
-  });
-  child.stdout!.resume();
+  const { url, warehouse, stop } = await serveProcess("clickstream-serve-help-");
   const port = `:${new URL(url).port}`;
   const cwd = await tempDir("clickstream-serve-help-cwd-");
   const script = lines.map((line) => line.replaceAll(helpPort, port)).join("\n");
@@ -64,9 +44,7 @@ async function sendAndTransform(
     },
     timeout: 60_000,
   });
-  child.kill("SIGTERM"); // flushes the buffers into raw/
-  await exited;
-  children.delete(child);
+  await stop(); // flushes the buffers into raw/
   const { stdout } = await exec(process.execPath, [bin, "transform", "--warehouse", warehouse, "--json"]);
   return (JSON.parse(stdout) as { records: { read: number; written: number; rejected: number } }).records;
 }

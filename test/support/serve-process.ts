@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { after } from "node:test";
+import { fileURLToPath } from "node:url";
+import { tempDir } from "./temp-dir.js";
+
+const bin = fileURLToPath(new URL("../../../bin/clickstream", import.meta.url));
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+export interface ServeProcess {
+  readonly url: string;
+  readonly warehouse: string;
+  readonly child: ChildProcess;
+  /** SIGTERM, which flushes the collector's buffers into raw/, then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** `clickstream serve` as a child process on a free port over a fresh warehouse, once it listens. */
+export async function serveProcess(prefix = "clickstream-serve-"): Promise<ServeProcess> {
+  const warehouse = await tempDir(prefix);
+  const child = spawn(process.execPath, [bin, "serve", "--warehouse", warehouse, "--port", "0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.once("exit", (code) => reject(new Error(`collector exited (${code}): ${out}`)));
+  });
+  child.stdout!.resume();
+  const stop = async (): Promise<void> => {
+    if (!children.has(child)) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+    children.delete(child);
+  };
+  return { url, warehouse, child, stop };
+}
