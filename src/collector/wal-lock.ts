@@ -4,7 +4,6 @@ import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import {
   createLockFile,
   holderIsLive,
-  markHeld,
   markReleased,
   removeStaleLock,
   thisProcess,
@@ -29,15 +28,9 @@ export async function acquireWalLock(
   }
   const text = JSON.stringify(await thisProcess());
   for (let attempt = 0; attempt < 3; attempt++) {
-    let created = false;
-    markHeld(path, text); // before the file appears (lock-file.ts)
-    try {
-      created = await createLockFile(path, text);
-    } catch (error) {
+    const created = await createLockFile(path, text).catch((error: unknown) => {
       throw wrapError("CS_ERR_COLLECTOR_WAL", error, `lock ${path}`);
-    } finally {
-      if (!created) markReleased(path, text);
-    }
+    });
     if (created)
       return async () => {
         await unlink(path).catch(() => undefined);

@@ -3,21 +3,26 @@ import { link, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 
 /**
- * Creates the lock file `path` holding `text` unless it exists. The text goes to a temp file first,
- * hard-linked into place, so the lock appears atomically and always complete (never empty to a reader).
+ * Creates the lock file `path` holding `text` unless it exists, and marks it held by this process (call
+ * `markReleased` once it is removed). The text goes to a temp file first, hard-linked into place, so the
+ * lock appears atomically and always complete (never empty to a reader). The mark is set before the
+ * file appears and undone when it was not created (see `heldHere`).
  */
 export async function createLockFile(path: string, text: string): Promise<boolean> {
+  let created = false;
+  markHeld(path, text);
   const temp = `${path}.${process.pid}.${randomUUID()}`;
-  await writeFile(temp, text, { flush: true });
   try {
+    await writeFile(temp, text, { flush: true });
     await link(temp, path);
-    return true;
+    created = true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   } finally {
+    if (!created) markReleased(path, text);
     await rm(temp, { force: true });
   }
+  return created;
 }
 
 /** A takeover marker this old belongs to a taker that died (a live one is done within milliseconds). */
@@ -71,8 +76,8 @@ export interface LockHolder {
 const heldHere = new Map<string, number>();
 const keyOf = (path: string, text: string): string => `${resolve(path)}\n${text}`;
 
-/** Marks the lock file at `path` holding `text` as this process's (call before creating it). */
-export function markHeld(path: string, text: string): void {
+/** Marks the lock file at `path` holding `text` as this process's (createLockFile does, before creating it). */
+function markHeld(path: string, text: string): void {
   const key = keyOf(path, text);
   heldHere.set(key, (heldHere.get(key) ?? 0) + 1);
 }

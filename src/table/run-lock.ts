@@ -6,7 +6,6 @@ import { ClickstreamError } from "../errors/clickstream-error.js";
 import {
   createLockFile,
   holderIsLive,
-  markHeld,
   markReleased,
   removeStaleLock,
   thisProcess,
@@ -62,14 +61,7 @@ export class RunLock {
     const started = Date.now();
     const deadline = started + waitMs;
     for (;;) {
-      let created = false;
-      markHeld(path, body); // before the file appears (storage/lock-file.ts)
-      try {
-        created = await createLockFile(path, body);
-      } finally {
-        if (!created) markReleased(path, body);
-      }
-      if (created) return new RunLock(path, body);
+      if (await createLockFile(path, body)) return new RunLock(path, body);
       const held = await readLock(path);
       if (held === undefined) continue; // released meanwhile: try again at once
       if (await isStale(path, held)) {
