@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { awsCliV2, awsCliV2Path, pythonSide, requireTool, venvPython } from "../support/optional-suite.js";
-import { serveProcess, type ServeProcess } from "../support/serve-process.js";
+import { isolatedAwsCliEnv, serveProcess, type ServeProcess } from "../support/serve-process.js";
 import { tempDir } from "../support/temp-dir.js";
 import { readRaw } from "./collector-fixture.js";
 
@@ -59,14 +59,7 @@ async function runExample(awsDir: string, command: string): Promise<{ records: s
     const script = `${example.makeFile}\n${command.replace(readmeEndpoint, collector.url)}\n`;
     const { stdout } = await exec("bash", ["-euo", "pipefail", "-c", script], {
       cwd,
-      env: {
-        PATH: `${awsDir}:${process.env.PATH}`,
-        HOME: cwd,
-        AWS_CONFIG_FILE: "/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-        AWS_EC2_METADATA_DISABLED: "true",
-        AWS_PAGER: "",
-      },
+      env: isolatedAwsCliEnv(`${awsDir}:${process.env.PATH}`, cwd),
       timeout: 60_000,
     });
     await collector.stop();

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { pythonSide, requireTool, venvPython } from "../support/optional-suite.js";
-import { serveProcess } from "../support/serve-process.js";
+import { isolatedAwsCliEnv, serveProcess } from "../support/serve-process.js";
 import { tempDir } from "../support/temp-dir.js";
 
 /**
@@ -34,14 +34,7 @@ async function sendAndTransform(
   const script = lines.map((line) => line.replaceAll(helpPort, port)).join("\n");
   await exec("bash", ["-euo", "pipefail", "-c", script], {
     cwd,
-    env: {
-      PATH: path,
-      HOME: cwd,
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_PAGER: "",
-    },
+    env: isolatedAwsCliEnv(path, cwd),
     timeout: 60_000,
   });
   await stop(); // flushes the buffers into raw/

@@ -44,3 +44,18 @@ export async function serveProcess(prefix = "clickstream-serve-"): Promise<Serve
   };
   return { url, warehouse, child, stop };
 }
+
+/**
+ * The environment a script runs the AWS CLI in against a local collector: the given PATH, a home of its
+ * own, no config or credentials files of this machine, no instance metadata lookups, no pager.
+ */
+export function isolatedAwsCliEnv(path: string, home: string): NodeJS.ProcessEnv {
+  return {
+    PATH: path,
+    HOME: home,
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_PAGER: "",
+  };
+}
