@@ -218,17 +218,18 @@ export class DeliveryStream {
     const gzipped = this.options.config.compressionFormat === "GZIP";
     const body = Buffer.concat(segment.payloads, segment.bytes);
     const out = gzipped ? await gzipAsync(body) : body;
+    const arrival = new Date(segment.firstArrivalMs ?? Date.now());
     const key = rawObjectKey({
       stream: this.name,
       version: this.options.config.version,
-      arrival: new Date(segment.firstArrivalMs ?? Date.now()),
+      arrival,
       uuid: segment.uuid,
       gzip: gzipped,
     });
     await this.options.storage.writeAtomic("raw", key, out);
     // Its day folder may be sealed already (a transform ran while this segment waited in the WAL): the
     // notice makes the next run list it. Written before the segment is removed, so a crash repeats both.
-    if (this.recovered.has(segment) || !key.includes(`/${datePartitionPath(new Date())}`))
+    if (this.recovered.has(segment) || datePartitionPath(arrival) !== datePartitionPath(new Date()))
       await recordArrivals(this.options.storage, [key]);
     const { metrics } = this.options;
     metrics.flushSeconds.observe({ stream: this.name }, (performance.now() - started) / 1000);

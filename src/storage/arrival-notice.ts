@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Storage } from "./storage.js";
+import { parsePartition, rawKeyPrefix } from "./warehouse-layout.js";
 
 /**
  * Arrival notices: a writer that may put an object into a raw day folder the transform has already
@@ -16,13 +17,12 @@ import type { Storage } from "./storage.js";
  */
 export const arrivalNoticePrefix = "_state/raw-arrivals/";
 
-const rawDayKey = /^raw\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\//;
 const noticeKey = /^_state\/raw-arrivals\/(\d{4}-\d{2}-\d{2})\/[0-9a-f]{40}\.json$/;
 
 /** The raw day folder (YYYY-MM-DD) a key is in, or undefined outside the date layout. */
 function rawDay(key: string): string | undefined {
-  const m = rawDayKey.exec(key);
-  return m ? `${m[1]}-${m[2]}-${m[3]}` : undefined;
+  const p = key.startsWith(`${rawKeyPrefix}year=`) ? parsePartition(key) : undefined;
+  return p && `${p.year}-${p.month}-${p.day}`;
 }
 
 /**
@@ -33,7 +33,10 @@ export async function recordArrivals(storage: Storage, rawKeys: readonly string[
   const byDay = new Map<string, string[]>();
   for (const key of rawKeys) {
     const day = rawDay(key);
-    if (day !== undefined) byDay.set(day, [...(byDay.get(day) ?? []), key]);
+    if (day === undefined) continue;
+    const keys = byDay.get(day);
+    if (keys) keys.push(key);
+    else byDay.set(day, [key]);
   }
   for (const [day, keys] of byDay) {
     const sorted = [...new Set(keys)].sort();

@@ -160,9 +160,12 @@ async function resolveExactNumbers(ctx: RunContext): Promise<void> {
     `SELECT obj, line, sub, raw FROM judged WHERE numbers_pending AND reason IS DISTINCT FROM 'malformed_json'`,
   )) as { obj: number; line: number; sub: number; raw: string }[];
   if (pending.length === 0) return;
-  const columns = exactNumberFields.map(
-    (f) => `x_${f.name} ${f.kind === "timestamp" ? "BIGINT" : "INTEGER"}`,
+  // Epoch milliseconds for the timestamp; for a quantity whether it is whole, as 0/1 (the appender takes
+  // no BOOLEAN; the relation below casts it).
+  const types = exactNumberFields.map((f): "BIGINT" | "INTEGER" =>
+    f.kind === "timestamp" ? "BIGINT" : "INTEGER",
   );
+  const columns = exactNumberFields.map((f, i) => `x_${f.name} ${types[i]}`);
   await sql.run(
     `CREATE TABLE exact_lines (obj INTEGER, line INTEGER, sub INTEGER, raw VARCHAR, ${columns.join(", ")})`,
   );
@@ -180,15 +183,7 @@ async function resolveExactNumbers(ctx: RunContext): Promise<void> {
         return isWholeLiteral(text) ? 1 : 0;
       }),
     ]),
-    [
-      "INTEGER",
-      "INTEGER",
-      "INTEGER",
-      "VARCHAR",
-      ...exactNumberFields.map(
-        (f) => (f.kind === "timestamp" ? "BIGINT" : "INTEGER") as "BIGINT" | "INTEGER",
-      ),
-    ],
+    ["INTEGER", "INTEGER", "INTEGER", "VARCHAR", ...types],
   );
   await sql.run(
     `DELETE FROM judged USING exact_lines e WHERE judged.obj = e.obj AND judged.line = e.line AND judged.sub = e.sub`,

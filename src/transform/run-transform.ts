@@ -67,17 +67,18 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
   const reconcileDue =
     bookmark.reconciledAt === null ||
     run.startedAt.getTime() - Date.parse(bookmark.reconciledAt) >= config.reconcileEveryMs;
-  // Read before listing raw/: a notice is written after its object, so the listing sees the object.
-  const notices = await step("discover", () => listArrivalNotices(storage));
-  const discovery = await step("discover", () =>
-    discoverRawObjects(storage, {
+  const { notices, discovery } = await step("discover", async () => {
+    // Read before listing raw/: a notice is written after its object, so the listing sees the object.
+    const notices = await listArrivalNotices(storage);
+    const discovery = await discoverRawObjects(storage, {
       bookmark,
       baseline,
       noticedDays: notices.days,
       // A local folder's time tells whether it changed; S3's folders have none, so they are listed on a cadence.
       reconcile: options.reconcile === true || (storage.kind !== "local" && reconcileDue),
-    }),
-  );
+    });
+    return { notices, discovery };
+  });
   const { sources } = discovery;
   const ctx: RunContext = {
     storage,
