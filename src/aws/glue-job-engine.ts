@@ -5,14 +5,13 @@ import type { Storage } from "../storage/storage.js";
 import { awsRequestError } from "./aws-clients.js";
 import { pollUntil, type PollOptions } from "./poll-until.js";
 import { createProgressDisplay, formatDuration, type ProgressDisplay } from "./progress-display.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /** Job run states after which nothing more happens (Glue API JobRunState). */
 export const finalJobRunStates = ["SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"] as const;
 
 /** Key of the run report the Glue job writes to the state bucket (the errors bucket on AWS). */
-export function glueRunReportKey(runId: string): string {
-  return `_state/glue/runs/${runId}.json`;
-}
+export const glueRunReportKey = stateKeys.glue.runReport;
 
 const count = z.number().int().min(0);
 

@@ -22,6 +22,7 @@ import { RecentEvents, type LiveEventSource } from "./recent-events.js";
 import { FIREHOSE_CONTENT_TYPE, handleFirehoseCall } from "./firehose-api.js";
 import { signedRegion, SigV4Verifier } from "./sigv4-auth.js";
 import { registerTrackerScript } from "./tracker-script.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 export interface StartCollectorOptions {
   readonly storage: Storage;
@@ -57,7 +58,7 @@ const WRITE_KEY_HEADER = "x-clickstream-write-key";
 
 /** The default WAL folder of a warehouse: `<warehouse>/_state/collector/wal` (process-local state). */
 export function defaultWalDir(warehouseDir: string): string {
-  return join(warehouseDir, "_state", "collector", "wal");
+  return join(warehouseDir, stateKeys.collectorWal);
 }
 
 /** Starts a collector: recovers the WAL, then listens. Resolves once it accepts requests. */

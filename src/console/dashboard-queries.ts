@@ -6,6 +6,7 @@ import { parseQueryFile } from "../query/query-file.js";
 import type { QueryResult } from "../query/query-result.js";
 import { toObjects } from "../query/result-formatter.js";
 import { packageRoot } from "./package-paths.js";
+import type { DayRange, FilterName, OverviewAnswer, OverviewFigures, PanelAnswer } from "./api-types.js";
 
 /** The dashboard's SQL: one named statement per panel, Athena dialect, the range as two bound parameters. */
 export const dashboardSqlFile = join(packageRoot, "queries", "dashboard.sql");
@@ -16,8 +17,13 @@ export const dashboardSqlFile = join(packageRoot, "queries", "dashboard.sql");
 export const filteredDashboardSqlFile = join(packageRoot, "queries", "dashboard-filtered.sql");
 
 /** Filters of the dashboard, in the order of the statements' parameters 3–6. */
-export const filterNames = ["event_type", "device", "referrer", "page"] as const;
-export type FilterName = (typeof filterNames)[number];
+export const filterNames = [
+  "event_type",
+  "device",
+  "referrer",
+  "page",
+] as const satisfies readonly FilterName[];
+export type { FilterName };
 
 /** A date range (inclusive, UTC event dates) and the filters; '' = no filter. */
 export interface DashboardQuery {
@@ -45,8 +51,7 @@ const overviewKeys = [
   "avg_session_duration_s",
   "conversion_rate",
   "revenue",
-] as const;
-export type OverviewFigures = Record<(typeof overviewKeys)[number], number | null>;
+] as const satisfies readonly (keyof OverviewFigures)[];
 
 /** Anything that runs a statement with bound parameters (the engine pool). */
 export interface StatementRunner {
@@ -74,10 +79,7 @@ export class DashboardQueries {
   }
 
   /** The tiles for a range and the same figures for the period of equal length just before it. */
-  async overview(
-    runner: StatementRunner,
-    query: DashboardQuery,
-  ): Promise<OverviewFigures & { previous: OverviewFigures; range: Range; previous_range: Range }> {
+  async overview(runner: StatementRunner, query: DashboardQuery): Promise<OverviewAnswer> {
     const previous = previousRange(query);
     const [now, before] = await Promise.all([
       runner.run(this.sql("overview", query), { params: params(query) }),
@@ -96,7 +98,7 @@ export class DashboardQueries {
     runner: StatementRunner,
     name: PanelName,
     query: DashboardQuery,
-  ): Promise<{ panel: PanelName; granularity?: "hour" | "day"; rows: Record<string, unknown>[] }> {
+  ): Promise<PanelAnswer & { panel: PanelName }> {
     if (name === "timeseries") {
       const granularity = rangeDays(query) <= hourlyUpToDays ? "hour" : "day";
       const sql = this.sql(granularity === "hour" ? "timeseries hourly" : "timeseries daily", query);
@@ -130,10 +132,7 @@ async function loadStatements(file: string): Promise<Map<string, string>> {
 
 const filtered = (query: DashboardQuery): boolean => filterNames.some((f) => query.filters[f] !== "");
 
-export interface Range {
-  from: string;
-  to: string;
-}
+export type Range = DayRange;
 
 /** Bound values of a dashboard statement: the range, then (when any is set) the four filters. */
 function params(query: DashboardQuery): QueryParam[] {
@@ -144,12 +143,13 @@ function params(query: DashboardQuery): QueryParam[] {
 
 function figures(result: QueryResult): OverviewFigures {
   const row = toObjects(result)[0] ?? {};
-  return Object.fromEntries(
-    overviewKeys.map((k) => {
-      const v = row[k];
-      return [k, v === null || v === undefined ? null : Number(v)];
-    }),
-  ) as OverviewFigures;
+  const value = (k: keyof OverviewFigures): number | null => {
+    const v = row[k];
+    return v === null || v === undefined ? null : Number(v);
+  };
+  const out = {} as OverviewFigures;
+  for (const k of overviewKeys) out[k] = value(k);
+  return out;
 }
 
 const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);

@@ -9,21 +9,23 @@ import {
 import type { QueryResult } from "../query/query-result.js";
 import { vanishedFile } from "../query/vanished-file.js";
 import type { Storage } from "../storage/storage.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /**
  * Keys whose change means the engines' file lists may be stale: the catalog (a crawl) and what a
  * transform or compaction writes when it commits (the table snapshot, the bookmark, the commit
  * manifest, its run report).
  */
-const watchedKeys = new Set([
-  "_state/transform/table.json",
-  "_state/transform/bookmark.json",
-  "_state/transform/bookmarks.json",
-  "_state/transform/commit.json",
-  "_state/transform/last-run.json",
+const { transform } = stateKeys;
+const watchedKeys = new Set<string>([
+  transform.snapshot,
+  transform.bookmark,
+  transform.legacyBookmark,
+  transform.manifest,
+  transform.lastRun,
 ]);
 const watched = (key: string): boolean =>
-  key.startsWith("_state/catalog/") || key.startsWith("_state/transform/runs/") || watchedKeys.has(key);
+  key.startsWith(stateKeys.catalogPrefix) || key.startsWith(transform.runsPrefix) || watchedKeys.has(key);
 
 /** How often (at most) the watched keys are listed again; queries in between reuse the last look. */
 const recheckIntervalMs = 1000;
@@ -143,7 +145,7 @@ export class EnginePool {
 
   private async currentSignature(): Promise<string> {
     const parts: string[] = [];
-    for await (const object of this.storage.list("state", "_state/")) {
+    for await (const object of this.storage.list("state", stateKeys.root)) {
       if (watched(object.key)) parts.push(`${object.key}:${object.size}:${object.lastModified.getTime()}`);
     }
     return parts.join("\n");

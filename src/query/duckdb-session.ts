@@ -6,7 +6,8 @@ import { ClickstreamError, isClickstreamError, wrapError } from "../errors/click
 import { athenaMacros } from "./athena-macros.js";
 import { createTableView, type ServedTable } from "./catalog-views.js";
 import { lockDown } from "./duckdb-lockdown.js";
-import { athenaTypeName, plainValue } from "./duckdb-values.js";
+import { athenaTypeName } from "../catalog/duckdb-type-names.js";
+import { plainValue } from "./duckdb-values.js";
 import { athenaFunctionNames, engineFunctionNames, tableFunctions } from "./function-allow-list.js";
 import { checkParsedQueries, stateFunctionNames } from "./parsed-query-guard.js";
 import type { QueryResult } from "./query-result.js";
