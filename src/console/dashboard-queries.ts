@@ -5,14 +5,16 @@ import type { QueryParam, RunOptions } from "../query/query-engine.js";
 import { parseQueryFile } from "../query/query-file.js";
 import type { QueryResult } from "../query/query-result.js";
 import { toObjects } from "../query/result-formatter.js";
+import { filteredStatement } from "./filtered-dashboard-sql.js";
 import { packageRoot } from "./package-paths.js";
 import type { DayRange, FilterName, OverviewAnswer, OverviewFigures, PanelAnswer } from "./api-types.js";
 
 /** The dashboard's SQL: one named statement per panel, Athena dialect, the range as two bound parameters. */
 export const dashboardSqlFile = join(packageRoot, "queries", "dashboard.sql");
 /**
- * The same statements over the sessions the filters keep (six parameters): a separate file because the
- * filter costs a pass over the range's sessions, which no engine optimises away when no filter is set.
+ * The same statements over the sessions the filters keep (six parameters), generated from dashboard.sql
+ * (filtered-dashboard-sql.ts): separate statements because the filter costs a pass over the range's
+ * sessions, which no engine optimises away when no filter is set.
  */
 export const filteredDashboardSqlFile = join(packageRoot, "queries", "dashboard-filtered.sql");
 
@@ -72,10 +74,9 @@ export class DashboardQueries {
   ) {}
 
   static async load(): Promise<DashboardQueries> {
-    return new DashboardQueries(
-      await loadStatements(dashboardSqlFile),
-      await loadStatements(filteredDashboardSqlFile),
-    );
+    const plain = await loadStatements(dashboardSqlFile);
+    const filtered = new Map([...plain].map(([name, sql]) => [name, filteredStatement(sql, name)]));
+    return new DashboardQueries(plain, filtered);
   }
 
   /** The tiles for a range and the same figures for the period of equal length just before it. */
