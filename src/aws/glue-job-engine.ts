@@ -4,7 +4,8 @@ import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import { awsRequestError } from "./aws-clients.js";
 import { pollUntil, type PollOptions } from "./poll-until.js";
-import { createProgressDisplay, formatDuration, type ProgressDisplay } from "./progress-display.js";
+import { formatDuration } from "../format/human-format.js";
+import { createProgressDisplay, type ProgressDisplay } from "../terminal/progress-display.js";
 import { stateKeys } from "../storage/warehouse-layout.js";
 
 /** Job run states after which nothing more happens (Glue API JobRunState). */
