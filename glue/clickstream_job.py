@@ -7,6 +7,7 @@ code that runs on local Spark is the code that runs in Glue. What differs is onl
 S3Store (boto3) and s3:// URLs in Glue, LocalStore and file:// URLs over a warehouse folder locally.
 """
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -53,8 +54,11 @@ RULE_COLUMNS = [c for c in OUTPUT_COLUMNS if c not in TABLE_LEVEL_COLUMNS]
 # contract's order of first appearance; map_from_entries() keeps the array's order.
 _ENTRIES = T.ArrayType(T.StructType([T.StructField("key", T.StringType()), T.StructField("value", T.StringType())]))
 RECORD_SCHEMA = T.StructType(
-    [T.StructField(f.name, _ENTRIES) if isinstance(f.dataType, T.MapType) else f
-     for f in OUTPUT_SCHEMA.fields if f.name in RULE_COLUMNS]
+    [
+        T.StructField(f.name, _ENTRIES) if isinstance(f.dataType, T.MapType) else f
+        for f in OUTPUT_SCHEMA.fields
+        if f.name in RULE_COLUMNS
+    ]
     + [
         T.StructField("unknown_fields", T.ArrayType(T.StringType())),
         T.StructField("_source", T.StringType()),
@@ -73,6 +77,7 @@ class JobError(Exception):
 # ---------------------------------------------------------------------------------------------
 # Buckets: where the state, the rejects and the Spark data live
 # ---------------------------------------------------------------------------------------------
+
 
 class S3Store:
     """Bucket roles (raw, transformed, errors, state) on S3 through boto3, as in Glue."""
@@ -104,7 +109,7 @@ class S3Store:
     def delete(self, role, keys):
         keys = list(keys)
         for start in range(0, len(keys), 1000):
-            batch = [{"Key": k} for k in keys[start:start + 1000]]
+            batch = [{"Key": k} for k in keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.buckets[role], Delete={"Objects": batch, "Quiet": True})
 
 
@@ -158,10 +163,8 @@ class LocalStore:
 
     def delete(self, role, keys):
         for key in keys:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.remove(self.path(key))
-            except FileNotFoundError:
-                pass
 
 
 def _file_mode():
@@ -183,7 +186,7 @@ def object_key(url, root_url):
     base = root.path.rstrip("/") + "/"
     if not found.path.startswith(base):
         raise JobError("%s is not under %s" % (url, root_url))
-    return found.path[len(base):]
+    return found.path[len(base) :]
 
 
 def _scheme(parsed):
@@ -202,12 +205,22 @@ def is_hidden(key):
 # The run
 # ---------------------------------------------------------------------------------------------
 
+
 class RunOptions:
     """What one run needs besides the data: its id, the processing time, the rules' settings."""
 
-    def __init__(self, run_id, now, future_tolerance_hours=rules.DEFAULT_FUTURE_TOLERANCE_HOURS,
-                 full_refresh=False, categories=None, other_category=rules.OTHER_CATEGORY, job_name=None,
-                 engine="glue", started=None):
+    def __init__(
+        self,
+        run_id,
+        now,
+        future_tolerance_hours=rules.DEFAULT_FUTURE_TOLERANCE_HOURS,
+        full_refresh=False,
+        categories=None,
+        other_category=rules.OTHER_CATEGORY,
+        job_name=None,
+        engine="glue",
+        started=None,
+    ):
         self.run_id = run_id
         self.now = now
         self.future_tolerance_hours = future_tolerance_hours
@@ -216,7 +229,7 @@ class RunOptions:
         self.other_category = other_category
         self.job_name = job_name
         self.engine = engine
-        self.started = started or dt.datetime.now(dt.timezone.utc)
+        self.started = started or dt.datetime.now(dt.UTC)
 
 
 def configure_session(spark):
@@ -265,21 +278,34 @@ def run_job(spark, store, candidate_urls, options):
 
 def _empty_report(options):
     return {
-        "engine": options.engine, "jobName": options.job_name, "runId": options.run_id,
-        "status": "no_new_data", "fullRefresh": options.full_refresh, "startedAt": iso(options.started),
-        "finishedAt": None, "durationMs": 0, "processingTime": iso(options.now), "objectsProcessed": 0,
+        "engine": options.engine,
+        "jobName": options.job_name,
+        "runId": options.run_id,
+        "status": "no_new_data",
+        "fullRefresh": options.full_refresh,
+        "startedAt": iso(options.started),
+        "finishedAt": None,
+        "durationMs": 0,
+        "processingTime": iso(options.now),
+        "objectsProcessed": 0,
         "records": {"read": 0, "written": 0, "rejected": 0},
         "rejectedByReason": {reason: 0 for reason in rules.REASONS},
-        "unknownFields": {}, "unknownFieldsOmitted": 0, "partitionsWritten": [], "rowsRewritten": 0,
+        "unknownFields": {},
+        "unknownFieldsOmitted": 0,
+        "partitionsWritten": [],
+        "rowsRewritten": 0,
         # Dynamic partition overwrite rewrites every file of a touched partition, and leaves one file per
         # partition (so nothing is left to compact).
-        "filesRewritten": 0, "partitionsCompacted": [],
-        "bytesRead": 0, "bytesWritten": 0, "errorObjects": [],
+        "filesRewritten": 0,
+        "partitionsCompacted": [],
+        "bytesRead": 0,
+        "bytesWritten": 0,
+        "errorObjects": [],
     }
 
 
 def _finish(report, options):
-    finished = dt.datetime.now(dt.timezone.utc)
+    finished = dt.datetime.now(dt.UTC)
     report["finishedAt"] = iso(finished)
     report["durationMs"] = int((finished - options.started).total_seconds() * 1000)
 
@@ -293,43 +319,52 @@ def _frame_partition(items, raw_root, now, rule_options):
         for kind, found in rules.frame_object(bytes(item.content), key, now, **rule_options):
             position += 1
             if kind == "reject":
-                yield empty + (None, key, found["line"], position, found["raw"], json.dumps(found))
+                yield (*empty, None, key, found["line"], position, found["raw"], json.dumps(found))
                 continue
             values = []
             for column in RULE_COLUMNS:
                 value = found[column]
                 if column == "event_time":
-                    value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)  # NTZ holds UTC
+                    value = value.astimezone(dt.UTC).replace(tzinfo=None)  # NTZ holds UTC
                 elif column in _MAP_COLUMNS and value is not None:
                     value = [tuple(entry) for entry in value]  # [key, value] pairs, in order
                 values.append(value)
-            yield tuple(values) + (found["unknown_fields"], key, found["_line"], position, found["_raw"], None)
+            yield (*tuple(values), found["unknown_fields"], key, found["_line"], position, found["_raw"], None)
 
 
 def _duplicate_line(source, line, raw, event_id, seen_before):
     template = rules.CONTRACT["duplicateAcrossRunsMessage"] if seen_before else rules.message("duplicate", id="{id}")
-    return json.dumps({
-        "reason": "duplicate",
-        "field": "event_id",
-        "message": template.format(id=event_id),
-        "source": source,
-        "line": line,
-        "raw": raw[:rules.MAX_REJECT_RAW_CHARS],
-    })
+    return json.dumps(
+        {
+            "reason": "duplicate",
+            "field": "event_id",
+            "message": template.format(id=event_id),
+            "source": source,
+            "line": line,
+            "raw": raw[: rules.MAX_REJECT_RAW_CHARS],
+        }
+    )
 
 
 def _process(spark, store, fresh, options, report):
     raw_root = store.spark_url("raw")
     transformed_url = store.spark_url("transformed", "transformed/")
     now = options.now
-    now_text = now.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    rule_options = {"future_tolerance_hours": options.future_tolerance_hours,
-                    "categories": options.categories, "other_category": options.other_category}
+    now_text = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    rule_options = {
+        "future_tolerance_hours": options.future_tolerance_hours,
+        "categories": options.categories,
+        "other_category": options.other_category,
+    }
 
     # 1. Frame and judge every new object on the executors; one record per item found.
     if fresh:
-        binaries = (spark.read.format("binaryFile").option("recursiveFileLookup", "true")
-                    .load([url for _, url in fresh]).select("path", "length", "content"))
+        binaries = (
+            spark.read.format("binaryFile")
+            .option("recursiveFileLookup", "true")
+            .load([url for _, url in fresh])
+            .select("path", "length", "content")
+        )
         report["bytesRead"] = sum(row.length for row in binaries.select("length").collect())
         records = spark.createDataFrame(
             binaries.rdd.mapPartitions(lambda part: _frame_partition(part, raw_root, now, rule_options)),
@@ -356,22 +391,30 @@ def _process(spark, store, fresh, options, report):
         ranked = ranked.withColumn("_seen_before", F.lit(False))
     duplicate_udf = F.udf(_duplicate_line, T.StringType())
     duplicates = ranked.where((F.col("_rank") > 1) | F.col("_seen_before")).select(
-        "_source", "_line", "_position",
+        "_source",
+        "_line",
+        "_position",
         duplicate_udf("_source", "_line", "_raw", "event_id", "_seen_before").alias("_reject"),
     )
-    accepted = (ranked.where((F.col("_rank") == 1) & ~F.col("_seen_before"))
-                .withColumn("year", F.date_format("event_time", "yyyy"))
-                .withColumn("month", F.date_format("event_time", "MM"))
-                .withColumn("day", F.date_format("event_time", "dd"))
-                .withColumn("processed_timestamp", F.lit(now_text).cast(T.TimestampNTZType()))
-                .persist())
+    accepted = (
+        ranked.where((F.col("_rank") == 1) & ~F.col("_seen_before"))
+        .withColumn("year", F.date_format("event_time", "yyyy"))
+        .withColumn("month", F.date_format("event_time", "MM"))
+        .withColumn("day", F.date_format("event_time", "dd"))
+        .withColumn("processed_timestamp", F.lit(now_text).cast(T.TimestampNTZType()))
+        .persist()
+    )
 
     # 3. Partitions to rewrite: those of new rows, and every partition holding a session the batch touches.
     touched = accepted.where(F.col("session_id").isNotNull()).select("session_id").distinct()
     new_partitions = accepted.select(*PARTITION_COLUMNS).distinct()
     fresh_rows = accepted.select(
-        *[F.lit(None).cast(OUTPUT_SCHEMA[c].dataType).alias(c) if c in ("event_sequence", "is_session_start")
-          else F.col(c) for c in OUTPUT_COLUMNS],
+        *[
+            F.lit(None).cast(OUTPUT_SCHEMA[c].dataType).alias(c)
+            if c in ("event_sequence", "is_session_start")
+            else F.col(c)
+            for c in OUTPUT_COLUMNS
+        ],
         *PARTITION_COLUMNS,
     ).withColumn("_new", F.lit(True))
     if existing is not None:
@@ -384,34 +427,46 @@ def _process(spark, store, fresh, options, report):
         combined = fresh_rows
 
     # 4. event_sequence over whole sessions: resequence the touched sessions, keep the others' values.
-    combined = combined.join(touched.withColumn("_touched", F.lit(True)), "session_id", "left") \
-        .fillna(False, ["_touched"])
+    combined = combined.join(touched.withColumn("_touched", F.lit(True)), "session_id", "left").fillna(
+        False, ["_touched"]
+    )
     order = Window.partitionBy("session_id").orderBy("event_time", "event_id")
-    sequence = (F.when(F.col("session_id").isNull(), F.lit(None).cast(T.LongType()))
-                .when(F.col("_touched"), F.row_number().over(order).cast(T.LongType()))
-                .otherwise(F.col("event_sequence")))
-    combined = (combined.withColumn("_old_sequence", F.col("event_sequence"))
-                .withColumn("event_sequence", sequence)
-                .withColumn("is_session_start", F.when(F.col("session_id").isNull(), F.lit(None).cast(T.BooleanType()))
-                            .otherwise(F.col("event_sequence") == 1)))
+    sequence = (
+        F.when(F.col("session_id").isNull(), F.lit(None).cast(T.LongType()))
+        .when(F.col("_touched"), F.row_number().over(order).cast(T.LongType()))
+        .otherwise(F.col("event_sequence"))
+    )
+    combined = (
+        combined.withColumn("_old_sequence", F.col("event_sequence"))
+        .withColumn("event_sequence", sequence)
+        .withColumn(
+            "is_session_start",
+            F.when(F.col("session_id").isNull(), F.lit(None).cast(T.BooleanType())).otherwise(
+                F.col("event_sequence") == 1
+            ),
+        )
+    )
     # Materialise before overwriting the folders it was read from.
     combined = combined.localCheckpoint(eager=True)
     # Rows rewritten = existing rows whose sequence changed: a logical count, whatever the file layout.
     report["rowsRewritten"] = combined.where(
-        ~F.col("_new") & ~F.col("_old_sequence").eqNullSafe(F.col("event_sequence"))).count()
+        ~F.col("_new") & ~F.col("_old_sequence").eqNullSafe(F.col("event_sequence"))
+    ).count()
 
     # 5. Rejects (rules + duplicates). Materialised now: evaluated after the overwrite below, the
     #    duplicate check would re-read the table and find this run's own rows in it.
-    rejects = (rule_rejects.select("_source", "_line", "_position", "_reject").unionByName(duplicates)
-               .localCheckpoint(eager=True))
+    rejects = (
+        rule_rejects.select("_source", "_line", "_position", "_reject")
+        .unionByName(duplicates)
+        .localCheckpoint(eager=True)
+    )
     reasons = rejects.select(F.get_json_object("_reject", "$.reason").alias("reason")).groupBy("reason").count()
     for row in reasons.collect():
         report["rejectedByReason"][row["reason"]] = row["count"]
     written = accepted.count()
     rejected = sum(report["rejectedByReason"].values())
     if read != written + rejected:
-        raise JobError("records read %d != written %d + rejected %d; nothing was published"
-                       % (read, written, rejected))
+        raise JobError("records read %d != written %d + rejected %d; nothing was published" % (read, written, rejected))
     report["records"] = {"read": read, "written": written, "rejected": rejected}
     unknown = accepted.select(F.explode("unknown_fields").alias("field")).groupBy("field").count().collect()
     # The contract caps the names listed: the most frequent ones (then by name); the rest are counted.
@@ -423,13 +478,18 @@ def _process(spark, store, fresh, options, report):
     # 6. Publish: overwrite exactly the partitions touched (a full refresh replaces the whole table).
     written_partitions = sorted("year=%s/month=%s/day=%s" % (p.year, p.month, p.day) for p in partitions.collect())
     output = combined.select(*OUTPUT_COLUMNS, *PARTITION_COLUMNS)
-    report["filesRewritten"] = 0 if options.full_refresh else sum(
-        _file_count(spark, transformed_url + p) for p in written_partitions)
+    report["filesRewritten"] = (
+        0 if options.full_refresh else sum(_file_count(spark, transformed_url + p) for p in written_partitions)
+    )
     if options.full_refresh:
         _delete_path(spark, transformed_url)
     if written_partitions:
-        (output.repartition(*PARTITION_COLUMNS)
-         .write.mode("overwrite").partitionBy(*PARTITION_COLUMNS).parquet(transformed_url))
+        (
+            output.repartition(*PARTITION_COLUMNS)
+            .write.mode("overwrite")
+            .partitionBy(*PARTITION_COLUMNS)
+            .parquet(transformed_url)
+        )
     report["partitionsWritten"] = written_partitions
     report["bytesWritten"] = sum(_file_sizes(spark, transformed_url + p) for p in written_partitions)
 
@@ -442,8 +502,11 @@ def _process(spark, store, fresh, options, report):
     store.delete("errors", [k for k in old_errors if k not in report["errorObjects"]])
     old_ledgers = [k for k, _ in store.list("state", LEDGER_PREFIX)] if options.full_refresh else []
     ledger_key = LEDGER_PREFIX + options.run_id + ".json"
-    store.write("state", ledger_key, json.dumps(
-        {"runId": options.run_id, "objects": [{"key": key} for key, _ in fresh]}).encode())
+    store.write(
+        "state",
+        ledger_key,
+        json.dumps({"runId": options.run_id, "objects": [{"key": key} for key, _ in fresh]}).encode(),
+    )
     store.delete("state", [k for k in old_ledgers if k != ledger_key])
     records.unpersist()
     accepted.unpersist()
@@ -488,7 +551,7 @@ def _parquet_files(spark, url):
     files = fs.listFiles(path, True)
     while files.hasNext():
         status = files.next()
-        relative = status.getPath().toString()[len(path.toString()):]
+        relative = status.getPath().toString()[len(path.toString()) :]
         if status.getPath().getName().endswith(".parquet") and not is_hidden(relative.strip("/")):
             sizes.append(status.getLen())
     return sizes
@@ -511,5 +574,5 @@ def _delete_path(spark, url):
 
 def iso(value):
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return rules.format_timestamp(value.astimezone(dt.timezone.utc))
+        value = value.replace(tzinfo=dt.UTC)
+    return rules.format_timestamp(value.astimezone(dt.UTC))

@@ -55,11 +55,15 @@ def start_spark():
         .config("spark.sql.shuffle.partitions", "2")
         # A local run is short: C2's compile time costs more than it saves (start-up and a small run
         # took about half the time with C1 alone here), and one small heap needs no parallel collector.
-        .config("spark.driver.extraJavaOptions",
-                os.environ.get("CLICKSTREAM_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"))
+        .config(
+            "spark.driver.extraJavaOptions",
+            os.environ.get("CLICKSTREAM_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"),
+        )
         .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-        .config("spark.sql.warehouse.dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "clickstream-spark-warehouse"))
+        .config(
+            "spark.sql.warehouse.dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "clickstream-spark-warehouse")
+        )
     )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
@@ -80,15 +84,20 @@ def run_once(spark, request):
 
     warehouse = os.path.abspath(request["warehouse"])
     store = job.LocalStore(warehouse)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     now = rules.parse_now(request["now"]) if request.get("now") else started
     settings = request.get("rules") or {}
     tolerance_hours = settings.get("futureToleranceMs", rules.DEFAULT_FUTURE_TOLERANCE_HOURS * 3600000) / 3600000
     candidates = [store.spark_url("raw", key) for key, _ in store.list("raw", "raw/")]
     options = job.RunOptions(
-        run_id=request["runId"], now=now, future_tolerance_hours=tolerance_hours,
-        full_refresh=bool(request.get("fullRefresh")), categories=settings.get("eventCategories"),
-        other_category=settings.get("otherCategory", rules.OTHER_CATEGORY), engine="spark", started=started,
+        run_id=request["runId"],
+        now=now,
+        future_tolerance_hours=tolerance_hours,
+        full_refresh=bool(request.get("fullRefresh")),
+        categories=settings.get("eventCategories"),
+        other_category=settings.get("otherCategory", rules.OTHER_CATEGORY),
+        engine="spark",
+        started=started,
     )
     return job.run_job(spark, store, candidates, options)
 
@@ -129,8 +138,13 @@ def main(argv):
             return
         if not args.warehouse or not args.run_id:
             fail("--warehouse and --run-id are required", EXIT_FAILED)
-        request = {"warehouse": args.warehouse, "runId": args.run_id, "now": args.now,
-                   "fullRefresh": args.full_refresh, "rules": json.loads(args.rules) if args.rules else None}
+        request = {
+            "warehouse": args.warehouse,
+            "runId": args.run_id,
+            "now": args.now,
+            "fullRefresh": args.full_refresh,
+            "rules": json.loads(args.rules) if args.rules else None,
+        }
         try:
             run_once(spark, request)
         except Exception as error:

@@ -29,6 +29,7 @@ def _contract_paths():
     yield os.path.join(os.getcwd(), CONTRACT_FILE)
     try:
         from pyspark import SparkFiles
+
         yield SparkFiles.get(CONTRACT_FILE)
     except Exception:  # no pyspark, or no Spark context here: the other places were all there is
         return
@@ -131,7 +132,7 @@ _ISO = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9])"
     r"(\.[0-9]{1,9})?(Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
 )
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 _NUMBER_LITERAL = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?")
@@ -201,7 +202,7 @@ def timestamp_millis(value):
         return None
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     try:
-        local = _dt.datetime(year, month, day, hour, minute, second, tzinfo=_dt.timezone.utc)
+        local = _dt.datetime(year, month, day, hour, minute, second, tzinfo=_dt.UTC)
     except ValueError:
         return None  # 2026-02-30 and friends
     fraction = match.group(7) or "."
@@ -308,8 +309,11 @@ def _timestamp(record, now_ms, future_tolerance_ms, name="timestamp"):
     if ms is None:
         raise Reject("invalid_timestamp", name, message("invalid_timestamp", value=str(value)[:100]))
     if ms < MIN_EVENT_TIME_MS or ms > now_ms + future_tolerance_ms:
-        raise Reject("timestamp_out_of_range", name, message(
-            "timestamp_out_of_range", value=str(value)[:100], hours=round(future_tolerance_ms / 3600000)))
+        raise Reject(
+            "timestamp_out_of_range",
+            name,
+            message("timestamp_out_of_range", value=str(value)[:100], hours=round(future_tolerance_ms / 3600000)),
+        )
     return ms
 
 
@@ -424,8 +428,14 @@ def _properties(record, raw, name="properties"):
     return properties_from_text(raw_text(raw), name)
 
 
-def transform_record(record, now, future_tolerance_hours=DEFAULT_FUTURE_TOLERANCE_HOURS,
-                     categories=None, other_category=OTHER_CATEGORY, raw=None):
+def transform_record(
+    record,
+    now,
+    future_tolerance_hours=DEFAULT_FUTURE_TOLERANCE_HOURS,
+    categories=None,
+    other_category=OTHER_CATEGORY,
+    raw=None,
+):
     """Applies the per-record rules to one parsed JSON value (`now`: aware datetime of processing).
 
     Returns the output row (every column but event_sequence, is_session_start, processed_timestamp,
@@ -462,13 +472,15 @@ def transform_record(record, now, future_tolerance_hours=DEFAULT_FUTURE_TOLERANC
             raise ValueError("the contract names a field kind this engine does not know: %s" % kind)
     instant = values.pop("timestamp")
     row = dict(values)
-    row.update({
-        "event_category": categories.get(row["event_type"], other_category),
-        "timestamp": format_timestamp(instant),
-        "event_time": instant,
-        "event_date": instant.date(),
-        "hour": instant.hour,
-    })
+    row.update(
+        {
+            "event_category": categories.get(row["event_type"], other_category),
+            "timestamp": format_timestamp(instant),
+            "event_time": instant,
+            "event_date": instant.date(),
+            "hour": instant.hour,
+        }
+    )
     row["has_product_data"] = row["product_id"] is not None
     row["has_price_data"] = row["price"] is not None
     row["unknown_fields"] = sorted(set(name for name in record if name not in KNOWN_FIELDS))
@@ -478,6 +490,7 @@ def transform_record(record, now, future_tolerance_hours=DEFAULT_FUTURE_TOLERANC
 # ---------------------------------------------------------------------------------------------
 # Framing: one raw object's bytes → records (the twin of src/transform/record-splitter.ts)
 # ---------------------------------------------------------------------------------------------
+
 
 def _reject_constant(name):
     raise ValueError("%s is not JSON" % name)
@@ -507,7 +520,7 @@ _SCALAR_STOP = frozenset((_SPACE, _TAB, _CR, _LF, _COMMA, _CLOSE_BRACE, _CLOSE_B
 class Framed:
     """One record found in an object: its 1-based start line, exact bytes, and parsed value or Reject."""
 
-    __slots__ = ("line", "raw", "value", "reject")
+    __slots__ = ("line", "raw", "reject", "value")
 
     def __init__(self, line, raw, value=None, reject=None):
         self.line = line
@@ -556,7 +569,8 @@ def _gunzip_members(data):
         if rest[:2] != b"\x1f\x8b":
             if rest.strip(b"\x00"):
                 tail = "the bytes after the object's last complete gzip member (from byte %d) are not gzip" % (
-                    len(data) - len(rest))
+                    len(data) - len(rest)
+                )
             break
         stream = zlib.decompressobj(31)
         member, ok = [], True
@@ -569,12 +583,13 @@ def _gunzip_members(data):
                 break
             size += len(chunk)
             if len(prefix) < MAX_REJECT_RAW_CHARS:
-                prefix += chunk[:MAX_REJECT_RAW_CHARS - len(prefix)]
+                prefix += chunk[: MAX_REJECT_RAW_CHARS - len(prefix)]
             if size > cap:
                 raise ObjectTooLarge(
                     "the object decompresses to over %d bytes (%d bytes compressed; the limits are "
                     "transform.maxCompressionRatio and transform.maxDecompressedBytes)" % (cap, len(data)),
-                    bytes(prefix[:MAX_REJECT_RAW_CHARS]))
+                    bytes(prefix[:MAX_REJECT_RAW_CHARS]),
+                )
             member.append(chunk)
             pending = stream.unconsumed_tail
             if stream.eof:
@@ -587,7 +602,9 @@ def _gunzip_members(data):
             cut = text.rfind(b"\n") + 1
             out.append(text[:cut])
             tail = "the gzip data breaks off after %d decompressed bytes (%s); the records before it are kept" % (
-                sum(len(o) for o in out), tail)
+                sum(len(o) for o in out),
+                tail,
+            )
             break
         out.append(b"".join(member))
         rest = stream.unused_data
@@ -610,7 +627,8 @@ class ObjectTooLarge(Reject):
 def _too_big(prefix, what):
     return ObjectTooLarge(
         "the object is over %d bytes%s (the limit of one raw object)" % (MAX_OBJECT_BYTES, " " + what if what else ""),
-        bytes(prefix[:MAX_REJECT_RAW_CHARS]))
+        bytes(prefix[:MAX_REJECT_RAW_CHARS]),
+    )
 
 
 def _check_gunzipped_size(data):
@@ -626,7 +644,7 @@ def _check_gunzipped_size(data):
                 return
             size += len(chunk)
             if len(prefix) < MAX_REJECT_RAW_CHARS:
-                prefix += chunk[:MAX_REJECT_RAW_CHARS - len(prefix)]
+                prefix += chunk[: MAX_REJECT_RAW_CHARS - len(prefix)]
             if size > MAX_OBJECT_BYTES:
                 raise _too_big(prefix, "decompressed")
             rest = stream.unconsumed_tail
@@ -742,7 +760,6 @@ def _describe(value):
     if isinstance(value, str):
         return "a string"
     return "an object"
-
 
 
 class _Splitter:
@@ -876,13 +893,14 @@ class _Splitter:
 
     def _scalar_line(self, start, line):
         stop = self._line_stop(start)
-        raw = self.buf[start:self._trimmed_end(start, stop)]
+        raw = self.buf[start : self._trimmed_end(start, stop)]
         ok, value = _parse(raw)
         if not ok:
             self._malformed(start, line)
             return
-        self.out.append(Framed(line, raw, reject=Reject(
-            "not_an_object", None, message("not_an_object", type=_describe(value)))))
+        self.out.append(
+            Framed(line, raw, reject=Reject("not_an_object", None, message("not_an_object", type=_describe(value))))
+        )
         self._resume_after(stop, line)
 
     def _emit_parsed(self, start, end, line):
@@ -891,15 +909,16 @@ class _Splitter:
         if not ok:
             return False
         if not isinstance(value, dict):
-            self.out.append(Framed(line, raw, reject=Reject(
-                "not_an_object", None, message("not_an_object", type=_describe(value)))))
+            self.out.append(
+                Framed(line, raw, reject=Reject("not_an_object", None, message("not_an_object", type=_describe(value))))
+            )
         else:
             self.out.append(Framed(line, raw, value=value))
         return True
 
     def _malformed(self, start, line):
         stop = self._line_stop(start)
-        raw = self.buf[start:self._trimmed_end(start, stop)]
+        raw = self.buf[start : self._trimmed_end(start, stop)]
         try:
             raw.decode("utf-8")
             message = "the text is not valid JSON"
@@ -909,9 +928,15 @@ class _Splitter:
         self._resume_after(stop, line)
 
     def _too_large(self, start, end):
-        self.out.append(Framed(self.line, self.buf[start:end], reject=Reject(
-            "record_too_large", None,
-            message("record_too_large", bytes=end - start, limit=MAX_RECORD_BYTES))))
+        self.out.append(
+            Framed(
+                self.line,
+                self.buf[start:end],
+                reject=Reject(
+                    "record_too_large", None, message("record_too_large", bytes=end - start, limit=MAX_RECORD_BYTES)
+                ),
+            )
+        )
 
 
 def split_records(data, key=""):

@@ -25,8 +25,14 @@ from pyspark.sql import functions as F
 import clickstream_job as job
 import clickstream_rules as rules
 
-REQUIRED_ARGS = ["JOB_NAME", "raw_bucket", "transformed_bucket", "errors_bucket", "state_bucket",
-                 "future_tolerance_hours"]
+REQUIRED_ARGS = [
+    "JOB_NAME",
+    "raw_bucket",
+    "transformed_bucket",
+    "errors_bucket",
+    "state_bucket",
+    "future_tolerance_hours",
+]
 OPTIONAL_ARGS = ["JOB_RUN_ID", "now"]
 
 
@@ -56,21 +62,28 @@ def discover_new_objects(glue, store):
 
 def main(argv):
     args = resolve_args(argv)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     glue = GlueContext(SparkContext.getOrCreate())
     glue_job = Job(glue)
     glue_job.init(args["JOB_NAME"], args)
     # The contract reached the driver's working directory (--extra-files); executors get it from Spark.
     glue.spark_session.sparkContext.addFile(rules.CONTRACT_PATH)
-    store = job.S3Store(boto3.client("s3"), {
-        "raw": args["raw_bucket"], "transformed": args["transformed_bucket"],
-        "errors": args["errors_bucket"], "state": args["state_bucket"],
-    })
+    store = job.S3Store(
+        boto3.client("s3"),
+        {
+            "raw": args["raw_bucket"],
+            "transformed": args["transformed_bucket"],
+            "errors": args["errors_bucket"],
+            "state": args["state_bucket"],
+        },
+    )
     options = job.RunOptions(
         run_id=args.get("JOB_RUN_ID") or "local-" + uuid.uuid4().hex,
         now=rules.parse_now(args["now"]) if args.get("now") else started,
         future_tolerance_hours=float(args["future_tolerance_hours"]),
-        job_name=args["JOB_NAME"], engine="glue", started=started,
+        job_name=args["JOB_NAME"],
+        engine="glue",
+        started=started,
     )
     job.run_job(glue.spark_session, store, discover_new_objects(glue, store), options)
     # Last: the bookmark moves only once everything the run publishes is in place.

@@ -5,7 +5,6 @@ Run from the repository root: python3 -m unittest discover glue/tests
 """
 
 import base64
-import datetime as dt
 import gzip
 import json
 import os
@@ -115,8 +114,9 @@ class GoldenRuleVectors(unittest.TestCase):
         self.assertGreater(len(vectors["cases"]), 0)
         for case in vectors["cases"]:
             with self.subTest(case["name"]):
-                self.assertEqual(frame(rules.load_vector_bytes(case), case.get("key", DEFAULT_FRAMING_KEY)),
-                                 case["expect"])
+                self.assertEqual(
+                    frame(rules.load_vector_bytes(case), case.get("key", DEFAULT_FRAMING_KEY)), case["expect"]
+                )
 
 
 def record(**fields):
@@ -136,21 +136,52 @@ def reason_of(value, now=NOW):
 class Rules(unittest.TestCase):
     def test_full_row(self):
         row = rules.transform_record(
-            record(event_id=" 42 ", user_id=7, session_id="s1", event_type=" Add_To_Cart ",
-                   timestamp="2026-11-25 10:30:15.123456+02:00", page_url="/p/1", referrer="",
-                   product_id="p1", price="19.90", quantity=2.0, device_type="Mobile",
-                   user_agent="x", ip_address="1.2.3.4", additional_data={"a": 1}, campaign="c", zz=1),
+            record(
+                event_id=" 42 ",
+                user_id=7,
+                session_id="s1",
+                event_type=" Add_To_Cart ",
+                timestamp="2026-11-25 10:30:15.123456+02:00",
+                page_url="/p/1",
+                referrer="",
+                product_id="p1",
+                price="19.90",
+                quantity=2.0,
+                device_type="Mobile",
+                user_agent="x",
+                ip_address="1.2.3.4",
+                additional_data={"a": 1},
+                campaign="c",
+                zz=1,
+            ),
             NOW,
         )
-        self.assertEqual(comparable_row(row), {
-            "event_id": "42", "user_id": "7", "session_id": "s1", "event_type": "add_to_cart",
-            "event_category": "cart", "timestamp": "2026-11-25T08:30:15.123Z",
-            "event_time": "2026-11-25T08:30:15.123Z", "event_date": "2026-11-25", "hour": 8,
-            "page_url": "/p/1", "referrer": None, "product_id": "p1", "product_name": None,
-            "product_category": None, "device_type": "mobile", "price": 19.9, "quantity": 2,
-            "has_product_data": True, "has_price_data": True, "properties": None,
-            "unknown_fields": ["campaign", "zz"],
-        })
+        self.assertEqual(
+            comparable_row(row),
+            {
+                "event_id": "42",
+                "user_id": "7",
+                "session_id": "s1",
+                "event_type": "add_to_cart",
+                "event_category": "cart",
+                "timestamp": "2026-11-25T08:30:15.123Z",
+                "event_time": "2026-11-25T08:30:15.123Z",
+                "event_date": "2026-11-25",
+                "hour": 8,
+                "page_url": "/p/1",
+                "referrer": None,
+                "product_id": "p1",
+                "product_name": None,
+                "product_category": None,
+                "device_type": "mobile",
+                "price": 19.9,
+                "quantity": 2,
+                "has_product_data": True,
+                "has_price_data": True,
+                "properties": None,
+                "unknown_fields": ["campaign", "zz"],
+            },
+        )
 
     def test_timestamps(self):
         cases = {
@@ -225,20 +256,26 @@ class Framing(unittest.TestCase):
 
     def test_pretty_array_with_a_scalar(self):
         data = json.dumps([record(event_id="a"), 5, record(event_id="b")], indent=2).encode()
-        self.assertEqual(frame(data), [
-            {"line": 2, "event_id": "a"},
-            {"line": 8, "reason": "not_an_object"},
-            {"line": 9, "event_id": "b"},
-        ])
+        self.assertEqual(
+            frame(data),
+            [
+                {"line": 2, "event_id": "a"},
+                {"line": 8, "reason": "not_an_object"},
+                {"line": 9, "event_id": "b"},
+            ],
+        )
 
     def test_malformed_resumes_at_next_newline(self):
         data = ('%s\n{"event_id": "bad", \n%s\n{oops}%s\n' % (ev(1), ev(2), ev(3))).encode()
-        self.assertEqual(frame(data), [
-            {"line": 1, "event_id": "e1"},
-            {"line": 2, "reason": "malformed_json"},
-            {"line": 3, "event_id": "e2"},
-            {"line": 4, "reason": "malformed_json"},
-        ])
+        self.assertEqual(
+            frame(data),
+            [
+                {"line": 1, "event_id": "e1"},
+                {"line": 2, "reason": "malformed_json"},
+                {"line": 3, "event_id": "e2"},
+                {"line": 4, "reason": "malformed_json"},
+            ],
+        )
 
     def test_no_newline_rest_is_one_reject(self):
         data = (ev(1) + '{"broken"' + ev(2)).encode()
@@ -248,18 +285,22 @@ class Framing(unittest.TestCase):
     def test_bad_utf8_and_too_large(self):
         big = json.dumps(record(event_id="big", page_url="x" * rules.MAX_RECORD_BYTES))
         data = ev(1).encode() + b"\n" + b'{"event_id": "\xff"}\n' + big.encode() + b"\n" + ev(2).encode()
-        self.assertEqual(frame(data), [
-            {"line": 1, "event_id": "e1"},
-            {"line": 2, "reason": "malformed_json"},
-            {"line": 3, "reason": "record_too_large"},
-            {"line": 4, "event_id": "e2"},
-        ])
+        self.assertEqual(
+            frame(data),
+            [
+                {"line": 1, "event_id": "e1"},
+                {"line": 2, "reason": "malformed_json"},
+                {"line": 3, "reason": "record_too_large"},
+                {"line": 4, "event_id": "e2"},
+            ],
+        )
 
     def test_escapes_and_brackets_inside_strings(self):
         tricky = json.dumps(record(event_id="t1", page_url='a\\"}{[x]\\', referrer="\\"))
         data = (tricky + ev(2) + "\n" + tricky.replace("t1", "t3")).encode()
-        self.assertEqual(frame(data), [
-            {"line": 1, "event_id": "t1"}, {"line": 1, "event_id": "e2"}, {"line": 2, "event_id": "t3"}])
+        self.assertEqual(
+            frame(data), [{"line": 1, "event_id": "t1"}, {"line": 1, "event_id": "e2"}, {"line": 2, "event_id": "t3"}]
+        )
         self.assertEqual(rules.scan_value(b'{"a":"\\\\"}x', 0), 10)
         self.assertEqual(rules.scan_value(b'{"a":"b\nc"}', 0), -1)  # raw newline inside a string
 
@@ -272,12 +313,27 @@ class Framing(unittest.TestCase):
         self.assertEqual([r["event_id"] for r in rows], ["e1"])
         self.assertEqual(rows[0]["_line"], 1)
         self.assertEqual(rows[0]["_raw"], ev(1))
-        self.assertEqual(rejects, [
-            {"reason": "not_an_object", "field": None, "message": "expected a JSON object, got a number",
-             "source": "raw/year=2026/month=11/day=25/o", "line": 2, "raw": "1"},
-            {"reason": "malformed_json", "field": None, "message": rejects[1]["message"],
-             "source": "raw/year=2026/month=11/day=25/o", "line": 3, "raw": '{"x":'},
-        ])
+        self.assertEqual(
+            rejects,
+            [
+                {
+                    "reason": "not_an_object",
+                    "field": None,
+                    "message": "expected a JSON object, got a number",
+                    "source": "raw/year=2026/month=11/day=25/o",
+                    "line": 2,
+                    "raw": "1",
+                },
+                {
+                    "reason": "malformed_json",
+                    "field": None,
+                    "message": rejects[1]["message"],
+                    "source": "raw/year=2026/month=11/day=25/o",
+                    "line": 3,
+                    "raw": '{"x":',
+                },
+            ],
+        )
 
     def test_vector_bytes(self):
         self.assertEqual(rules.load_vector_bytes({"base64": base64.b64encode(b"ab").decode()}), b"ab")
@@ -296,16 +352,21 @@ class ContractIsData(unittest.TestCase):
         self.addCleanup(os.remove, handle.name)
         return subprocess.run(
             [sys.executable, "-c", "import sys; sys.path.insert(0, %r); %s" % (os.path.dirname(HERE), code)],
-            env=dict(os.environ, CLICKSTREAM_CONTRACT=handle.name), capture_output=True, text=True)
+            env=dict(os.environ, CLICKSTREAM_CONTRACT=handle.name),
+            capture_output=True,
+            text=True,
+        )
 
     def test_fault_order_follows_the_field_table(self):
         contract = dict(rules.CONTRACT)
         fields = list(contract["inputFields"])
         fields[0], fields[1] = fields[1], fields[0]  # user_id before event_id
         contract["inputFields"] = fields
-        code = ("import clickstream_rules as r, datetime as d\n"
-                "try:\n r.transform_record({'event_type': 'x', 'timestamp': 1e12}, r.parse_now('2026-11-25T12:00:00Z'))\n"
-                "except r.Reject as e: print(e.reason, e.field)")
+        code = (
+            "import clickstream_rules as r, datetime as d\n"
+            "try:\n r.transform_record({'event_type': 'x', 'timestamp': 1e12}, r.parse_now('2026-11-25T12:00:00Z'))\n"
+            "except r.Reject as e: print(e.reason, e.field)"
+        )
         self.assertEqual(self.run_with_contract(rules.CONTRACT, code).stdout.strip(), "missing_field event_id")
         self.assertEqual(self.run_with_contract(contract, code).stdout.strip(), "missing_field user_id")
 
@@ -319,23 +380,30 @@ class ContractIsData(unittest.TestCase):
     def test_object_size_and_reject_raw_limits_come_from_the_contract(self):
         contract = dict(rules.CONTRACT)
         contract["limits"] = dict(contract["limits"], maxObjectBytes=100, maxCompressionRatio=1, maxRejectRawChars=10)
-        code = ("import clickstream_rules as r, gzip, json\n"
-                "now = r.parse_now('2026-11-25T12:00:00Z')\n"
-                "body = b'x' * 150\n"
-                "for key, data in (('raw/a', body), ('raw/b.gz', gzip.compress(body)), ('raw/c', b'{bad json here}')):\n"
-                "    print(json.dumps([(i['reason'], i['raw'], 'decompress' in i['message'])\n"
-                "                      for _, i in r.frame_object(data, key, now)]))")
+        code = (
+            "import clickstream_rules as r, gzip, json\n"
+            "now = r.parse_now('2026-11-25T12:00:00Z')\n"
+            "body = b'x' * 150\n"
+            "for key, data in (('raw/a', body), ('raw/b.gz', gzip.compress(body)), ('raw/c', b'{bad json here}')):\n"
+            "    print(json.dumps([(i['reason'], i['raw'], 'decompress' in i['message'])\n"
+            "                      for _, i in r.frame_object(data, key, now)]))"
+        )
         lines = self.run_with_contract(contract, code).stdout.strip().splitlines()
         # A plain object is read whatever its size (150 x's: not JSON); a .gz one is bounded.
-        self.assertEqual([json.loads(line) for line in lines], [
-            [["malformed_json", "xxxxxxxxxx", False]],
-            [["unreadable_object", "xxxxxxxxxx", True]],
-            [["malformed_json", "{bad json ", False]],
-        ])
+        self.assertEqual(
+            [json.loads(line) for line in lines],
+            [
+                [["malformed_json", "xxxxxxxxxx", False]],
+                [["unreadable_object", "xxxxxxxxxx", True]],
+                [["malformed_json", "{bad json ", False]],
+            ],
+        )
 
     def test_a_gz_object_keeps_its_good_members_and_rejects_the_tail(self):
         now = rules.parse_now("2026-11-25T12:00:00Z")
-        good = gzip.compress(b'{"event_id":"g1","user_id":"u","event_type":"page_view","timestamp":"2026-11-24T10:00:00Z"}\n')
+        good = gzip.compress(
+            b'{"event_id":"g1","user_id":"u","event_type":"page_view","timestamp":"2026-11-24T10:00:00Z"}\n'
+        )
         items = list(rules.frame_object(good + b"not gzip at all", "raw/x.gz", now))
         self.assertEqual([kind for kind, _ in items], ["row", "reject"])
         self.assertEqual(items[1][1]["reason"], "unreadable_object")
@@ -348,10 +416,12 @@ class ContractIsData(unittest.TestCase):
     def test_a_plain_object_is_read_whatever_its_size(self):
         contract = dict(rules.CONTRACT)
         contract["limits"] = dict(contract["limits"], maxObjectBytes=10)
-        code = ("import clickstream_rules as r\n"
-                "now = r.parse_now('2026-11-25T12:00:00Z')\n"
-                "body = b'{\"event_id\":\"e\",\"user_id\":\"u\",\"event_type\":\"page_view\",\"timestamp\":\"2026-11-24T10:00:00Z\"}\\n'\n"
-                "print([k for k, _ in r.frame_object(body, 'raw/a', now)])")
+        code = (
+            "import clickstream_rules as r\n"
+            "now = r.parse_now('2026-11-25T12:00:00Z')\n"
+            'body = b\'{"event_id":"e","user_id":"u","event_type":"page_view","timestamp":"2026-11-24T10:00:00Z"}\\n\'\n'  # noqa: E501
+            "print([k for k, _ in r.frame_object(body, 'raw/a', now)])"
+        )
         self.assertEqual(self.run_with_contract(contract, code).stdout.strip(), "['row']")
 
     def test_constants_are_the_contracts(self):
