@@ -25,6 +25,7 @@ import clickstream_job as job  # noqa: E402
 import clickstream_local  # noqa: E402
 import clickstream_rules as rules  # noqa: E402
 
+CONTRACT = rules.load_contract()
 NOW = rules.parse_now("2026-11-25T12:00:00Z")
 SPARK = None
 
@@ -84,9 +85,10 @@ def options(run_id, now=NOW, full_refresh=False):
 
 class SchemaFromContractTest(unittest.TestCase):
     def test_table_columns_and_spark_types_are_the_contracts(self):
-        columns = rules.CONTRACT["columns"]
-        self.assertEqual([f.name for f in job.OUTPUT_SCHEMA.fields], [c["name"] for c in columns])
-        self.assertEqual([f.dataType.simpleString() for f in job.OUTPUT_SCHEMA.fields], [c["spark"] for c in columns])
+        columns = CONTRACT.data["columns"]
+        output = job.table_schema(CONTRACT).output
+        self.assertEqual([f.name for f in output.fields], [c["name"] for c in columns])
+        self.assertEqual([f.dataType.simpleString() for f in output.fields], [c["spark"] for c in columns])
 
 
 class JobOnMotoS3Test(unittest.TestCase):
@@ -107,7 +109,7 @@ class JobOnMotoS3Test(unittest.TestCase):
                 data.path,
             )
 
-            report = job.run_job(SPARK, store, [first], options("jr_1"))
+            report = job.run_job(SPARK, store, [first], options("jr_1"), CONTRACT)
             self.assertEqual(report["status"], "succeeded")
             self.assertEqual(report["records"], {"read": 3, "written": 1, "rejected": 2})
             self.assertEqual(report["rejectedByReason"]["malformed_json"], 1)
@@ -127,18 +129,18 @@ class JobOnMotoS3Test(unittest.TestCase):
             )
 
             # The ledger in S3 is what keeps a second run from reprocessing (the bookmark may lag it).
-            again = job.run_job(SPARK, store, [first], options("jr_2"))
+            again = job.run_job(SPARK, store, [first], options("jr_2"), CONTRACT)
             self.assertEqual(again["status"], "no_new_data")
             self.assertEqual(again["records"]["read"], 0)
 
             second = data.write("raw/year=2026/month=11/day=25/stream-1-b", event("e2", "s1", "2026-11-25T09:00:00Z"))
-            third = job.run_job(SPARK, store, [first, second], options("jr_3"))
+            third = job.run_job(SPARK, store, [first, second], options("jr_3"), CONTRACT)
             self.assertEqual(third["objectsProcessed"], 1)
             self.assertEqual(third["rowsRewritten"], 1, "e1 moved from 1st to 2nd place in s1")
             self.assertEqual(third["errorObjects"], [])
 
             # A full refresh rebuilds everything: one ledger, the rejects rewritten, old ones deleted.
-            refresh = job.run_job(SPARK, store, [first, second], options("jr_4", full_refresh=True))
+            refresh = job.run_job(SPARK, store, [first, second], options("jr_4", full_refresh=True), CONTRACT)
             self.assertEqual(refresh["records"], {"read": 4, "written": 2, "rejected": 2})
             keys = [k for k, _ in store.list("state", job.LEDGER_PREFIX)]
             self.assertEqual(keys, ["_state/glue/processed/jr_4.json"])
@@ -165,7 +167,7 @@ class RowsRewrittenTest(unittest.TestCase):
                 ]
             ),
         )
-        report = job.run_job(SPARK, store, [first], options("r1"))
+        report = job.run_job(SPARK, store, [first], options("r1"), CONTRACT)
         self.assertEqual(report["rowsRewritten"], 0, "a first run rewrites nothing")
         # sa gains an event between a1 and a2 (a2, a3 shift); sb gains one after its last (nothing shifts);
         # sc's partition (another day) is untouched.
@@ -178,7 +180,7 @@ class RowsRewrittenTest(unittest.TestCase):
                 ]
             ),
         )
-        report = job.run_job(SPARK, store, [first, second], options("r2"))
+        report = job.run_job(SPARK, store, [first, second], options("r2"), CONTRACT)
         self.assertEqual(report["rowsRewritten"], 2)
         self.assertEqual(report["partitionsWritten"], ["year=2026/month=11/day=25"])
         table = {
@@ -235,7 +237,7 @@ class GlueEntryTest(unittest.TestCase):
     def test_init_bookmarked_discovery_run_then_commit(self):
         seen = {}
 
-        def run_job(spark, store, candidates, run_options):
+        def run_job(spark, store, candidates, run_options, contract):
             self.awsglue.CALLS.append(("run_job",))
             seen.update(store=store, candidates=candidates, options=run_options)
             return {}
@@ -259,7 +261,7 @@ class GlueEntryTest(unittest.TestCase):
         self.assertEqual(seen["options"].future_tolerance_hours, 24.0)
 
     def test_a_failed_run_never_commits_the_bookmark(self):
-        def run_job(spark, store, candidates, run_options):
+        def run_job(spark, store, candidates, run_options, contract):
             raise job.JobError("records read 3 != written 1 + rejected 1")
 
         job.run_job = run_job

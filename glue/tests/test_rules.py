@@ -9,7 +9,9 @@ import gzip
 import json
 import os
 import sys
+import tempfile
 import unittest
+from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -18,6 +20,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import clickstream_rules as rules  # noqa: E402
 
 VECTORS = os.path.join(ROOT, "test", "vectors")
+CONTRACT = rules.load_contract()
 NOW = rules.parse_now("2026-11-25T12:00:00Z")
 
 
@@ -55,14 +58,14 @@ def case_text(case):
 
 def run_rules(raw, now, tolerance):
     """One vector record through framing and rules: ("row", row) or ("reject", reason, field)."""
-    framed = list(rules.split_records(raw.encode("utf-8")))
+    framed = list(rules.split_records(raw.encode("utf-8"), CONTRACT))
     if len(framed) != 1:
         return ("framing", len(framed))
     record = framed[0]
     if record.reject is not None:
         return ("reject", record.reject.reason, record.reject.field)
     try:
-        return ("row", comparable_row(rules.transform_record(record.value, now, tolerance, raw=record.raw)))
+        return ("row", comparable_row(rules.transform_record(record.value, now, CONTRACT, tolerance, raw=record.raw)))
     except rules.Reject as reject:
         return ("reject", reject.reason, reject.field)
 
@@ -74,12 +77,12 @@ def frame(data, key=DEFAULT_FRAMING_KEY):
     """Framing of one object as the vectors express it."""
     out = []
     try:
-        for record in rules.split_records(data, key):
+        for record in rules.split_records(data, CONTRACT, key):
             if record.reject is not None:
                 out.append({"line": record.line, "reason": record.reject.reason})
                 continue
             try:
-                row = rules.transform_record(record.value, NOW, raw=record.raw)
+                row = rules.transform_record(record.value, NOW, CONTRACT, raw=record.raw)
                 out.append({"line": record.line, "event_id": row["event_id"]})
             except rules.Reject as reject:
                 out.append({"line": record.line, "reason": reject.reason})
@@ -127,7 +130,7 @@ def record(**fields):
 
 def reason_of(value, now=NOW):
     try:
-        rules.transform_record(value, now)
+        rules.transform_record(value, now, CONTRACT)
     except rules.Reject as reject:
         return (reject.reason, reject.field)
     return None
@@ -155,6 +158,7 @@ class Rules(unittest.TestCase):
                 zz=1,
             ),
             NOW,
+            CONTRACT,
         )
         self.assertEqual(
             comparable_row(row),
@@ -195,7 +199,7 @@ class Rules(unittest.TestCase):
         }
         for raw, want in cases.items():
             with self.subTest(raw):
-                self.assertEqual(rules.transform_record(record(timestamp=raw), NOW)["timestamp"], want)
+                self.assertEqual(rules.transform_record(record(timestamp=raw), NOW, CONTRACT)["timestamp"], want)
 
     def test_rejects(self):
         cases = [
@@ -223,9 +227,11 @@ class Rules(unittest.TestCase):
         self.assertIsNone(reason_of(record(timestamp="2026-11-26T12:00:00Z")))
 
     def test_categories_are_configurable(self):
-        row = rules.transform_record(record(event_type="wishlist"), NOW, categories={"wishlist": "cart"})
+        row = rules.transform_record(record(event_type="wishlist"), NOW, CONTRACT, categories={"wishlist": "cart"})
         self.assertEqual(row["event_category"], "cart")
-        self.assertEqual(rules.transform_record(record(event_type="wishlist"), NOW)["event_category"], "other")
+        self.assertEqual(
+            rules.transform_record(record(event_type="wishlist"), NOW, CONTRACT)["event_category"], "other"
+        )
 
 
 def ev(i):
@@ -283,7 +289,7 @@ class Framing(unittest.TestCase):
         self.assertEqual(out, [{"line": 1, "event_id": "e1"}, {"line": 1, "reason": "malformed_json"}])
 
     def test_bad_utf8_and_too_large(self):
-        big = json.dumps(record(event_id="big", page_url="x" * rules.MAX_RECORD_BYTES))
+        big = json.dumps(record(event_id="big", page_url="x" * CONTRACT.max_record_bytes))
         data = ev(1).encode() + b"\n" + b'{"event_id": "\xff"}\n' + big.encode() + b"\n" + ev(2).encode()
         self.assertEqual(
             frame(data),
@@ -309,7 +315,7 @@ class Framing(unittest.TestCase):
 
     def test_process_object_reject_lines(self):
         data = ('%s\n[1]\n{"x":\n' % ev(1)).encode()
-        rows, rejects = rules.process_object(data, "raw/year=2026/month=11/day=25/o", NOW)
+        rows, rejects = rules.process_object(data, "raw/year=2026/month=11/day=25/o", NOW, CONTRACT)
         self.assertEqual([r["event_id"] for r in rows], ["e1"])
         self.assertEqual(rows[0]["_line"], 1)
         self.assertEqual(rows[0]["_raw"], ev(1))
@@ -343,59 +349,44 @@ class Framing(unittest.TestCase):
 class ContractIsData(unittest.TestCase):
     """The rules come from contract/data-contract.json: changing the file changes the rules."""
 
-    def run_with_contract(self, contract, code):
-        import subprocess
-        import tempfile
-
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-            json.dump(contract, handle)
-        self.addCleanup(os.remove, handle.name)
-        return subprocess.run(
-            [sys.executable, "-c", "import sys; sys.path.insert(0, %r); %s" % (os.path.dirname(HERE), code)],
-            env=dict(os.environ, CLICKSTREAM_CONTRACT=handle.name),
-            capture_output=True,
-            text=True,
-        )
+    def changed(self, **changes):
+        """The contract with some top-level entries replaced, as load_contract() would build it."""
+        return rules.contract_from(dict(CONTRACT.data, **changes), "changed-contract.json")
 
     def test_fault_order_follows_the_field_table(self):
-        contract = dict(rules.CONTRACT)
-        fields = list(contract["inputFields"])
+        fields = list(CONTRACT.data["inputFields"])
         fields[0], fields[1] = fields[1], fields[0]  # user_id before event_id
-        contract["inputFields"] = fields
-        code = (
-            "import clickstream_rules as r, datetime as d\n"
-            "try:\n r.transform_record({'event_type': 'x', 'timestamp': 1e12}, r.parse_now('2026-11-25T12:00:00Z'))\n"
-            "except r.Reject as e: print(e.reason, e.field)"
-        )
-        self.assertEqual(self.run_with_contract(rules.CONTRACT, code).stdout.strip(), "missing_field event_id")
-        self.assertEqual(self.run_with_contract(contract, code).stdout.strip(), "missing_field user_id")
+        swapped = self.changed(inputFields=fields)
+        now = rules.parse_now("2026-11-25T12:00:00Z")
+        for contract, want in ((CONTRACT, ("missing_field", "event_id")), (swapped, ("missing_field", "user_id"))):
+            with self.assertRaises(rules.Reject) as caught:
+                rules.transform_record({"event_type": "x", "timestamp": 1e12}, now, contract)
+            self.assertEqual((caught.exception.reason, caught.exception.field), want)
 
-    def test_an_unknown_field_kind_fails_at_import(self):
-        contract = dict(rules.CONTRACT)
-        contract["inputFields"] = contract["inputFields"] + [{"name": "x", "kind": "colour", "required": False}]
-        result = self.run_with_contract(contract, "import clickstream_rules")
-        self.assertNotEqual(result.returncode, 0)
-        self.assertIn("colour", result.stderr)
+    def test_an_unknown_field_kind_fails_to_load(self):
+        fields = [*CONTRACT.data["inputFields"], {"name": "x", "kind": "colour", "required": False}]
+        with self.assertRaisesRegex(ValueError, "colour"):
+            self.changed(inputFields=fields)
 
     def test_object_size_and_reject_raw_limits_come_from_the_contract(self):
-        contract = dict(rules.CONTRACT)
-        contract["limits"] = dict(contract["limits"], maxObjectBytes=100, maxCompressionRatio=1, maxRejectRawChars=10)
-        code = (
-            "import clickstream_rules as r, gzip, json\n"
-            "now = r.parse_now('2026-11-25T12:00:00Z')\n"
-            "body = b'x' * 150\n"
-            "for key, data in (('raw/a', body), ('raw/b.gz', gzip.compress(body)), ('raw/c', b'{bad json here}')):\n"
-            "    print(json.dumps([(i['reason'], i['raw'], 'decompress' in i['message'])\n"
-            "                      for _, i in r.frame_object(data, key, now)]))"
+        small = self.changed(
+            limits=dict(CONTRACT.data["limits"], maxObjectBytes=100, maxCompressionRatio=1, maxRejectRawChars=10)
         )
-        lines = self.run_with_contract(contract, code).stdout.strip().splitlines()
+        body = b"x" * 150
+        found = [
+            [
+                (i["reason"], i["raw"], "decompress" in i["message"])
+                for _, i in rules.frame_object(data, key, NOW, small)
+            ]
+            for key, data in (("raw/a", body), ("raw/b.gz", gzip.compress(body)), ("raw/c", b"{bad json here}"))
+        ]
         # A plain object is read whatever its size (150 x's: not JSON); a .gz one is bounded.
         self.assertEqual(
-            [json.loads(line) for line in lines],
+            found,
             [
-                [["malformed_json", "xxxxxxxxxx", False]],
-                [["unreadable_object", "xxxxxxxxxx", True]],
-                [["malformed_json", "{bad json ", False]],
+                [("malformed_json", "xxxxxxxxxx", False)],
+                [("unreadable_object", "xxxxxxxxxx", True)],
+                [("malformed_json", "{bad json ", False)],
             ],
         )
 
@@ -404,31 +395,38 @@ class ContractIsData(unittest.TestCase):
         good = gzip.compress(
             b'{"event_id":"g1","user_id":"u","event_type":"page_view","timestamp":"2026-11-24T10:00:00Z"}\n'
         )
-        items = list(rules.frame_object(good + b"not gzip at all", "raw/x.gz", now))
+        items = list(rules.frame_object(good + b"not gzip at all", "raw/x.gz", now, CONTRACT))
         self.assertEqual([kind for kind, _ in items], ["row", "reject"])
         self.assertEqual(items[1][1]["reason"], "unreadable_object")
         self.assertIn("are not gzip", items[1][1]["message"])
         cut = gzip.compress(b'{"a":1}\n' * 1000)
-        items = list(rules.frame_object(good + cut[:-30], "raw/y.gz", now))
+        items = list(rules.frame_object(good + cut[:-30], "raw/y.gz", now, CONTRACT))
         self.assertEqual(items[0][0], "row")
         self.assertEqual(items[-1][1]["reason"], "unreadable_object")
 
     def test_a_plain_object_is_read_whatever_its_size(self):
-        contract = dict(rules.CONTRACT)
-        contract["limits"] = dict(contract["limits"], maxObjectBytes=10)
-        code = (
-            "import clickstream_rules as r\n"
-            "now = r.parse_now('2026-11-25T12:00:00Z')\n"
-            'body = b\'{"event_id":"e","user_id":"u","event_type":"page_view","timestamp":"2026-11-24T10:00:00Z"}\\n\'\n'  # noqa: E501
-            "print([k for k, _ in r.frame_object(body, 'raw/a', now)])"
-        )
-        self.assertEqual(self.run_with_contract(contract, code).stdout.strip(), "['row']")
+        tiny = self.changed(limits=dict(CONTRACT.data["limits"], maxObjectBytes=10))
+        body = b'{"event_id":"e","user_id":"u","event_type":"page_view","timestamp":"2026-11-24T10:00:00Z"}\n'
+        self.assertEqual([k for k, _ in rules.frame_object(body, "raw/a", NOW, tiny)], ["row"])
 
-    def test_constants_are_the_contracts(self):
-        self.assertEqual(rules.REASONS, tuple(r["code"] for r in rules.CONTRACT["reasons"]))
-        self.assertEqual(rules.MAX_RECORD_BYTES, rules.CONTRACT["limits"]["maxRecordBytes"])
-        self.assertEqual(rules.DEFAULT_EVENT_CATEGORIES, rules.CONTRACT["eventCategories"])
-        self.assertTrue(rules.CONTRACT_PATH.endswith(os.path.join("contract", "data-contract.json")))
+    def test_values_are_the_contracts(self):
+        data = CONTRACT.data
+        self.assertEqual(CONTRACT.reasons, tuple(r["code"] for r in data["reasons"]))
+        self.assertEqual(CONTRACT.max_record_bytes, data["limits"]["maxRecordBytes"])
+        self.assertEqual(CONTRACT.event_categories, data["eventCategories"])
+        self.assertEqual([k.name for k in CONTRACT.partition_keys], [k["name"] for k in data["partitionKeys"]])
+        self.assertEqual(CONTRACT.parquet_compression, data["parquet"]["compression"])
+        self.assertTrue(CONTRACT.path.endswith(os.path.join("contract", "data-contract.json")))
+
+    def test_the_contract_is_found_through_the_environment(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(dict(CONTRACT.data, otherCategory="misc"), handle)
+        self.addCleanup(os.remove, handle.name)
+        with mock.patch.dict(os.environ, {"CLICKSTREAM_CONTRACT": handle.name}):
+            self.assertEqual(rules.load_contract().other_category, "misc")
+        self.assertEqual(rules.load_contract(handle.name).path, handle.name)
+        with self.assertRaisesRegex(FileNotFoundError, "data-contract.json not found"):
+            rules.load_contract(handle.name + ".missing")
 
 
 if __name__ == "__main__":
