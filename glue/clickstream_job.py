@@ -49,7 +49,8 @@ _SPARK_TYPES: Mapping[str, T.DataType] = {
     "boolean": T.BooleanType(),
     "map<string,string>": T.MapType(T.StringType(), T.StringType()),
 }
-PARTITION_COLUMNS = ("year", "month", "day")
+# Spark's datetime patterns of the contract's partition formats (partitionKeys[].format).
+_SPARK_DATE_PATTERNS: Mapping[str, str] = {"YYYY": "yyyy", "MM": "MM", "DD": "dd"}
 # Columns the table computes over whole sessions; the per-record rules leave them to the job.
 TABLE_LEVEL_COLUMNS = ("event_sequence", "is_session_start", "processed_timestamp")
 # Maps travel from the executors as arrays of entries: a Python dict crosses to the JVM as a HashMap and
@@ -85,7 +86,10 @@ class TableSchema:
 def table_schema(contract: Contract) -> TableSchema:
     """The TableSchema of the contract's columns and partition keys."""
     output = T.StructType([T.StructField(name, _SPARK_TYPES[kind]) for name, kind in contract.columns])
-    partitions = PARTITION_COLUMNS
+    unknown = [k.format for k in contract.partition_keys if k.format not in _SPARK_DATE_PATTERNS]
+    if unknown:
+        raise ValueError("%s: partition formats this job cannot write: %s" % (contract.path, unknown))
+    partitions = tuple(k.name for k in contract.partition_keys)
     rule_columns = tuple(f.name for f in output.fields if f.name not in TABLE_LEVEL_COLUMNS)
     record = T.StructType(
         [
@@ -332,14 +336,17 @@ def duplicate_rejects(ranked: DataFrame, contract: Contract) -> DataFrame:
 
     def line(source: str, line: int, raw: str, event_id: str, seen_before: bool) -> str:
         return json.dumps(
-            {
-                "reason": "duplicate",
-                "field": "event_id",
-                "message": (across_runs if seen_before else in_batch).format(id=event_id),
-                "source": source,
-                "line": line,
-                "raw": raw[: contract.max_reject_raw_chars],
-            }
+            rules.reject_fields_in_order(
+                {
+                    "reason": "duplicate",
+                    "field": "event_id",
+                    "message": (across_runs if seen_before else in_batch).format(id=event_id),
+                    "source": source,
+                    "line": line,
+                    "raw": raw[: contract.max_reject_raw_chars],
+                },
+                contract,
+            )
         )
 
     duplicate_line = F.udf(line, T.StringType())
@@ -353,14 +360,12 @@ def first_arrivals(ranked: DataFrame) -> DataFrame:
     return ranked.where((F.col("_rank") == 1) & ~F.col("_seen_before"))
 
 
-def with_partition_columns(rows: DataFrame) -> DataFrame:
-    """The partition columns (`year`, `month`, `day`: zero-padded strings of `event_time`, as the folder
-    names hold them)."""
-    return (
-        rows.withColumn("year", F.date_format("event_time", "yyyy"))
-        .withColumn("month", F.date_format("event_time", "MM"))
-        .withColumn("day", F.date_format("event_time", "dd"))
-    )
+def with_partition_columns(rows: DataFrame, contract: Contract) -> DataFrame:
+    """The contract's partition keys as columns (`year`, `month`, `day`: zero-padded strings of
+    `event_time`, as the folder names hold them)."""
+    for key in contract.partition_keys:
+        rows = rows.withColumn(key.name, F.date_format(key.source, _SPARK_DATE_PATTERNS[key.format]))
+    return rows
 
 
 def with_processed_timestamp(rows: DataFrame, now: dt.datetime) -> DataFrame:
@@ -499,10 +504,10 @@ class RunOptions:
 
 
 def configure_session(spark: SparkSession) -> None:
-    """Session settings the data path relies on, whoever made the session."""
+    """Session settings the data path relies on, whoever made the session. (The Parquet codec is the
+    contract's, set on the writer.)"""
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    spark.conf.set("spark.sql.parquet.compression.codec", "zstd")
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     # Partition folders are zero-padded strings (month=03), as the crawler and Athena see them.
     spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
@@ -612,7 +617,7 @@ def _process(
     duplicates = ranked.transform(duplicate_rejects, contract)
     accepted = (
         ranked.transform(first_arrivals)
-        .transform(with_partition_columns)
+        .transform(with_partition_columns, contract)
         .transform(with_processed_timestamp, options.now)
         .persist()
     )
@@ -659,8 +664,9 @@ def _publish_table(
     contract: Contract,
     report: dict[str, Any],
 ) -> None:
-    """Overwrites exactly the partitions touched (a full refresh replaces the whole table)."""
-    columns = list(PARTITION_COLUMNS)
+    """Overwrites exactly the partitions touched (a full refresh replaces the whole table), compressed
+    with the contract's codec."""
+    columns = [k.name for k in contract.partition_keys]
     written = sorted(partition_path(p, columns) for p in partitions.collect())
     report["filesRewritten"] = (
         0 if options.full_refresh else sum(_file_count(spark, transformed_url + p) for p in written)
@@ -668,7 +674,13 @@ def _publish_table(
     if options.full_refresh:
         _delete_path(spark, transformed_url)
     if written:
-        (output.repartition(*columns).write.mode("overwrite").partitionBy(*columns).parquet(transformed_url))
+        (
+            output.repartition(*columns)
+            .write.mode("overwrite")
+            .option("compression", contract.parquet_compression)
+            .partitionBy(*columns)
+            .parquet(transformed_url)
+        )
     report["partitionsWritten"] = written
     report["bytesWritten"] = sum(_file_sizes(spark, transformed_url + p) for p in written)
 

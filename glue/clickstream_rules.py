@@ -25,6 +25,8 @@ from typing import Any
 CONTRACT_FILE = "data-contract.json"
 # What this module's code can judge; a contract naming anything else fails to load, not mid-run.
 FIELD_KINDS = ("id", "event_type", "timestamp", "text", "lowercase_text", "price", "quantity", "properties")
+# What an errors/ line holds; the contract decides the order they are written in.
+REJECT_FIELDS = ("reason", "field", "message", "source", "line", "raw")
 
 
 def contract_paths() -> Iterator[str]:
@@ -108,6 +110,8 @@ def contract_from(data: Mapping[str, Any], path: str) -> Contract:
     unknown_kinds = sorted({f.kind for f in fields} - set(FIELD_KINDS))
     if unknown_kinds:
         raise ValueError("%s names field kinds this engine cannot judge: %s" % (path, unknown_kinds))
+    if sorted(data["rejectFields"]) != sorted(REJECT_FIELDS):
+        raise ValueError("%s: rejectFields must name %s, in any order" % (path, ", ".join(REJECT_FIELDS)))
     limits = data["limits"]
     whitespace = data["whitespace"]
     min_event_time_ms = timestamp_millis(limits["minEventTime"], whitespace)
@@ -1102,12 +1106,21 @@ def process_object(
 
 
 def reject_line(reject: Reject, source: str, line: int | None, raw: str | bytes, contract: Contract) -> dict[str, Any]:
-    """The NDJSON line written to errors/ for one rejected record."""
-    return {
-        "reason": reject.reason,
-        "field": reject.field,
-        "message": reject.message,
-        "source": source,
-        "line": line,
-        "raw": raw_text(raw)[: contract.max_reject_raw_chars],
-    }
+    """The NDJSON line written to errors/ for one rejected record, its fields in the contract's order."""
+    return reject_fields_in_order(
+        {
+            "reason": reject.reason,
+            "field": reject.field,
+            "message": reject.message,
+            "source": source,
+            "line": line,
+            "raw": raw_text(raw)[: contract.max_reject_raw_chars],
+        },
+        contract,
+    )
+
+
+def reject_fields_in_order(values: Mapping[str, Any], contract: Contract) -> dict[str, Any]:
+    """An errors/ line with its fields in the contract's `rejectFields` order (contract_from checked that
+    the contract names exactly REJECT_FIELDS)."""
+    return {name: values[name] for name in contract.reject_fields}

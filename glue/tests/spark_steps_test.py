@@ -1,5 +1,5 @@
 """Each step of the Glue job's data path (clickstream_job: DataFrame → DataFrame) on small local frames,
-one SparkSession for the module.
+one SparkSession for the module; plus the contract's partition keys and Parquet codec reaching the files.
 
 Run with the project's virtualenv: .venv/bin/python -m unittest discover -s glue/tests -p 'spark_steps_test.py'
 (test/spark/glue-steps.spark.test.ts does).
@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import sys
+import tempfile
 import unittest
 from typing import Any
 
@@ -83,7 +85,7 @@ def table(*rows: tuple[str, str | None, str, int | None]) -> DataFrame:
         [(e, s, dt.datetime.fromisoformat(t), q) for e, s, t, q in rows],
         schema,
     )
-    return job.with_partition_columns(frame)
+    return job.with_partition_columns(frame, CONTRACT)
 
 
 class SchemaTest(unittest.TestCase):
@@ -98,6 +100,13 @@ class SchemaTest(unittest.TestCase):
         for column in job.TABLE_LEVEL_COLUMNS:
             self.assertNotIn(column, SCHEMA.record.fieldNames())
         self.assertEqual(SCHEMA.record.fieldNames()[-6:], ["unknown_fields", *job.ARRIVAL, "_raw", "_reject"])
+
+    def test_a_partition_format_the_job_cannot_write_fails_early(self) -> None:
+        odd = changed_contract(
+            partitionKeys=[{"name": "week", "athena": "string", "from": "event_time", "format": "WW"}]
+        )
+        with self.assertRaisesRegex(ValueError, "WW"):
+            job.table_schema(odd)
 
 
 class FrameTest(unittest.TestCase):
@@ -166,11 +175,22 @@ class DedupeTest(unittest.TestCase):
         (lost,) = ranked.transform(job.duplicate_rejects, CONTRACT).collect()
         self.assertEqual(json.loads(lost._reject)["message"], CONTRACT.duplicate_across_runs_message.format(id="e1"))
 
+    def test_reject_lines_follow_the_contracts_field_order(self) -> None:
+        reordered = changed_contract(rejectFields=["raw", "line", "source", "message", "field", "reason"])
+        ranked = arrivals(("e1", "s", "raw/a", 1), ("e1", "s", "raw/a", 2)).transform(job.rank_arrivals, None)
+        (lost,) = ranked.transform(job.duplicate_rejects, reordered).collect()
+        self.assertEqual(list(json.loads(lost._reject)), ["raw", "line", "source", "message", "field", "reason"])
+
 
 class PartitionTest(unittest.TestCase):
     def test_partition_columns_are_zero_padded_strings_of_event_time(self) -> None:
         (row,) = table(("e1", None, "2026-03-05T23:59:59", None)).collect()
         self.assertEqual((row.year, row.month, row.day), ("2026", "03", "05"))
+
+    def test_the_contract_decides_the_partition_columns(self) -> None:
+        monthly = changed_contract(partitionKeys=CONTRACT.data["partitionKeys"][:2])
+        frame = SPARK.createDataFrame([(dt.datetime(2026, 3, 5, 1, 0),)], "event_time timestamp_ntz")
+        self.assertEqual(job.with_partition_columns(frame, monthly).columns, ["event_time", "year", "month"])
 
     def test_processed_timestamp_is_the_runs_time_in_utc(self) -> None:
         frame = SPARK.createDataFrame([("e1",)], "event_id string")
@@ -232,7 +252,7 @@ class SequenceTest(unittest.TestCase):
         values = {name: None for name in SCHEMA.output_columns}
         values.update(event_id=event_id, event_time=dt.datetime.fromisoformat(event_time), event_sequence=5)
         frame = SPARK.createDataFrame([tuple(values[c] for c in SCHEMA.output_columns)], SCHEMA.output)
-        return frame.transform(job.with_partition_columns)
+        return frame.transform(job.with_partition_columns, CONTRACT)
 
     def stored_row(self, event_id: str, day: str) -> tuple[Any, ...]:
         values: dict[str, Any] = {name: None for name in SCHEMA.stored.fieldNames()}
@@ -260,6 +280,40 @@ class RejectsAndCountsTest(unittest.TestCase):
         counts = accepted.transform(job.unknown_fields).collect()
         self.assertEqual(job.listed_unknown_fields(counts, 2), ({"a": 1, "b": 2}, 1))
         self.assertEqual(job.listed_unknown_fields(counts, 5), ({"a": 1, "b": 2, "c": 1}, 0))
+
+
+class ContractReachesTheFilesTest(unittest.TestCase):
+    """The contract's partition keys and Parquet codec decide the folders and files the job writes."""
+
+    def test_partition_keys_and_compression_come_from_the_contract(self) -> None:
+        root = tempfile.mkdtemp(prefix="clickstream-spark-steps-")
+        self.addCleanup(shutil.rmtree, root, True)
+        raw = os.path.join(root, "raw", "a")
+        os.makedirs(os.path.dirname(raw))
+        with open(raw, "w", encoding="utf-8") as handle:
+            handle.write(event("e1", "s1", "2026-11-25T10:00:00Z") + "\n" + event("e2", "s1", "2026-10-02T10:00:00Z"))
+        monthly = changed_contract(
+            partitionKeys=CONTRACT.data["partitionKeys"][:2],
+            parquet=dict(CONTRACT.data["parquet"], compression="snappy"),
+        )
+        store = job.LocalStore(root)
+        options = job.RunOptions(run_id="steps-1", now=NOW, engine="spark")
+        report = job.run_job(SPARK, store, [store.spark_url("raw", "raw/a")], options, monthly)
+        self.assertEqual(report["partitionsWritten"], ["year=2026/month=10", "year=2026/month=11"])
+        files = sorted(
+            os.path.relpath(os.path.join(folder, name), os.path.join(root, "transformed"))
+            for folder, _, names in os.walk(os.path.join(root, "transformed"))
+            for name in names
+            if name.endswith(".parquet")
+        )
+        self.assertEqual([os.path.dirname(f) for f in files], ["year=2026/month=10", "year=2026/month=11"])
+        self.assertTrue(all(f.endswith(".snappy.parquet") for f in files), files)
+        back = SPARK.read.parquet(store.spark_url("transformed", "transformed/"))
+        self.assertEqual(sorted(r.event_id for r in back.collect()), ["e1", "e2"])
+
+    def test_the_default_contract_writes_zstd_by_day(self) -> None:
+        self.assertEqual(CONTRACT.parquet_compression, "zstd")
+        self.assertEqual([k.format for k in CONTRACT.partition_keys], ["YYYY", "MM", "DD"])
 
 
 if __name__ == "__main__":

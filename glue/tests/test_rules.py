@@ -368,6 +368,13 @@ class ContractIsData(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "colour"):
             self.changed(inputFields=fields)
 
+    def test_reject_fields_are_written_in_the_contracts_order(self):
+        reordered = self.changed(rejectFields=["source", "line", "reason", "field", "message", "raw"])
+        _, rejects = rules.process_object(b"{bad\n", "raw/a", NOW, reordered)
+        self.assertEqual(list(rejects[0]), ["source", "line", "reason", "field", "message", "raw"])
+        with self.assertRaisesRegex(ValueError, "rejectFields"):
+            self.changed(rejectFields=["reason", "field", "message", "source", "line"])
+
     def test_object_size_and_reject_raw_limits_come_from_the_contract(self):
         small = self.changed(
             limits=dict(CONTRACT.data["limits"], maxObjectBytes=100, maxCompressionRatio=1, maxRejectRawChars=10)

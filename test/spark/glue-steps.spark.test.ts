@@ -14,6 +14,7 @@ const suites = [
   "PartitionTest",
   "SequenceTest",
   "RejectsAndCountsTest",
+  "ContractReachesTheFilesTest",
 ];
 
 describe("the Glue job's steps (DataFrame → DataFrame) on small local frames", () => {
@@ -46,7 +47,7 @@ describe("the Glue job's steps (DataFrame → DataFrame) on small local frames",
       assert.match(result.stderr, new RegExp(`\\.${suite}\\.test_\\w+\\) \\.\\.\\. ok`), `${suite} ran`);
     // Spark's log interleaves with unittest's per-test lines: the totals are what count.
     const ran = /\nRan (\d+) tests? in /.exec(result.stderr);
-    assert.ok(ran && Number(ran[1]) >= 13, `at least 13 step tests ran: ${ran?.[0] ?? "none"}`);
+    assert.ok(ran && Number(ran[1]) >= 18, `at least 18 step tests ran: ${ran?.[0] ?? "none"}`);
     assert.match(result.stderr, /\nOK\s*$/);
     assert.doesNotMatch(result.stderr, /skipped/);
   });
