@@ -31,7 +31,7 @@ export interface AthenaQueryOptions extends PollOptions {
   readonly display?: ProgressDisplay | null;
 }
 
-export interface QueryColumn {
+interface QueryColumn {
   readonly name: string;
   /** Athena's type name: varchar, bigint, double, boolean, date, timestamp, … */
   readonly type: string;

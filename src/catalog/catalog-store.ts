@@ -4,11 +4,10 @@ import type { GlueDatabase, GluePartitionList, GlueTable } from "./catalog-model
 import { stateKeys } from "../storage/warehouse-layout.js";
 
 /** Where the catalog lives in the state bucket: one readable JSON file per database, table and partition list. */
-export const catalogPrefix = stateKeys.catalogPrefix;
-export const databaseKey = (db: string): string => `${catalogPrefix}databases/${db}.json`;
-export const tableKey = (db: string, table: string): string => `${catalogPrefix}tables/${db}/${table}.json`;
-export const partitionsKey = (db: string, table: string): string =>
-  `${catalogPrefix}partitions/${db}/${table}.json`;
+const catalogPrefix = stateKeys.catalogPrefix;
+const databaseKey = (db: string): string => `${catalogPrefix}databases/${db}.json`;
+const tableKey = (db: string, table: string): string => `${catalogPrefix}tables/${db}/${table}.json`;
+const partitionsKey = (db: string, table: string): string => `${catalogPrefix}partitions/${db}/${table}.json`;
 
 /** A table with its partitions, as one unit of reading. */
 export interface CatalogTable {

@@ -17,7 +17,7 @@ import { widenedType } from "./hive-types.js";
 import { cacheDirFor, LocalFileCache } from "../storage/local-file-cache.js";
 import { ParquetFooterReader, type ParquetFooter } from "./parquet-footer.js";
 
-export const crawlerName = "clickstream-crawler";
+const crawlerName = "clickstream-crawler";
 
 /** What one crawl changed, per table; `--json` prints it. Nothing is dropped: vanished things are logged here. */
 export interface CrawlReport {
@@ -29,7 +29,7 @@ export interface CrawlReport {
   durationMs: number;
 }
 
-export interface TableCrawlReport {
+interface TableCrawlReport {
   name: string;
   action: "created" | "updated" | "unchanged";
   columnsAdded: GlueColumn[];
@@ -388,7 +388,7 @@ function tableStats(scan: ScannedTable): Record<string, string> {
  * A Location URI: `file:///…/transformed/` on local storage, `s3://<transformed bucket>/transformed/` on
  * S3 storage (what the Glue crawler records), `<kind>://<key prefix>` for any other storage.
  */
-export function locationUri(storage: Storage, keyPrefix: string): string {
+function locationUri(storage: Storage, keyPrefix: string): string {
   const local = storage.localPath("transformed", "transformed/x");
   if (local !== undefined) {
     const root = local.slice(0, -"transformed/x".length);

@@ -15,7 +15,7 @@ import { stateKeys } from "../storage/warehouse-layout.js";
  * deletes exactly these and nothing else. The demo's default folder, ./warehouse, is also the default of
  * `serve`, `transform`, `query` and `console`, so the real commands may have put data there since.
  */
-export interface DemoRecord {
+interface DemoRecord {
   version: 2;
   createdAt: string;
   files: DemoFile[];
@@ -29,7 +29,7 @@ export interface DemoFile {
   mtimeMs: number;
 }
 
-export const demoRecordPath = stateKeys.demoRecord;
+const demoRecordPath = stateKeys.demoRecord;
 
 /** How many paths a refusal lists. */
 const listedPaths = 10;

@@ -39,7 +39,7 @@ export interface OverviewAnswer extends OverviewFigures {
 /** The dashboard's filters (query parameters of the overview and the panels). */
 export type FilterName = "event_type" | "device" | "referrer" | "page";
 
-export type PanelRows = Record<string, unknown>[];
+type PanelRows = Record<string, unknown>[];
 
 /** `GET /api/panel/:name`. */
 export interface PanelAnswer {
@@ -81,7 +81,7 @@ export interface RejectsAnswer {
 }
 
 /** One record as the collector saw it, for the live panel. */
-export interface LiveEventRow {
+interface LiveEventRow {
   receivedAt: string;
   source: string;
   state: "accepted" | "rejected" | "pending";
@@ -118,7 +118,7 @@ export interface CatalogAnswer {
   limits: { maxResultRows: number; timeoutMs: number };
 }
 
-export interface ColumnInfo {
+interface ColumnInfo {
   name: string;
   type: string;
 }

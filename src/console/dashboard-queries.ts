@@ -19,13 +19,7 @@ export const dashboardSqlFile = join(packageRoot, "queries", "dashboard.sql");
 export const filteredDashboardSqlFile = join(packageRoot, "queries", "dashboard-filtered.sql");
 
 /** Filters of the dashboard, in the order of the statements' parameters 3–6. */
-export const filterNames = [
-  "event_type",
-  "device",
-  "referrer",
-  "page",
-] as const satisfies readonly FilterName[];
-export type { FilterName };
+const filterNames = ["event_type", "device", "referrer", "page"] as const satisfies readonly FilterName[];
 
 /** A date range (inclusive, UTC event dates) and the filters; '' = no filter. */
 export interface DashboardQuery {

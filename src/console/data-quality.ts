@@ -7,7 +7,7 @@ import { stateKeys } from "../storage/warehouse-layout.js";
 import type { QualityDay } from "./api-types.js";
 
 /** Run reports of the transform, one JSON file per run (src/table/run-report.ts). */
-export const runsPrefix = stateKeys.transform.runsPrefix;
+const runsPrefix = stateKeys.transform.runsPrefix;
 
 /** Error objects bigger than this are not read for samples (a sample needs a few lines, not gigabytes). */
 const maxErrorObjectBytes = 64 * 1024 * 1024;

@@ -7,7 +7,7 @@
  */
 
 /** How every statement of dashboard.sql begins: the range as a filter on the partition keys. */
-export const rangeCte = `WITH events AS (
+const rangeCte = `WITH events AS (
   SELECT *
   FROM transformed
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?

@@ -3,7 +3,7 @@ import { stateKeys } from "../storage/warehouse-layout.js";
 import type { HistoryEntry } from "./api-types.js";
 
 /** Where the workbench keeps its history, in the state bucket beside the catalog. */
-export const historyKey = stateKeys.consoleQueryHistory;
+const historyKey = stateKeys.consoleQueryHistory;
 
 /**
  * The query history, newest first, capped, persisted as one JSON file written atomically after each

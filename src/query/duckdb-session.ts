@@ -229,7 +229,7 @@ function collectRows(
 }
 
 /** Turns a DuckDB error into a catalogued one, keeping DuckDB's explanation in the message. */
-export function duckdbError(error: unknown): ClickstreamError {
+function duckdbError(error: unknown): ClickstreamError {
   if (isClickstreamError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   const firstLine = message.split("\n")[0] ?? message;

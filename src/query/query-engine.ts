@@ -16,7 +16,7 @@ import { classifyStatement, explainedQuery } from "./sql-guard.js";
 import { splitStatements, type Token } from "./sql-tokenizer.js";
 import type { QueryParam } from "./worker-protocol.js";
 
-export { catalogName, type QueryParam } from "./worker-protocol.js";
+export type { QueryParam } from "./worker-protocol.js";
 export type { ScanProfile } from "./explain-plan.js";
 
 export interface QueryEngineOptions {

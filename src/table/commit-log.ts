@@ -25,7 +25,7 @@ export interface CommitManifest {
   delete: { bucket: BucketRole; key: string }[];
 }
 
-export const manifestKey = stateKeys.transform.manifest;
+const manifestKey = stateKeys.transform.manifest;
 export const stagingPrefix = (bucket: "transformed" | "errors" | "state", runId: string): string =>
   bucket === "state" ? `${stateKeys.transform.stagingPrefix}${runId}/` : `${bucket}/_staging/${runId}/`;
 
