@@ -1,3 +1,4 @@
+// test tier: slow (kill loops and process races)
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdir, writeFile } from "node:fs/promises";
