@@ -1,15 +1,16 @@
 import { contract } from "../contract/data-contract.js";
 import type { RunContext } from "./run-context.js";
+import { defineTable } from "./table-definition.js";
 import { indexPaths, probedIndex } from "./table-index.js";
 
-/** Columns of `losers`: the records that lose to an earlier arrival of their event_id. */
-export const losersColumns = {
+/** The records that lose to an earlier arrival of their event_id. */
+export const losersTable = defineTable("losers", {
   obj: "INTEGER",
   line: "INTEGER",
   sub: "INTEGER",
   event_id: "VARCHAR",
   earlier_run: "BOOLEAN",
-} as const;
+});
 
 const duplicateMessage = contract.reasons.find((r) => r.code === "duplicate")!.message;
 
@@ -21,7 +22,8 @@ const duplicateMessage = contract.reasons.find((r) => r.code === "duplicate")!.m
 export async function dedupeRecords(ctx: RunContext): Promise<void> {
   const { sql, snapshot, storage, cache } = ctx;
   // Only ids that occur twice need ranking: a window over every row would sort them all.
-  await sql.run(`CREATE TABLE losers AS
+  await losersTable.create(sql);
+  await sql.run(`INSERT INTO losers
     SELECT obj, line, sub, event_id, false AS earlier_run FROM (
       SELECT obj, line, sub, event_id, row_number() OVER (PARTITION BY event_id ORDER BY obj, line, sub) AS arrival
       FROM judged

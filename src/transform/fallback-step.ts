@@ -12,10 +12,47 @@ import type { FramingRejects } from "./framing-rejects.js";
 import { judgeTextFiles, ruleValues } from "./judge-step.js";
 import type { RunContext } from "./run-context.js";
 import { StagingWriter, stagedRecordsSql } from "./staging-writer.js";
+import { defineTable } from "./table-definition.js";
 import { startsWithGzipMagic } from "../storage/gzip-magic.js";
 
-/** Columns of `replaced_lines`: the judged placeholders the per-record path replaced. */
-export const replacedLinesColumns = { obj: "INTEGER", line: "INTEGER" } as const;
+/** The judged placeholders the per-record path replaced. */
+export const replacedLinesTable = defineTable("replaced_lines", { obj: "INTEGER", line: "INTEGER" });
+
+/** Records judged again with their number literals' exact values (x_<field>: see exactNumberFields). */
+export const exactLinesTable = defineTable("exact_lines", {
+  obj: "INTEGER",
+  line: "INTEGER",
+  sub: "INTEGER",
+  raw: "VARCHAR",
+  // Epoch milliseconds for the timestamp; for a quantity whether it is whole, as 0/1 (the appender
+  // takes no BOOLEAN; the relation that reads it casts it).
+  ...Object.fromEntries(
+    exactNumberFields.map((f) => [`x_${f.name}`, f.kind === "timestamp" ? "BIGINT" : "INTEGER"] as const),
+  ),
+});
+
+/** Objects with some lines that are not UTF-8, and the blanked copy DuckDB judges instead. */
+export const partlyTextTable = defineTable(
+  "partly_text",
+  { obj: "INTEGER", path: "VARCHAR" },
+  { temp: true },
+);
+
+/** The lines of those objects that are not UTF-8, for the per-record path. */
+export const badLinesTable = defineTable("bad_lines", { obj: "INTEGER", line: "INTEGER" }, { temp: true });
+
+/** Records a strict JSON parser rejected although DuckDB's lenient one took them. */
+export const lenientTable = defineTable("lenient", { obj: "INTEGER", line: "INTEGER", sub: "INTEGER" });
+
+/** Properties objects mapped from the record's exact text, one entry a row in order (`ord`). */
+export const propertyEntriesTable = defineTable("property_entries", {
+  obj: "INTEGER",
+  line: "INTEGER",
+  sub: "INTEGER",
+  k: "VARCHAR",
+  v: "VARCHAR",
+  ord: "INTEGER",
+});
 
 /**
  * Step 4, the per-record path: what DuckDB could not frame or judge in bulk, record by record in Node,
@@ -129,8 +166,8 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
   tally.recordsFound += staging.records;
 
   if (replaced.length > 0) {
-    await sql.run(`CREATE TABLE replaced_lines (obj INTEGER, line INTEGER)`);
-    await sql.appendRows("replaced_lines", replaced, ["INTEGER", "INTEGER"]);
+    await replacedLinesTable.create(sql);
+    await replacedLinesTable.append(sql, replaced);
     const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM judged j
       WHERE j.kind = 'fast' AND EXISTS (SELECT 1 FROM replaced_lines r WHERE r.obj = j.obj AND r.line = j.line)`);
     tally.recordsFound -= Number(row!.n);
@@ -160,17 +197,9 @@ async function resolveExactNumbers(ctx: RunContext): Promise<void> {
     `SELECT obj, line, sub, raw FROM judged WHERE numbers_pending AND reason IS DISTINCT FROM 'malformed_json'`,
   )) as { obj: number; line: number; sub: number; raw: string }[];
   if (pending.length === 0) return;
-  // Epoch milliseconds for the timestamp; for a quantity whether it is whole, as 0/1 (the appender takes
-  // no BOOLEAN; the relation below casts it).
-  const types = exactNumberFields.map((f): "BIGINT" | "INTEGER" =>
-    f.kind === "timestamp" ? "BIGINT" : "INTEGER",
-  );
-  const columns = exactNumberFields.map((f, i) => `x_${f.name} ${types[i]}`);
-  await sql.run(
-    `CREATE TABLE exact_lines (obj INTEGER, line INTEGER, sub INTEGER, raw VARCHAR, ${columns.join(", ")})`,
-  );
-  await sql.appendRows(
-    "exact_lines",
+  await exactLinesTable.create(sql);
+  await exactLinesTable.append(
+    sql,
     pending.map((p) => [
       p.obj,
       p.line,
@@ -183,7 +212,6 @@ async function resolveExactNumbers(ctx: RunContext): Promise<void> {
         return isWholeLiteral(text) ? 1 : 0;
       }),
     ]),
-    ["INTEGER", "INTEGER", "INTEGER", "VARCHAR", ...types],
   );
   await sql.run(
     `DELETE FROM judged USING exact_lines e WHERE judged.obj = e.obj AND judged.line = e.line AND judged.sub = e.sub`,
@@ -232,19 +260,17 @@ async function judgePartlyText(
 ): Promise<void> {
   if (objects.length === 0) return;
   const { sql } = ctx;
-  await sql.run(`CREATE TEMP TABLE partly_text (obj INTEGER, path VARCHAR)`);
-  await sql.appendRows(
-    "partly_text",
+  await partlyTextTable.create(sql);
+  await partlyTextTable.append(
+    sql,
     objects.map((o) => [o.obj, o.path]),
-    ["INTEGER", "VARCHAR"],
   );
   await sql.run(`UPDATE text_files SET path = p.path FROM partly_text p WHERE text_files.obj = p.obj`);
   ctx.tally.recordsFound += await judgeTextFiles(ctx, objects, rejects);
-  await sql.run(`CREATE TEMP TABLE bad_lines (obj INTEGER, line INTEGER)`);
-  await sql.appendRows(
-    "bad_lines",
+  await badLinesTable.create(sql);
+  await badLinesTable.append(
+    sql,
     objects.flatMap((o) => o.badLines.map((line) => [o.obj, line])),
-    ["INTEGER", "INTEGER"],
   );
   await sql.run(`INSERT INTO judged BY NAME SELECT obj, line, 0 AS sub, 'other' AS kind FROM bad_lines`);
   await sql.run(`DROP TABLE bad_lines`);
@@ -277,11 +303,10 @@ async function rejectLenientJson(ctx: RunContext): Promise<void> {
     }
   });
   if (bad.length === 0) return;
-  await sql.run(`CREATE TABLE lenient (obj INTEGER, line INTEGER, sub INTEGER)`);
-  await sql.appendRows(
-    "lenient",
+  await lenientTable.create(sql);
+  await lenientTable.append(
+    sql,
     bad.map((b) => [b.obj, b.line, b.sub]),
-    ["INTEGER", "INTEGER", "INTEGER"],
   );
   await sql.run(
     `UPDATE judged SET reason = 'malformed_json', field = NULL, message = $message, unknown_fields = NULL,
@@ -298,23 +323,14 @@ async function resolveProperties(ctx: RunContext): Promise<void> {
     `SELECT obj, line, sub, raw FROM judged WHERE properties_pending AND reason IS NULL`,
   )) as { obj: number; line: number; sub: number; raw: string }[];
   if (pending.length === 0) return;
-  await sql.run(
-    `CREATE TABLE property_entries (obj INTEGER, line INTEGER, sub INTEGER, k VARCHAR, v VARCHAR, ord INTEGER)`,
-  );
+  await propertyEntriesTable.create(sql);
   const rows: [number, number, number, string, string, number][] = [];
   for (const p of pending) {
     for (const [i, [k, v]] of (propertiesFromText(p.raw, "properties") ?? []).entries()) {
       rows.push([p.obj, p.line, p.sub, k, v, i]);
     }
   }
-  await sql.appendRows("property_entries", rows, [
-    "INTEGER",
-    "INTEGER",
-    "INTEGER",
-    "VARCHAR",
-    "VARCHAR",
-    "INTEGER",
-  ]);
+  await propertyEntriesTable.append(sql, rows);
   await sql.run(`UPDATE judged SET properties = e.m FROM (
       SELECT obj, line, sub, map_from_entries(list({'k': k, 'v': v} ORDER BY ord)) AS m
       FROM property_entries GROUP BY obj, line, sub) e

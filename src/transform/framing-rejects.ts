@@ -2,16 +2,17 @@ import { limits, reasonMessage } from "../contract/data-contract.js";
 import type { RunTally } from "./run-context.js";
 import type { SplitReject } from "./record-splitter.js";
 import type { SqlRunner } from "./sql-runner.js";
+import { defineTable } from "./table-definition.js";
 
-/** Columns of `framing_rejects`: records rejected before DuckDB judged them (per-record path, unreadable objects). */
-export const framingRejectsColumns = {
+/** Records rejected before DuckDB judged them (per-record path, unreadable objects). */
+export const framingRejectsTable = defineTable("framing_rejects", {
   obj: "INTEGER",
   line: "INTEGER",
   sub: "INTEGER",
   reason: "VARCHAR",
   message: "VARCHAR",
   raw: "VARCHAR",
-} as const;
+});
 
 type Row = [number, number | null, number, string, string, string];
 
@@ -48,16 +49,8 @@ export class FramingRejects {
   }
 
   async writeTable(sql: SqlRunner): Promise<void> {
-    await sql.run(`CREATE TABLE framing_rejects (obj INTEGER, line INTEGER, sub INTEGER, reason VARCHAR,
-      message VARCHAR, raw VARCHAR)`);
-    await sql.appendRows("framing_rejects", this.rows, [
-      "INTEGER",
-      "INTEGER",
-      "INTEGER",
-      "VARCHAR",
-      "VARCHAR",
-      "VARCHAR",
-    ]);
+    await framingRejectsTable.create(sql);
+    await framingRejectsTable.append(sql, this.rows);
   }
 }
 

@@ -1,8 +1,9 @@
 import { DuckDBListValue } from "@duckdb/node-api";
 import { limits } from "../contract/data-contract.js";
 import type { FramingRejects } from "./framing-rejects.js";
-import { buildRulesSql } from "./record-rules-sql.js";
+import { buildRulesSql, judgedTable } from "./record-rules-sql.js";
 import type { RunContext } from "./run-context.js";
+import { defineTable } from "./table-definition.js";
 
 /**
  * The lines of every text file (`text_files`) as candidate records `(obj, line, sub, checked, raw, kind)`:
@@ -41,8 +42,11 @@ export function textFileValues(files: readonly { readonly path?: unknown }[]): {
   return { paths: new DuckDBListValue(files.map((f) => String(f.path))) };
 }
 
-/** Columns of `event_categories`: the configured event_type → event_category mapping. */
-export const eventCategoriesColumns = { event_type: "VARCHAR", event_category: "VARCHAR" } as const;
+/** The configured event_type → event_category mapping, which the rules SQL joins. */
+export const eventCategoriesTable = defineTable("event_categories", {
+  event_type: "VARCHAR",
+  event_category: "VARCHAR",
+});
 
 /** The values the rules SQL binds (see record-rules-sql.ts). */
 export function ruleValues(ctx: RunContext): Record<string, string | number> {
@@ -65,15 +69,15 @@ export const judgeBatchBytes = (ctx: Pick<RunContext, "config">): number =>
 
 /**
  * Step 3, judge: every line of every object through the contract's rules in DuckDB, a batch of objects
- * per statement, into `judged` (columns: record-rules-sql.ts's judgedColumns). What DuckDB cannot frame
+ * per statement, into `judged` (declared in record-rules-sql.ts). What DuckDB cannot frame
  * is left as placeholders for the per-record path (fallback-step.ts).
  */
 export async function judgeRecords(ctx: RunContext, rejects: FramingRejects): Promise<void> {
   const { sql, config } = ctx;
   ctx.onProgress({ phase: "validate" });
-  await sql.run(`CREATE TABLE event_categories (event_type VARCHAR, event_category VARCHAR)`);
-  await sql.appendRows("event_categories", Object.entries(config.eventCategories), ["VARCHAR", "VARCHAR"]);
-  await sql.run(`CREATE TABLE judged AS ${buildRulesSql(emptyInput)}`, ruleValues(ctx));
+  await eventCategoriesTable.create(sql);
+  await eventCategoriesTable.append(sql, Object.entries(config.eventCategories));
+  await judgedTable.create(sql);
   const files = (await sql.rows(`SELECT path, bytes FROM text_files ORDER BY obj`)).map((r) => ({
     path: String(r.path),
     bytes: Number(r.bytes),
@@ -110,7 +114,7 @@ async function judgeBatch(
   const { sql } = ctx;
   try {
     await sql.run(`CREATE TEMP TABLE lines AS ${linesSql}`, textFileValues(batch));
-    await sql.run(`INSERT INTO judged ${buildRulesSql("lines")}`, ruleValues(ctx));
+    await sql.run(`INSERT INTO judged BY NAME ${buildRulesSql("lines")}`, ruleValues(ctx));
   } catch (error) {
     if (!outOfMemory(error)) throw error;
     await sql.run(`DROP TABLE IF EXISTS lines`);
@@ -138,7 +142,7 @@ async function judgeLineRange(
   const { sql } = ctx;
   const range = `(SELECT * FROM lines WHERE line BETWEEN $lo AND $hi)`;
   try {
-    await sql.run(`INSERT INTO judged ${buildRulesSql(range)}`, { ...ruleValues(ctx), lo, hi });
+    await sql.run(`INSERT INTO judged BY NAME ${buildRulesSql(range)}`, { ...ruleValues(ctx), lo, hi });
   } catch (error) {
     if (!outOfMemory(error)) throw error;
     if (lo < hi) {
@@ -193,6 +197,3 @@ export function textFileBatches<T extends { bytes: number }>(files: readonly T[]
   if (current.length > 0) batches.push(current);
   return batches;
 }
-
-const emptyInput = `(SELECT NULL::INTEGER AS obj, NULL::INTEGER AS line, NULL::INTEGER AS sub, NULL::BOOLEAN AS checked,
-  NULL::VARCHAR AS raw, NULL::VARCHAR AS kind WHERE false)`;

@@ -22,6 +22,7 @@ import { judgeRecords } from "./judge-step.js";
 import { RunTally, type RunContext, type TransformProgress } from "./run-context.js";
 import { withRunSession, type RunSession } from "./run-session.js";
 import { sequenceEvents } from "./sequence-step.js";
+import type { SqlRunner } from "./sql-runner.js";
 import { runStep } from "./step-error.js";
 import { writeOutputs } from "./write-step.js";
 
@@ -38,6 +39,8 @@ export interface TransformOptions {
   /** List every sealed raw folder again (S3 does on its own every `transform.reconcileEveryMs`). */
   readonly reconcile?: boolean;
   readonly onProgress?: (event: TransformProgress) => void;
+  /** Called with the run's DuckDB session after the write step, before the commit (tests read its tables). */
+  readonly onTables?: (sql: SqlRunner) => Promise<void>;
 }
 
 /**
@@ -118,6 +121,7 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
   await step("dedupe", () => dedupeRecords(ctx));
   await step("sequence", () => sequenceEvents(ctx));
   const written = await step("write", () => writeOutputs(ctx));
+  await options.onTables?.(ctx.sql);
   // Counted where found, where dropped and where written: a record lost anywhere fails the run here.
   if (tally.recordsFound !== tally.written + tally.rejectedTotal) {
     throw new ClickstreamError(

@@ -10,6 +10,7 @@ import type { RunContext } from "./run-context.js";
 import { sequencedRowsSql } from "./sequence-step.js";
 import { stagedRecordsSql } from "./staging-writer.js";
 import type { SqlRunner } from "./sql-runner.js";
+import { defineTable } from "./table-definition.js";
 
 /** What the write step leaves for the commit: new and replacing data files, and the files they replace. */
 export interface WrittenFiles {
@@ -173,17 +174,19 @@ export async function copyPartitions(
   }
 }
 
+/** Each record's object (or piece of one) by number: a reject names its source key and line there. */
+export const sourcesTable = defineTable("sources", { obj: "INTEGER", key: "VARCHAR", first_line: "INTEGER" });
+
 /** One NDJSON object of rejects per run, in source order, under errors/transform/<run date>/. */
 async function writeRejects(ctx: RunContext): Promise<void> {
   const { sql, tally } = ctx;
   if (tally.rejectedTotal === 0) return;
   await fillDuplicateRaw(ctx);
   const path = join(ctx.scratch, "rejects.ndjson");
-  await sql.run(`CREATE TABLE sources (obj INTEGER, key VARCHAR, first_line INTEGER)`);
-  await sql.appendRows(
-    "sources",
+  await sourcesTable.create(sql);
+  await sourcesTable.append(
+    sql,
     ctx.parts.map((p) => [p.obj, p.key, p.firstLine]),
-    ["INTEGER", "VARCHAR", "INTEGER"],
   );
   const line = `to_json({'reason': r.reason, 'field': r.field, 'message': r.message, 'source': s.key,
     'line': r.line + s.first_line, 'raw': coalesce(left(r.raw, ${limits.maxRejectRawChars}), '')})`;
