@@ -1,5 +1,5 @@
 import { contract } from "../contract/data-contract.js";
-import type { RunContext } from "./run-context.js";
+import type { RunContext, StepResult } from "./run-context.js";
 import { defineTable } from "./table-definition.js";
 import { indexPaths, probedIndex } from "./table-index.js";
 
@@ -19,8 +19,8 @@ const duplicateMessage = contract.reasons.find((r) => r.code === "duplicate")!.m
  * the line); against earlier runs, whatever they wrote wins. Earlier runs are found through the id
  * index (a probe, not a scan of the table). Losers become `duplicate` rejects, counted here.
  */
-export async function dedupeRecords(ctx: RunContext): Promise<void> {
-  const { sql, snapshot, storage, cache } = ctx;
+export async function dedupeRecords(ctx: RunContext): Promise<StepResult> {
+  const { sql, baseline, storage, cache } = ctx;
   // Only ids that occur twice need ranking: a window over every row would sort them all.
   await losersTable.create(sql);
   await sql.run(`INSERT INTO losers
@@ -31,7 +31,7 @@ export async function dedupeRecords(ctx: RunContext): Promise<void> {
         AND event_id IN (SELECT event_id FROM judged WHERE reason IS NULL GROUP BY event_id HAVING count(*) > 1))
     WHERE arrival > 1`);
 
-  const files = ctx.fullRefresh ? [] : (snapshot.indexes.ids ?? []);
+  const files = ctx.fullRefresh ? [] : (baseline.indexes.ids ?? []);
   if (files.length > 0) {
     await sql.run(`CREATE TABLE run_ids AS
       SELECT DISTINCT event_id, md5_number_upper(event_id) AS h1, md5_number_lower(event_id) AS h2
@@ -51,14 +51,14 @@ export async function dedupeRecords(ctx: RunContext): Promise<void> {
 
   const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM losers`);
   const n = Number(row!.n);
-  if (n === 0) return;
+  if (n === 0) return {};
   await sql.run(
     `UPDATE judged SET reason = 'duplicate', field = 'event_id',
        message = CASE WHEN l.earlier_run THEN replace($across, '{id}', l.event_id) ELSE replace($within, '{id}', l.event_id) END
      FROM losers l WHERE judged.obj = l.obj AND judged.line = l.line AND judged.sub = l.sub`,
     { within: duplicateMessage, across: contract.duplicateAcrossRunsMessage },
   );
-  ctx.tally.reject("duplicate", n);
+  return { rejected: { duplicate: n } };
 }
 
 /** With a dedup horizon, the earliest event date whose ids still count (YYYY-MM-DD); else null. */

@@ -8,9 +8,8 @@ import { exactNumberFields } from "./field-rules-sql.js";
 import { memberText, propertiesFromText } from "./properties-text.js";
 import { buildRulesSql } from "./record-rules-sql.js";
 import { scanLineInContext, splitObject, type SplitSink } from "./record-splitter.js";
-import type { FramingRejects } from "./framing-rejects.js";
 import { judgeTextFiles, ruleValues } from "./judge-step.js";
-import type { RunContext } from "./run-context.js";
+import { combinedResult, type RunContext, type StepResult } from "./run-context.js";
 import { StagingWriter, stagedRecordsSql } from "./staging-writer.js";
 import { defineTable } from "./table-definition.js";
 import { startsWithGzipMagic } from "../storage/gzip-magic.js";
@@ -65,8 +64,9 @@ export const propertyEntriesTable = defineTable("property_entries", {
  *  - properties objects DuckDB could not map (numbers or nested values kept as written, repeated keys).
  * What it finds replaces the placeholders in `judged`, through the same rules SQL.
  */
-export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects): Promise<void> {
-  const { sql, tally } = ctx;
+export async function fallbackRecords(ctx: RunContext): Promise<StepResult> {
+  const { sql, rejects } = ctx;
+  let found = 0;
   const staging = await StagingWriter.create(join(ctx.scratch, "staged.txt"));
   const replaced: [number, number][] = [];
   const gunzipped = new Set(ctx.parts.filter((p) => p.gunzipped).map((p) => p.obj));
@@ -109,7 +109,7 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
       if (!decoded.ok) rejects.unreadable(obj, decoded.message, decoded.prefix);
       else await splitObject(decoded.bytes, sinkFor(obj, new Map()), { checkFastLines: true });
     }
-    await judgePartlyText(ctx, rejects, partlyText);
+    found += await judgePartlyText(ctx, partlyText);
 
     // Lines DuckDB could not take as one record, object by object, in line order.
     const lines = (await sql.rows(`SELECT obj, line, kind FROM judged
@@ -163,14 +163,15 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
   } finally {
     await staging.close();
   }
-  tally.recordsFound += staging.records;
+  found += staging.records;
 
   if (replaced.length > 0) {
     await replacedLinesTable.create(sql);
     await replacedLinesTable.append(sql, replaced);
+    // The judge counted those lines as one record each; what this step found there replaces them.
     const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM judged j
       WHERE j.kind = 'fast' AND EXISTS (SELECT 1 FROM replaced_lines r WHERE r.obj = j.obj AND r.line = j.line)`);
-    tally.recordsFound -= Number(row!.n);
+    found -= Number(row!.n);
     await sql.run(
       `DELETE FROM judged USING replaced_lines r WHERE judged.obj = r.obj AND judged.line = r.line`,
     );
@@ -184,6 +185,7 @@ export async function fallbackRecords(ctx: RunContext, rejects: FramingRejects):
   await resolveExactNumbers(ctx);
   await rejectLenientJson(ctx);
   await resolveProperties(ctx);
+  return combinedResult({ found }, rejects.takeCounts());
 }
 
 /**
@@ -255,10 +257,9 @@ function blankLinesNotUtf8(buf: Buffer): { text: Buffer; badLines: number[] } | 
  */
 async function judgePartlyText(
   ctx: RunContext,
-  rejects: FramingRejects,
   objects: { obj: number; path: string; bytes: number; badLines: number[] }[],
-): Promise<void> {
-  if (objects.length === 0) return;
+): Promise<number> {
+  if (objects.length === 0) return 0;
   const { sql } = ctx;
   await partlyTextTable.create(sql);
   await partlyTextTable.append(
@@ -266,7 +267,7 @@ async function judgePartlyText(
     objects.map((o) => [o.obj, o.path]),
   );
   await sql.run(`UPDATE text_files SET path = p.path FROM partly_text p WHERE text_files.obj = p.obj`);
-  ctx.tally.recordsFound += await judgeTextFiles(ctx, objects, rejects);
+  const found = await judgeTextFiles(ctx, objects);
   await badLinesTable.create(sql);
   await badLinesTable.append(
     sql,
@@ -275,6 +276,7 @@ async function judgePartlyText(
   await sql.run(`INSERT INTO judged BY NAME SELECT obj, line, 0 AS sub, 'other' AS kind FROM bad_lines`);
   await sql.run(`DROP TABLE bad_lines`);
   await sql.run(`DROP TABLE partly_text`);
+  return found;
 }
 
 /** Byte offset where each line (1-based: index + 1) of an object starts. */

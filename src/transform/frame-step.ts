@@ -9,7 +9,7 @@ import { keyProblem } from "../storage/object-key.js";
 import { judgeBatchBytes } from "./judge-step.js";
 import { streamRawObject } from "./object-reader.js";
 import { PieceCutter } from "./piece-cutter.js";
-import type { RunContext } from "./run-context.js";
+import type { RunContext, StepResult } from "./run-context.js";
 import { defineTable } from "./table-definition.js";
 import type { FramingRejects } from "./framing-rejects.js";
 
@@ -32,8 +32,8 @@ export const textFilesTable = defineTable("text_files", { obj: "INTEGER", path: 
  * into records happens in DuckDB (the judge step), with the per-record path in Node only for what DuckDB
  * cannot split (fallback-step.ts).
  */
-export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Promise<void> {
-  const { storage, sources, sql, tally } = ctx;
+export async function frameObjects(ctx: RunContext): Promise<StepResult> {
+  const { storage, sources, sql, tally, rejects } = ctx;
   await textFilesTable.create(sql);
   const dir = objectsDir(ctx.scratch);
   if (globCharacters.test(dir)) {
@@ -112,6 +112,7 @@ export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Pr
   await checkInPlace(inPlaceFiles);
   progress();
   await textFilesTable.append(sql, files);
+  return rejects.takeCounts();
 }
 
 async function startsWithGzipMagicAt(storage: RunContext["storage"], key: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { stagingPrefix } from "../table/commit-log.js";
-import type { IndexFile, TrashEntry } from "../table/table-snapshot.js";
-import type { RunContext } from "./run-context.js";
+import type { IndexFile } from "../table/table-snapshot.js";
+import type { RunContext, StepResult } from "./run-context.js";
 import {
   indexFileKey,
   indexPaths,
@@ -35,20 +35,20 @@ const runSessionsSql = `(
 
 /**
  * Step 8, index: this run's entries of the id and session indexes as one small file each, then the
- * merges of full tiers (table-index.ts). Returns the indexes as the snapshot will list them and the
- * index files they replace (to the trash).
+ * merges of full tiers (table-index.ts). Leaves the indexes as the snapshot will list them and the
+ * index files they replace (to the trash) in `ctx.outputs`.
  */
-export async function indexRun(
-  ctx: RunContext,
-  version: number,
-): Promise<{ indexes: Record<IndexName, IndexFile[]>; replaced: TrashEntry[] }> {
+export async function indexRun(ctx: RunContext): Promise<StepResult> {
+  const { baseline } = ctx;
+  // Session states carry the commit that wrote them: the newest wins when index files merge.
+  const version = ctx.previous.commits + 1;
   const base: Record<IndexName, IndexFile[]> = {
-    ids: ctx.fullRefresh ? [] : [...(ctx.snapshot.indexes.ids ?? [])],
-    sessions: ctx.fullRefresh ? [] : [...(ctx.snapshot.indexes.sessions ?? [])],
+    ids: ctx.fullRefresh ? [] : [...(baseline.indexes.ids ?? [])],
+    sessions: ctx.fullRefresh ? [] : [...(baseline.indexes.sessions ?? [])],
   };
-  const replaced: TrashEntry[] = [];
+  const replaced = ctx.outputs.replacedIndexes;
   if (ctx.fullRefresh) {
-    for (const f of [...(ctx.snapshot.indexes.ids ?? []), ...(ctx.snapshot.indexes.sessions ?? [])]) {
+    for (const f of [...(baseline.indexes.ids ?? []), ...(baseline.indexes.sessions ?? [])]) {
       replaced.push({ bucket: "state", key: f.key, after: "" });
     }
   }
@@ -88,5 +88,6 @@ export async function indexRun(
     await ctx.storage.moveFileIn("state", staged, path);
     ctx.manifest.publish.push({ bucket: "state", from: staged, to: key });
   }
-  return { indexes: base, replaced };
+  ctx.outputs.indexes = base;
+  return {};
 }

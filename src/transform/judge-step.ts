@@ -2,7 +2,7 @@ import { DuckDBListValue } from "@duckdb/node-api";
 import { limits } from "../contract/data-contract.js";
 import type { FramingRejects } from "./framing-rejects.js";
 import { buildRulesSql, judgedTable } from "./record-rules-sql.js";
-import type { RunContext } from "./run-context.js";
+import { combinedResult, type RunContext, type StepResult } from "./run-context.js";
 import { defineTable } from "./table-definition.js";
 
 /**
@@ -72,7 +72,7 @@ export const judgeBatchBytes = (ctx: Pick<RunContext, "config">): number =>
  * per statement, into `judged` (declared in record-rules-sql.ts). What DuckDB cannot frame
  * is left as placeholders for the per-record path (fallback-step.ts).
  */
-export async function judgeRecords(ctx: RunContext, rejects: FramingRejects): Promise<void> {
+export async function judgeRecords(ctx: RunContext): Promise<StepResult> {
   const { sql, config } = ctx;
   ctx.onProgress({ phase: "validate" });
   await eventCategoriesTable.create(sql);
@@ -82,7 +82,8 @@ export async function judgeRecords(ctx: RunContext, rejects: FramingRejects): Pr
     path: String(r.path),
     bytes: Number(r.bytes),
   }));
-  ctx.tally.recordsFound += await judgeTextFiles(ctx, files, rejects);
+  const found = await judgeTextFiles(ctx, files);
+  return combinedResult({ found }, ctx.rejects.takeCounts());
 }
 
 interface TextFile {
@@ -96,13 +97,9 @@ interface TextFile {
  * wide records cost far more than their bytes) is split in halves, down to one file, then to ranges of
  * its lines, so a record's cost stays its own: a lone record that still does not fit is rejected.
  */
-export async function judgeTextFiles(
-  ctx: RunContext,
-  files: readonly TextFile[],
-  rejects: FramingRejects,
-): Promise<number> {
+export async function judgeTextFiles(ctx: RunContext, files: readonly TextFile[]): Promise<number> {
   const before = await fastRows(ctx);
-  for (const batch of textFileBatches(files, judgeBatchBytes(ctx))) await judgeBatch(ctx, batch, rejects);
+  for (const batch of textFileBatches(files, judgeBatchBytes(ctx))) await judgeBatch(ctx, batch, ctx.rejects);
   return (await fastRows(ctx)) - before;
 }
 

@@ -1,6 +1,6 @@
 import { DuckDBListValue } from "@duckdb/node-api";
 import { dataKey, type TableFile } from "../table/table-snapshot.js";
-import type { RunContext } from "./run-context.js";
+import type { RunContext, StepResult } from "./run-context.js";
 import { defineTable } from "./table-definition.js";
 import { indexPaths, probedIndex } from "./table-index.js";
 
@@ -63,13 +63,13 @@ export const lateSequenceTable = defineTable("late_sequence", {
  * rows are found in the partitions of its date range, and the files holding them are rewritten
  * (`rewrites`, `files_to_rewrite`); other files stay untouched.
  */
-export async function sequenceEvents(ctx: RunContext): Promise<void> {
-  const { sql, snapshot, storage, cache } = ctx;
+export async function sequenceEvents(ctx: RunContext): Promise<StepResult> {
+  const { sql, baseline, storage, cache } = ctx;
   await sql.run(`CREATE TABLE touched_sessions AS
     SELECT session_id, md5_number_upper(session_id) AS h1, md5_number_lower(session_id) AS h2
     FROM judged WHERE reason IS NULL AND session_id IS NOT NULL GROUP BY session_id`);
   await sessionsBeforeTable.create(sql);
-  const files = ctx.fullRefresh ? [] : (snapshot.indexes.sessions ?? []);
+  const files = ctx.fullRefresh ? [] : (baseline.indexes.sessions ?? []);
   if (files.length > 0) {
     const index = await probedIndex(sql, await indexPaths(storage, cache, files), "touched_sessions");
     await sql.run(`INSERT INTO sessions_before
@@ -88,18 +88,18 @@ export async function sequenceEvents(ctx: RunContext): Promise<void> {
   await rewritesTable.create(sql);
   await filesToRewriteTable.create(sql);
   await lateSequenceTable.create(sql);
-  if (late === 0) return;
+  if (late === 0) return {};
 
   // Late: find the files holding rows of late sessions, within each session's date range.
   const [range] = await sql.rows(`SELECT min(b.first_date)::VARCHAR AS lo, max(b.last_date)::VARCHAR AS hi
     FROM late_sessions l JOIN sessions_before b USING (session_id)`);
   const candidates: { key: string; file: TableFile }[] = [];
-  for (const [partition, entries] of Object.entries(snapshot.partitions)) {
+  for (const [partition, entries] of Object.entries(baseline.partitions)) {
     const day = partition.replace(/^year=(\d{4})\/month=(\d{2})\/day=(\d{2})$/, "$1-$2-$3");
     if (day < String(range!.lo) || day > String(range!.hi)) continue;
     for (const file of entries) candidates.push({ key: dataKey(partition, file.name), file });
   }
-  if (candidates.length === 0) return;
+  if (candidates.length === 0) return {};
   await candidateFilesTable.create(sql);
   const rows: [string, string][] = [];
   for (const c of candidates) {
@@ -133,4 +133,5 @@ export async function sequenceEvents(ctx: RunContext): Promise<void> {
   await sql.run(`INSERT INTO files_to_rewrite SELECT DISTINCT c.file_key, c.path FROM candidate_files c
     WHERE c.file_key IN (SELECT file_key FROM rewrites)`);
   ctx.tally.rowsRewritten = Number((await sql.rows(`SELECT count(*)::BIGINT AS n FROM rewrites`))[0]!.n);
+  return {};
 }

@@ -4,21 +4,12 @@ import { DuckDBListValue, quotedIdentifier, quotedString } from "@duckdb/node-ap
 import { limits, transformedColumns } from "../contract/data-contract.js";
 import { datePartitionPath } from "../storage/warehouse-layout.js";
 import { stagingPrefix } from "../table/commit-log.js";
-import type { TableFile } from "../table/table-snapshot.js";
 import { judgeBatchBytes, linesSql, textFileBatches, textFileValues } from "./judge-step.js";
-import type { RunContext } from "./run-context.js";
+import type { RunContext, StepResult } from "./run-context.js";
 import { sequencedRowsSql } from "./sequence-step.js";
 import { stagedRecordsSql } from "./staging-writer.js";
 import type { SqlRunner } from "./sql-runner.js";
 import { defineTable } from "./table-definition.js";
-
-/** What the write step leaves for the commit: new and replacing data files, and the files they replace. */
-export interface WrittenFiles {
-  /** Partition → files this run adds (staged; the commit publishes them). */
-  readonly added: Map<string, TableFile[]>;
-  /** Keys of data files replaced by rewritten copies (they go to the snapshot's trash). */
-  readonly replaced: string[];
-}
 
 const partitionColumns = `strftime(event_time, '%Y') AS year, strftime(event_time, '%m') AS month,
   strftime(event_time, '%d') AS day`;
@@ -43,9 +34,10 @@ function outputColumnsSql(): string {
 /**
  * Step 7, write: the run's new rows as new Parquet files in the partitions of their event dates (files
  * already there are not touched), copies of the files whose rows a late event resequenced, and the
- * rejects as one NDJSON object. Everything is staged under `_staging/` for the commit.
+ * rejects as one NDJSON object. Everything is staged under `_staging/` for the commit (`ctx.outputs`);
+ * the rows written are counted here, from the files.
  */
-export async function writeOutputs(ctx: RunContext): Promise<WrittenFiles> {
+export async function writeOutputs(ctx: RunContext): Promise<StepResult> {
   const { sql } = ctx;
   ctx.onProgress({ phase: "write" });
   const outDir = join(ctx.scratch, "out");
@@ -59,7 +51,8 @@ export async function writeOutputs(ctx: RunContext): Promise<WrittenFiles> {
   const partitions = `(SELECT ${partitionColumns} FROM judged WHERE reason IS NULL)`;
   await copyPartitions(ctx, "output_rows", outDir, `part-${ctx.runId}-{i}`, partitions);
 
-  const replaced: string[] = [];
+  const { added, replaced } = ctx.outputs;
+  let written = 0;
   const rewriteDir = join(ctx.scratch, "rewritten");
   const rewrites = (await sql.rows(`SELECT file_key, path FROM files_to_rewrite ORDER BY file_key`)) as {
     file_key: string;
@@ -93,7 +86,6 @@ export async function writeOutputs(ctx: RunContext): Promise<WrittenFiles> {
     ctx.tally.filesRewritten++;
   }
 
-  const added = new Map<string, TableFile[]>();
   for (const dir of [outDir, rewriteDir]) {
     const newRows = dir === outDir;
     for (const file of await listFiles(dir)) {
@@ -110,11 +102,11 @@ export async function writeOutputs(ctx: RunContext): Promise<WrittenFiles> {
         { name, rows: Number(row!.n), bytes: info.size },
       ]);
       ctx.tally.partitionsWritten.add(partition);
-      if (newRows) ctx.tally.written += Number(row!.n);
+      if (newRows) written += Number(row!.n);
     }
   }
   await writeRejects(ctx);
-  return { added, replaced };
+  return { written };
 }
 
 /** The columns a Parquet file has. */
