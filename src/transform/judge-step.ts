@@ -1,6 +1,7 @@
 import { DuckDBListValue } from "@duckdb/node-api";
 import { limits } from "../contract/data-contract.js";
 import type { FramingRejects } from "./framing-rejects.js";
+import { oneObjectLineSql } from "./one-object-line.js";
 import { buildRulesSql, judgedTable } from "./record-rules-sql.js";
 import { combinedResult, type RunContext, type StepResult } from "./run-context.js";
 import { defineTable } from "./table-definition.js";
@@ -8,16 +9,12 @@ import { defineTable } from "./table-definition.js";
 /**
  * The lines of every text file (`text_files`) as candidate records `(obj, line, sub, checked, raw, kind)`:
  * DuckDB reads each object, drops a UTF-8 byte order mark, splits it at LF and trims each line's blanks,
- * as the framing rules of the contract do. A line that looks like one object (starts with `{`, ends with
- * `}`, no `}{`, no CR or control bytes inside) is `fast`; any other non-blank line is `other`; an object
+ * as the framing rules of the contract do. A line that looks like one object (one-object-line.ts) is `fast`; any other non-blank line is `other`; an object
  * that is not UTF-8 text (bad bytes, or gzip bytes under a name without `.gz`) is one `object` row.
  */
 export const linesSql = `
 SELECT obj, line, 0 AS sub, false AS checked, raw,
-  CASE WHEN text_missing THEN 'object'
-       WHEN starts_with(raw, '{') AND ends_with(raw, '}') AND NOT contains(raw, '}{')
-            AND NOT contains(raw, chr(13)) AND NOT contains(raw, chr(0)) AND NOT contains(raw, chr(1)) THEN 'fast'
-       ELSE 'other' END AS kind
+  CASE WHEN text_missing THEN 'object' WHEN ${oneObjectLineSql("raw")} THEN 'fast' ELSE 'other' END AS kind
 FROM (
   SELECT obj, text_missing, (CASE WHEN text_missing THEN 0 ELSE line END)::INTEGER AS line,
     -- Trimming only the lines that need it: trim() with a set of characters costs more than the checks.

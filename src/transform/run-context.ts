@@ -45,6 +45,8 @@ export interface RunContext {
   readonly fullRefresh: boolean;
   /** This run's scratch folder (removed when the run ends). */
   readonly scratch: string;
+  /** The per-record path's staging file (staging-writer.ts), in the scratch folder; it may not exist. */
+  readonly stagingPath: string;
   /** Local copies of objects DuckDB must read (in place for a local warehouse). */
   readonly cache: LocalFileCache;
   readonly sql: SqlRunner;

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { TransformConfig } from "../config/config-schema.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { listArrivalNotices } from "../storage/arrival-notice.js";
@@ -13,6 +14,9 @@ import { compactAfterRun } from "./compact-step.js";
 import { countJudged } from "./count-judged-step.js";
 import { dedupeRecords } from "./dedupe-step.js";
 import { discoverRawObjects } from "./discover-step.js";
+import { resolveExactNumbers } from "./exact-numbers-step.js";
+import { rejectLenientJson } from "./lenient-json-step.js";
+import { resolveProperties } from "./properties-step.js";
 import { fallbackRecords } from "./fallback-step.js";
 import { frameObjects } from "./frame-step.js";
 import { FramingRejects } from "./framing-rejects.js";
@@ -60,6 +64,9 @@ const transformSteps: readonly NamedStep[] = [
   { name: "frame", run: frameObjects },
   { name: "judge", run: judgeRecords },
   { name: "per-record path", run: fallbackRecords },
+  { name: "exact numbers", run: resolveExactNumbers },
+  { name: "strict json", run: rejectLenientJson },
+  { name: "properties", run: resolveProperties },
   { name: "count", run: countJudged },
   { name: "dedupe", run: dedupeRecords },
   { name: "sequence", run: sequenceEvents },
@@ -128,6 +135,7 @@ async function openRun(options: TransformOptions, run: RunSession): Promise<RunC
     processingTime: options.now ?? run.startedAt,
     fullRefresh,
     scratch: run.scratch,
+    stagingPath: join(run.scratch, "staged.txt"),
     cache,
     sql: run.sql,
     onProgress: options.onProgress ?? (() => undefined),

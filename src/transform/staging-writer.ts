@@ -1,7 +1,7 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { quotedString } from "@duckdb/node-api";
 import { limits } from "../contract/data-contract.js";
-import { STAGED_CR, STAGED_LF } from "./record-splitter.js";
+import { STAGED_CR, STAGED_LF } from "./one-object-line.js";
 
 const FIELD = 0x01; // never valid in JSON text, so it can separate columns without quoting
 const NEWLINE = 0x0a;

@@ -222,9 +222,8 @@ async function fillDuplicateRaw(ctx: RunContext): Promise<void> {
     );
   }
   await sql.run(`DROP TABLE duplicate_lines`);
-  const staged = join(ctx.scratch, "staged.txt");
-  if (await stat(staged).catch(() => undefined)) {
-    await sql.run(`UPDATE judged SET raw = x.raw FROM ${stagedRecordsSql(staged)} x
+  if (await stat(ctx.stagingPath).catch(() => undefined)) {
+    await sql.run(`UPDATE judged SET raw = x.raw FROM ${stagedRecordsSql(ctx.stagingPath)} x
       WHERE judged.reason = 'duplicate' AND judged.raw IS NULL AND judged.sub > 0
         AND judged.obj = x.obj AND judged.line = x.line AND judged.sub = x.sub`);
   }
