@@ -42,10 +42,10 @@ export async function dedupeRecords(ctx: RunContext): Promise<StepResult> {
       `INSERT INTO losers
        SELECT j.obj, j.line, j.sub, j.event_id, true FROM judged j
        WHERE j.reason IS NULL AND j.event_id IN (
-         SELECT r.event_id FROM run_ids r JOIN ${index} i ON i.h1 = r.h1 AND i.h2 = r.h2
+         SELECT r.event_id FROM run_ids r JOIN ${index.sql} i ON i.h1 = r.h1 AND i.h2 = r.h2
          ${horizon ? "WHERE i.event_date >= $horizon::DATE" : ""})
          AND NOT EXISTS (SELECT 1 FROM losers l WHERE l.obj = j.obj AND l.line = j.line AND l.sub = j.sub)`,
-      horizon ? { horizon } : undefined,
+      horizon ? { ...index.values, horizon } : index.values,
     );
   }
 

@@ -4,7 +4,7 @@ import type { FramingPass } from "./framing-pass.js";
 import { ruleValues } from "./judge-step.js";
 import { buildRulesSql } from "./record-rules-sql.js";
 import { combinedResult, type RunContext, type StepResult } from "./run-context.js";
-import { StagingWriter, stagedRecordsSql } from "./staging-writer.js";
+import { StagingWriter, stagedRecordsSql, stagingValues } from "./staging-writer.js";
 import { defineTable } from "./table-definition.js";
 
 /** The judged placeholders the per-record path replaced. */
@@ -60,10 +60,10 @@ export async function fallbackRecords(ctx: RunContext): Promise<StepResult> {
     );
   }
   if (staging.records > 0) {
-    await sql.run(
-      `INSERT INTO judged BY NAME ${buildRulesSql(stagedRecordsSql(staging.path))}`,
-      ruleValues(ctx),
-    );
+    await sql.run(`INSERT INTO judged BY NAME ${buildRulesSql(stagedRecordsSql())}`, {
+      ...ruleValues(ctx),
+      ...stagingValues(staging.path),
+    });
   }
   return combinedResult({ found }, rejects.takeCounts());
 }

@@ -9,6 +9,7 @@ import {
   scratchIndexPath,
   tierOf,
   writeIndexFile,
+  type BoundRelation,
   type IndexName,
 } from "./table-index.js";
 import { horizonDate } from "./dedupe-step.js";
@@ -55,16 +56,16 @@ export async function indexRun(ctx: RunContext): Promise<StepResult> {
   // New files stay in the scratch folder until the merges are done: a merge may consume them.
   const pending = new Map<string, string>(); // index key → scratch path
   let n = 0;
-  const write = async (name: IndexName, relation: string, values?: Record<string, number>): Promise<void> => {
+  const write = async (name: IndexName, relation: BoundRelation): Promise<void> => {
     const path = scratchIndexPath(ctx.scratch, name, n);
-    const rows = await writeIndexFile(ctx.sql, relation, path, values);
+    const rows = await writeIndexFile(ctx.sql, relation, path);
     const key = indexFileKey(name, ctx.runId, n++);
     if (rows === 0) return;
     pending.set(key, path);
     base[name].push({ key, rows, tier: tierOf(rows) });
   };
-  await write("ids", runIdsSql);
-  await write("sessions", runSessionsSql, { version });
+  await write("ids", { sql: runIdsSql, values: {} });
+  await write("sessions", { sql: runSessionsSql, values: { version } });
 
   // Merge every full tier; a merge can fill the next tier, so repeat.
   for (const name of ["ids", "sessions"] as const) {

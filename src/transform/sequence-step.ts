@@ -72,11 +72,14 @@ export async function sequenceEvents(ctx: RunContext): Promise<StepResult> {
   const files = ctx.fullRefresh ? [] : (baseline.indexes.sessions ?? []);
   if (files.length > 0) {
     const index = await probedIndex(sql, await indexPaths(storage, cache, files), "touched_sessions");
-    await sql.run(`INSERT INTO sessions_before
+    await sql.run(
+      `INSERT INTO sessions_before
       SELECT t.session_id, arg_max(i.events, i.version), arg_max(i.last_time, i.version),
         arg_max(i.last_id, i.version), arg_max(i.first_date, i.version), arg_max(i.last_date, i.version)
-      FROM touched_sessions t JOIN ${index} i ON i.h1 = t.h1 AND i.h2 = t.h2
-      GROUP BY t.session_id`);
+      FROM touched_sessions t JOIN ${index.sql} i ON i.h1 = t.h1 AND i.h2 = t.h2
+      GROUP BY t.session_id`,
+      index.values,
+    );
   }
 
   // Sessions with an event sorting before what the table already holds of them.

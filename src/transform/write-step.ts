@@ -7,7 +7,7 @@ import { stagingPrefix } from "../table/commit-log.js";
 import { judgeBatchBytes, linesSql, textFileBatches, textFileValues } from "./judge-step.js";
 import type { RunContext, StepResult } from "./run-context.js";
 import { sequencedRowsSql } from "./sequence-step.js";
-import { stagedRecordsSql } from "./staging-writer.js";
+import { stagedRecordsSql, stagingValues } from "./staging-writer.js";
 import type { SqlRunner } from "./sql-runner.js";
 import { defineTable } from "./table-definition.js";
 
@@ -139,7 +139,9 @@ export async function copyPartitions(
     },
   )) as { year: string; month: string; day: string }[];
   if (big.length === 0) {
-    await sql.run(`COPY ${view} TO ${quotedString(outDir)} (${options}, PARTITION_BY (year, month, day))`);
+    await sql.run(`COPY ${view} TO $out_dir (${options}, PARTITION_BY (year, month, day))`, {
+      out_dir: outDir,
+    });
     return;
   }
   // The sequence numbers need every row of a session at once: compute them once, then split the writes.
@@ -147,16 +149,16 @@ export async function copyPartitions(
   const bigKeys = new DuckDBListValue(big.map((p) => `${p.year}-${p.month}-${p.day}`));
   await sql.run(
     `COPY (SELECT * FROM output_final WHERE NOT list_contains($big, year || '-' || month || '-' || day))
-     TO ${quotedString(outDir)} (${options}, PARTITION_BY (year, month, day), OVERWRITE_OR_IGNORE)`,
-    { big: bigKeys },
+     TO $out_dir (${options}, PARTITION_BY (year, month, day), OVERWRITE_OR_IGNORE)`,
+    { big: bigKeys, out_dir: outDir },
   );
   for (const p of big) {
     const dir = join(outDir, `year=${p.year}`, `month=${p.month}`, `day=${p.day}`);
     await mkdir(dir, { recursive: true }); // COPY creates the last folder only
     await sql.run(
       `COPY (SELECT * EXCLUDE (year, month, day) FROM output_final WHERE year = $y AND month = $m AND day = $d)
-       TO ${quotedString(dir)} (${options}, ROW_GROUPS_PER_FILE ${Math.ceil(maxRows / rowGroup)})`,
-      { y: p.year, m: p.month, d: p.day },
+       TO $out_dir (${options}, ROW_GROUPS_PER_FILE ${Math.ceil(maxRows / rowGroup)})`,
+      { y: p.year, m: p.month, d: p.day, out_dir: dir },
     );
     // File rotation can leave a last file with no rows: it would only cost readers an open.
     const empty = await sql.rows(`SELECT file_name FROM parquet_file_metadata($glob) WHERE num_rows = 0`, {
@@ -223,9 +225,12 @@ async function fillDuplicateRaw(ctx: RunContext): Promise<void> {
   }
   await sql.run(`DROP TABLE duplicate_lines`);
   if (await stat(ctx.stagingPath).catch(() => undefined)) {
-    await sql.run(`UPDATE judged SET raw = x.raw FROM ${stagedRecordsSql(ctx.stagingPath)} x
+    await sql.run(
+      `UPDATE judged SET raw = x.raw FROM ${stagedRecordsSql()} x
       WHERE judged.reason = 'duplicate' AND judged.raw IS NULL AND judged.sub > 0
-        AND judged.obj = x.obj AND judged.line = x.line AND judged.sub = x.sub`);
+        AND judged.obj = x.obj AND judged.line = x.line AND judged.sub = x.sub`,
+      stagingValues(ctx.stagingPath),
+    );
   }
 }
 
