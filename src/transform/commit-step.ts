@@ -74,7 +74,7 @@ export const retiredKey = (runId: string, key: string): string =>
   `_state/transform/replaced/${runId}/${key.slice("transformed/".length)}`;
 
 /**
- * Step 10, commit: the new snapshot, bookmark and (unless a compaction commits after it) the run report
+ * Step 9, commit: the new snapshot, bookmark and (unless a compaction commits after it) the run report
  * go into the manifest, which is written atomically (the commit point) and then applied (commit-log.ts).
  */
 export async function commitRun(ctx: RunContext): Promise<StepResult> {

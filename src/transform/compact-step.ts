@@ -6,7 +6,7 @@ import type { RunContext, StepResult } from "./run-context.js";
 import { buildRunReport } from "./run-report-builder.js";
 
 /**
- * Step 11, compact: partitions the commit left with many small files are merged, in a commit of its own
+ * Step 10, compact: partitions the commit left with many small files are merged, in a commit of its own
  * (compact-partitions.ts), which also stores the run report: the run's last commit holds it.
  */
 export async function compactAfterRun(ctx: RunContext): Promise<StepResult> {

@@ -3,7 +3,7 @@ import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { RunContext, StepResult } from "./run-context.js";
 
 /**
- * Step 5, count: the framing rejects join DuckDB's tables (`framing_rejects`); the rule rejects are
+ * Step 4e, count: the framing rejects join DuckDB's tables (`framing_rejects`); the rule rejects are
  * counted by reason and the unknown fields by name. Every record found must be in `judged` or among the
  * framing rejects: a record lost between framing and the tables fails the run before it commits anything.
  */
