@@ -125,10 +125,14 @@ export const knownFields: readonly string[] = [
   ...contract.droppedFields,
 ];
 
+/** The human message of a reason as the contract writes it, `{name}` placeholders unfilled (the SQL fills them). */
+export function reasonTemplate(code: RejectReason): string {
+  return contract.reasons.find((r) => r.code === code)!.message;
+}
+
 /** The human message of a reason, with `{name}` placeholders filled in. */
 export function reasonMessage(code: RejectReason, values: Record<string, string | number> = {}): string {
-  const template = contract.reasons.find((r) => r.code === code)!.message;
-  return fillTemplate(template, values);
+  return fillTemplate(reasonTemplate(code), values);
 }
 
 function fillTemplate(template: string, values: Record<string, string | number>): string {

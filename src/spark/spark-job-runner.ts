@@ -52,7 +52,7 @@ export async function runSparkJob(options: SparkRunOptions): Promise<SparkRunRep
   try {
     await refuseLocalEngineWarehouse(warehouse);
     await runChild(options, warehouse, runId);
-    const reportPath = join(warehouse, "_state", "glue", "runs", `${runId}.json`);
+    const reportPath = join(warehouse, stateKeys.glue.runReport(runId));
     return JSON.parse(await readFile(reportPath, "utf8")) as SparkRunReport;
   } finally {
     await lock.release();
@@ -112,7 +112,7 @@ async function runChild(options: SparkRunOptions, warehouse: string, runId: stri
   if (options.now) args.push("--now", options.now.toISOString());
   if (options.fullRefresh) args.push("--full-refresh");
 
-  const logDir = join(warehouse, "_state", "glue", "logs");
+  const logDir = join(warehouse, stateKeys.glue.logsPrefix);
   await mkdir(logDir, { recursive: true });
   const logPath = join(logDir, `${runId}.log`);
   const log = createWriteStream(logPath);

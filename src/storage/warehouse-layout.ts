@@ -49,22 +49,25 @@ export interface DatePartition {
   readonly day: string;
 }
 
-/** `year=YYYY/month=MM/day=DD` (no trailing slash) for a partition. */
-export function partitionPath(p: DatePartition): string {
-  return `year=${p.year}/month=${p.month}/day=${p.day}`;
-}
-
-/** Parses `…year=YYYY/month=MM/day=DD/…` out of a key, or undefined. */
-export function parsePartition(key: string): DatePartition | undefined {
-  const match = /(?:^|\/)year=(\d{4})\/month=(\d{2})\/day=(\d{2})(?:\/|$)/.exec(key);
-  return match ? { year: match[1]!, month: match[2]!, day: match[3]! } : undefined;
-}
-
 /** `year=(YYYY)/month=(MM)/day=(DD)` as a regex source with three groups: every partition pattern is built from it. */
 const partitionSource = String.raw`year=(\d{4})/month=(\d{2})/day=(\d{2})`;
 
+const partitionInKey = new RegExp(`(?:^|/)${partitionSource}(?:/|$)`);
+
+/** Parses `…year=YYYY/month=MM/day=DD/…` out of a key, or undefined. */
+export function parsePartition(key: string): DatePartition | undefined {
+  const match = partitionInKey.exec(key);
+  return match ? { year: match[1]!, month: match[2]!, day: match[3]! } : undefined;
+}
+
 /** A bare partition path, `year=YYYY/month=MM/day=DD`. */
 export const partitionPathPattern = new RegExp(`^${partitionSource}$`);
+
+/** A raw year folder, `raw/year=YYYY/`, and a month folder, `raw/year=YYYY/month=MM/`. */
+export const rawYearFolderPattern = new RegExp(`^${rawKeyPrefix}${partitionSource.split("/")[0]}/$`);
+export const rawMonthFolderPattern = new RegExp(
+  `^${rawKeyPrefix}${partitionSource.split("/").slice(0, 2).join("/")}/$`,
+);
 
 /** A raw day folder, `raw/year=YYYY/month=MM/day=DD/`. */
 export const rawDayFolderPattern = new RegExp(`^${rawKeyPrefix}${partitionSource}/$`);
@@ -97,6 +100,9 @@ export const stateKeys = {
     lastRun: "_state/transform/last-run.json",
     /** The run lock (a local file next to the scratch folder, for local and S3 storage alike). */
     lock: "_state/transform/lock",
+    /** Local folders of a run (DuckDB's spill files, fetched S3 objects), next to the lock. */
+    scratch: "_state/transform/scratch",
+    cache: "_state/transform/cache",
     runsPrefix: "_state/transform/runs/",
     runReport: (runId: string): string => `_state/transform/runs/${runId}.json`,
     stagingPrefix: "_state/transform/_staging/",

@@ -14,9 +14,10 @@ import {
 } from "../table/table-snapshot.js";
 import type { SqlRunner } from "./sql-runner.js";
 import { indexFileKey, scratchIndexPath, tierOf, writeIndexFile } from "./table-index.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /** Where the Glue job (and `--engine spark`) records the objects it processed. */
-export const glueLedgerPrefix = "_state/glue/processed/";
+const glueLedgerPrefix = stateKeys.glue.processedPrefix;
 
 interface BootstrapOptions {
   readonly storage: Storage;
@@ -78,7 +79,7 @@ export async function loadOrBootstrapSnapshot(options: BootstrapOptions): Promis
     const rows = await writeIndexFile(sql, { sql: relation, values }, path);
     if (rows === 0) return;
     const key = indexFileKey(name, manifest.runId, n);
-    const staged = `${stagingPrefix("state", manifest.runId)}${key.slice("_state/".length)}`;
+    const staged = `${stagingPrefix("state", manifest.runId)}${key.slice(stateKeys.root.length)}`;
     await storage.moveFileIn("state", staged, path);
     manifest.publish.push({ bucket: "state", from: staged, to: key });
     indexes[name]!.push({ key, rows, tier: tierOf(rows) });

@@ -10,6 +10,7 @@ import { dataKey, type TableFile, type TableSnapshot } from "../table/table-snap
 import { nextSnapshot } from "./commit-step.js";
 import { compactionTargets } from "./compaction-targets.js";
 import type { SqlRunner } from "./sql-runner.js";
+import { parquetCompressionSql } from "./table-format-sql.js";
 
 export interface CompactOptions {
   readonly storage: Storage;
@@ -74,7 +75,7 @@ export async function compactPartitions(options: CompactOptions): Promise<Compac
     await sql.run(
       `COPY (SELECT ${columns} FROM read_parquet($paths, union_by_name = true)
              ORDER BY session_id NULLS LAST, event_time, event_id)
-       TO ${quotedString(outDir)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroup},
+       TO ${quotedString(outDir)} (FORMAT parquet, ${parquetCompressionSql}, ROW_GROUP_SIZE ${rowGroup},
          ROW_GROUPS_PER_FILE ${Math.max(1, Math.ceil(config.compactTargetFileRows / rowGroup))},
          FILENAME_PATTERN ${quotedString(`part-${runId}-c{i}`)})`,
       list,

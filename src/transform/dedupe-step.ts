@@ -1,4 +1,4 @@
-import { contract } from "../contract/data-contract.js";
+import { contract, reasonTemplate } from "../contract/data-contract.js";
 import type { RunContext, StepResult } from "./run-context.js";
 import { defineTable } from "./table-definition.js";
 import { indexPaths, probedIndex } from "./table-index.js";
@@ -12,7 +12,7 @@ export const losersTable = defineTable("losers", {
   earlier_run: "BOOLEAN",
 });
 
-const duplicateMessage = contract.reasons.find((r) => r.code === "duplicate")!.message;
+const duplicateMessage = reasonTemplate("duplicate");
 
 /**
  * Step 5, dedupe: first arrival wins. Within the run, arrival is (object in key order, line, place on

@@ -1,6 +1,11 @@
 import { isHiddenKey, keyProblem } from "../storage/object-key.js";
 import type { ObjectInfo, Storage } from "../storage/storage.js";
 import { dayOf, isProcessed, loadSealedDay, type Bookmark } from "../table/bookmark-store.js";
+import {
+  rawDayFolderPattern,
+  rawMonthFolderPattern,
+  rawYearFolderPattern,
+} from "../storage/warehouse-layout.js";
 
 /** A raw object a run reads, numbered in processing order (key order). */
 export interface SourceObject {
@@ -42,9 +47,9 @@ export interface DiscoverOptions {
   readonly noticedDays?: ReadonlySet<string>;
 }
 
-const yearFolder = /^raw\/year=(\d{4})\/$/;
-const monthFolder = /^raw\/year=(\d{4})\/month=(\d{2})\/$/;
-const dayFolder = /^raw\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/$/;
+const yearFolder = rawYearFolderPattern;
+const monthFolder = rawMonthFolderPattern;
+const dayFolder = rawDayFolderPattern;
 
 /**
  * Step 1, discover: the raw objects no run has processed, in key order. Lists incrementally: the day

@@ -13,6 +13,7 @@ import {
   type IndexName,
 } from "./table-index.js";
 import { horizonDate } from "./dedupe-step.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /** This run's additions to the id and session indexes, as relations over the run's tables. */
 const runIdsSql = `(SELECT md5_number_upper(event_id) AS h1, md5_number_lower(event_id) AS h2,
@@ -85,7 +86,7 @@ export async function indexRun(ctx: RunContext): Promise<StepResult> {
     }
   }
   for (const [key, path] of pending) {
-    const staged = `${stagingPrefix("state", ctx.runId)}${key.slice("_state/".length)}`;
+    const staged = `${stagingPrefix("state", ctx.runId)}${key.slice(stateKeys.root.length)}`;
     await ctx.storage.moveFileIn("state", staged, path);
     ctx.manifest.publish.push({ bucket: "state", from: staged, to: key });
   }

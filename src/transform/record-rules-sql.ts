@@ -1,5 +1,5 @@
 import { quotedIdentifier, quotedString } from "@duckdb/node-api";
-import { contract, limits, type InputField } from "../contract/data-contract.js";
+import { contract, knownFields, limits, reasonTemplate, type InputField } from "../contract/data-contract.js";
 import {
   exactColumnsSql,
   faultReasonSql,
@@ -76,8 +76,7 @@ export const judgedTable = defineTable("judged", judgedColumns);
 const fields = contract.inputFields;
 const timestampField = fields.find((f) => f.kind === "timestamp")!;
 const propertiesField = fields.find((f) => f.kind === "properties");
-const known = [...fields.map((f) => f.name), ...contract.droppedFields];
-const reasonMessage = (code: string): string => contract.reasons.find((r) => r.code === code)!.message;
+const known = knownFields;
 
 /** A message template of the contract as a SQL string expression, placeholders bound to SQL expressions. */
 function messageSql(template: string, values: Record<string, string>): string {
@@ -120,10 +119,10 @@ export function buildRulesSql(input: string, options: { exactNumbers?: boolean }
   const extracted = fields.map((f: InputField) => `v.${quotedIdentifier(f.name)} AS v_${f.name}`).join(", ");
   const value = `left(s_${timestampField.name}, 100)`;
   const message = `CASE fault_kind
-      WHEN 'missing' THEN ${messageSql(reasonMessage("missing_field"), { field: "fault_field" })}
-      WHEN 'invalid' THEN ${messageSql(reasonMessage("invalid_field"), { field: "fault_field" })}
-      WHEN 'bad_timestamp' THEN ${messageSql(reasonMessage("invalid_timestamp"), { value })}
-      ELSE ${messageSql(reasonMessage("timestamp_out_of_range"), { value, hours: "$tolerance_hours" })} END`;
+      WHEN 'missing' THEN ${messageSql(reasonTemplate("missing_field"), { field: "fault_field" })}
+      WHEN 'invalid' THEN ${messageSql(reasonTemplate("invalid_field"), { field: "fault_field" })}
+      WHEN 'bad_timestamp' THEN ${messageSql(reasonTemplate("invalid_timestamp"), { value })}
+      ELSE ${messageSql(reasonTemplate("timestamp_out_of_range"), { value, hours: "$tolerance_hours" })} END`;
   const ts = timestampSql(timestampField);
   const pending = propertiesField ? propertiesPendingSql(propertiesField) : "false";
   const outputs = fields
@@ -152,8 +151,8 @@ SELECT j.obj, j.line, j.sub, j.kind, j.properties_pending, j.numbers_pending, j.
   CASE WHEN too_large THEN 'record_too_large' WHEN NOT parsed THEN 'malformed_json'
        ELSE ${faultReasonSql("fault_kind")} END AS reason,
   CASE WHEN parsed THEN fault_field END AS field,
-  CASE WHEN too_large THEN ${messageSql(reasonMessage("record_too_large"), { bytes: "strlen(raw)", limit: String(limits.maxRecordBytes) })}
-       WHEN NOT parsed THEN ${quotedString(reasonMessage("malformed_json"))}
+  CASE WHEN too_large THEN ${messageSql(reasonTemplate("record_too_large"), { bytes: "strlen(raw)", limit: String(limits.maxRecordBytes) })}
+       WHEN NOT parsed THEN ${quotedString(reasonTemplate("malformed_json"))}
        WHEN fault_kind IS NOT NULL THEN ${message} END AS message,
   ${outputs.join(", ")},
   CASE WHEN parsed AND fault_kind IS NULL THEN epoch_ms(ts_ms::BIGINT) END AS event_time,

@@ -4,6 +4,7 @@ import type { Storage } from "../storage/storage.js";
 import { loadOrBootstrapSnapshot } from "./bootstrap-step.js";
 import { compactPartitions, type CompactResult } from "./compact-partitions.js";
 import { withRunSession } from "./run-session.js";
+import { partitionPathPattern } from "../storage/warehouse-layout.js";
 
 export interface CompactionOptions {
   readonly storage: Storage;
@@ -21,7 +22,7 @@ export async function runCompaction(options: CompactionOptions): Promise<Compact
   return withRunSession({ ...options, idSuffix: "-compact" }, async ({ runId, scratch, sql, cache }) => {
     const snapshot = await loadOrBootstrapSnapshot({ storage: options.storage, sql, cache, scratch, runId });
     for (const p of options.partitions) {
-      if (!/^year=\d{4}\/month=\d{2}\/day=\d{2}$/.test(p)) {
+      if (!partitionPathPattern.test(p)) {
         throw new ClickstreamError(
           "CS_ERR_INVALID_ARGUMENT",
           `--partition ${JSON.stringify(p)} is not year=YYYY/month=MM/day=DD`,

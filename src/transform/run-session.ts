@@ -8,6 +8,7 @@ import { newRunId } from "../table/run-id.js";
 import { RunLock, runLockPath } from "../table/run-lock.js";
 import { SqlRunner } from "./sql-runner.js";
 import { runStep, stepError } from "./step-error.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /** What a run (or a compaction) holds while it works: the lock, a scratch folder, a DuckDB session. */
 export interface RunSession {
@@ -34,7 +35,7 @@ export async function withRunSession<T>(
   const runId = newRunId(startedAt, options.idSuffix);
   const workDir = resolve(options.workDir);
   const lock = await RunLock.acquire(runLockPath(workDir), runId, options.config.lockWaitMs);
-  const scratchRoot = join(workDir, "_state", "transform", "scratch");
+  const scratchRoot = join(workDir, stateKeys.transform.scratch);
   const scratch = join(scratchRoot, runId);
   let sql: SqlRunner | undefined;
   try {
@@ -49,7 +50,7 @@ export async function withRunSession<T>(
         tempDir: join(scratch, "duckdb-tmp"),
       });
     });
-    const cache = new LocalFileCache(options.storage, join(workDir, "_state", "transform", "cache"));
+    const cache = new LocalFileCache(options.storage, join(workDir, stateKeys.transform.cache));
     return await work({ runId, startedAt, workDir, scratch, sql, cache });
   } catch (error) {
     throw stepError("finish", error);

@@ -3,6 +3,7 @@ import { dataKey, type TableFile } from "../table/table-snapshot.js";
 import type { RunContext, StepResult } from "./run-context.js";
 import { defineTable } from "./table-definition.js";
 import { indexPaths, probedIndex } from "./table-index.js";
+import { parsePartition, partitionDay } from "../storage/warehouse-layout.js";
 
 /** What the table held of each session this run touches. */
 export const sessionsBeforeTable = defineTable("sessions_before", {
@@ -98,8 +99,9 @@ export async function sequenceEvents(ctx: RunContext): Promise<StepResult> {
     FROM late_sessions l JOIN sessions_before b USING (session_id)`);
   const candidates: { key: string; file: TableFile }[] = [];
   for (const [partition, entries] of Object.entries(baseline.partitions)) {
-    const day = partition.replace(/^year=(\d{4})\/month=(\d{2})\/day=(\d{2})$/, "$1-$2-$3");
-    if (day < String(range!.lo) || day > String(range!.hi)) continue;
+    const parsed = parsePartition(partition);
+    const day = parsed && partitionDay(parsed);
+    if (day === undefined || day < String(range!.lo) || day > String(range!.hi)) continue;
     for (const file of entries) candidates.push({ key: dataKey(partition, file.name), file });
   }
   if (candidates.length === 0) return {};

@@ -4,6 +4,8 @@ import type { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
 import type { IndexFile } from "../table/table-snapshot.js";
 import type { SqlRunner, SqlValues } from "./sql-runner.js";
+import { parquetCompressionSql } from "./table-format-sql.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /**
  * The transform's two indexes over everything it has written, so a run finds what it needs about the
@@ -80,7 +82,7 @@ export async function probedIndex(sql: SqlRunner, paths: string[], probe: string
 export async function writeIndexFile(sql: SqlRunner, relation: BoundRelation, path: string): Promise<number> {
   await sql.run(
     `COPY (SELECT * FROM ${relation.sql} ORDER BY h1, h2) TO $index_file
-     (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${INDEX_ROW_GROUP_ROWS})`,
+     (FORMAT parquet, ${parquetCompressionSql}, ROW_GROUP_SIZE ${INDEX_ROW_GROUP_ROWS})`,
     { ...relation.values, index_file: path },
   );
   const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet($path)`, { path });
@@ -120,7 +122,7 @@ export function mergedRelation(name: IndexName, paths: string[], horizonDate: st
 
 /** Where a run writes an index file before the commit publishes it. */
 export function indexFileKey(name: IndexName, runId: string, n: number): string {
-  return `_state/transform/index/${name}/${runId}-${n}.parquet`;
+  return stateKeys.transform.index(name, `${runId}-${n}.parquet`);
 }
 
 export function scratchIndexPath(scratch: string, name: IndexName, n: number): string {

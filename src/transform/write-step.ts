@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { DuckDBListValue, quotedIdentifier, quotedString } from "@duckdb/node-api";
-import { limits, transformedColumns } from "../contract/data-contract.js";
+import { contract, limits, transformedColumns } from "../contract/data-contract.js";
 import { datePartitionPath } from "../storage/warehouse-layout.js";
 import { stagingPrefix } from "../table/commit-log.js";
 import { judgeBatchBytes, linesSql, textFileBatches, textFileValues } from "./judge-step.js";
@@ -10,9 +10,13 @@ import { sequencedRowsSql } from "./sequence-step.js";
 import { stagedRecordsSql, stagingValues } from "./staging-writer.js";
 import type { SqlRunner } from "./sql-runner.js";
 import { defineTable } from "./table-definition.js";
-
-const partitionColumns = `strftime(event_time, '%Y') AS year, strftime(event_time, '%m') AS month,
-  strftime(event_time, '%d') AS day`;
+import {
+  parquetCompressionSql,
+  partitionColumnsSql,
+  partitionKeySql,
+  partitionListSql,
+  partitionNames,
+} from "./table-format-sql.js";
 
 /**
  * The contract's columns over a relation holding the judged columns plus event_sequence (alias-free),
@@ -45,10 +49,10 @@ export async function writeOutputs(ctx: RunContext): Promise<StepResult> {
     processed: ctx.processingTime.toISOString().replace("T", " ").replace("Z", ""),
   });
   await sql.run(
-    `CREATE TEMP VIEW output_rows AS SELECT ${outputColumnsSql()}, ${partitionColumns} FROM ${sequencedRowsSql}`,
+    `CREATE TEMP VIEW output_rows AS SELECT ${outputColumnsSql()}, ${partitionColumnsSql} FROM ${sequencedRowsSql}`,
   );
   // The rows per partition are the valid judged rows': counting them skips the session sequence's window.
-  const partitions = `(SELECT ${partitionColumns} FROM judged WHERE reason IS NULL)`;
+  const partitions = `(SELECT ${partitionColumnsSql} FROM judged WHERE reason IS NULL)`;
   await copyPartitions(ctx, "output_rows", outDir, `part-${ctx.runId}-{i}`, partitions);
 
   const { added, replaced } = ctx.outputs;
@@ -79,7 +83,7 @@ export async function writeOutputs(ctx: RunContext): Promise<StepResult> {
     await sql.run(
       `COPY (SELECT ${columns} FROM read_parquet($path) o
         LEFT JOIN (SELECT * FROM rewrites WHERE file_key = $key) r ON r.event_id = o.event_id)
-       TO ${quotedString(target)} (FORMAT parquet, COMPRESSION zstd)`,
+       TO ${quotedString(target)} (FORMAT parquet, ${parquetCompressionSql})`,
       { path, key },
     );
     replaced.push(key);
@@ -131,34 +135,32 @@ export async function copyPartitions(
   const { sql } = ctx;
   const maxRows = ctx.config.maxRowsPerFile;
   const rowGroup = Math.min(122_880, maxRows);
-  const options = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroup}, FILENAME_PATTERN ${quotedString(pattern)}`;
+  const options = `FORMAT parquet, ${parquetCompressionSql}, ROW_GROUP_SIZE ${rowGroup}, FILENAME_PATTERN ${quotedString(pattern)}`;
   const big = (await sql.rows(
-    `SELECT year, month, day FROM ${partitionsOf} GROUP BY ALL HAVING count(*) > $max`,
-    {
-      max: maxRows,
-    },
-  )) as { year: string; month: string; day: string }[];
+    `SELECT ${partitionListSql} FROM ${partitionsOf} GROUP BY ALL HAVING count(*) > $max`,
+    { max: maxRows },
+  )) as Record<string, string>[];
   if (big.length === 0) {
-    await sql.run(`COPY ${view} TO $out_dir (${options}, PARTITION_BY (year, month, day))`, {
+    await sql.run(`COPY ${view} TO $out_dir (${options}, PARTITION_BY (${partitionListSql}))`, {
       out_dir: outDir,
     });
     return;
   }
   // The sequence numbers need every row of a session at once: compute them once, then split the writes.
   await sql.run(`CREATE TEMP TABLE output_final AS SELECT * FROM ${view}`);
-  const bigKeys = new DuckDBListValue(big.map((p) => `${p.year}-${p.month}-${p.day}`));
+  const bigKeys = new DuckDBListValue(big.map((p) => partitionNames.map((n) => p[n]).join("-")));
   await sql.run(
-    `COPY (SELECT * FROM output_final WHERE NOT list_contains($big, year || '-' || month || '-' || day))
-     TO $out_dir (${options}, PARTITION_BY (year, month, day), OVERWRITE_OR_IGNORE)`,
+    `COPY (SELECT * FROM output_final WHERE NOT list_contains($big, ${partitionKeySql}))
+     TO $out_dir (${options}, PARTITION_BY (${partitionListSql}), OVERWRITE_OR_IGNORE)`,
     { big: bigKeys, out_dir: outDir },
   );
   for (const p of big) {
-    const dir = join(outDir, `year=${p.year}`, `month=${p.month}`, `day=${p.day}`);
+    const dir = join(outDir, ...partitionNames.map((n) => `${n}=${p[n]}`));
     await mkdir(dir, { recursive: true }); // COPY creates the last folder only
     await sql.run(
-      `COPY (SELECT * EXCLUDE (year, month, day) FROM output_final WHERE year = $y AND month = $m AND day = $d)
+      `COPY (SELECT * EXCLUDE (${partitionListSql}) FROM output_final WHERE ${partitionKeySql} = $key)
        TO $out_dir (${options}, ROW_GROUPS_PER_FILE ${Math.ceil(maxRows / rowGroup)})`,
-      { y: p.year, m: p.month, d: p.day, out_dir: dir },
+      { key: partitionNames.map((n) => p[n]).join("-"), out_dir: dir },
     );
     // File rotation can leave a last file with no rows: it would only cost readers an open.
     const empty = await sql.rows(`SELECT file_name FROM parquet_file_metadata($glob) WHERE num_rows = 0`, {
@@ -182,8 +184,7 @@ async function writeRejects(ctx: RunContext): Promise<void> {
     sql,
     ctx.parts.map((p) => [p.obj, p.key, p.firstLine]),
   );
-  const line = `to_json({'reason': r.reason, 'field': r.field, 'message': r.message, 'source': s.key,
-    'line': r.line + s.first_line, 'raw': coalesce(left(r.raw, ${limits.maxRejectRawChars}), '')})`;
+  const line = rejectLineSql;
   // Lines are complete JSON texts already, so the CSV writer is told to add nothing (no quotes, no escapes).
   await sql.run(`COPY (
       SELECT ${line} FROM (
@@ -199,6 +200,26 @@ async function writeRejects(ctx: RunContext): Promise<void> {
   ctx.manifest.publish.push({ bucket: "errors", from: staged, to: `errors/${relativeKey}` });
   tally.errorObjects.push(`errors/${relativeKey}`);
 }
+
+/** Each field of an errors/ line, from the rejects (`r`) and their sources (`s`). */
+const rejectValueSql: Readonly<Record<string, string>> = {
+  reason: "r.reason",
+  field: "r.field",
+  message: "r.message",
+  source: "s.key",
+  line: "r.line + s.first_line",
+  raw: `coalesce(left(r.raw, ${limits.maxRejectRawChars}), '')`,
+};
+
+/** One errors/ line as JSON, its keys in the contract's `rejectFields` order. */
+const rejectLineSql = `to_json({${contract.rejectFields
+  .map((field) => {
+    const value = rejectValueSql[field];
+    if (value === undefined)
+      throw new Error(`data contract: reject field ${field} has no value in the transform`);
+    return `${quotedString(field)}: ${value}`;
+  })
+  .join(", ")}})`;
 
 /**
  * Duplicates looked valid, so their text was not carried: read just those records again, from their
