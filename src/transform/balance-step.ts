@@ -1,5 +1,6 @@
 import { ClickstreamError } from "../errors/clickstream-error.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 
 /**
  * Records read = written + rejected, each counted by the step that found, wrote or dropped it: a record

@@ -12,7 +12,8 @@ import {
 } from "../table/table-snapshot.js";
 import { compactionTargets } from "./compaction-targets.js";
 import { nextBookmark } from "./next-bookmark.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import { buildRunReport } from "./run-report-builder.js";
 
 /**

@@ -2,7 +2,8 @@ import { join } from "node:path";
 import { emptySnapshot } from "../table/table-snapshot.js";
 import { reportFiles } from "./commit-step.js";
 import { compactPartitions } from "./compact-partitions.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import { buildRunReport } from "./run-report-builder.js";
 
 /**

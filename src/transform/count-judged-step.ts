@@ -1,6 +1,7 @@
 import { limits, type RejectReason } from "../contract/data-contract.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 
 /**
  * Step 4e, count: the framing rejects join DuckDB's tables (`framing_rejects`); the rule rejects are

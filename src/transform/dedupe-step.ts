@@ -1,5 +1,6 @@
 import { contract, reasonTemplate } from "../contract/data-contract.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import { defineTable } from "./table-definition.js";
 import { indexPaths, probedIndex } from "./table-index.js";
 

@@ -3,11 +3,12 @@ import { exactNumberFields } from "./field-rules-sql.js";
 import { ruleValues } from "./judge-step.js";
 import { memberText } from "./properties-text.js";
 import { buildRulesSql } from "./record-rules-sql.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import { defineTable } from "./table-definition.js";
 
 /** Records judged again with their number literals' exact values (x_<field>: see exactNumberFields). */
-export const exactLinesTable = defineTable("exact_lines", {
+const exactLinesTable = defineTable("exact_lines", {
   obj: "INTEGER",
   line: "INTEGER",
   sub: "INTEGER",

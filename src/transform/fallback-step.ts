@@ -3,7 +3,8 @@ import { frameNotTextObjects } from "./not-text-objects.js";
 import type { FramingPass } from "./framing-pass.js";
 import { ruleValues } from "./judge-step.js";
 import { buildRulesSql } from "./record-rules-sql.js";
-import { combinedResult, type RunContext, type StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import { combinedResult, type StepResult } from "./step-result.js";
 import { StagingWriter, stagedRecordsSql, stagingValues } from "./staging-writer.js";
 import { defineTable } from "./table-definition.js";
 

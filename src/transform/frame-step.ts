@@ -9,7 +9,8 @@ import { keyProblem } from "../storage/object-key.js";
 import { judgeBatchBytes } from "./judge-step.js";
 import { streamRawObject } from "./object-reader.js";
 import { PieceCutter } from "./piece-cutter.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import { defineTable } from "./table-definition.js";
 import type { FramingRejects } from "./framing-rejects.js";
 

@@ -1,5 +1,5 @@
 import { limits, reasonMessage } from "../contract/data-contract.js";
-import type { StepResult } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import type { SplitReject } from "./record-splitter.js";
 import type { SqlRunner } from "./sql-runner.js";
 import { defineTable } from "./table-definition.js";

@@ -1,6 +1,7 @@
 import { stagingPrefix } from "../table/commit-log.js";
 import type { IndexFile } from "../table/table-snapshot.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import {
   indexFileKey,
   indexPaths,

@@ -3,7 +3,8 @@ import { limits } from "../contract/data-contract.js";
 import type { FramingRejects } from "./framing-rejects.js";
 import { oneObjectLineSql } from "./one-object-line.js";
 import { buildRulesSql, judgedTable } from "./record-rules-sql.js";
-import { combinedResult, type RunContext, type StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import { combinedResult, type StepResult } from "./step-result.js";
 import { defineTable } from "./table-definition.js";
 
 /**

@@ -1,5 +1,6 @@
 import { reasonMessage } from "../contract/data-contract.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import { defineTable } from "./table-definition.js";
 
 /** Records a strict JSON parser rejected although DuckDB's lenient one took them. */

@@ -10,14 +10,10 @@ import type { RunContext } from "./run-context.js";
 import { defineTable } from "./table-definition.js";
 
 /** Objects with some lines that are not UTF-8, and the blanked copy DuckDB judges instead. */
-export const partlyTextTable = defineTable(
-  "partly_text",
-  { obj: "INTEGER", path: "VARCHAR" },
-  { temp: true },
-);
+const partlyTextTable = defineTable("partly_text", { obj: "INTEGER", path: "VARCHAR" }, { temp: true });
 
 /** The lines of those objects that are not UTF-8, for the per-record path. */
-export const badLinesTable = defineTable("bad_lines", { obj: "INTEGER", line: "INTEGER" }, { temp: true });
+const badLinesTable = defineTable("bad_lines", { obj: "INTEGER", line: "INTEGER" }, { temp: true });
 
 /**
  * The per-record path's first job: whole objects DuckDB could not read as text (`kind = 'object'`). An

@@ -1,5 +1,6 @@
 import { propertiesFromText } from "./properties-text.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import { defineTable } from "./table-definition.js";
 
 /** Properties objects mapped from the record's exact text, one entry a row in order (`ord`). */

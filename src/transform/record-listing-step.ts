@@ -1,7 +1,8 @@
 import { clearArrivalNotices } from "../storage/arrival-notice.js";
 import { bookmarkKey } from "../table/bookmark-store.js";
 import { nextBookmark } from "./next-bookmark.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import { buildRunReport } from "./run-report-builder.js";
 
 /**

@@ -27,7 +27,7 @@ import { defineTable } from "./table-definition.js";
  * future tolerance, epoch ms), `$tolerance_hours`, `$other_category`; the relation `event_categories
  * (event_type, event_category)` holds the configured mapping.
  */
-export const judgedColumns = {
+const judgedColumns = {
   obj: "INTEGER",
   line: "INTEGER",
   sub: "INTEGER",

@@ -10,6 +10,7 @@ import type { IndexFile, TableFile, TableSnapshot, TrashEntry } from "../table/t
 import type { Discovery, SourceObject } from "./discover-step.js";
 import type { FramingRejects } from "./framing-rejects.js";
 import type { SqlRunner } from "./sql-runner.js";
+import type { StepResult } from "./step-result.js";
 import type { IndexName } from "./table-index.js";
 
 export type TransformProgress =
@@ -76,7 +77,7 @@ export interface RunContext {
 }
 
 /** Files and indexes the write and index steps leave for the commit, and the report the last commit stored. */
-export interface RunOutputs {
+interface RunOutputs {
   /** Partition → data files this run adds (staged; the commit publishes them). */
   readonly added: Map<string, TableFile[]>;
   /** Keys of data files replaced by rewritten copies (they leave the table at the commit). */
@@ -87,14 +88,6 @@ export interface RunOutputs {
   readonly replacedIndexes: TrashEntry[];
   /** The run report, built once by the step that stores it (the last commit). */
   report?: RunReport;
-}
-
-/** What one step counted, where it counted it: records found, written, rejected by reason. */
-export interface StepResult {
-  /** Records found in the raw objects (net of placeholders an earlier step counted and this one re-framed). */
-  readonly found?: number;
-  readonly written?: number;
-  readonly rejected?: Partial<Record<RejectReason, number>>;
 }
 
 /** One step of a run: reads and adds to the context, returns its counts. */
@@ -146,19 +139,4 @@ export class RunTally {
   get rejectedTotal(): number {
     return Object.values(this.rejectedByReason).reduce((a, b) => a + b, 0);
   }
-}
-
-/** Several counts as one step's result. */
-export function combinedResult(...results: readonly StepResult[]): StepResult {
-  const rejected: Partial<Record<RejectReason, number>> = {};
-  for (const r of results) {
-    for (const [reason, n] of Object.entries(r.rejected ?? {}) as [RejectReason, number][]) {
-      rejected[reason] = (rejected[reason] ?? 0) + n;
-    }
-  }
-  return {
-    found: results.reduce((sum, r) => sum + (r.found ?? 0), 0),
-    written: results.reduce((sum, r) => sum + (r.written ?? 0), 0),
-    rejected,
-  };
 }

@@ -1,6 +1,7 @@
 import { DuckDBListValue } from "@duckdb/node-api";
 import { dataKey, type TableFile } from "../table/table-snapshot.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import { defineTable } from "./table-definition.js";
 import { indexPaths, probedIndex } from "./table-index.js";
 import { parsePartition, partitionDay } from "../storage/warehouse-layout.js";

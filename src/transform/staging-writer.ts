@@ -8,7 +8,7 @@ const NEWLINE = 0x0a;
 const FLUSH_BYTES = 8 << 20; // 8 MiB
 
 /** Columns of a staging file: records the per-record path found, for DuckDB to judge. */
-export const stagedColumns = {
+const stagedColumns = {
   obj: "INTEGER",
   line: "INTEGER",
   sub: "INTEGER",
@@ -83,7 +83,9 @@ export function stagedRecordsSql(): string {
   // A multi-line record travels with its LF/CR as two control bytes (record-splitter.ts): restored here.
   return `(SELECT obj, line, sub, checked, replace(replace(raw, chr(${STAGED_LF}), chr(10)), chr(${STAGED_CR}), chr(13)) AS raw,
       'fast' AS kind FROM read_csv($staging_path,
-      columns = {'obj': 'INTEGER', 'line': 'INTEGER', 'sub': 'INTEGER', 'checked': 'BOOLEAN', 'raw': 'VARCHAR'},
+      columns = {${Object.entries(stagedColumns)
+        .map(([name, type]) => `${quotedString(name)}: ${quotedString(type)}`)
+        .join(", ")}},
       delim = ${quotedString(stagingColumnSeparator)}, quote = '', escape = '', header = false, auto_detect = false,
       new_line = '\\n', max_line_size = ${limits.maxRecordBytes * 2 + 64}))`;
 }

@@ -2,11 +2,10 @@ import { quotedIdentifier } from "@duckdb/node-api";
 import type { SqlRunner } from "./sql-runner.js";
 
 /** Column types the appender writes (sql-runner.ts's appendRows). */
-export type AppendType = "INTEGER" | "BIGINT" | "DOUBLE" | "VARCHAR";
+type AppendType = "INTEGER" | "BIGINT" | "DOUBLE" | "VARCHAR";
 
 /** DuckDB column types of the run's tables, spelled as DuckDB's `DESCRIBE` spells them. */
-export type ColumnType =
-  AppendType | "BOOLEAN" | "DATE" | "TIMESTAMP" | "MAP(VARCHAR, VARCHAR)" | "VARCHAR[]";
+type ColumnType = AppendType | "BOOLEAN" | "DATE" | "TIMESTAMP" | "MAP(VARCHAR, VARCHAR)" | "VARCHAR[]";
 
 export type Columns = Readonly<Record<string, ColumnType>>;
 

@@ -5,7 +5,8 @@ import { contract, limits, transformedColumns } from "../contract/data-contract.
 import { datePartitionPath } from "../storage/warehouse-layout.js";
 import { stagingPrefix } from "../table/commit-log.js";
 import { judgeBatchBytes, linesSql, textFileBatches, textFileValues } from "./judge-step.js";
-import type { RunContext, StepResult } from "./run-context.js";
+import type { RunContext } from "./run-context.js";
+import type { StepResult } from "./step-result.js";
 import { sequencedRowsSql } from "./sequence-step.js";
 import { stagedRecordsSql, stagingValues } from "./staging-writer.js";
 import type { SqlRunner } from "./sql-runner.js";
