@@ -4,7 +4,6 @@ import { applyManifest, writeManifest } from "../table/commit-log.js";
 import type { RunReport } from "../table/run-report.js";
 import {
   snapshotObjects,
-  splitDataKey,
   type IndexFile,
   type TableFile,
   type TableSnapshot,
@@ -15,6 +14,8 @@ import { nextBookmark } from "./next-bookmark.js";
 import type { RunContext } from "./run-context.js";
 import type { StepResult } from "./step-result.js";
 import { buildRunReport } from "./run-report-builder.js";
+import { bucketHomePrefix } from "../storage/storage.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /**
  * The snapshot a commit leaves: the previous one's partitions with `added` files and without
@@ -72,7 +73,7 @@ export function nextSnapshot(
  * table reader lists (a glob over `transformed/**` included).
  */
 export const retiredKey = (runId: string, key: string): string =>
-  `_state/transform/replaced/${runId}/${key.slice("transformed/".length)}`;
+  `${stateKeys.transform.replaced(runId)}${key.slice(bucketHomePrefix.transformed.length)}`;
 
 /**
  * Step 9, commit: the new snapshot, bookmark and (unless a compaction commits after it) the run report
@@ -116,10 +117,7 @@ export async function commitRun(ctx: RunContext): Promise<StepResult> {
 /** The state files of a run report: its own, and the last run's. */
 export function reportFiles(report: RunReport): { key: string; body: string }[] {
   return [
-    { key: `_state/transform/runs/${report.runId}.json`, body: JSON.stringify(report, null, 2) },
-    { key: "_state/transform/last-run.json", body: JSON.stringify(report, null, 2) },
+    { key: stateKeys.transform.runReport(report.runId), body: JSON.stringify(report, null, 2) },
+    { key: stateKeys.transform.lastRun, body: JSON.stringify(report, null, 2) },
   ];
 }
-
-/** Partition path of a data key, for callers that only have keys. */
-export const partitionOfKey = (key: string): string | undefined => splitDataKey(key)?.partition;

@@ -75,10 +75,10 @@ export async function compactPartitions(options: CompactOptions): Promise<Compac
     await sql.run(
       `COPY (SELECT ${columns} FROM read_parquet($paths, union_by_name = true)
              ORDER BY session_id NULLS LAST, event_time, event_id)
-       TO ${quotedString(outDir)} (FORMAT parquet, ${parquetCompressionSql}, ROW_GROUP_SIZE ${rowGroup},
+       TO $out_dir (FORMAT parquet, ${parquetCompressionSql}, ROW_GROUP_SIZE ${rowGroup},
          ROW_GROUPS_PER_FILE ${Math.max(1, Math.ceil(config.compactTargetFileRows / rowGroup))},
          FILENAME_PATTERN ${quotedString(`part-${runId}-c{i}`)})`,
-      list,
+      { ...list, out_dir: outDir },
     );
     let rows = 0;
     const names = (await readdir(outDir)).filter((n) => n.endsWith(".parquet")).sort();

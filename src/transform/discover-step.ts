@@ -15,7 +15,7 @@ export interface SourceObject {
 }
 
 /** A sealed day folder a run listed again, and what it held. */
-export interface ReconciledDay {
+interface ReconciledDay {
   readonly day: string;
   /** Every name in it after this run (processed before, or now). */
   readonly names: readonly string[];

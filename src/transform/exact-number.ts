@@ -24,7 +24,7 @@ const fractionDigits = (d: { digits: string; point: number }): string =>
  * floor(value × 10^shift), exactly; undefined for a text that is not a JSON number, or past 18 integer
  * digits (such a value is outside any range the contract accepts, where a double's answer serves).
  */
-export function floorShifted(text: string, shift: number): bigint | undefined {
+function floorShifted(text: string, shift: number): bigint | undefined {
   const d = decompose(text);
   if (!d) return undefined;
   const point = d.point + shift;

@@ -49,7 +49,7 @@ const x = (f: InputField): string => `x_${f.name}`;
  * any other number is DOUBLE (an integer literal outside 64 bits is a real number to DuckDB and to the
  * Glue engine alike).
  */
-export const jsonType = { NULL: 0, STRING: 1, BOOLEAN: 2, OBJECT: 3, ARRAY: 4, INT: 5, DOUBLE: 6 } as const;
+const jsonType = { NULL: 0, STRING: 1, BOOLEAN: 2, OBJECT: 3, ARRAY: 4, INT: 5, DOUBLE: 6 } as const;
 const T = jsonType;
 const INTS = `(${T.INT})`;
 const NUMBERS = `(${T.INT}, ${T.DOUBLE})`;
@@ -81,7 +81,7 @@ export function typeAndTextSql(f: InputField): string {
  * whose first and last characters are above it has nothing to trim: trim() with a set of characters is
  * costly enough to skip for the strings that need none (nearly all).
  */
-export const trimWs = (x: string): string =>
+const trimWs = (x: string): string =>
   `CASE WHEN ascii(${x}) > 32 AND ascii(right(${x}, 1)) > 32 THEN ${x} ELSE trim(${x}, ${ws}) END`;
 
 const absentOrNull = (f: InputField): string => `coalesce(${t(f)}, ${T.NULL}) = ${T.NULL}`;

@@ -15,7 +15,7 @@ import { defineTable } from "./table-definition.js";
 import type { FramingRejects } from "./framing-rejects.js";
 
 /** The folder of objects the run decompressed or downloaded: `<scratch>/objects/<obj>`. */
-export const objectsDir = (scratch: string): string => join(scratch, "objects");
+const objectsDir = (scratch: string): string => join(scratch, "objects");
 
 /** Characters DuckDB's file readers take as a glob pattern. */
 const globCharacters = /[*?[{]/;

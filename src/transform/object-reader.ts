@@ -151,7 +151,7 @@ async function* chunksBeforeError(stream: Readable): AsyncGenerator<Buffer> {
 }
 
 /** Gunzips bytes whose whole content is one or more complete gzip members, within the same cap. */
-export async function gunzipCapped(bytes: Buffer): Promise<ObjectBytes> {
+async function gunzipCapped(bytes: Buffer): Promise<ObjectBytes> {
   const gunzip = createGunzip();
   gunzip.end(bytes);
   return collectCapped(gunzip, "decompressed");

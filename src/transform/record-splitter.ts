@@ -367,7 +367,7 @@ function describe(value: unknown): string {
  * or -1 when it is cut short (end of data, or a raw newline inside a string, which JSON forbids).
  * Only the structure is checked here; JSON.parse decides validity.
  */
-export function scanValue(buf: Buffer, start: number): number {
+function scanValue(buf: Buffer, start: number): number {
   const first = buf[start];
   if (first === OPEN_BRACE || first === OPEN_BRACKET) {
     let depth = 0;

@@ -22,7 +22,7 @@ export type TransformProgress =
  * Pieces of one object are numbered in order, so (obj, line) still orders records as they arrived; a
  * reject's line in its object is `firstLine + line`.
  */
-export interface ObjectPart {
+interface ObjectPart {
   readonly obj: number;
   readonly key: string;
   /** Lines of the object before this piece. */

@@ -73,7 +73,7 @@ export class StagingWriter {
 /** The values `stagedRecordsSql` binds. */
 export const stagingValues = (path: string): { staging_path: string } => ({ staging_path: path });
 
-export const stagingColumnSeparator = String.fromCharCode(FIELD);
+const stagingColumnSeparator = String.fromCharCode(FIELD);
 
 /**
  * A relation over the staging file, as candidate records of the rules SQL (kind `fast`); its path is

@@ -84,8 +84,8 @@ export async function writeOutputs(ctx: RunContext): Promise<StepResult> {
     await sql.run(
       `COPY (SELECT ${columns} FROM read_parquet($path) o
         LEFT JOIN (SELECT * FROM rewrites WHERE file_key = $key) r ON r.event_id = o.event_id)
-       TO ${quotedString(target)} (FORMAT parquet, ${parquetCompressionSql})`,
-      { path, key },
+       TO $target (FORMAT parquet, ${parquetCompressionSql})`,
+      { path, key, target },
     );
     replaced.push(key);
     ctx.tally.filesRewritten++;
@@ -125,7 +125,7 @@ async function fileColumns(sql: SqlRunner, path: string): Promise<Set<string>> {
  * partition with more than `maxRowsPerFile` rows is written on its own, split into files of that size:
  * no file grows past a few hundred MB however busy a day is.
  */
-export async function copyPartitions(
+async function copyPartitions(
   ctx: RunContext,
   view: string,
   outDir: string,
@@ -187,13 +187,16 @@ async function writeRejects(ctx: RunContext): Promise<void> {
   );
   const line = rejectLineSql;
   // Lines are complete JSON texts already, so the CSV writer is told to add nothing (no quotes, no escapes).
-  await sql.run(`COPY (
+  await sql.run(
+    `COPY (
       SELECT ${line} FROM (
         SELECT obj, line, sub, reason, field, message, raw FROM judged WHERE reason IS NOT NULL
         UNION ALL SELECT obj, line, sub, reason, NULL, message, raw FROM framing_rejects) r
       JOIN sources s USING (obj)
       ORDER BY r.obj, r.line NULLS FIRST, r.sub)
-    TO ${quotedString(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\\x01')`);
+    TO $path (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\\x01')`,
+    { path },
+  );
   const relativeKey = `transform/${datePartitionPath(ctx.processingTime)}${ctx.runId}.ndjson`;
   const staged = `${stagingPrefix("errors", ctx.runId)}${relativeKey}`;
   const info = await ctx.storage.moveFileIn("errors", staged, path);
