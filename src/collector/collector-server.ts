@@ -13,6 +13,7 @@ import type { z } from "zod";
 import { collectorConfigSchema, type CollectorConfig } from "../config/config-schema.js";
 import { listenErrorDetail, type ListenSettingNames } from "../config/setting-names.js";
 import { ClickstreamError, isClickstreamError } from "../errors/clickstream-error.js";
+import type { ServiceEndpoints } from "../endpoints/service-endpoints.js";
 import type { Storage } from "../storage/storage.js";
 import { CollectorCore } from "./collector-core.js";
 import type { CollectorMetrics } from "./collector-metrics.js";
@@ -38,6 +39,8 @@ export interface StartCollectorOptions {
   readonly listenNames?: ListenSettingNames;
   /** What the running command offers to pick another WAL folder (default: `collector.walDir`). */
   readonly walDirName?: string;
+  /** Other AWS services answered on the same port (src/endpoints/): asked first about every `POST /`. */
+  readonly services?: ServiceEndpoints;
 }
 
 export interface RunningCollector {
@@ -106,7 +109,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     onRecords: recentEvents,
     walDirName: options.walDirName ?? "collector.walDir",
   });
-  registerRoutes(app, core, config);
+  registerRoutes(app, core, config, options.services);
   try {
     await app.listen({ host, port });
   } catch (error) {
@@ -134,13 +137,19 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     close: () =>
       (closing ??= (async () => {
         await app.close();
+        await options.services?.close();
         await core.close();
         app.log.info("collector stopped; every acknowledged record is delivered or kept in the WAL");
       })()),
   };
 }
 
-function registerRoutes(app: FastifyInstance, core: CollectorCore, config: CollectorConfig): void {
+function registerRoutes(
+  app: FastifyInstance,
+  core: CollectorCore,
+  config: CollectorConfig,
+  services: ServiceEndpoints | undefined,
+): void {
   const verifier = new SigV4Verifier(config.accessKeys, config.region);
   const writeKeys = new Set(config.writeKeys);
   const origins = new Set(config.corsAllowedOrigins);
@@ -180,6 +189,24 @@ function registerRoutes(app: FastifyInstance, core: CollectorCore, config: Colle
   });
 
   app.post("/", async (request, reply) => {
+    if (services) {
+      const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+      const answer = await services.handle({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body,
+        id: request.id,
+        verify: (service) =>
+          verifier.enabled
+            ? verifier.verify(
+                { method: request.method, url: request.url, headers: request.headers, body },
+                service,
+              )
+            : Promise.resolve(),
+      });
+      if (answer) return reply.code(answer.status).headers(answer.headers).send(answer.body);
+    }
     const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
     if (type !== FIREHOSE_CONTENT_TYPE && type !== "application/json")
       throw new CollectorRequestError(

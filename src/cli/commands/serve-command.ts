@@ -42,8 +42,10 @@ export function serveCommand(): Command {
         });
         const storage = createStorage(config);
         const { defaultWalDir, startCollector } = await import("../../collector/collector-server.js");
+        const { awsEndpoints } = await import("../../endpoints/aws-endpoints.js");
         const walDir = resolve(config.collector.walDir ?? defaultWalDir(config.warehouse.dir));
         const collector = await startCollector({
+          services: awsEndpoints({ storage, config }),
           storage,
           walDir,
           config: config.collector,

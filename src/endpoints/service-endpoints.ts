@@ -1,0 +1,29 @@
+import type { IncomingHttpHeaders } from "node:http";
+
+/**
+ * What the collector's server hands the other AWS services it serves on its port (src/endpoints/): a
+ * leaf, so the collector knows this shape and nothing else of them.
+ */
+export interface EndpointRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  /** Request id, echoed as `x-amzn-requestid`. */
+  readonly id: string;
+  /** Checks the SigV4 signature for `service` when access keys are configured (as for Firehose); throws when it fails. */
+  verify(service: string): Promise<void>;
+}
+
+export interface EndpointResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+export interface ServiceEndpoints {
+  /** The answer of the service the request is for, or undefined when it is Firehose's (the collector's own). */
+  handle(request: EndpointRequest): Promise<EndpointResponse | undefined>;
+  /** Stops running work (queries) and frees the engine. */
+  close(): Promise<void>;
+}
