@@ -15,8 +15,7 @@ import {
   StopQueryExecutionCommand,
   type QueryExecution,
 } from "@aws-sdk/client-athena";
-import type { QueryResult } from "../../src/query/query-result.js";
-import { names, startEndpointsFixture, type EndpointsFixture } from "./endpoints-fixture.js";
+import { asAthena, names, startEndpointsFixture, type EndpointsFixture } from "./endpoints-fixture.js";
 
 let f: EndpointsFixture;
 before(async () => {
@@ -64,17 +63,6 @@ async function allRows(
     token = page.NextToken;
   } while (token);
   return { rows, pages };
-}
-
-/** The engine's rows in Athena's text (a whole double prints `1.0`). */
-function asAthena(result: QueryResult): (string | undefined)[][] {
-  return result.rows.map((row) =>
-    row.map((v, i) => {
-      if (v === null) return undefined;
-      const type = result.columns[i]!.type;
-      return typeof v === "number" && Number.isInteger(v) && type === "double" ? `${v}.0` : String(v);
-    }),
-  );
 }
 
 async function rejects(promise: Promise<unknown>, name: string, message?: RegExp): Promise<void> {

@@ -66,3 +66,14 @@ export async function startEndpointsFixture(): Promise<EndpointsFixture> {
     },
   };
 }
+
+/** The engine's rows in Athena's text, undefined for NULL (a whole double prints `1.0`). */
+export function asAthena(result: QueryResult): (string | undefined)[][] {
+  return result.rows.map((row) =>
+    row.map((v, i) => {
+      if (v === null) return undefined;
+      const type = result.columns[i]!.type;
+      return typeof v === "number" && Number.isInteger(v) && type === "double" ? `${v}.0` : String(v);
+    }),
+  );
+}
