@@ -29,7 +29,9 @@ def plain(value: Any) -> list[str] | None:
     return [type(value).__name__, str(value)]
 
 
-def boto3_athena(sql: str, database: str, workgroup: str, output: str) -> dict[str, Any]:
+def boto3_athena(
+    sql: str, database: str, workgroup: str, output: str
+) -> dict[str, Any]:
     athena = boto3.client("athena")
     started = athena.start_query_execution(
         QueryString=sql,
@@ -39,7 +41,9 @@ def boto3_athena(sql: str, database: str, workgroup: str, output: str) -> dict[s
     )
     query_id = started["QueryExecutionId"]
     while True:
-        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        execution = athena.get_query_execution(QueryExecutionId=query_id)[
+            "QueryExecution"
+        ]
         if execution["Status"]["State"] not in ("QUEUED", "RUNNING"):
             break
         time.sleep(0.05)
@@ -49,7 +53,10 @@ def boto3_athena(sql: str, database: str, workgroup: str, output: str) -> dict[s
         QueryExecutionId=query_id, PaginationConfig={"PageSize": 10}
     ):
         pages += 1
-        rows.extend([d.get("VarCharValue") for d in r["Data"]] for r in page["ResultSet"]["Rows"])
+        rows.extend(
+            [d.get("VarCharValue") for d in r["Data"]]
+            for r in page["ResultSet"]["Rows"]
+        )
     return {
         "state": execution["Status"]["State"],
         "statementType": execution["StatementType"],
@@ -59,11 +66,16 @@ def boto3_athena(sql: str, database: str, workgroup: str, output: str) -> dict[s
     }
 
 
-def pyathena_cursor(sql: str, database: str, workgroup: str, output: str) -> dict[str, Any]:
+def pyathena_cursor(
+    sql: str, database: str, workgroup: str, output: str
+) -> dict[str, Any]:
     from pyathena import connect
 
     cursor = connect(
-        s3_staging_dir=output, schema_name=database, work_group=workgroup, poll_interval=0.05
+        s3_staging_dir=output,
+        schema_name=database,
+        work_group=workgroup,
+        poll_interval=0.05,
     ).cursor()
     cursor.execute(sql)
     description = [[d[0], d[1], d[4], d[5], d[6]] for d in cursor.description]
@@ -79,7 +91,9 @@ def main() -> None:
     database, workgroup, output = args["database"], args["workgroup"], args["output"]
     identity = boto3.client("sts").get_caller_identity()
     partitions = boto3.client("glue").get_partitions(
-        DatabaseName=database, TableName="transformed", Expression="day >= '04' AND year = '2026'"
+        DatabaseName=database,
+        TableName="transformed",
+        Expression="day >= '04' AND year = '2026'",
     )["Partitions"]
     result: dict[str, Any] = {
         "account": identity["Account"],
@@ -88,7 +102,9 @@ def main() -> None:
         "boto3": boto3_athena(args["sql"], database, workgroup, output),
     }
     if args.get("pyathena"):
-        result["pyathena"] = pyathena_cursor(args["typedSql"], database, workgroup, output)
+        result["pyathena"] = pyathena_cursor(
+            args["typedSql"], database, workgroup, output
+        )
     print(json.dumps(result))
 
 
