@@ -205,7 +205,10 @@ function registerRoutes(
               )
             : Promise.resolve(),
       });
-      if (answer) return reply.code(answer.status).headers(answer.headers).send(answer.body);
+      if (answer) {
+        servedBy.set(request, answer.service);
+        return reply.code(answer.status).headers(answer.headers).send(answer.body);
+      }
     }
     const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
     if (type !== FIREHOSE_CONTENT_TYPE && type !== "application/json")
@@ -289,11 +292,16 @@ function registerRoutes(
   );
 }
 
+/** Requests another service answered (src/endpoints/), by its name: counted as that API, not Firehose. */
+const servedBy = new WeakMap<FastifyRequest, string>();
+
 function isFirehose(request: FastifyRequest): boolean {
   return request.method === "POST" && request.url.split("?")[0] === "/";
 }
 
 function apiOf(request: FastifyRequest): string {
+  const service = servedBy.get(request);
+  if (service !== undefined) return service;
   if (isFirehose(request)) return "firehose";
   const path = request.url.split("?")[0];
   if (path === "/tracker.js") return "tracker";

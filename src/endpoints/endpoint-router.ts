@@ -73,6 +73,7 @@ export class EndpointRouter implements ServiceEndpoints {
     // A service this endpoint does not serve at all: the JSON protocols' error shape, which every SDK reads.
     return jsonError(
       request,
+      signingName,
       "application/x-amz-json-1.1",
       new AwsError(
         "UnknownOperationException",
@@ -119,12 +120,18 @@ export class EndpointRouter implements ServiceEndpoints {
       const input = parseJsonBody(request.body);
       const output = await service.call(operation, input, context);
       return {
+        service: service.signingName,
         status: 200,
         headers: { "content-type": service.contentType, "x-amzn-requestid": request.id },
         body: Buffer.from(JSON.stringify(output ?? {})),
       };
     } catch (error) {
-      return jsonError(request, service.contentType, toAwsError(error, service.internalErrorType));
+      return jsonError(
+        request,
+        service.signingName,
+        service.contentType,
+        toAwsError(error, service.internalErrorType),
+      );
     }
   }
 
@@ -143,6 +150,7 @@ export class EndpointRouter implements ServiceEndpoints {
         `<${action}Response xmlns="${service.xmlns}"><${action}Result>${inner}</${action}Result>` +
         `<ResponseMetadata><RequestId>${request.id}</RequestId></ResponseMetadata></${action}Response>`;
       return {
+        service: service.signingName,
         status: 200,
         headers: { "content-type": "text/xml", "x-amzn-requestid": request.id },
         body: Buffer.from(xml),
@@ -154,6 +162,7 @@ export class EndpointRouter implements ServiceEndpoints {
         `<ErrorResponse xmlns="${service.xmlns}"><Error><Type>${kind}</Type><Code>${xmlText(e.type)}</Code>` +
         `<Message>${xmlText(e.message)}</Message></Error><RequestId>${request.id}</RequestId></ErrorResponse>`;
       return {
+        service: service.signingName,
         status: e.status,
         headers: { "content-type": "text/xml", "x-amzn-requestid": request.id },
         body: Buffer.from(xml),
@@ -186,8 +195,14 @@ function toAwsError(error: unknown, internalType: string): AwsError {
   return new AwsError(internalType, `internal error: ${(error as Error).message ?? String(error)}`, 500);
 }
 
-function jsonError(request: EndpointRequest, type: string, error: AwsError): EndpointResponse {
+function jsonError(
+  request: EndpointRequest,
+  service: string,
+  type: string,
+  error: AwsError,
+): EndpointResponse {
   return {
+    service,
     status: error.status,
     headers: { "content-type": type, "x-amzn-errortype": error.type, "x-amzn-requestid": request.id },
     body: Buffer.from(JSON.stringify({ __type: error.type, Message: error.message, ...error.fields })),

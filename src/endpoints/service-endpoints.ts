@@ -16,6 +16,8 @@ export interface EndpointRequest {
 }
 
 export interface EndpointResponse {
+  /** The service that answered (`athena`, `glue`, `sts`, …): the collector's metrics count requests by it. */
+  readonly service: string;
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;

@@ -108,6 +108,11 @@ describe("the router on the collector's port", () => {
     }
     const unknown = await post({ ...json11, "x-amz-target": "Firehose_20150804.DeleteDeliveryStream" }, "{}");
     assert.equal(JSON.parse(unknown.text).__type, "UnknownOperationException");
+    // The collector's metrics count each service's requests under its own name, not Firehose's.
+    const metrics = await (await fetch(`${f.serve.url}/metrics`)).text();
+    assert.match(metrics, /api="athena",status="400"/);
+    assert.match(metrics, /api="sts",status="200"/);
+    assert.match(metrics, /api="firehose",status="200"/);
   });
 });
 
