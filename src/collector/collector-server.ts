@@ -13,7 +13,7 @@ import type { z } from "zod";
 import { collectorConfigSchema, type CollectorConfig } from "../config/config-schema.js";
 import { listenErrorDetail, type ListenSettingNames } from "../config/setting-names.js";
 import { ClickstreamError, isClickstreamError } from "../errors/clickstream-error.js";
-import type { ServiceEndpoints } from "../endpoints/service-endpoints.js";
+import type { EndpointRequest, ServiceEndpoints } from "../endpoints/service-endpoints.js";
 import type { Storage } from "../storage/storage.js";
 import { CollectorCore } from "./collector-core.js";
 import type { CollectorMetrics } from "./collector-metrics.js";
@@ -176,13 +176,19 @@ function registerRoutes(
       .code(failure.status)
       .send({ error: failure.code, message: failure.detail, fix: failure.fix });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
+  app.setNotFoundHandler(async (request, reply) => {
+    // Paths of no collector route may be another service's (S3's buckets): theirs to answer.
+    const answer = services ? await services.handle(endpointRequest(request, verifier)) : undefined;
+    if (answer) {
+      servedBy.set(request, answer.service);
+      return reply.code(answer.status).headers(answer.headers).send(answer.body);
+    }
+    return reply.code(404).send({
       error: "CS_ERR_COLLECTOR_NOT_FOUND",
       message: `${request.method} ${request.url} is not an endpoint of the collector`,
       fix: new CollectorRequestError("CS_ERR_COLLECTOR_NOT_FOUND", "").fix,
-    }),
-  );
+    });
+  });
   app.addHook("onResponse", (request, reply, done) => {
     core.metrics.answered(apiOf(request), reply.statusCode);
     done();
@@ -190,21 +196,7 @@ function registerRoutes(
 
   app.post("/", async (request, reply) => {
     if (services) {
-      const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
-      const answer = await services.handle({
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
-        body,
-        id: request.id,
-        verify: (service) =>
-          verifier.enabled
-            ? verifier.verify(
-                { method: request.method, url: request.url, headers: request.headers, body },
-                service,
-              )
-            : Promise.resolve(),
-      });
+      const answer = await services.handle(endpointRequest(request, verifier));
       if (answer) {
         servedBy.set(request, answer.service);
         return reply.code(answer.status).headers(answer.headers).send(answer.body);
@@ -290,6 +282,21 @@ function registerRoutes(
       .header("content-type", core.metrics.registry.contentType)
       .send(await core.metrics.registry.metrics()),
   );
+}
+
+/** What the other services see of a request, with the SigV4 check for their signing name. */
+function endpointRequest(request: FastifyRequest, verifier: SigV4Verifier): EndpointRequest {
+  const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+  const { method, url, headers } = request;
+  return {
+    method,
+    url,
+    headers,
+    body,
+    id: request.id,
+    verify: (service) =>
+      verifier.enabled ? verifier.verify({ method, url, headers, body }, service) : Promise.resolve(),
+  };
 }
 
 /** Requests another service answered (src/endpoints/), by its name: counted as that API, not Firehose. */

@@ -99,8 +99,14 @@ export class SigV4Verifier {
       );
 
     // The signer trusts a client-sent x-amz-content-sha256 as the payload hash: check it against the body.
+    // S3 clients may sign without the payload (UNSIGNED-PAYLOAD), as S3 allows; other services may not.
     const claimedHash = header(request.headers, "x-amz-content-sha256");
-    if (claimedHash !== undefined && claimedHash !== createHash("sha256").update(request.body).digest("hex"))
+    const unsignedPayload = service === "s3" && claimedHash === "UNSIGNED-PAYLOAD";
+    if (
+      claimedHash !== undefined &&
+      !unsignedPayload &&
+      claimedHash !== createHash("sha256").update(request.body).digest("hex")
+    )
       throw denied("InvalidSignatureException", "x-amz-content-sha256 does not match the request body");
 
     const signedHeaders = signedHeaderList!.split(";");
@@ -118,6 +124,8 @@ export class SigV4Verifier {
       service: service!,
       sha256: NodeSha256,
       applyChecksum: false,
+      // S3 signs the path as sent (its keys are encoded once); every other service encodes it again.
+      uriEscapePath: service !== "s3",
     });
     const signed = await signer.sign(
       {

@@ -4,12 +4,13 @@ import { athenaApi } from "./athena-api.js";
 import { EndpointRouter } from "./endpoint-router.js";
 import { glueCatalogApi } from "./glue-catalog-api.js";
 import { localStack } from "./local-stack.js";
+import { s3ReadApi } from "./s3-read-api.js";
 import type { ServiceEndpoints } from "./service-endpoints.js";
 import { stsApi } from "./sts-api.js";
 
 /**
  * The AWS services served next to Firehose on the collector's port: Athena, the Glue Data Catalog's read
- * side and STS, named as the local stack (local-stack.ts). docs/aws-endpoints.md lists what is served.
+ * side, S3's read side and STS, named as the local stack (local-stack.ts). docs/aws-endpoints.md lists what is served.
  */
 export function awsEndpoints(options: {
   storage: Storage;
@@ -20,7 +21,11 @@ export function awsEndpoints(options: {
   const stack = localStack(config, region);
   const athena = athenaApi({ storage, config, stack });
   return new EndpointRouter(
-    { json: [athena, glueCatalogApi(storage, stack)], query: [stsApi(stack)] },
+    {
+      json: [athena, glueCatalogApi(storage, stack)],
+      query: [stsApi(stack)],
+      rest: s3ReadApi(storage, stack),
+    },
     region,
     () => athena.close(),
   );

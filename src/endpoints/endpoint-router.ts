@@ -32,6 +32,15 @@ export interface QueryService {
   call(action: string, params: URLSearchParams, context: CallContext): Promise<string>;
 }
 
+/** A service on a REST protocol (S3): addressed by method and path; answers whole responses. */
+export interface RestService {
+  readonly signingName: string;
+  /** True when an unsigned request is addressed to this service (a path under one of its buckets). */
+  owns(request: EndpointRequest): boolean;
+  /** The answer, errors included in the service's shape (never throws). */
+  call(request: EndpointRequest, context: CallContext): Promise<EndpointResponse>;
+}
+
 const CREDENTIAL_SCOPE = /Credential=[^/\s]+\/\d{8}\/([^/\s]+)\/([^/\s]+)\/aws4_request/;
 const FORM_TYPE = "application/x-www-form-urlencoded";
 /** The collector's own API, left to it. */
@@ -46,22 +55,27 @@ const FIREHOSE = { signingName: "firehose", targetPrefix: "Firehose_20150804." }
 export class EndpointRouter implements ServiceEndpoints {
   private readonly json = new Map<string, JsonService>();
   private readonly query = new Map<string, QueryService>();
+  private readonly rest: RestService | undefined;
 
   constructor(
-    services: { json: readonly JsonService[]; query: readonly QueryService[] },
+    services: { json: readonly JsonService[]; query: readonly QueryService[]; rest?: RestService },
     /** The region the endpoint answers as when a request is unsigned. */
     private readonly region: string,
     private readonly onClose: () => Promise<void> = async () => undefined,
   ) {
     for (const s of services.json) this.json.set(s.signingName, s);
     for (const s of services.query) this.query.set(s.signingName, s);
+    this.rest = services.rest;
   }
 
   async handle(request: EndpointRequest): Promise<EndpointResponse | undefined> {
-    if (request.method !== "POST" || request.url.split("?")[0] !== "/") return undefined;
     const scope = CREDENTIAL_SCOPE.exec(header(request, "authorization") ?? "");
-    const target = header(request, "x-amz-target");
     const region = scope?.[1] ?? this.region;
+    const rest = this.rest;
+    if (rest && (scope ? scope[2] === rest.signingName : rest.owns(request)))
+      return rest.call(request, { region, requestId: request.id });
+    if (request.method !== "POST" || request.url.split("?")[0] !== "/") return undefined;
+    const target = header(request, "x-amz-target");
     const signingName = scope?.[2] ?? this.unsignedService(request, target);
     if (signingName === undefined || signingName === FIREHOSE.signingName) return undefined;
     const context: CallContext = { region, requestId: request.id };
@@ -77,13 +91,17 @@ export class EndpointRouter implements ServiceEndpoints {
       "application/x-amz-json-1.1",
       new AwsError(
         "UnknownOperationException",
-        `The ${signingName} service is not served by this local endpoint (served: firehose, ${[...this.json.keys(), ...this.query.keys()].join(", ")})`,
+        `The ${signingName} service is not served by this local endpoint (served: firehose, ${this.served().join(", ")})`,
       ),
     );
   }
 
   close(): Promise<void> {
     return this.onClose();
+  }
+
+  private served(): string[] {
+    return [...this.json.keys(), ...this.query.keys(), ...(this.rest ? [this.rest.signingName] : [])];
   }
 
   /** An unsigned request's service: from its target prefix, or `Action=` in a form body (query protocol). */

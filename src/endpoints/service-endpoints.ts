@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import type { Readable } from "node:stream";
 
 /**
  * What the collector's server hands the other AWS services it serves on its port (src/endpoints/): a
@@ -20,11 +21,15 @@ export interface EndpointResponse {
   readonly service: string;
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer;
+  /** A stream for object bodies (S3 GetObject), else the whole answer. */
+  readonly body: Buffer | Readable;
 }
 
 export interface ServiceEndpoints {
-  /** The answer of the service the request is for, or undefined when it is Firehose's (the collector's own). */
+  /**
+   * The answer of the service the request is for, or undefined when it is none of theirs (Firehose's, or a
+   * path the collector answers 404 to). Asked about every `POST /` and every request no collector route takes.
+   */
   handle(request: EndpointRequest): Promise<EndpointResponse | undefined>;
   /** Stops running work (queries) and frees the engine. */
   close(): Promise<void>;

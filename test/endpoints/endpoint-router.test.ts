@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { AthenaClient, ListWorkGroupsCommand } from "@aws-sdk/client-athena";
 import { FirehoseClient, ListDeliveryStreamsCommand, PutRecordCommand } from "@aws-sdk/client-firehose";
 import { GetDatabasesCommand, GlueClient } from "@aws-sdk/client-glue";
+import { ListBucketsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { startCollector, type RunningCollector } from "../../src/collector/collector-server.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { awsEndpoints } from "../../src/endpoints/aws-endpoints.js";
@@ -149,6 +150,25 @@ describe("SigV4 with access keys configured", () => {
       await assert.rejects(stranger.send(new ListWorkGroupsCommand({})), {
         name: "UnrecognizedClientException",
       });
+      const s3 = new S3Client({ endpoint: collector.url, region, credentials: keys, forcePathStyle: true });
+      const s3Wrong = new S3Client({
+        endpoint: collector.url,
+        region,
+        credentials: { ...keys, secretAccessKey: "wrong" },
+        forcePathStyle: true,
+      });
+      try {
+        const { Buckets } = await s3.send(new ListBucketsCommand({}));
+        assert.equal(Buckets!.length, 4);
+        const listed = await s3.send(
+          new ListObjectsV2Command({ Bucket: Buckets![0]!.Name!, Prefix: "a b+c/" }),
+        );
+        assert.equal(listed.KeyCount, 0, "a signed path and query with characters S3 encodes");
+        await assert.rejects(s3Wrong.send(new ListBucketsCommand({})), { name: "SignatureDoesNotMatch" });
+      } finally {
+        s3.destroy();
+        s3Wrong.destroy();
+      }
     } finally {
       athena.destroy();
       glue.destroy();
