@@ -17,7 +17,7 @@ interface ServeFlags {
 export function serveCommand(): Command {
   const command = new Command("serve")
     .description(
-      "Run the collector: a durable, Firehose-compatible HTTP ingest (Firehose API on POST /, JSON on POST /v1/events) that lands raw events in <warehouse>/raw/",
+      "Run the collector: a durable, Firehose-compatible HTTP ingest (Firehose API on POST /, JSON on POST /v1/events) that lands raw events in <warehouse>/raw/; the same port answers Athena, the Glue Data Catalog, S3 reads and STS over the warehouse (docs/aws-endpoints.md)",
     )
     .addOption(warehouseOption())
     .addOption(configOption())
