@@ -10,7 +10,7 @@ import { splitStatements } from "../query/sql-tokenizer.js";
 import { keyProblem } from "../storage/object-key.js";
 import { bucketHomePrefix, type Storage } from "../storage/storage.js";
 import { epochSeconds, inputReader, namePattern, pageToken, tokenOffset } from "./api-input.js";
-import { athenaCsv, athenaText, columnInfo } from "./athena-values.js";
+import { athenaCells, athenaCsv, columnInfo, parseAthenaCsv, type Cells } from "./athena-values.js";
 import { AwsError, unknownOperation } from "./aws-error.js";
 import type { JsonService } from "./endpoint-router.js";
 import { athenaEngineVersion, type LocalStack } from "./local-stack.js";
@@ -37,7 +37,10 @@ interface Execution {
   engineMs?: number;
   scannedBytes?: number;
   error?: { category: number; type: number; retryable: boolean; message: string; code?: string };
-  result?: QueryResult;
+  /** The result's columns (Athena type names) and its rows as Athena's text, until evicted to the CSV alone. */
+  columns?: QueryResult["columns"];
+  cells?: Cells[] | undefined;
+  cellBytes?: number;
   done?: Promise<void>;
 }
 
@@ -50,6 +53,8 @@ export interface AthenaApiOptions {
   startWaitMs?: number;
   /** Executions kept for GetQueryExecution / GetQueryResults (oldest dropped first). */
   maxExecutionsKept?: number;
+  /** Results kept in memory for paging, in characters of their cells; older ones are paged from their CSV. */
+  maxKeptResultChars?: number;
 }
 
 /** The Athena API over the local query engine (`clickstream query`'s engine and its guard, opened on first use). */
@@ -66,6 +71,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
   const { storage, config, stack } = options;
   const startWaitMs = options.startWaitMs ?? 500; // ms
   const maxKept = options.maxExecutionsKept ?? 1000;
+  const maxKeptChars = options.maxKeptResultChars ?? 64 * 1024 * 1024; // 64 Mi characters
   const store = new CatalogStore(storage);
   const executions = new Map<string, Execution>();
   const byToken = new Map<string, string>();
@@ -142,10 +148,12 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
       const result = await q.run(e.sql, { signal: e.controller.signal });
       e.engineMs = Date.now() - e.started;
       if (e.statementType === "DML") e.scannedBytes = await scanned(q, e);
-      await storage.writeAtomic("athena-results", e.resultKey, athenaCsv(result.columns, result.rows), {
+      const cells = athenaCells(result.columns, result.rows);
+      await storage.writeAtomic("athena-results", e.resultKey, athenaCsv(result.columns, cells), {
         ownerOnly: true,
       });
-      e.result = result;
+      e.columns = result.columns;
+      keep(e, cells);
       e.state = "SUCCEEDED";
     } catch (error) {
       if (e.controller.signal.aborted) {
@@ -160,10 +168,41 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
     }
   };
 
+  /** Keeps a result's cells for paging, dropping the oldest kept ones beyond the budget (they stay in their CSV). */
+  let keptChars = 0;
+  const keep = (e: Execution, cells: Cells[]): void => {
+    e.cells = cells;
+    e.cellBytes = cells.reduce((sum, row) => sum + row.reduce((n, c) => n + (c?.length ?? 0) + 1, 0), 0);
+    keptChars += e.cellBytes;
+    for (const other of executions.values()) {
+      if (keptChars <= maxKeptChars) break;
+      if (other === e || other.cells === undefined) continue;
+      other.cells = undefined;
+      keptChars -= other.cellBytes ?? 0;
+    }
+  };
+  /** A result's cells: kept, or read back from its CSV (never by running the query again). */
+  const cellsOf = async (e: Execution): Promise<Cells[]> => {
+    if (e.cells) return e.cells;
+    let text: string;
+    try {
+      text = (await storage.readBytes("athena-results", e.resultKey)).toString("utf8");
+    } catch (error) {
+      throw new AwsError(
+        "InvalidRequestException",
+        `The result of ${e.id} is gone from ${e.outputLocation}: ${(error as Error).message}`,
+      );
+    }
+    const cells = parseAthenaCsv(text).slice(1);
+    keep(e, cells);
+    return cells;
+  };
+
   const remember = (e: Execution): void => {
     executions.set(e.id, e);
     while (executions.size > maxKept) {
       const oldest = executions.keys().next().value as string;
+      keptChars -= executions.get(oldest)?.cells ? (executions.get(oldest)?.cellBytes ?? 0) : 0;
       executions.delete(oldest);
     }
   };
@@ -246,13 +285,14 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
           "InvalidRequestException",
           `Query did not succeed. State: ${e.state}. ${e.error?.message ?? ""}`.trim(),
         );
-      if (e.state !== "SUCCEEDED" || !e.result)
+      if (e.state !== "SUCCEEDED" || !e.columns)
         throw new AwsError(
           "InvalidRequestException",
           `Query has not yet finished. Current state: ${e.state}`,
         );
       const max = input.integer(call, "MaxResults", 1, 1000) ?? 1000;
-      const { columns, rows } = e.result;
+      const columns = e.columns;
+      const rows = await cellsOf(e);
       const header = e.statementType === "DML" ? 1 : 0;
       const total = rows.length + header;
       const scope = `GetQueryResults ${e.id}`;
@@ -263,12 +303,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
         if (i < header) out.push({ Data: columns.map((c) => ({ VarCharValue: c.name })) });
         else {
           const row = rows[i - header]!;
-          out.push({
-            Data: columns.map((c, j) => {
-              const value = athenaText(row[j], c.type);
-              return value === undefined ? {} : { VarCharValue: value };
-            }),
-          });
+          out.push({ Data: columns.map((_c, j) => (row[j] === undefined ? {} : { VarCharValue: row[j] })) });
         }
       }
       return {

@@ -79,21 +79,60 @@ function text(value: unknown, type: string): string {
   return String(value);
 }
 
+/** One result row as Athena's text cells, undefined for NULL: what GetQueryResults pages and the CSV holds. */
+export type Cells = (string | undefined)[];
+
+/** A result's rows as Athena's text cells. */
+export function athenaCells(columns: readonly { type: string }[], rows: readonly unknown[][]): Cells[] {
+  return rows.map((row) => columns.map((c, i) => athenaText(row[i], c.type)));
+}
+
 /** Athena's result CSV: header, then rows; every non-NULL value (and every name) quoted, NULL empty. */
-export function athenaCsv(
-  columns: readonly { name: string; type: string }[],
-  rows: readonly unknown[][],
-): string {
+export function athenaCsv(columns: readonly { name: string }[], cells: readonly Cells[]): string {
   const quote = (s: string): string => `"${s.replaceAll('"', '""')}"`;
   const lines = [columns.map((c) => quote(c.name)).join(",")];
-  for (const row of rows)
-    lines.push(
-      columns
-        .map((c, i) => {
-          const t = athenaText(row[i], c.type);
-          return t === undefined ? "" : quote(t);
-        })
-        .join(","),
-    );
+  for (const row of cells) lines.push(row.map((t) => (t === undefined ? "" : quote(t))).join(","));
   return `${lines.join("\n")}\n`;
+}
+
+/** The records of an Athena result CSV (header included): an empty unquoted field is NULL, `""` is ''. */
+export function parseAthenaCsv(text: string): Cells[] {
+  const records: Cells[] = [];
+  let record: Cells = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '"') {
+      let value = "";
+      i++;
+      for (;;) {
+        const quote = text.indexOf('"', i);
+        if (quote < 0) throw new Error("unterminated quoted field in a result CSV");
+        value += text.slice(i, quote);
+        if (text[quote + 1] === '"') {
+          value += '"';
+          i = quote + 2;
+          continue;
+        }
+        i = quote + 1;
+        break;
+      }
+      record.push(value);
+    } else {
+      let end = i;
+      while (end < text.length && text[end] !== "," && text[end] !== "\n") end++;
+      const raw = text.slice(i, end);
+      record.push(raw === "" ? undefined : raw);
+      i = end;
+    }
+    if (text[i] === ",") {
+      i++;
+      if (i >= text.length || text[i] === "\n") record.push(undefined);
+    }
+    if (i >= text.length || text[i] === "\n") {
+      records.push(record);
+      record = [];
+      i++;
+    }
+  }
+  return records;
 }

@@ -33,14 +33,25 @@ export interface EndpointsFixture {
   stop(): Promise<void>;
 }
 
-/** A small transformed and crawled warehouse (3 days, partitioned year/month/day) served by `clickstream serve`. */
-export async function startEndpointsFixture(): Promise<EndpointsFixture> {
+/** A small transformed and crawled warehouse: 3 days of events, partitioned year/month/day. */
+export async function crawledWarehouse(): Promise<{
+  warehouse: string;
+  storage: LocalStorage;
+  events: FixtureEvent[];
+  config: ReturnType<typeof parseConfig>;
+}> {
   const warehouse = await tempDir("clickstream-endpoints-");
   const storage = new LocalStorage(warehouse);
   const events = generateEvents({ seed: 11, startDate: "2026-11-03", days: 3, users: 12 });
   await writeTransformedFixture(storage, events);
   const config = parseConfig({ warehouse: { dir: warehouse } });
   await runCrawler({ storage, config });
+  return { warehouse, storage, events, config };
+}
+
+/** The warehouse of crawledWarehouse() (3 days, partitioned year/month/day) served by `clickstream serve`. */
+export async function startEndpointsFixture(): Promise<EndpointsFixture> {
+  const { warehouse, storage, events, config } = await crawledWarehouse();
   const serve = await serveProcess("clickstream-endpoints-", { warehouse });
   const client = { endpoint: serve.url, region, credentials };
   const athena = new AthenaClient(client);
