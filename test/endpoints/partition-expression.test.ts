@@ -38,11 +38,7 @@ test("IN, BETWEEN, LIKE, each with NOT", () => {
 test("numeric keys compare as numbers ('9' < '10'); quotes in literals are doubled", () => {
   const intKeys = { year: "int", month: "int", day: "int" };
   assert.deepEqual(matching("day > 9", intKeys), ["2025-12-31", "2026-01-10"]);
-  assert.deepEqual(
-    matching("day > '9'"),
-    ["2026-02-01"],
-    "as strings '09', '10', '31' and '01' are not above '9'... but '9' > '31'",
-  );
+  assert.deepEqual(matching("day > '9'"), [], "as strings, no day is above '9'");
   const predicate = parsePartitionExpression("name = 'it''s'", { name: "string" });
   assert.equal(predicate({ name: "it's" }), true);
 });
