@@ -11,6 +11,7 @@ import { keyProblem } from "../storage/object-key.js";
 import { bucketHomePrefix, type Storage } from "../storage/storage.js";
 import { epochSeconds, inputReader, namePattern, pageToken, tokenOffset } from "./api-input.js";
 import { athenaCells, athenaCsv, columnInfo, parseAthenaCsv, type Cells } from "./athena-values.js";
+import { namedQueryOperations } from "./athena-named-queries.js";
 import { AwsError, unknownOperation } from "./aws-error.js";
 import type { JsonService } from "./endpoint-router.js";
 import { athenaEngineVersion, type LocalStack } from "./local-stack.js";
@@ -208,6 +209,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
   };
 
   const operations: Record<string, (call: Record<string, unknown>) => Promise<unknown>> = {
+    ...namedQueryOperations(stack),
     StartQueryExecution: async (call) => {
       const sql = input.required(call, "QueryString");
       if (sql.length > 262144)

@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import {
+  BatchGetNamedQueryCommand,
   GetDatabaseCommand,
   GetDataCatalogCommand,
+  GetNamedQueryCommand,
   GetQueryExecutionCommand,
   GetQueryResultsCommand,
   GetTableMetadataCommand,
   GetWorkGroupCommand,
   ListDatabasesCommand,
+  ListNamedQueriesCommand,
   ListDataCatalogsCommand,
   ListTableMetadataCommand,
   ListWorkGroupsCommand,
@@ -15,8 +20,10 @@ import {
   StopQueryExecutionCommand,
   type QueryExecution,
 } from "@aws-sdk/client-athena";
+import { parseQueryFile } from "../../src/query/query-file.js";
 import { asAthena, names, startEndpointsFixture, type EndpointsFixture } from "./endpoints-fixture.js";
 
+const queriesFile = fileURLToPath(new URL("../../../queries/athena_queries.sql", import.meta.url));
 let f: EndpointsFixture;
 before(async () => {
   f = await startEndpointsFixture();
@@ -274,6 +281,42 @@ describe("Athena metadata through @aws-sdk/client-athena", () => {
         }),
       ),
       "MetadataException",
+    );
+  });
+
+  test("named queries: the sections of queries/athena_queries.sql, as infra/athena.tf creates them", async () => {
+    const text = readFileSync(queriesFile, "utf8");
+    const sections = parseQueryFile(text).filter((q) => q.number !== undefined);
+    const { NamedQueryIds } = await f.athena.send(
+      new ListNamedQueriesCommand({ WorkGroup: names.workgroup }),
+    );
+    assert.equal(NamedQueryIds!.length, sections.length);
+    const none = await f.athena.send(new ListNamedQueriesCommand({}));
+    assert.deepEqual(none.NamedQueryIds, [], "the primary workgroup has none");
+    const batch = await f.athena.send(
+      new BatchGetNamedQueryCommand({ NamedQueryIds: [...NamedQueryIds!, "nope"] }),
+    );
+    assert.deepEqual(
+      batch.NamedQueries!.map((q) => q.Name),
+      sections.map((q) => `${Number(q.number)}. ${q.title}`),
+    );
+    assert.deepEqual(
+      batch.UnprocessedNamedQueryIds!.map((u) => u.NamedQueryId),
+      ["nope"],
+    );
+    const { NamedQuery } = await f.athena.send(
+      new GetNamedQueryCommand({ NamedQueryId: NamedQueryIds![0]! }),
+    );
+    assert.equal(NamedQuery!.Database, names.database);
+    assert.doesNotMatch(NamedQuery!.QueryString!, /^-- Query/);
+    const id = await start(NamedQuery!.QueryString!);
+    const e = await finished(id);
+    assert.equal(e.Status!.State, "SUCCEEDED", e.Status!.StateChangeReason);
+    const expected = await f.engineRun(NamedQuery!.QueryString!.replace(/;\s*$/, ""));
+    assert.deepEqual((await allRows(id)).rows.slice(1), asAthena(expected));
+    await rejects(
+      f.athena.send(new GetNamedQueryCommand({ NamedQueryId: "nope" })),
+      "InvalidRequestException",
     );
   });
 });
