@@ -14,7 +14,7 @@ import { athenaCells, athenaCsv, columnInfo, parseAthenaCsv, type Cells } from "
 import { namedQueryOperations } from "./athena-named-queries.js";
 import { AwsError, unknownOperation } from "./aws-error.js";
 import type { JsonService } from "./endpoint-router.js";
-import { athenaEngineVersion, type LocalStack } from "./local-stack.js";
+import { athenaEngineVersion, s3Locations, type LocalStack } from "./local-stack.js";
 
 const input = inputReader("InvalidRequestException");
 type State = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
@@ -74,6 +74,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
   const maxKept = options.maxExecutionsKept ?? 1000;
   const maxKeptChars = options.maxKeptResultChars ?? 64 * 1024 * 1024; // 64 Mi characters
   const store = new CatalogStore(storage);
+  const s3 = s3Locations(storage, stack);
   const executions = new Map<string, Execution>();
   const byToken = new Map<string, string>();
   // The console's pool of one engine: `clickstream query`'s engine and guard, re-reading the catalog after
@@ -403,7 +404,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
       const offset = tokenOffset(input.string(call, "NextToken"), scope, "InvalidRequestException");
       const page = all.slice(offset, offset + max);
       return {
-        TableMetadataList: page.map(tableMetadata),
+        TableMetadataList: page.map((t) => tableMetadata(t, s3)),
         ...(offset + page.length < all.length ? { NextToken: pageToken(scope, offset + page.length) } : {}),
       };
     },
@@ -414,7 +415,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
       await databaseOf(db);
       const table = await store.getTable(db, name);
       if (!table) throw new AwsError("MetadataException", `Table ${name} is not found in database ${db}.`);
-      return { TableMetadata: tableMetadata(table) };
+      return { TableMetadata: tableMetadata(table, s3) };
     },
   };
 
@@ -528,7 +529,7 @@ function workgroupDescription(name: string, stack: LocalStack): string {
     : `The pipeline's workgroup (local twin of infra/athena.tf; results under ${stack.resultsLocation})`;
 }
 
-function tableMetadata(t: GlueTable): Record<string, unknown> {
+function tableMetadata(t: GlueTable, s3: (uri: string) => string | undefined): Record<string, unknown> {
   const column = (c: { Name: string; Type: string; Comment?: string }): Record<string, string> => ({
     Name: c.Name,
     Type: c.Type,
@@ -543,7 +544,7 @@ function tableMetadata(t: GlueTable): Record<string, unknown> {
     PartitionKeys: t.PartitionKeys.map(column),
     Parameters: {
       ...t.Parameters,
-      location: t.StorageDescriptor.Location,
+      location: s3(t.StorageDescriptor.Location) ?? t.StorageDescriptor.Location,
       inputformat: t.StorageDescriptor.InputFormat,
       outputformat: t.StorageDescriptor.OutputFormat,
       serde: t.StorageDescriptor.SerdeInfo.SerializationLibrary,

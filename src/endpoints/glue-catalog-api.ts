@@ -4,7 +4,7 @@ import type { Storage } from "../storage/storage.js";
 import { epochSeconds, inputReader, namePattern, pageToken, tokenOffset } from "./api-input.js";
 import { AwsError, unknownOperation } from "./aws-error.js";
 import type { JsonService } from "./endpoint-router.js";
-import type { LocalStack } from "./local-stack.js";
+import { s3Locations, type LocalStack } from "./local-stack.js";
 import { parsePartitionExpression } from "./partition-expression.js";
 
 const input = inputReader("InvalidInputException");
@@ -16,6 +16,7 @@ const input = inputReader("InvalidInputException");
  */
 export function glueCatalogApi(storage: Storage, stack: LocalStack): JsonService {
   const store = new CatalogStore(storage);
+  const s3 = s3Locations(storage, stack);
 
   const database = async (name: string): Promise<GlueDatabase> => {
     const db = await store.getDatabase(name);
@@ -43,11 +44,11 @@ export function glueCatalogApi(storage: Storage, stack: LocalStack): JsonService
       const max = input.integer(call, "MaxResults", 1, 100) ?? 100;
       const all = (await store.listDatabases()).sort((a, b) => a.Name.localeCompare(b.Name));
       const page = paged(all, call, "GetDatabases", max);
-      return { DatabaseList: page.items.map((d) => databaseShape(d, stack)), ...page.next };
+      return { DatabaseList: page.items.map((d) => databaseShape(d, stack, s3)), ...page.next };
     },
     GetDatabase: async (call) => {
       catalogId(call);
-      return { Database: databaseShape(await database(input.required(call, "Name")), stack) };
+      return { Database: databaseShape(await database(input.required(call, "Name")), stack, s3) };
     },
     GetTables: async (call) => {
       catalogId(call);
@@ -59,12 +60,12 @@ export function glueCatalogApi(storage: Storage, stack: LocalStack): JsonService
         .filter((t) => pattern.test(t.Name))
         .sort((a, b) => a.Name.localeCompare(b.Name));
       const page = paged(all, call, `GetTables ${db} ${String(call.Expression)}`, max);
-      return { TableList: page.items.map((t) => tableShape(t, stack)), ...page.next };
+      return { TableList: page.items.map((t) => tableShape(t, stack, s3)), ...page.next };
     },
     GetTable: async (call) => {
       catalogId(call);
       const db = input.required(call, "DatabaseName");
-      return { Table: tableShape(await table(db, input.required(call, "Name")), stack) };
+      return { Table: tableShape(await table(db, input.required(call, "Name")), stack, s3) };
     },
     GetPartitions: async (call) => {
       catalogId(call);
@@ -83,7 +84,7 @@ export function glueCatalogApi(storage: Storage, stack: LocalStack): JsonService
       partitions = segmentOf(partitions, input.object(call, "Segment"));
       const scope = `GetPartitions ${db} ${t.Name} ${expression ?? ""} ${JSON.stringify(call.Segment ?? null)}`;
       const page = paged(partitions, call, scope, max);
-      return { Partitions: page.items.map((p) => partitionShape(p, stack)), ...page.next };
+      return { Partitions: page.items.map((p) => partitionShape(p, stack, s3)), ...page.next };
     },
   };
 
@@ -123,13 +124,22 @@ function segmentOf<T>(all: T[], segment: Record<string, unknown>): T[] {
   return all.slice(number * size, (number + 1) * size);
 }
 
-function databaseShape(db: GlueDatabase, stack: LocalStack): Record<string, unknown> {
-  return { ...db, CreateTime: epochSeconds(db.CreateTime), CatalogId: stack.accountId };
+type Locations = (uri: string | undefined) => string | undefined;
+
+function databaseShape(db: GlueDatabase, stack: LocalStack, s3: Locations): Record<string, unknown> {
+  const location = s3(db.LocationUri);
+  return {
+    ...db,
+    ...(location !== undefined ? { LocationUri: location } : {}),
+    CreateTime: epochSeconds(db.CreateTime),
+    CatalogId: stack.accountId,
+  };
 }
 
-function tableShape(t: GlueTable, stack: LocalStack): Record<string, unknown> {
+function tableShape(t: GlueTable, stack: LocalStack, s3: Locations): Record<string, unknown> {
   return {
     ...t,
+    StorageDescriptor: { ...t.StorageDescriptor, Location: s3(t.StorageDescriptor.Location) },
     CreateTime: epochSeconds(t.CreateTime),
     UpdateTime: epochSeconds(t.UpdateTime),
     CatalogId: stack.accountId,
@@ -137,9 +147,10 @@ function tableShape(t: GlueTable, stack: LocalStack): Record<string, unknown> {
   };
 }
 
-function partitionShape(p: GluePartition, stack: LocalStack): Record<string, unknown> {
+function partitionShape(p: GluePartition, stack: LocalStack, s3: Locations): Record<string, unknown> {
   return {
     ...p,
+    StorageDescriptor: { ...p.StorageDescriptor, Location: s3(p.StorageDescriptor.Location) },
     CreationTime: epochSeconds(p.CreationTime),
     LastAnalyzedTime: epochSeconds(p.LastAnalyzedTime),
     CatalogId: stack.accountId,

@@ -1,6 +1,6 @@
+import { locationUri } from "../catalog/crawler.js";
 import type { ClickstreamConfig } from "../config/config-schema.js";
-import type { BucketRole } from "../storage/storage.js";
-import { bucketHomePrefix } from "../storage/storage.js";
+import { bucketHomePrefix, type BucketRole, type Storage } from "../storage/storage.js";
 
 /**
  * The names the local endpoints answer to: the local twin of what infra/ creates (infra/main.tf derives
@@ -56,4 +56,21 @@ export function localStack(
     buckets,
     resultsLocation: `s3://${buckets["athena-results"]}/${bucketHomePrefix["athena-results"]}`,
   };
+}
+
+/**
+ * The catalog's Location URIs as the local stack's S3 shows them: a local warehouse's
+ * `file:///…/transformed/…` becomes `s3://<transformed bucket>/transformed/…`, readable through the S3
+ * endpoint; other locations (a catalog crawled on S3) are kept.
+ */
+export function s3Locations(
+  storage: Storage,
+  stack: LocalStack,
+): (uri: string | undefined) => string | undefined {
+  const root = locationUri(storage, "");
+  const bucket = stack.buckets.transformed;
+  return (uri) =>
+    uri !== undefined && root.startsWith("file:") && uri.startsWith(root) && bucket !== undefined
+      ? `s3://${bucket}/${uri.slice(root.length)}`
+      : uri;
 }

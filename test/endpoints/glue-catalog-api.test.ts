@@ -30,7 +30,7 @@ async function rejects(promise: Promise<unknown>, name: string, message?: RegExp
 async function partitions(
   expression?: string,
   maxResults?: number,
-): Promise<{ values: string[][]; pages: number }> {
+): Promise<{ values: string[][]; locations: string[]; pages: number }> {
   const all: Partition[] = [];
   let token: string | undefined;
   let pages = 0;
@@ -48,7 +48,11 @@ async function partitions(
     all.push(...page.Partitions!);
     token = page.NextToken;
   } while (token);
-  return { values: all.map((p) => p.Values!), pages };
+  return {
+    values: all.map((p) => p.Values!),
+    locations: all.map((p) => p.StorageDescriptor!.Location!),
+    pages,
+  };
 }
 
 describe("Glue Data Catalog through @aws-sdk/client-glue", () => {
@@ -80,6 +84,12 @@ describe("Glue Data Catalog through @aws-sdk/client-glue", () => {
       ["year", "month", "day"],
     );
     assert.equal(Table!.UpdateTime!.toISOString(), new Date(stored!.UpdateTime).toISOString());
+    // Locations as the local S3 serves them (the catalog itself keeps file:// URIs).
+    assert.match(stored!.StorageDescriptor.Location, /^file:\/\//);
+    assert.equal(
+      Table!.StorageDescriptor!.Location,
+      "s3://clickstream-pipeline-transformed-000000000000-us-east-1/transformed/",
+    );
   });
 
   test("GetPartitions: every partition, an Expression over the keys, MaxResults with NextToken", async () => {
@@ -91,6 +101,10 @@ describe("Glue Data Catalog through @aws-sdk/client-glue", () => {
     assert.deepEqual(paged.values, all.values);
     const one = await partitions("year = '2026' AND month = '11' AND day = '04'");
     assert.deepEqual(one.values, [["2026", "11", "04"]]);
+    assert.equal(
+      one.locations[0],
+      "s3://clickstream-pipeline-transformed-000000000000-us-east-1/transformed/year=2026/month=11/day=04/",
+    );
     const range = await partitions("day BETWEEN '04' AND '05' AND NOT (day = '05')");
     assert.deepEqual(range.values, [["2026", "11", "04"]]);
     const list = await partitions("day IN ('03', '05') OR month > '11'");
