@@ -200,6 +200,13 @@ describe("Athena query executions through @aws-sdk/client-athena", () => {
     const slow = await start(
       "SELECT count(*) FROM transformed a, transformed b, transformed c, transformed d, transformed e",
     );
+    const running = await f.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: slow }));
+    assert.equal(running.QueryExecution!.Status!.State, "RUNNING");
+    await rejects(
+      f.athena.send(new GetQueryResultsCommand({ QueryExecutionId: slow })),
+      "InvalidRequestException",
+      /Query has not yet finished\. Current state: RUNNING/,
+    );
     await f.athena.send(new StopQueryExecutionCommand({ QueryExecutionId: slow }));
     const stopped = await finished(slow);
     assert.equal(stopped.Status!.State, "CANCELLED");
