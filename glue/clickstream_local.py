@@ -12,6 +12,8 @@ Exit codes: 0 done (the run report is in <warehouse>/_state/glue/runs/<run id>.j
 3 the Python side is missing (pyspark or Java). The last stderr line of a failure starts with ERROR_PREFIX.
 """
 
+from __future__ import annotations
+
 import argparse
 import datetime as dt
 import json
@@ -19,6 +21,12 @@ import os
 import shutil
 import sys
 import traceback
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:  # pyspark may be missing: start_spark() says so with EXIT_UNAVAILABLE
+    from pyspark.sql import SparkSession
+
+    from clickstream_rules import Contract
 
 ERROR_PREFIX = "clickstream-spark-error: "
 RESPONSE_PREFIX = "@@clickstream-spark "
@@ -30,12 +38,12 @@ MODULES = ("clickstream_rules.py", "clickstream_job.py")
 sys.path.insert(0, HERE)
 
 
-def fail(message, code):
+def fail(message: str, code: int) -> NoReturn:
     sys.stderr.write(ERROR_PREFIX + message + "\n")
     sys.exit(code)
 
 
-def start_spark():
+def start_spark() -> SparkSession:
     """local[2] with settings for one machine: no UI, few shuffle partitions, no .crc or _SUCCESS files
     in the warehouse (readers of transformed/ see only Parquet)."""
     try:
@@ -55,57 +63,62 @@ def start_spark():
         .config("spark.sql.shuffle.partitions", "2")
         # A local run is short: C2's compile time costs more than it saves (start-up and a small run
         # took about half the time with C1 alone here), and one small heap needs no parallel collector.
-        .config("spark.driver.extraJavaOptions",
-                os.environ.get("CLICKSTREAM_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"))
+        .config(
+            "spark.driver.extraJavaOptions",
+            os.environ.get("CLICKSTREAM_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"),
+        )
         .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-        .config("spark.sql.warehouse.dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "clickstream-spark-warehouse"))
+        .config(
+            "spark.sql.warehouse.dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "clickstream-spark-warehouse")
+        )
     )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     # The executors import the job's modules as Glue's --extra-py-files ships them.
     for module in MODULES:
         spark.sparkContext.addPyFile(os.path.join(HERE, module))
-    # ...and find the contract as Glue's --extra-files ships it.
-    import clickstream_rules as rules
-
-    spark.sparkContext.addFile(rules.CONTRACT_PATH)
     return spark
 
 
-def run_once(spark, request):
+def run_once(spark: SparkSession, request: dict[str, Any], contract: Contract) -> dict[str, Any]:
     """One run over one warehouse folder; returns the run report."""
     import clickstream_job as job
     import clickstream_rules as rules
 
     warehouse = os.path.abspath(request["warehouse"])
     store = job.LocalStore(warehouse)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     now = rules.parse_now(request["now"]) if request.get("now") else started
     settings = request.get("rules") or {}
-    tolerance_hours = settings.get("futureToleranceMs", rules.DEFAULT_FUTURE_TOLERANCE_HOURS * 3600000) / 3600000
+    tolerance_ms = settings.get("futureToleranceMs")
     candidates = [store.spark_url("raw", key) for key, _ in store.list("raw", "raw/")]
     options = job.RunOptions(
-        run_id=request["runId"], now=now, future_tolerance_hours=tolerance_hours,
-        full_refresh=bool(request.get("fullRefresh")), categories=settings.get("eventCategories"),
-        other_category=settings.get("otherCategory", rules.OTHER_CATEGORY), engine="spark", started=started,
+        run_id=request["runId"],
+        now=now,
+        future_tolerance_hours=None if tolerance_ms is None else tolerance_ms / 3600000,
+        full_refresh=bool(request.get("fullRefresh")),
+        categories=settings.get("eventCategories"),
+        other_category=settings.get("otherCategory"),
+        engine="spark",
+        started=started,
     )
-    return job.run_job(spark, store, candidates, options)
+    return job.run_job(spark, store, candidates, options, contract)
 
 
-def describe(error):
+def describe(error: BaseException) -> str:
     """A one-line reason for a failed run: the job's own message, or Spark's first line."""
     text = str(error).strip().splitlines()
     return "%s: %s" % (type(error).__name__, text[0] if text else "")
 
 
-def serve(spark):
+def serve(spark: SparkSession, contract: Contract) -> None:
     """Runs requests from stdin, one JSON object per line, each answered by one stdout line."""
     for line in sys.stdin:
         if not line.strip():
             continue
         try:
-            response = {"ok": True, "report": run_once(spark, json.loads(line))}
+            response = {"ok": True, "report": run_once(spark, json.loads(line), contract)}
         except Exception as error:  # the next request still runs; the caller sees why this one failed
             traceback.print_exc()
             response = {"ok": False, "error": describe(error)}
@@ -113,7 +126,7 @@ def serve(spark):
         sys.stdout.flush()
 
 
-def main(argv):
+def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--warehouse")
     parser.add_argument("--run-id")
@@ -122,17 +135,25 @@ def main(argv):
     parser.add_argument("--rules", help="JSON: futureToleranceMs, eventCategories, otherCategory")
     parser.add_argument("--serve", action="store_true")
     args = parser.parse_args(argv)
+    import clickstream_rules as rules
+
+    contract = rules.load_contract()
     spark = start_spark()
     try:
         if args.serve:
-            serve(spark)
+            serve(spark, contract)
             return
         if not args.warehouse or not args.run_id:
             fail("--warehouse and --run-id are required", EXIT_FAILED)
-        request = {"warehouse": args.warehouse, "runId": args.run_id, "now": args.now,
-                   "fullRefresh": args.full_refresh, "rules": json.loads(args.rules) if args.rules else None}
+        request = {
+            "warehouse": args.warehouse,
+            "runId": args.run_id,
+            "now": args.now,
+            "fullRefresh": args.full_refresh,
+            "rules": json.loads(args.rules) if args.rules else None,
+        }
         try:
-            run_once(spark, request)
+            run_once(spark, request, contract)
         except Exception as error:
             traceback.print_exc()
             fail(describe(error), EXIT_FAILED)

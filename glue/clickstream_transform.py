@@ -8,8 +8,11 @@ bookmark last (job.commit), after the output, rejects, ledger and run report are
 Arguments (infra/glue.tf sets them): --raw_bucket --transformed_bucket --errors_bucket --state_bucket
 --future_tolerance_hours; optional --now (ISO-8601 processing time, for reproducible reruns). Glue adds
 --JOB_NAME and --JOB_RUN_ID. Ship clickstream_rules.py and clickstream_job.py with --extra-py-files and
-contract/data-contract.json with --extra-files (Glue copies it to the script's working directory).
+contract/data-contract.json with --extra-files (Glue copies it to the script's working directory, where
+load_contract() finds it; the job ships it to the executors with the work).
 """
+
+from __future__ import annotations
 
 import datetime as dt
 import sys
@@ -25,12 +28,18 @@ from pyspark.sql import functions as F
 import clickstream_job as job
 import clickstream_rules as rules
 
-REQUIRED_ARGS = ["JOB_NAME", "raw_bucket", "transformed_bucket", "errors_bucket", "state_bucket",
-                 "future_tolerance_hours"]
+REQUIRED_ARGS = [
+    "JOB_NAME",
+    "raw_bucket",
+    "transformed_bucket",
+    "errors_bucket",
+    "state_bucket",
+    "future_tolerance_hours",
+]
 OPTIONAL_ARGS = ["JOB_RUN_ID", "now"]
 
 
-def resolve_args(argv):
+def resolve_args(argv: list[str]) -> dict[str, str]:
     args = getResolvedOptions(argv, REQUIRED_ARGS)
     for optional in OPTIONAL_ARGS:
         if "--" + optional in argv:
@@ -38,7 +47,7 @@ def resolve_args(argv):
     return args
 
 
-def discover_new_objects(glue, store):
+def discover_new_objects(glue: GlueContext, store: job.Store) -> list[str]:
     """Spark paths of the raw objects the bookmark has not seen. The source only tells which files are
     new: lines are read as one-column CSV (separator \\u0001, no quoting, so any bytes are a valid line),
     and the job then reads each object whole. An empty object has no line and is never listed (it holds
@@ -54,25 +63,31 @@ def discover_new_objects(glue, store):
     return sorted(row.path for row in paths if row.path)
 
 
-def main(argv):
+def main(argv: list[str]) -> None:
     args = resolve_args(argv)
-    started = dt.datetime.now(dt.timezone.utc)
+    contract = rules.load_contract()
+    started = dt.datetime.now(dt.UTC)
     glue = GlueContext(SparkContext.getOrCreate())
     glue_job = Job(glue)
     glue_job.init(args["JOB_NAME"], args)
-    # The contract reached the driver's working directory (--extra-files); executors get it from Spark.
-    glue.spark_session.sparkContext.addFile(rules.CONTRACT_PATH)
-    store = job.S3Store(boto3.client("s3"), {
-        "raw": args["raw_bucket"], "transformed": args["transformed_bucket"],
-        "errors": args["errors_bucket"], "state": args["state_bucket"],
-    })
+    store = job.S3Store(
+        boto3.client("s3"),
+        {
+            "raw": args["raw_bucket"],
+            "transformed": args["transformed_bucket"],
+            "errors": args["errors_bucket"],
+            "state": args["state_bucket"],
+        },
+    )
     options = job.RunOptions(
         run_id=args.get("JOB_RUN_ID") or "local-" + uuid.uuid4().hex,
         now=rules.parse_now(args["now"]) if args.get("now") else started,
         future_tolerance_hours=float(args["future_tolerance_hours"]),
-        job_name=args["JOB_NAME"], engine="glue", started=started,
+        job_name=args["JOB_NAME"],
+        engine="glue",
+        started=started,
     )
-    job.run_job(glue.spark_session, store, discover_new_objects(glue, store), options)
+    job.run_job(glue.spark_session, store, discover_new_objects(glue, store), options, contract)
     # Last: the bookmark moves only once everything the run publishes is in place.
     glue_job.commit()
 

@@ -54,8 +54,9 @@ locals {
   firehose_prefix              = "${local.raw_prefix}year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
   firehose_error_output_prefix = "firehose-errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
 
+  # The seed walk-through calls the job ${PROJECT_NAME}-transform-job: the same commands work here.
   stream_name   = "${var.project_name}-stream"
-  job_name      = "${var.project_name}-transform"
+  job_name      = "${var.project_name}-transform-job"
   crawler_name  = "${var.project_name}-crawler"
   workgroup     = "${var.project_name}-workgroup"
   database_name = var.database_name

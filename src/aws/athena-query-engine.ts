@@ -10,7 +10,8 @@ import {
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { awsRequestError } from "./aws-clients.js";
 import { pollUntil, type PollOptions } from "./poll-until.js";
-import { createProgressDisplay, formatBytes, type ProgressDisplay } from "./progress-display.js";
+import { formatBytes } from "../format/human-format.js";
+import { createProgressDisplay, type ProgressDisplay } from "../terminal/progress-display.js";
 
 export interface AthenaQueryOptions extends PollOptions {
   readonly client: AthenaClient;
@@ -30,7 +31,7 @@ export interface AthenaQueryOptions extends PollOptions {
   readonly display?: ProgressDisplay | null;
 }
 
-export interface QueryColumn {
+interface QueryColumn {
   readonly name: string;
   /** Athena's type name: varchar, bigint, double, boolean, date, timestamp, … */
   readonly type: string;

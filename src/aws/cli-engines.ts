@@ -3,7 +3,7 @@ import { parseConfig } from "../config/load-config.js";
 import { formatResult, type ResultFormat } from "../query/result-formatter.js";
 import { createAthenaClient, createGlueClient } from "./aws-clients.js";
 import { formatAthenaSummary, runAthenaQuery } from "./athena-query-engine.js";
-import { formatCrawlerResult, runCrawler } from "./glue-crawler-engine.js";
+import { formatCrawlerResult, runGlueCrawler } from "./glue-crawler-engine.js";
 import { formatGlueJobResult, runGlueJob } from "./glue-job-engine.js";
 import { bucketsFromOutputs, readTerraformOutputs, type DeploymentOutputs } from "./terraform-outputs.js";
 import { writeTerminal } from "../terminal/terminal-text.js";
@@ -44,7 +44,7 @@ export async function transformOnGlue(flags: AwsEngineFlags & { now?: Date | und
 /** `clickstream crawl --engine glue`: StartCrawler and wait for the crawl's outcome. */
 export async function crawlOnGlue(flags: AwsEngineFlags): Promise<void> {
   const outputs = await deployment(flags);
-  const result = await runCrawler({
+  const result = await runGlueCrawler({
     client: createGlueClient({ region: flags.region ?? outputs.region }),
     crawlerName: outputs.crawler,
     ...(flags.json ? { display: null } : {}),

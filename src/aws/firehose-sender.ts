@@ -13,7 +13,7 @@ import { ClickstreamError } from "../errors/clickstream-error.js";
 import { startsWithGzipMagic } from "../storage/gzip-magic.js";
 
 /** AWS's PutRecordBatch limits; they cannot be raised. */
-export const putRecordBatchLimits = {
+const putRecordBatchLimits = {
   maxRecords: 500,
   maxBytes: 4 * 1024 * 1024, // 4 MiB of decoded data per call
   maxRecordBytes: 1_024_000,

@@ -9,7 +9,7 @@ import {
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { awsRequestError } from "./aws-clients.js";
 import { pollUntil, type PollOptions } from "./poll-until.js";
-import { createProgressDisplay, type ProgressDisplay } from "./progress-display.js";
+import { createProgressDisplay, type ProgressDisplay } from "../terminal/progress-display.js";
 
 export interface CrawlerRunOptions extends PollOptions {
   readonly client: GlueClient;
@@ -41,7 +41,7 @@ export interface CrawlerRunResult {
  * an emulator without it, such as moto) the crawl is still followed to its end and the counts are
  * reported missing, with why, instead of failing a crawl that ran.
  */
-export async function runCrawler(options: CrawlerRunOptions): Promise<CrawlerRunResult> {
+export async function runGlueCrawler(options: CrawlerRunOptions): Promise<CrawlerRunResult> {
   const { client, crawlerName } = options;
   let joinedRunningCrawl = false;
   let previousStart: number | undefined;

@@ -4,15 +4,15 @@ import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import { awsRequestError } from "./aws-clients.js";
 import { pollUntil, type PollOptions } from "./poll-until.js";
-import { createProgressDisplay, formatDuration, type ProgressDisplay } from "./progress-display.js";
+import { formatDuration } from "../format/human-format.js";
+import { createProgressDisplay, type ProgressDisplay } from "../terminal/progress-display.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /** Job run states after which nothing more happens (Glue API JobRunState). */
-export const finalJobRunStates = ["SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"] as const;
+const finalJobRunStates = ["SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"] as const;
 
 /** Key of the run report the Glue job writes to the state bucket (the errors bucket on AWS). */
-export function glueRunReportKey(runId: string): string {
-  return `_state/glue/runs/${runId}.json`;
-}
+export const glueRunReportKey = stateKeys.glue.runReport;
 
 const count = z.number().int().min(0);
 
@@ -20,7 +20,7 @@ const count = z.number().int().min(0);
  * The run report glue/clickstream_transform.py writes at the end of every run: the local transform's
  * report (src/table/run-report.ts) plus the engine and job name. `records.read = written + rejected`.
  */
-export const glueRunReportSchema = z.looseObject({
+const glueRunReportSchema = z.looseObject({
   engine: z.literal("glue"),
   jobName: z.string(),
   runId: z.string(),
@@ -125,7 +125,7 @@ export async function runGlueJob(options: GlueJobRunOptions): Promise<GlueJobRun
 }
 
 /** Reads and validates the run report of one job run from the state bucket. */
-export async function readGlueRunReport(
+async function readGlueRunReport(
   storage: Storage,
   runId: string,
 ): Promise<{ report?: GlueRunReport; reportProblem?: string }> {

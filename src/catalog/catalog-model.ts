@@ -10,12 +10,12 @@ export interface GlueColumn {
   Comment?: string;
 }
 
-export interface GlueSerDeInfo {
+interface GlueSerDeInfo {
   SerializationLibrary: string;
   Parameters: Record<string, string>;
 }
 
-export interface GlueStorageDescriptor {
+interface GlueStorageDescriptor {
   Columns: GlueColumn[];
   /** Folder URI of the table or partition: `s3://…/transformed/` on AWS, `file:///…/transformed/` locally. */
   Location: string;

@@ -1,13 +1,13 @@
 import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import type { Storage } from "../storage/storage.js";
 import type { GlueDatabase, GluePartitionList, GlueTable } from "./catalog-model.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /** Where the catalog lives in the state bucket: one readable JSON file per database, table and partition list. */
-export const catalogPrefix = "_state/catalog/";
-export const databaseKey = (db: string): string => `${catalogPrefix}databases/${db}.json`;
-export const tableKey = (db: string, table: string): string => `${catalogPrefix}tables/${db}/${table}.json`;
-export const partitionsKey = (db: string, table: string): string =>
-  `${catalogPrefix}partitions/${db}/${table}.json`;
+const catalogPrefix = stateKeys.catalogPrefix;
+const databaseKey = (db: string): string => `${catalogPrefix}databases/${db}.json`;
+const tableKey = (db: string, table: string): string => `${catalogPrefix}tables/${db}/${table}.json`;
+const partitionsKey = (db: string, table: string): string => `${catalogPrefix}partitions/${db}/${table}.json`;
 
 /** A table with its partitions, as one unit of reading. */
 export interface CatalogTable {

@@ -17,7 +17,7 @@ import { widenedType } from "./hive-types.js";
 import { cacheDirFor, LocalFileCache } from "../storage/local-file-cache.js";
 import { ParquetFooterReader, type ParquetFooter } from "./parquet-footer.js";
 
-export const crawlerName = "clickstream-crawler";
+const crawlerName = "clickstream-crawler";
 
 /** What one crawl changed, per table; `--json` prints it. Nothing is dropped: vanished things are logged here. */
 export interface CrawlReport {
@@ -29,7 +29,7 @@ export interface CrawlReport {
   durationMs: number;
 }
 
-export interface TableCrawlReport {
+interface TableCrawlReport {
   name: string;
   action: "created" | "updated" | "unchanged";
   columnsAdded: GlueColumn[];

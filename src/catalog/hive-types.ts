@@ -1,58 +1,7 @@
-import { DuckDBTypeId, type DuckDBType } from "@duckdb/node-api";
-
 /**
- * Glue/Hive column types ↔ DuckDB types. The crawler records Glue types (`string`, `bigint`, `int`, …)
- * as the Glue crawler does for Parquet; the query engine casts back to DuckDB types when it builds views.
+ * Glue/Hive column types → DuckDB types: the query engine casts catalogued columns back when it
+ * builds its views (the other direction is duckdb-type-names.ts).
  */
-export function glueTypeOf(type: DuckDBType): string {
-  switch (type.typeId) {
-    case DuckDBTypeId.VARCHAR:
-    case DuckDBTypeId.UUID:
-    case DuckDBTypeId.ENUM:
-      return "string";
-    case DuckDBTypeId.BOOLEAN:
-      return "boolean";
-    case DuckDBTypeId.TINYINT:
-      return "tinyint";
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.UTINYINT:
-      return "smallint";
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.USMALLINT:
-      return "int";
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UINTEGER:
-      return "bigint";
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
-      return "decimal(38,0)";
-    case DuckDBTypeId.FLOAT:
-      return "float";
-    case DuckDBTypeId.DOUBLE:
-      return "double";
-    case DuckDBTypeId.DECIMAL:
-      return `decimal(${type.width},${type.scale})`;
-    case DuckDBTypeId.DATE:
-      return "date";
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_NS:
-    case DuckDBTypeId.TIMESTAMP_TZ:
-      return "timestamp";
-    case DuckDBTypeId.BLOB:
-      return "binary";
-    case DuckDBTypeId.LIST:
-    case DuckDBTypeId.ARRAY:
-      return `array<${glueTypeOf(type.valueType)}>`;
-    case DuckDBTypeId.MAP:
-      return `map<${glueTypeOf(type.keyType)},${glueTypeOf(type.valueType)}>`;
-    case DuckDBTypeId.STRUCT:
-      return `struct<${type.entryNames.map((name, i) => `${name}:${glueTypeOf(type.entryTypes[i]!)}`).join(",")}>`;
-    default:
-      return type.toString().toLowerCase();
-  }
-}
 
 /** DuckDB type for a Glue type (the inverse of glueTypeOf for the types it produces). */
 export function duckdbTypeOf(glueType: string): string {

@@ -1,6 +1,6 @@
 import { DuckDBInstance, quotedString, type DuckDBConnection } from "@duckdb/node-api";
 import { wrapError } from "../errors/clickstream-error.js";
-import { glueTypeOf } from "./hive-types.js";
+import { glueTypeOf } from "./duckdb-type-names.js";
 
 /** What a Parquet footer tells the crawler about one file. */
 export interface ParquetFooter {

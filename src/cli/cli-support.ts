@@ -13,6 +13,7 @@ import { createStorage } from "../storage/create-storage.js";
 import type { Storage } from "../storage/storage.js";
 import { urlFlag } from "./flag-parsers.js";
 import { terminalText, writeTerminal } from "../terminal/terminal-text.js";
+import { logFormats } from "../terminal/log-output.js";
 
 /** `--warehouse DIR`, defaulting to $CLICKSTREAM_WAREHOUSE, then ./warehouse. */
 export function warehouseOption(): Option {
@@ -21,6 +22,16 @@ export function warehouseOption(): Option {
     "--warehouse <dir>",
     "warehouse folder (default: the config's warehouse.dir, ./warehouse)",
   ).env("CLICKSTREAM_WAREHOUSE");
+}
+
+/** `--log-format text|json` of the long-running commands: readable lines by default, pino's JSON lines for a log shipper. */
+export function logFormatOption(): Option {
+  return new Option(
+    "--log-format <format>",
+    "log lines on stderr: text (readable) or json (one object per line)",
+  )
+    .choices(logFormats)
+    .default("text");
 }
 
 /** `--config FILE`: a JSON file of settings (see docs/configuration in the README); validated strictly. */
@@ -140,24 +151,31 @@ export async function storageFromOptions(
 }
 
 /**
- * Waits for SIGTERM or SIGINT, then runs `stop` (say what it does in `onSignal`); a failing stop is
- * reported and sets exit code 1. For the long-running commands (serve, console, pipeline).
+ * Waits for `signal` (stopSignal()), then runs `stop` (say what it does in `onSignal`); a failing stop
+ * is reported and sets exit code 1. For the long-running commands (serve, console, pipeline).
  */
-export function untilStopped(
+export async function untilStopped(
+  signal: Promise<NodeJS.Signals>,
   stop: () => Promise<void>,
   onSignal: (signal: NodeJS.Signals) => void = () => undefined,
   log: (line: string) => void = (line) => writeTerminal(process.stderr, `${line}\n`),
 ): Promise<void> {
-  return new Promise<void>((done) => {
-    const handle = (signal: NodeJS.Signals): void => {
-      onSignal(signal);
-      stop().then(done, (error: unknown) => {
-        log(`error while stopping: ${String(error)}`);
-        process.exitCode = 1;
-        done();
-      });
-    };
-    process.once("SIGTERM", handle);
-    process.once("SIGINT", handle);
+  onSignal(await signal);
+  try {
+    await stop();
+  } catch (error) {
+    log(`error while stopping: ${String(error)}`);
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * The first SIGTERM or SIGINT. Call it before a server starts: a signal that arrives while it starts
+ * (after it said it listens, before the command waits) then stops it cleanly instead of killing it.
+ */
+export function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
   });
 }

@@ -3,9 +3,11 @@ import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from "n
 import { hostname } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { ClickstreamError } from "../errors/clickstream-error.js";
-import { parseHolder } from "../collector/wal-lock.js";
+import { defaultWalDir } from "../collector/collector-server.js";
+import { parseHolder, walLockPath } from "../collector/wal-lock.js";
 import { holderIsLive, type LockHolder } from "../storage/lock-file.js";
 import { runLockPath } from "../table/run-lock.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /**
  * What a demo left in its warehouse, kept in `_state/demo.json`: every file present when the demo finished
@@ -13,7 +15,7 @@ import { runLockPath } from "../table/run-lock.js";
  * deletes exactly these and nothing else. The demo's default folder, ./warehouse, is also the default of
  * `serve`, `transform`, `query` and `console`, so the real commands may have put data there since.
  */
-export interface DemoRecord {
+interface DemoRecord {
   version: 2;
   createdAt: string;
   files: DemoFile[];
@@ -27,7 +29,7 @@ export interface DemoFile {
   mtimeMs: number;
 }
 
-export const demoRecordPath = "_state/demo.json";
+const demoRecordPath = stateKeys.demoRecord;
 
 /** How many paths a refusal lists. */
 const listedPaths = 10;
@@ -63,13 +65,15 @@ export async function planDemoWipe(warehouse: string): Promise<string[]> {
       `holds ${present.length} file(s) but no readable demo record (${demoRecordPath}) naming them: ${someOf(present.map((f) => f.path))}`,
     );
   }
-  const segments = present.filter((f) => f.path.startsWith("_state/collector/") && f.path.endsWith(".wal"));
+  const segments = present.filter(
+    (f) => f.path.startsWith(stateKeys.collectorPrefix) && f.path.endsWith(".wal"),
+  );
   if (segments.length > 0) {
     refuse(
       `holds ${segments.length} write-ahead log segment(s) of a collector under _state/collector/ (acknowledged events not yet in raw/): start \`clickstream serve\` on it to deliver them`,
     );
   }
-  const collectorLockPath = join(warehouse, "_state", "collector", "wal", "collector.lock");
+  const collectorLockPath = walLockPath(defaultWalDir(warehouse));
   const collectorLock = await readFile(collectorLockPath, "utf8").catch(() => "");
   const collector = parseHolder(collectorLock);
   if (collector && (await holderIsLive(collector, collectorLockPath, collectorLock))) {

@@ -23,6 +23,8 @@ import { RecentEvents, type LiveEventSource } from "./recent-events.js";
 import { FIREHOSE_CONTENT_TYPE, handleFirehoseCall } from "./firehose-api.js";
 import { signedRegion, SigV4Verifier } from "./sigv4-auth.js";
 import { registerTrackerScript } from "./tracker-script.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
+import { fastifyLogging, type LogOutput } from "../terminal/log-output.js";
 
 export interface StartCollectorOptions {
   readonly storage: Storage;
@@ -33,8 +35,11 @@ export interface StartCollectorOptions {
   readonly port?: number;
   /** The `collector` config section (validated here; omitted keys take their defaults). */
   readonly config?: z.input<typeof collectorConfigSchema>;
-  /** A pino logger to use, or `false` for silence; default: info-level JSON lines on stdout. */
-  readonly logger?: FastifyBaseLogger | false;
+  /**
+   * Where the log goes: a pino logger, `false` for silence, or the command's log output (readable
+   * lines or JSON, `--log-format`); default: info-level JSON lines on stdout.
+   */
+  readonly logger?: FastifyBaseLogger | LogOutput | false;
   /** What the running command calls the port and host settings (default: the config keys). */
   readonly listenNames?: ListenSettingNames;
   /** What the running command offers to pick another WAL folder (default: `collector.walDir`). */
@@ -60,7 +65,7 @@ const WRITE_KEY_HEADER = "x-clickstream-write-key";
 
 /** The default WAL folder of a warehouse: `<warehouse>/_state/collector/wal` (process-local state). */
 export function defaultWalDir(warehouseDir: string): string {
-  return join(warehouseDir, "_state", "collector", "wal");
+  return join(warehouseDir, stateKeys.collectorWal);
 }
 
 /** Starts a collector: recovers the WAL, then listens. Resolves once it accepts requests. */
@@ -75,11 +80,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   const host = options.host ?? config.host;
   const port = options.port ?? config.port;
   const app = Fastify({
-    ...(options.logger === false
-      ? { logger: false }
-      : options.logger
-        ? { loggerInstance: options.logger }
-        : { logger: { level: "info" } }),
+    ...fastifyLogging(options.logger, "info"),
     // One line per request would dominate the CPU at thousands of requests/s; errors are logged below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,

@@ -7,7 +7,7 @@ import type { CollectorCore } from "./collector-core.js";
  * The Firehose JSON 1.1 API (`POST /`, `X-Amz-Target: Firehose_20150804.<Operation>`), with AWS's
  * request and response shapes and limits, so AWS SDKs and the AWS CLI work with an endpoint override.
  */
-export const FIREHOSE_TARGET_PREFIX = "Firehose_20150804.";
+const FIREHOSE_TARGET_PREFIX = "Firehose_20150804.";
 export const FIREHOSE_CONTENT_TYPE = "application/x-amz-json-1.1";
 
 /** AWS's fixed limits (they cannot be raised on AWS either). */

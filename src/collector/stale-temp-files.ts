@@ -2,6 +2,7 @@ import { readdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import type { Storage } from "../storage/storage.js";
 import type { CollectorLogger } from "./delivery-stream.js";
+import { rawDayObjectPattern } from "../storage/warehouse-layout.js";
 
 /**
  * A temp file younger than this may be a write in progress (of another collector on the same raw/, or of
@@ -11,7 +12,10 @@ export const staleTempAgeMs = 10 * 60 * 1000;
 
 // What the collector writes: `.tmp-<uuid>` files (LocalStorage.writeAtomic) beside its raw objects in
 // raw/year=YYYY/month=MM/day=DD/. Nothing else is touched.
-const ownTemp = /^raw\/year=\d{4}\/month=\d{2}\/day=\d{2}\/\.tmp-[0-9a-f-]{36}$/;
+const ownTemp = (key: string): boolean => {
+  const m = rawDayObjectPattern.exec(key);
+  return m !== null && /^\.tmp-[0-9a-f-]{36}$/.test(m[4]!);
+};
 
 /**
  * Removes the temp files a killed collector left among the raw objects (a write that never reached its
@@ -32,7 +36,7 @@ export async function removeStaleTempFiles(
     if (!entry.isFile() || !entry.name.startsWith(".tmp-")) continue;
     const path = join(entry.parentPath, entry.name);
     const key = `raw/${relative(root, path).split(sep).join("/")}`;
-    if (!ownTemp.test(key)) continue;
+    if (!ownTemp(key)) continue;
     const info = await stat(path).catch(() => undefined);
     if (!info || now - info.mtimeMs < staleTempAgeMs) continue;
     await unlink(path).catch(() => undefined);

@@ -15,12 +15,15 @@ import {
  * deliver records twice. The lock file names the owner (pid and start time, lock-file.ts); a lock whose
  * process is gone (a crash), or whose pid a restart handed to another process, is taken over.
  */
+/** The collector's lock file in a WAL folder. */
+export const walLockPath = (walDir: string): string => join(walDir, "collector.lock");
+
 export async function acquireWalLock(
   walDir: string,
   /** What the running command offers to pick another folder: `--wal-dir` (serve), a config key… */
   walDirName = "collector.walDir",
 ): Promise<() => Promise<void>> {
-  const path = join(walDir, "collector.lock");
+  const path = walLockPath(walDir);
   try {
     await mkdir(walDir, { recursive: true });
   } catch (error) {

@@ -17,7 +17,7 @@ import { fsyncDir } from "../storage/local-storage.js";
  * A torn tail (a crash mid-write) fails its length or CRC check and is cut off on recovery; such a
  * frame was never acknowledged, because acknowledgement waits for the fsync.
  */
-export const FRAME_HEADER_BYTES = 20;
+const FRAME_HEADER_BYTES = 20;
 
 interface PendingAppend {
   readonly header: Buffer;

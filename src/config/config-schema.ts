@@ -20,7 +20,7 @@ export const defaultEventCategories: Record<string, string> = {
   signup: "engagement",
 };
 
-export const transformConfigSchema = z
+const transformConfigSchema = z
   .object({
     /** How far past the processing time an event may be stamped before it is rejected. */
     futureToleranceMs: z
@@ -89,7 +89,7 @@ export const transformConfigSchema = z
   .strict();
 
 /** Bucket names per storage role (S3 storage). */
-export const s3BucketsConfigSchema = z
+const s3BucketsConfigSchema = z
   .object({
     raw: z.string().min(3),
     transformed: z.string().min(3),
@@ -99,7 +99,7 @@ export const s3BucketsConfigSchema = z
   })
   .strict();
 
-export const warehouseConfigSchema = z
+const warehouseConfigSchema = z
   .object({
     /** Storage engine: a local warehouse folder, or S3 buckets. */
     storage: z.enum(["local", "s3"]).default("local"),
@@ -122,7 +122,7 @@ export const warehouseConfigSchema = z
   })
   .strict();
 
-export const catalogConfigSchema = z
+const catalogConfigSchema = z
   .object({
     /** Glue database the crawler writes to and the query engine reads from. */
     databaseName: z
@@ -142,7 +142,7 @@ export const catalogConfigSchema = z
   })
   .strict();
 
-export const queryConfigSchema = z
+const queryConfigSchema = z
   .object({
     /** A query running longer than this is interrupted (CS_ERR_QUERY_TIMEOUT). */
     timeoutMs: z
@@ -191,12 +191,12 @@ export const queryConfigSchema = z
   .strict();
 
 /** A delivery stream name as Firehose allows it: 1–64 of `[a-zA-Z0-9_.-]` (and not `.`/`..`, which are folder names). */
-export const streamNameSchema = z
+const streamNameSchema = z
   .string()
   .regex(/^[a-zA-Z0-9_.-]{1,64}$/, "1–64 characters of [a-zA-Z0-9_.-]")
   .refine((name) => name !== "." && name !== "..", "may not be . or ..");
 
-export const collectorStreamConfigSchema = z
+const collectorStreamConfigSchema = z
   .object({
     name: streamNameSchema,
     /** Firehose's stream version, the `-1-` in object names; bump it when you change the stream's settings. */
@@ -277,7 +277,7 @@ export const collectorConfigSchema = z
     path: ["accessKeys"],
   });
 
-export const pipelineConfigSchema = z
+const pipelineConfigSchema = z
   .object({
     /** How often `clickstream pipeline` runs transform → crawl (the local twin of the Glue trigger chain). */
     everyMs: z
@@ -299,7 +299,7 @@ export const pipelineConfigSchema = z
   })
   .strict();
 
-export const consoleConfigSchema = z
+const consoleConfigSchema = z
   .object({
     /** Address `clickstream console` listens on; anything but loopback requires `token`. */
     host: z.string().min(1).default("127.0.0.1"),
@@ -328,11 +328,6 @@ export const configSchema = z
   .strict();
 
 export type ClickstreamConfig = z.infer<typeof configSchema>;
-export type WarehouseConfig = z.infer<typeof warehouseConfigSchema>;
 export type TransformConfig = z.infer<typeof transformConfigSchema>;
 export type CollectorConfig = z.infer<typeof collectorConfigSchema>;
 export type CollectorStreamConfig = z.infer<typeof collectorStreamConfigSchema>;
-export type CatalogConfig = z.infer<typeof catalogConfigSchema>;
-export type QueryConfig = z.infer<typeof queryConfigSchema>;
-export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
-export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;

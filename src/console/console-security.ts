@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 
 /** The cookie that carries the token after `/?token=…` (HttpOnly, SameSite=Strict: no script or other site sees it). */
-export const tokenCookie = "clickstream_console_token";
+const tokenCookie = "clickstream_console_token";
 
 /**
  * What the browser may do with the console's pages: scripts, styles and data from the console only, no

@@ -33,6 +33,7 @@ import { QueryHistory } from "./query-history.js";
 import { RawObjectsLiveSource } from "./raw-live-source.js";
 import { ResultCache } from "./result-cache.js";
 import { registerWorkbenchRoutes } from "./workbench-routes.js";
+import { fastifyLogging, type LogOutput } from "../terminal/log-output.js";
 
 export interface ConsoleServerOptions {
   storage: Storage;
@@ -44,8 +45,8 @@ export interface ConsoleServerOptions {
   token?: string;
   /** The live panel's events; default: the newest raw objects of the warehouse. */
   liveEvents?: LiveEventSource;
-  /** A pino logger, or false for silence (default: warnings and errors on stderr). */
-  logger?: FastifyBaseLogger | false;
+  /** A pino logger, the command's log output, or false for silence (default: warnings and errors). */
+  logger?: FastifyBaseLogger | LogOutput | false;
   /** What the running command calls the port and host settings (default: the config keys). */
   listenNames?: ListenSettingNames;
 }
@@ -90,11 +91,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       live: options.liveEvents ?? new RawObjectsLiveSource(storage, quality),
     };
     app = Fastify({
-      ...(options.logger === false
-        ? { logger: false }
-        : options.logger
-          ? { loggerInstance: options.logger }
-          : { logger: { level: "warn" } }),
+      ...fastifyLogging(options.logger, "warn"),
       bodyLimit: 1024 * 1024,
       forceCloseConnections: true,
     });

@@ -5,19 +5,21 @@ import type { QueryParam, RunOptions } from "../query/query-engine.js";
 import { parseQueryFile } from "../query/query-file.js";
 import type { QueryResult } from "../query/query-result.js";
 import { toObjects } from "../query/result-formatter.js";
+import { filteredStatement } from "./filtered-dashboard-sql.js";
 import { packageRoot } from "./package-paths.js";
+import type { DayRange, FilterName, OverviewAnswer, OverviewFigures, PanelAnswer } from "./api-types.js";
 
 /** The dashboard's SQL: one named statement per panel, Athena dialect, the range as two bound parameters. */
 export const dashboardSqlFile = join(packageRoot, "queries", "dashboard.sql");
 /**
- * The same statements over the sessions the filters keep (six parameters): a separate file because the
- * filter costs a pass over the range's sessions, which no engine optimises away when no filter is set.
+ * The same statements over the sessions the filters keep (six parameters), generated from dashboard.sql
+ * (filtered-dashboard-sql.ts): separate statements because the filter costs a pass over the range's
+ * sessions, which no engine optimises away when no filter is set.
  */
 export const filteredDashboardSqlFile = join(packageRoot, "queries", "dashboard-filtered.sql");
 
 /** Filters of the dashboard, in the order of the statements' parameters 3–6. */
-export const filterNames = ["event_type", "device", "referrer", "page"] as const;
-export type FilterName = (typeof filterNames)[number];
+const filterNames = ["event_type", "device", "referrer", "page"] as const satisfies readonly FilterName[];
 
 /** A date range (inclusive, UTC event dates) and the filters; '' = no filter. */
 export interface DashboardQuery {
@@ -45,8 +47,7 @@ const overviewKeys = [
   "avg_session_duration_s",
   "conversion_rate",
   "revenue",
-] as const;
-export type OverviewFigures = Record<(typeof overviewKeys)[number], number | null>;
+] as const satisfies readonly (keyof OverviewFigures)[];
 
 /** Anything that runs a statement with bound parameters (the engine pool). */
 export interface StatementRunner {
@@ -67,17 +68,13 @@ export class DashboardQueries {
   ) {}
 
   static async load(): Promise<DashboardQueries> {
-    return new DashboardQueries(
-      await loadStatements(dashboardSqlFile),
-      await loadStatements(filteredDashboardSqlFile),
-    );
+    const plain = await loadStatements(dashboardSqlFile);
+    const filtered = new Map([...plain].map(([name, sql]) => [name, filteredStatement(sql, name)]));
+    return new DashboardQueries(plain, filtered);
   }
 
   /** The tiles for a range and the same figures for the period of equal length just before it. */
-  async overview(
-    runner: StatementRunner,
-    query: DashboardQuery,
-  ): Promise<OverviewFigures & { previous: OverviewFigures; range: Range; previous_range: Range }> {
+  async overview(runner: StatementRunner, query: DashboardQuery): Promise<OverviewAnswer> {
     const previous = previousRange(query);
     const [now, before] = await Promise.all([
       runner.run(this.sql("overview", query), { params: params(query) }),
@@ -96,7 +93,7 @@ export class DashboardQueries {
     runner: StatementRunner,
     name: PanelName,
     query: DashboardQuery,
-  ): Promise<{ panel: PanelName; granularity?: "hour" | "day"; rows: Record<string, unknown>[] }> {
+  ): Promise<PanelAnswer & { panel: PanelName }> {
     if (name === "timeseries") {
       const granularity = rangeDays(query) <= hourlyUpToDays ? "hour" : "day";
       const sql = this.sql(granularity === "hour" ? "timeseries hourly" : "timeseries daily", query);
@@ -130,10 +127,7 @@ async function loadStatements(file: string): Promise<Map<string, string>> {
 
 const filtered = (query: DashboardQuery): boolean => filterNames.some((f) => query.filters[f] !== "");
 
-export interface Range {
-  from: string;
-  to: string;
-}
+export type Range = DayRange;
 
 /** Bound values of a dashboard statement: the range, then (when any is set) the four filters. */
 function params(query: DashboardQuery): QueryParam[] {
@@ -144,12 +138,13 @@ function params(query: DashboardQuery): QueryParam[] {
 
 function figures(result: QueryResult): OverviewFigures {
   const row = toObjects(result)[0] ?? {};
-  return Object.fromEntries(
-    overviewKeys.map((k) => {
-      const v = row[k];
-      return [k, v === null || v === undefined ? null : Number(v)];
-    }),
-  ) as OverviewFigures;
+  const value = (k: keyof OverviewFigures): number | null => {
+    const v = row[k];
+    return v === null || v === undefined ? null : Number(v);
+  };
+  const out = {} as OverviewFigures;
+  for (const k of overviewKeys) out[k] = value(k);
+  return out;
 }
 
 const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);

@@ -9,6 +9,8 @@ import {
   previousRange,
   type PanelName,
 } from "./dashboard-queries.js";
+import { partitionKeys } from "../contract/data-contract.js";
+import type { RangeAnswer } from "./api-types.js";
 
 const panels = new Set<string>(["timeseries", ...Object.keys(panelStatements)]);
 
@@ -18,11 +20,11 @@ const panels = new Set<string>(["timeseries", ...Object.keys(panelStatements)]);
  * arrives, and the range of days that have data (`GET /api/range`, for the default range).
  */
 export function registerDashboardRoutes(app: FastifyInstance, context: ConsoleContext): void {
-  app.get("/api/range", async () => {
+  app.get("/api/range", async (): Promise<RangeAnswer> => {
     const days = await partitionDays(context);
     if (days.length === 0) return { first: null, last: null, default: null, previous: null };
     const range = defaultRange(days.at(-1)!);
-    return { first: days[0], last: days.at(-1), default: range, previous: previousRange(range) };
+    return { first: days[0]!, last: days.at(-1)!, default: range, previous: previousRange(range) };
   });
 
   app.get("/api/overview", async (request) => {
@@ -50,10 +52,11 @@ async function partitionDays(context: ConsoleContext): Promise<string[]> {
   if (!(await store.getDatabase(db))) return [];
   const table = `${context.config.catalog.tablePrefix}transformed`;
   const keys = (await store.getTable(db, table))?.PartitionKeys.map((k) => k.Name) ?? [];
-  const [y, m, d] = ["year", "month", "day"].map((k) => keys.indexOf(k));
-  if (y === undefined || y < 0 || m! < 0 || d! < 0) return [];
-  const days = (await store.getPartitions(db, table)).Partitions.map(
-    (p) => `${p.Values[y]}-${p.Values[m!]}-${p.Values[d!]}`,
+  // The contract's partition keys (year, month, day) in its order, as positions in the catalogued table's.
+  const positions = partitionKeys.map((k) => keys.indexOf(k));
+  if (positions.some((i) => i < 0)) return [];
+  const days = (await store.getPartitions(db, table)).Partitions.map((p) =>
+    positions.map((i) => p.Values[i]).join("-"),
   ).filter((day) => /^\d{4}-\d{2}-\d{2}$/.test(day));
   return [...new Set(days)].sort();
 }

@@ -3,22 +3,14 @@ import type { Storage } from "../storage/storage.js";
 import type { RejectRecord } from "../table/reject-record.js";
 import type { RunReport } from "../table/run-report.js";
 import { startsWithGzipMagic } from "../storage/gzip-magic.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
+import type { QualityDay } from "./api-types.js";
 
 /** Run reports of the transform, one JSON file per run (src/table/run-report.ts). */
-export const runsPrefix = "_state/transform/runs/";
+const runsPrefix = stateKeys.transform.runsPrefix;
 
 /** Error objects bigger than this are not read for samples (a sample needs a few lines, not gigabytes). */
 const maxErrorObjectBytes = 64 * 1024 * 1024;
-
-export interface QualityDay {
-  /** UTC day the transform ran (rejects are counted when they are found, not by event date). */
-  day: string;
-  runs: number;
-  read: number;
-  written: number;
-  rejected: number;
-  byReason: Record<string, number>;
-}
 
 /**
  * Reads the transform's run reports and errors/ objects for the data-quality panel. Reports never

@@ -7,23 +7,14 @@ import {
   type ScanProfile,
 } from "../query/query-engine.js";
 import type { QueryResult } from "../query/query-result.js";
-import { vanishedFile } from "../query/vanished-file.js";
 import type { Storage } from "../storage/storage.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /**
- * Keys whose change means the engines' file lists may be stale: the catalog (a crawl) and what a
- * transform or compaction writes when it commits (the table snapshot, the bookmark, the commit
- * manifest, its run report).
+ * The catalog's files: a crawl changes them. A transform's commit is noticed by the engines themselves
+ * (each follows the table's snapshot, query-engine.ts), which the pool asks between statements.
  */
-const watchedKeys = new Set([
-  "_state/transform/table.json",
-  "_state/transform/bookmark.json",
-  "_state/transform/bookmarks.json",
-  "_state/transform/commit.json",
-  "_state/transform/last-run.json",
-]);
-const watched = (key: string): boolean =>
-  key.startsWith("_state/catalog/") || key.startsWith("_state/transform/runs/") || watchedKeys.has(key);
+const watched = (key: string): boolean => key.startsWith(stateKeys.catalogPrefix);
 
 /** How often (at most) the watched keys are listed again; queries in between reuse the last look. */
 const recheckIntervalMs = 1000;
@@ -37,15 +28,12 @@ export interface EnginePoolOptions {
 
 /**
  * Several query engines over one warehouse, so the dashboard's queries run in parallel, kept current
- * for a long-running console: before a query, when the catalog or the transform's run reports changed
- * (a crawl, a transform or a compaction happened), every engine re-reads the catalog and file list;
- * a query that fails because a file vanished under it (replaced between two looks) is retried once
- * after such a refresh.
+ * for a long-running console: before a query (at most once a second), every engine re-reads the
+ * catalog when a crawl changed it, and otherwise follows the table's snapshot when a transform or a
+ * compaction committed since.
  */
 export class EnginePool {
   private readonly pending: number[];
-  /** Bumped whenever the engines re-read the catalog: answers computed before may be stale. */
-  private generation = 0;
   private signature = "";
   private checkedAt = 0;
   private checking: Promise<void> | undefined;
@@ -93,8 +81,10 @@ export class EnginePool {
       try {
         const now = await this.currentSignature();
         if (now !== this.signature) {
-          await this.refreshAll();
+          await Promise.all(this.engines.map((engine) => engine.refresh()));
           this.signature = now;
+        } else {
+          await Promise.all(this.engines.map((engine) => engine.follow()));
         }
         this.checkedAt = Date.now();
       } finally {
@@ -104,26 +94,19 @@ export class EnginePool {
     return this.checking;
   }
 
-  /** Changes whenever the engines re-read the catalog (after a crawl, a transform or a replaced file). */
+  /** Changes whenever an engine rebuilt its views (after a crawl, a transform or a replaced file). */
   get version(): number {
-    return this.generation;
+    return this.engines.reduce((sum, engine) => sum + engine.viewsVersion, 0);
   }
 
   close(): void {
     for (const engine of this.engines) engine.close();
   }
 
+  // A file replaced between the last look and the read is retried by the engine itself, on the new snapshot.
   private async withEngine<T>(fn: (engine: QueryEngine) => Promise<T>): Promise<T> {
     await this.refreshIfChanged();
-    try {
-      return await this.onLeastBusy(fn);
-    } catch (error) {
-      if (!vanishedFile(error)) throw error;
-      // Files were replaced between the last look and the read: look again, then try once more.
-      await this.refreshAll();
-      this.signature = await this.currentSignature();
-      return this.onLeastBusy(fn);
-    }
+    return this.onLeastBusy(fn);
   }
 
   private async onLeastBusy<T>(fn: (engine: QueryEngine) => Promise<T>): Promise<T> {
@@ -136,14 +119,9 @@ export class EnginePool {
     }
   }
 
-  private async refreshAll(): Promise<void> {
-    this.generation++;
-    await Promise.all(this.engines.map((engine) => engine.refresh()));
-  }
-
   private async currentSignature(): Promise<string> {
     const parts: string[] = [];
-    for await (const object of this.storage.list("state", "_state/")) {
+    for await (const object of this.storage.list("state", stateKeys.catalogPrefix)) {
       if (watched(object.key)) parts.push(`${object.key}:${object.size}:${object.lastModified.getTime()}`);
     }
     return parts.join("\n");

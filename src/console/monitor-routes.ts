@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { ConsoleContext } from "./console-context.js";
+import type { LiveAnswer, QualityAnswer, RejectsAnswer } from "./api-types.js";
 
 const maxLiveEvents = 200;
 const maxSamples = 500;
@@ -10,14 +11,14 @@ const maxSamples = 500;
  * reports and errors/, and the live events (the in-process collector, or the newest raw objects).
  */
 export function registerMonitorRoutes(app: FastifyInstance, context: ConsoleContext): void {
-  app.get("/api/quality", async () => ({
+  app.get("/api/quality", async (): Promise<QualityAnswer> => ({
     source: "run reports under _state/transform/runs/, by the UTC day the transform ran",
     days: await context.quality.perDay(),
   }));
 
   app.get<{ Querystring: { day?: string; reason?: string; limit?: string } }>(
     "/api/quality/rejects",
-    async (request) => {
+    async (request): Promise<RejectsAnswer> => {
       const { day, reason } = request.query;
       if (!day || !/^\d{4}-\d{2}-\d{2}$/.test(day)) {
         throw new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "day must be a date YYYY-MM-DD");
@@ -30,7 +31,7 @@ export function registerMonitorRoutes(app: FastifyInstance, context: ConsoleCont
     },
   );
 
-  app.get<{ Querystring: { limit?: string } }>("/api/live", async (request) => {
+  app.get<{ Querystring: { limit?: string } }>("/api/live", async (request): Promise<LiveAnswer> => {
     const limit = boundedInt(request.query.limit, 50, maxLiveEvents, "limit");
     return { source: context.live.description, events: await context.live.recent(limit) };
   });

@@ -1,24 +1,9 @@
 import type { Storage } from "../storage/storage.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
+import type { HistoryEntry } from "./api-types.js";
 
 /** Where the workbench keeps its history, in the state bucket beside the catalog. */
-export const historyKey = "_state/console/query-history.json";
-
-/** One workbench query, as the history lists it (Athena's console shows the same columns). */
-export interface HistoryEntry {
-  id: string;
-  sql: string;
-  status: "running" | "succeeded" | "failed" | "cancelled";
-  startedAt: string;
-  durationMs: number | null;
-  rows: number | null;
-  /** Bytes of the Parquet files the query read (from its profile), once known; 0 for catalog statements. */
-  bytesScanned: number | null;
-  filesScanned: number | null;
-  /** `athena-results/<id>.csv` for a succeeded query. */
-  resultKey: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-}
+const historyKey = stateKeys.consoleQueryHistory;
 
 /**
  * The query history, newest first, capped, persisted as one JSON file written atomically after each

@@ -8,6 +8,7 @@ import { saveResult } from "../query/result-store.js";
 import { spreadsheetSafeStream } from "../query/spreadsheet-safe-csv.js";
 import type { ConsoleContext } from "./console-context.js";
 import { namedQueriesFile } from "./package-paths.js";
+import type { CatalogAnswer, HistoryAnswer, NamedQueriesAnswer, QueryAnswer } from "./api-types.js";
 
 const maxSqlChars = 100_000;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -21,10 +22,10 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export function registerWorkbenchRoutes(app: FastifyInstance, context: ConsoleContext): void {
   const running = new Map<string, AbortController>();
 
-  app.get("/api/catalog", async () => {
+  app.get("/api/catalog", async (): Promise<CatalogAnswer> => {
     const store = new CatalogStore(context.storage);
     const databases = await store.listDatabases();
-    const out = [];
+    const out: CatalogAnswer["databases"] = [];
     for (const db of databases) {
       const tables = await store.loadTables(db.Name);
       out.push({
@@ -54,7 +55,7 @@ export function registerWorkbenchRoutes(app: FastifyInstance, context: ConsoleCo
     };
   });
 
-  app.get("/api/named-queries", async () => {
+  app.get("/api/named-queries", async (): Promise<NamedQueriesAnswer> => {
     const statements = parseQueryFile(await readFile(namedQueriesFile, "utf8"));
     return {
       file: "queries/athena_queries.sql",
@@ -66,7 +67,7 @@ export function registerWorkbenchRoutes(app: FastifyInstance, context: ConsoleCo
     };
   });
 
-  app.post("/api/query", async (request, reply) => {
+  app.post("/api/query", async (request, reply): Promise<QueryAnswer> => {
     const body = request.body as { sql?: unknown } | undefined;
     const sql = body?.sql;
     if (typeof sql !== "string" || sql.trim() === "" || sql.length > maxSqlChars) {
@@ -136,7 +137,7 @@ export function registerWorkbenchRoutes(app: FastifyInstance, context: ConsoleCo
     return { cancelled: true };
   });
 
-  app.get("/api/history", async () => ({ entries: context.history.list() }));
+  app.get("/api/history", async (): Promise<HistoryAnswer> => ({ entries: context.history.list() }));
 
   app.get<{ Params: { id: string } }>("/api/results/:id", async (request, reply) => {
     const id = request.params.id.replace(/\.csv$/, "");

@@ -23,7 +23,7 @@ export const rejectReasonCodes = [
 export type RejectReason = (typeof rejectReasonCodes)[number];
 
 /** Field kinds this engine knows how to judge. */
-export const fieldKinds = [
+const fieldKinds = [
   "id",
   "event_type",
   "timestamp",
@@ -93,7 +93,7 @@ export type InputField = DataContract["inputFields"][number];
 export type ColumnSpec = DataContract["columns"][number];
 
 /** Where the contract file lives (the repository's contract/ folder, beside dist/). */
-export const contractPath = new URL("../../../contract/data-contract.json", import.meta.url);
+const contractPath = new URL("../../../contract/data-contract.json", import.meta.url);
 
 function loadContract(): DataContract {
   const parsed = contractSchema.safeParse(JSON.parse(readFileSync(contractPath, "utf8")));
@@ -131,7 +131,7 @@ export function reasonMessage(code: RejectReason, values: Record<string, string 
   return fillTemplate(template, values);
 }
 
-export function fillTemplate(template: string, values: Record<string, string | number>): string {
+function fillTemplate(template: string, values: Record<string, string | number>): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
     name in values ? String(values[name]) : whole,
   );

@@ -1,22 +1,15 @@
 import { AwsError } from "./aws-error.js";
 
 /**
- * Reading a JSON request's members with AWS's validation messages (`1 validation error detected: …`),
- * and the opaque page tokens of the list operations.
+ * Readers of a JSON request's members with AWS's validation messages (`1 validation error detected: …`),
+ * under the service's validation exception (Athena InvalidRequestException, Glue InvalidInputException).
  */
-export function validation(member: string, constraint: string): AwsError {
-  return new AwsError(
-    "InvalidRequestException",
-    `1 validation error detected: Value at '${member}' failed to satisfy constraint: ${constraint}`,
-  );
-}
-
-/** Input readers of one service: its validation exception's name (Athena InvalidRequestException, Glue InvalidInputException). */
 export function inputReader(exception: string) {
-  const invalid = (member: string, constraint: string): AwsError => {
-    const e = validation(member, constraint);
-    return new AwsError(exception, e.message);
-  };
+  const invalid = (member: string, constraint: string): AwsError =>
+    new AwsError(
+      exception,
+      `1 validation error detected: Value at '${member}' failed to satisfy constraint: ${constraint}`,
+    );
   const string = (input: Record<string, unknown>, name: string): string | undefined => {
     const value = input[name];
     if (value === undefined || value === null) return undefined;

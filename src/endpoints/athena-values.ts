@@ -55,7 +55,7 @@ export function columnInfo(name: string, type: string): ColumnInfo {
 }
 
 /** A value as Athena's text (undefined for NULL). */
-export function athenaText(value: unknown, type: string): string | undefined {
+function athenaText(value: unknown, type: string): string | undefined {
   if (value === null || value === undefined) return undefined;
   return text(value, type);
 }

@@ -24,10 +24,10 @@ export interface LocalStack {
 }
 
 /** infra/variables.tf's default `project_name`. */
-export const defaultProjectName = "clickstream-pipeline";
-export const localAccountId = "000000000000";
+const defaultProjectName = "clickstream-pipeline";
+const localAccountId = "000000000000";
 /** Athena names the Glue Data Catalog so (ListDataCatalogs); queries accept it in any case. */
-export const glueDataCatalogName = "AwsDataCatalog";
+const glueDataCatalogName = "AwsDataCatalog";
 /** Athena's EngineVersion, as GetWorkGroup and GetQueryExecution report it (Grafana reads it). */
 export const athenaEngineVersion = {
   SelectedEngineVersion: "AUTO",

@@ -89,7 +89,7 @@ const optionsSchema = z.object({
 });
 
 /** Validates generator options; throws CS_ERR_INVALID_ARGUMENT naming the bad option. */
-export function validateGeneratorOptions(options: GeneratorOptions): void {
+function validateGeneratorOptions(options: GeneratorOptions): void {
   const result = optionsSchema.safeParse({
     events: options.events,
     users: options.users,
@@ -121,7 +121,7 @@ const reasonCycle: readonly Exclude<RejectReason, "unreadable_object">[] = [
 ];
 
 /** At most one 1 MB record per this many records (after the first), so dirty runs stay small. */
-export const tooLargeEveryRecords = 100_000;
+const tooLargeEveryRecords = 100_000;
 
 /**
  * The PRNG seed for a generation: the user's seed mixed with the start, the number of days and users, so

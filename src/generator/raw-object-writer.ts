@@ -14,7 +14,7 @@ import { ChunkBuffer } from "./chunk-buffer.js";
 import { SeededRandom } from "./seeded-random.js";
 
 /** How records are laid out inside one raw object. */
-export type RawFraming = "ndjson" | "concatenated" | "array" | "crlf";
+type RawFraming = "ndjson" | "concatenated" | "array" | "crlf";
 export type RawFramingOption = RawFraming | "mixed";
 
 export interface RawObjectsOptions extends GeneratorOptions {
@@ -139,7 +139,7 @@ function objectSizes(options: RawObjectsOptions): number[] {
 }
 
 /** The object body for records in one framing. */
-export function frame(records: readonly GeneratedRecord[], framing: RawFraming): Buffer {
+function frame(records: readonly GeneratedRecord[], framing: RawFraming): Buffer {
   switch (framing) {
     case "ndjson":
     case "crlf": {

@@ -23,7 +23,7 @@ export interface IntegerIds {
   next(): number;
 }
 
-export interface DefectOutput {
+interface DefectOutput {
   readonly text: string;
   /** Set when the record is not valid UTF-8 (only in binary mode). */
   readonly raw?: Buffer;
@@ -78,7 +78,7 @@ const missingModes = [
 const badUtf8 = Buffer.from([0xc3, 0x28]);
 
 /** The record size limit plus some slack, so the record is clearly over 1,000 KiB. */
-export const tooLargeRecordBytes = 1_030_000;
+const tooLargeRecordBytes = 1_030_000;
 let padding = "";
 
 /** Sub-kinds per reason, cycled in order so every detail occurs. Duplicate is handled by the generator. */

@@ -1,5 +1,4 @@
 import {
-  hourWeights,
   languages,
   productCategories,
   productsByCategory,
@@ -11,7 +10,7 @@ import {
 } from "./catalogue.js";
 import { hash32, type SeededRandom } from "./seeded-random.js";
 
-export type DeviceType = "desktop" | "mobile" | "tablet";
+type DeviceType = "desktop" | "mobile" | "tablet";
 
 /** One planned event of a session, before it is written as JSON. */
 export interface PlannedEvent {
@@ -214,6 +213,3 @@ export class SessionPlanner {
     return products[Math.floor(products.length * r.float() ** 2)]!;
   }
 }
-
-/** Sum of hourWeights, for slot quotas. */
-export const hourWeightTotal = hourWeights.reduce((a, b) => a + b, 0);

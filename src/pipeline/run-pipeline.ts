@@ -6,6 +6,7 @@ import type { Storage } from "../storage/storage.js";
 import { startAdminServer, type AdminServer } from "./admin-server.js";
 import { PipelineMetrics } from "./pipeline-metrics.js";
 import { RunScheduler } from "./run-scheduler.js";
+import type { LogOutput } from "../terminal/log-output.js";
 
 export interface RunningPipeline {
   readonly collector: RunningCollector;
@@ -21,6 +22,8 @@ export interface PipelineOptions {
   readonly storage: Storage;
   readonly config: ClickstreamConfig;
   readonly log: (line: string) => void;
+  /** Where the collector's and the console's servers log (the command's --log-format); default pino JSON. */
+  readonly logOutput?: LogOutput;
   /** Quiet collector and console (tests). */
   readonly quiet?: boolean;
   /** The console's port (0 = any free port, -1 = no console); default `console.port`. */
@@ -44,7 +47,7 @@ export async function startPipeline(options: PipelineOptions): Promise<RunningPi
     listenNames: { port: "--port", host: "--host" },
     // The pipeline's WAL is its warehouse's: a second pipeline needs a warehouse of its own.
     walDirName: "--warehouse (or collector.walDir in a --config file)",
-    ...(options.quiet ? { logger: false as const } : {}),
+    ...serverLogger(options),
   });
   const metrics = new PipelineMetrics(collector.metrics.registry);
   const scheduler = new RunScheduler({ storage, config, metrics, log });
@@ -69,7 +72,7 @@ export async function startPipeline(options: PipelineOptions): Promise<RunningPi
           host: "console.host (in a --config file)",
           token: "console.token (in a --config file)",
         },
-        ...(options.quiet ? { logger: false as const } : {}),
+        ...serverLogger(options),
       });
     }
   } catch (error) {
@@ -104,4 +107,9 @@ export async function startPipeline(options: PipelineOptions): Promise<RunningPi
         }
       })()),
   };
+}
+
+function serverLogger(options: PipelineOptions): { logger?: LogOutput | false } {
+  if (options.quiet) return { logger: false };
+  return options.logOutput ? { logger: options.logOutput } : {};
 }

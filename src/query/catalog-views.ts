@@ -15,7 +15,7 @@ export interface ServedTable {
 }
 
 /** The table's folder under the bucket (`transformed`), from its Location (`…/transformed/`). */
-export function tableFolder(entry: CatalogTable): string {
+function tableFolder(entry: CatalogTable): string {
   const segments = entry.table.StorageDescriptor.Location.split("/").filter(Boolean);
   return segments.at(-1) ?? entry.table.Name;
 }

@@ -6,7 +6,8 @@ import { ClickstreamError, isClickstreamError, wrapError } from "../errors/click
 import { athenaMacros } from "./athena-macros.js";
 import { createTableView, type ServedTable } from "./catalog-views.js";
 import { lockDown } from "./duckdb-lockdown.js";
-import { athenaTypeName, plainValue } from "./duckdb-values.js";
+import { athenaTypeName } from "../catalog/duckdb-type-names.js";
+import { plainValue } from "./duckdb-values.js";
 import { athenaFunctionNames, engineFunctionNames, tableFunctions } from "./function-allow-list.js";
 import { checkParsedQueries, stateFunctionNames } from "./parsed-query-guard.js";
 import type { QueryResult } from "./query-result.js";
@@ -228,7 +229,7 @@ function collectRows(
 }
 
 /** Turns a DuckDB error into a catalogued one, keeping DuckDB's explanation in the message. */
-export function duckdbError(error: unknown): ClickstreamError {
+function duckdbError(error: unknown): ClickstreamError {
   if (isClickstreamError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   const firstLine = message.split("\n")[0] ?? message;

@@ -11,65 +11,8 @@ import {
   DuckDBTimestampSecondsValue,
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
-  DuckDBTypeId,
-  type DuckDBType,
   type DuckDBValue,
 } from "@duckdb/node-api";
-
-/** Athena's name for a DuckDB result type (what `columns[].type` reports). */
-export function athenaTypeName(type: DuckDBType): string {
-  switch (type.typeId) {
-    case DuckDBTypeId.VARCHAR:
-    case DuckDBTypeId.UUID:
-    case DuckDBTypeId.ENUM:
-      return "varchar";
-    case DuckDBTypeId.BOOLEAN:
-      return "boolean";
-    case DuckDBTypeId.TINYINT:
-      return "tinyint";
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.UTINYINT:
-      return "smallint";
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.USMALLINT:
-      return "integer";
-    // SUM/COUNT of integers are bigint in Athena; DuckDB widens some to 128 bits.
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UINTEGER:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UHUGEINT:
-      return "bigint";
-    case DuckDBTypeId.FLOAT:
-      return "real";
-    case DuckDBTypeId.DOUBLE:
-      return "double";
-    case DuckDBTypeId.DECIMAL:
-      return `decimal(${type.width},${type.scale})`;
-    case DuckDBTypeId.DATE:
-      return "date";
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_NS:
-      return "timestamp";
-    case DuckDBTypeId.TIMESTAMP_TZ:
-      return "timestamp with time zone";
-    case DuckDBTypeId.BLOB:
-      return "varbinary";
-    case DuckDBTypeId.LIST:
-    case DuckDBTypeId.ARRAY:
-      return `array(${athenaTypeName(type.valueType)})`;
-    case DuckDBTypeId.MAP:
-      return `map(${athenaTypeName(type.keyType)}, ${athenaTypeName(type.valueType)})`;
-    case DuckDBTypeId.STRUCT:
-      return `row(${type.entryNames.map((n, i) => `${n} ${athenaTypeName(type.entryTypes[i]!)}`).join(", ")})`;
-    case DuckDBTypeId.SQLNULL:
-      return "unknown";
-    default:
-      return type.toString().toLowerCase();
-  }
-}
 
 /** Athena prints timestamps with millisecond precision: `2026-11-05 14:03:07.123`. */
 function timestampText(micros: bigint): string {

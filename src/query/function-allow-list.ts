@@ -12,7 +12,7 @@ import { athenaMacroNames } from "./athena-macros.js";
  * rewrite untouched. Functions Athena has under a name DuckDB answers differently are mapped by the
  * rewrite (athena-dialect.ts) instead, and those DuckDB lacks are not here.
  */
-export const passThroughFunctions: readonly string[] = [
+const passThroughFunctions: readonly string[] = [
   // aggregates and window functions
   "any_value",
   "arbitrary",
@@ -148,7 +148,7 @@ export const passThroughFunctions: readonly string[] = [
  * `POSITION(… IN …)`, `SUBSTRING(… FROM … FOR …)`, `TRIM(LEADING …)`, `AT TIME ZONE`, `ROW(…)`,
  * `count(*)`, `INTERVAL '1' DAY`, `current_timestamp`.
  */
-export const syntaxFunctions: readonly string[] = [
+const syntaxFunctions: readonly string[] = [
   "+",
   "-",
   "*",
@@ -193,7 +193,7 @@ export const parserQualifiedFunctions: readonly string[] = [
 ];
 
 /** DuckDB functions the rewrite produces for mapped Athena functions (besides the TEMP macros). */
-export const rewriteTargetFunctions: readonly string[] = [
+const rewriteTargetFunctions: readonly string[] = [
   "array_to_string",
   "date_sub",
   "date_trunc",

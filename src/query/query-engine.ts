@@ -16,7 +16,7 @@ import { classifyStatement, explainedQuery } from "./sql-guard.js";
 import { splitStatements, type Token } from "./sql-tokenizer.js";
 import type { QueryParam } from "./worker-protocol.js";
 
-export { catalogName, type QueryParam } from "./worker-protocol.js";
+export type { QueryParam } from "./worker-protocol.js";
 export type { ScanProfile } from "./explain-plan.js";
 
 export interface QueryEngineOptions {
@@ -40,6 +40,13 @@ export interface QueryEngine {
   profile(sql: string, options?: RunOptions): Promise<ScanProfile>;
   /** Re-reads the catalog (after a crawl) and rebuilds the views. */
   refresh(): Promise<void>;
+  /**
+   * Rebuilds the views if the transform committed a new snapshot since they were built (done before
+   * every statement; a pool calls it to learn of a commit between statements).
+   */
+  follow(): Promise<void>;
+  /** Counts the rebuilds of the views: answers computed under an older count may be stale. */
+  readonly viewsVersion: number;
   close(): void;
 }
 
@@ -94,7 +101,9 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     // Only once the views are open: a failed rebuild is tried again before the next statement.
     tables = next.served;
     version = next.version;
+    viewsVersion++;
   };
+  let viewsVersion = 0;
 
   // One statement at a time (the worker runs one, and a deadline kill must hit only that one).
   let queue: Promise<unknown> = Promise.resolve();
@@ -176,8 +185,11 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
         try {
           return await execute(sql, query, options, prefix);
         } catch (error) {
-          // A commit moved a file this snapshot named (a late event, a compaction): once more, on the new one.
-          if (!vanishedFile(error) || (await snapshotVersion(storage)) === version) throw error;
+          // A commit moved a file this snapshot named (a late event, a compaction): once more, on the new
+          // one. A table without a snapshot (written by Spark) is listed, so any vanished file means a stale list.
+          if (!vanishedFile(error)) throw error;
+          const current = await snapshotVersion(storage);
+          if (current !== undefined && current === version) throw error;
           await loadViews();
           return execute(sql, query, options, prefix);
         }
@@ -193,6 +205,14 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
         return scanProfileOf(String(result.rows[0]?.[1] ?? "{}"), tables);
       }),
     refresh: () => serial(loadViews),
+    // The look is outside the queue, so a pool asking an engine busy with a long query is not held up.
+    follow: async () => {
+      const current = await snapshotVersion(storage);
+      if (current !== undefined && current !== version) await serial(followSnapshot);
+    },
+    get viewsVersion() {
+      return viewsVersion;
+    },
     close: () => worker.close(),
   };
 }

@@ -51,7 +51,7 @@ function toCsv(result: QueryResult): string {
 }
 
 /** One CSV record of RFC 4180, CRLF included: the header (column names) or a row. */
-export function csvRecord(values: readonly unknown[]): string {
+function csvRecord(values: readonly unknown[]): string {
   const field = (value: unknown): string => {
     const s = text(value);
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;

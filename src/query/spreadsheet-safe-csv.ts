@@ -27,7 +27,7 @@ type State = "fieldStart" | "unquoted" | "maybeNumber" | "quotedFirst" | "quoted
  * Rewrites RFC 4180 CSV text (as result-formatter.ts writes it) piece by piece so that no cell starts a
  * formula; every other byte passes as it came. Works on any split of the text, so a download streams.
  */
-export class CsvFormulaGuard {
+class CsvFormulaGuard {
   private state: State = "fieldStart";
   private pending = "";
 

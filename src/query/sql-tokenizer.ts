@@ -3,7 +3,7 @@ import { quotedString } from "@duckdb/node-api/lib/sql.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { strippedUnicodeSpaces } from "./unicode-spaces.js";
 
-export type TokenKind = "space" | "comment" | "string" | "quoted" | "number" | "word" | "op" | "param";
+type TokenKind = "space" | "comment" | "string" | "quoted" | "number" | "word" | "op" | "param";
 
 /** One lexical token; `text` is verbatim, so joining every token's text gives back the input exactly. */
 export interface Token {

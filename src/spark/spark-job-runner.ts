@@ -8,6 +8,7 @@ import type { TransformConfig } from "../config/config-schema.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import { RunLock, runLockPath } from "../table/run-lock.js";
 import type { RunReport } from "../table/run-report.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /** The checkout: dist/src/spark/ → three folders up. */
 const checkout = fileURLToPath(new URL("../../../", import.meta.url));
@@ -60,7 +61,7 @@ export async function runSparkJob(options: SparkRunOptions): Promise<SparkRunRep
 
 /** Files under `_state/transform/` other than the lock, run reports and last-run.json: the local engine's state. */
 export async function localEngineState(warehouse: string): Promise<string[]> {
-  const root = join(warehouse, "_state", "transform");
+  const root = join(warehouse, stateKeys.transform.prefix);
   const found: string[] = [];
   let entries;
   try {
@@ -74,7 +75,7 @@ export async function localEngineState(warehouse: string): Promise<string[]> {
     const relative = join(entry.parentPath, entry.name).slice(root.length + 1);
     const top = relative.split("/")[0]!;
     if (top === "runs" || top === "last-run.json" || top.startsWith("lock")) continue;
-    found.push(`_state/transform/${relative}`);
+    found.push(`${stateKeys.transform.prefix}${relative}`);
   }
   return found.sort();
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Storage } from "./storage.js";
-import { parsePartition, rawKeyPrefix } from "./warehouse-layout.js";
+import { parsePartition, partitionDay, rawKeyPrefix, stateKeys } from "./warehouse-layout.js";
 
 /**
  * Arrival notices: a writer that may put an object into a raw day folder the transform has already
@@ -15,14 +15,14 @@ import { parsePartition, rawKeyPrefix } from "./warehouse-layout.js";
  * deletes few files), named by its keys, so writing the same objects again (a redelivery after a crash)
  * rewrites the same notice.
  */
-export const arrivalNoticePrefix = "_state/raw-arrivals/";
+export const arrivalNoticePrefix = stateKeys.rawArrivalsPrefix;
 
 const noticeKey = /^_state\/raw-arrivals\/(\d{4}-\d{2}-\d{2})\/[0-9a-f]{40}\.json$/;
 
 /** The raw day folder (YYYY-MM-DD) a key is in, or undefined outside the date layout. */
 function rawDay(key: string): string | undefined {
   const p = key.startsWith(`${rawKeyPrefix}year=`) ? parsePartition(key) : undefined;
-  return p && `${p.year}-${p.month}-${p.day}`;
+  return p && partitionDay(p);
 }
 
 /**

@@ -97,7 +97,7 @@ export async function thisProcess(): Promise<LockHolder> {
 }
 
 /** The start time of `pid` (clock ticks since boot, as text), or undefined when it is gone or /proc is not there. */
-export async function processStartTime(pid: number): Promise<string | undefined> {
+async function processStartTime(pid: number): Promise<string | undefined> {
   let fields: string;
   try {
     fields = await readFile(`/proc/${pid}/stat`, "utf8");

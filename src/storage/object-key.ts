@@ -2,7 +2,7 @@ import { ClickstreamError } from "../errors/clickstream-error.js";
 import { bucketHomePrefix, type BucketRole } from "./storage.js";
 
 /** S3's limit on a key's length, which local keys keep too so a warehouse syncs to S3 unchanged. */
-export const maxKeyLength = 1024;
+const maxKeyLength = 1024;
 
 /**
  * Why a key is not one this project reads or writes (relative, `/`-separated, at most 1,024 characters,
@@ -21,16 +21,8 @@ export function keyProblem(key: string): string | undefined {
 }
 
 /** Validates an object key (see keyProblem). */
-export function assertValidKey(key: string): void {
+function assertValidKey(key: string): void {
   if (keyProblem(key) !== undefined) throw new ClickstreamError("CS_ERR_INVALID_KEY", JSON.stringify(key));
-}
-
-/** Joins key parts with `/`, dropping empty parts. */
-export function joinKey(...parts: string[]): string {
-  return parts
-    .flatMap((part) => part.split("/"))
-    .filter((part) => part.length > 0)
-    .join("/");
 }
 
 /** True when any segment of the key starts with `_` or `.` (hidden from listings, as Spark/Glue/Athena do). */

@@ -295,7 +295,7 @@ export function s3ClientConfig(options: {
  * some S3-compatible servers (s3rver) decode with decodeURI, which leaves `%3D` encoded, and the
  * partition folders (`year=2026/…`) would not be found.
  */
-export function copySourceKey(key: string): string {
+function copySourceKey(key: string): string {
   return key
     .split("/")
     .map((segment) => encodeURIComponent(segment).replaceAll("%3D", "="))

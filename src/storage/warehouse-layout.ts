@@ -1,3 +1,5 @@
+import { bucketHomePrefix } from "./storage.js";
+
 /**
  * Key layouts shared by every stage, identical to the AWS deployment's S3 keys
  * (infra/kinesis.tf writes raw/, the Glue job writes transformed/ and errors/).
@@ -7,7 +9,7 @@
 export const defaultStreamName = "clickstream-pipeline-stream";
 
 /** Prefix of raw objects, as Firehose's `raw/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/`. */
-export const rawKeyPrefix = "raw/";
+export const rawKeyPrefix = bucketHomePrefix.raw;
 
 const pad2 = (n: number): string => String(n).padStart(2, "0");
 
@@ -57,3 +59,59 @@ export function parsePartition(key: string): DatePartition | undefined {
   const match = /(?:^|\/)year=(\d{4})\/month=(\d{2})\/day=(\d{2})(?:\/|$)/.exec(key);
   return match ? { year: match[1]!, month: match[2]!, day: match[3]! } : undefined;
 }
+
+/** `year=(YYYY)/month=(MM)/day=(DD)` as a regex source with three groups: every partition pattern is built from it. */
+const partitionSource = String.raw`year=(\d{4})/month=(\d{2})/day=(\d{2})`;
+
+/** A bare partition path, `year=YYYY/month=MM/day=DD`. */
+export const partitionPathPattern = new RegExp(`^${partitionSource}$`);
+
+/** A raw day folder, `raw/year=YYYY/month=MM/day=DD/`. */
+export const rawDayFolderPattern = new RegExp(`^${rawKeyPrefix}${partitionSource}/$`);
+
+/** An object directly inside a raw day folder; group 4 is its name. */
+export const rawDayObjectPattern = new RegExp(`^${rawKeyPrefix}${partitionSource}/([^/]+)$`);
+
+/** A data file of the events table, `transformed/<partition>/<name>`; group 1 is the partition, group 2 the name. */
+export const tableDataFilePattern = new RegExp(
+  `^${bucketHomePrefix.transformed}(${partitionSource.replace(/[()]/g, "")})/([^/]+)$`,
+);
+
+/** `YYYY-MM-DD` of a partition. */
+export const partitionDay = (p: DatePartition): string => `${p.year}-${p.month}-${p.day}`;
+
+/**
+ * Keys under `_state/` (the state bucket on AWS): the one home of every state file's name, so the
+ * transform, the console's change watch, the demo and the Spark runner never spell one out.
+ */
+export const stateKeys = {
+  root: bucketHomePrefix.state,
+  transform: {
+    prefix: "_state/transform/",
+    snapshot: "_state/transform/table.json",
+    manifest: "_state/transform/commit.json",
+    bookmark: "_state/transform/bookmark.json",
+    /** The bookmark format before bounded day folders; read once on upgrade. */
+    legacyBookmark: "_state/transform/bookmarks.json",
+    sealedDay: (day: string): string => `_state/transform/bookmark/sealed/${day}.json`,
+    lastRun: "_state/transform/last-run.json",
+    /** The run lock (a local file next to the scratch folder, for local and S3 storage alike). */
+    lock: "_state/transform/lock",
+    runsPrefix: "_state/transform/runs/",
+    runReport: (runId: string): string => `_state/transform/runs/${runId}.json`,
+    stagingPrefix: "_state/transform/_staging/",
+    replaced: (runId: string): string => `_state/transform/replaced/${runId}/`,
+    index: (name: string, fileName: string): string => `_state/transform/index/${name}/${fileName}`,
+  },
+  catalogPrefix: "_state/catalog/",
+  consoleQueryHistory: "_state/console/query-history.json",
+  demoRecord: "_state/demo.json",
+  collectorPrefix: "_state/collector/",
+  collectorWal: "_state/collector/wal",
+  rawArrivalsPrefix: "_state/raw-arrivals/",
+  glue: {
+    processedPrefix: "_state/glue/processed/",
+    runReport: (runId: string): string => `_state/glue/runs/${runId}.json`,
+    logsPrefix: "_state/glue/logs/",
+  },
+} as const;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Storage } from "../storage/storage.js";
+import { rawDayObjectPattern, stateKeys } from "../storage/warehouse-layout.js";
 
 /**
  * The job bookmark: which raw objects earlier runs processed, in a form whose size stays bounded however
@@ -34,7 +35,7 @@ export interface Bookmark {
 }
 
 /** The names processed in one sealed day folder, kept out of the bookmark. */
-export const sealedDayKey = (day: string): string => `_state/transform/bookmark/sealed/${day}.json`;
+export const sealedDayKey = stateKeys.transform.sealedDay;
 
 const sealedDaySchema = z.object({ names: z.array(z.string()) }).strict();
 
@@ -47,9 +48,9 @@ export async function loadSealedDay(storage: Storage, day: string): Promise<Set<
   );
 }
 
-export const bookmarkKey = "_state/transform/bookmark.json";
+export const bookmarkKey = stateKeys.transform.bookmark;
 /** The first release's bookmark (every processed key, forever): upgraded on the first run. */
-export const legacyBookmarkKey = "_state/transform/bookmarks.json";
+export const legacyBookmarkKey = stateKeys.transform.legacyBookmark;
 
 const bookmarkV2Schema = z
   .object({
@@ -77,11 +78,9 @@ export const emptyBookmark: Bookmark = {
   reconciledAt: null,
 };
 
-const dayKey = /^raw\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/([^/]+)$/;
-
 /** The day folder (YYYY-MM-DD) and name of a key in the date layout, or undefined. */
 export function dayOf(key: string): { day: string; name: string } | undefined {
-  const m = dayKey.exec(key);
+  const m = rawDayObjectPattern.exec(key);
   return m ? { day: `${m[1]}-${m[2]}-${m[3]}`, name: m[4]! } : undefined;
 }
 

@@ -1,5 +1,6 @@
 import type { BucketRole, Storage } from "../storage/storage.js";
 import { snapshotKey, type TableSnapshot } from "./table-snapshot.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /**
  * The commit protocol that makes a run all-or-nothing. A run stages every file it writes under
@@ -24,9 +25,9 @@ export interface CommitManifest {
   delete: { bucket: BucketRole; key: string }[];
 }
 
-export const manifestKey = "_state/transform/commit.json";
+const manifestKey = stateKeys.transform.manifest;
 export const stagingPrefix = (bucket: "transformed" | "errors" | "state", runId: string): string =>
-  bucket === "state" ? `_state/transform/_staging/${runId}/` : `${bucket}/_staging/${runId}/`;
+  bucket === "state" ? `${stateKeys.transform.stagingPrefix}${runId}/` : `${bucket}/_staging/${runId}/`;
 
 export function newManifest(runId: string): CommitManifest {
   return { runId, publish: [], snapshot: null, retire: [], state: [], delete: [] };
@@ -70,7 +71,7 @@ export async function recover(storage: Storage): Promise<string | undefined> {
   for (const [bucket, prefix] of [
     ["transformed", "transformed/_staging/"],
     ["errors", "errors/_staging/"],
-    ["state", "_state/transform/_staging/"],
+    ["state", stateKeys.transform.stagingPrefix],
   ] as const) {
     for await (const object of storage.list(bucket, prefix)) await storage.delete(bucket, object.key);
   }

@@ -13,17 +13,3 @@ export interface RejectRecord {
   /** The record's original text (for unreadable objects: empty). */
   readonly raw: string;
 }
-
-/** Serialises a reject as one NDJSON line with the documented key order. */
-export function rejectToLine(reject: RejectRecord): string {
-  return (
-    JSON.stringify({
-      reason: reject.reason,
-      field: reject.field,
-      message: reject.message,
-      source: reject.source,
-      line: reject.line,
-      raw: reject.raw,
-    }) + "\n"
-  );
-}

@@ -11,9 +11,10 @@ import {
   thisProcess,
   type LockHolder,
 } from "../storage/lock-file.js";
+import { stateKeys } from "../storage/warehouse-layout.js";
 
 /** The warehouse's run lock: one transform or compaction at a time, whichever engine. */
-export const runLockPath = (workDir: string): string => join(workDir, "_state", "transform", "lock");
+export const runLockPath = (workDir: string): string => join(workDir, stateKeys.transform.lock);
 
 /**
  * The run id suffix of a reader that holds the lock to apply a killed run's commit (table-view.ts). A run

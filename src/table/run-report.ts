@@ -1,4 +1,4 @@
-import { rejectReasonCodes, type RejectReason } from "../contract/data-contract.js";
+import type { RejectReason } from "../contract/data-contract.js";
 
 /** What a transform run did; printed with --json and kept under `_state/transform/runs/`. */
 export interface RunReport {
@@ -41,8 +41,4 @@ export interface RunReport {
   notFiles?: { count: number; keys: string[] };
   /** Wall time of each step (ms), local engine only: where the run's time went (the stored report's stops before the commit). */
   stepsMs?: Record<string, number>;
-}
-
-export function emptyReasonCounts(): Record<RejectReason, number> {
-  return Object.fromEntries(rejectReasonCodes.map((r) => [r, 0])) as Record<RejectReason, number>;
 }

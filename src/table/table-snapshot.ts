@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isHiddenKey } from "../storage/object-key.js";
 import type { BucketRole, ObjectInfo, Storage } from "../storage/storage.js";
+import { stateKeys, tableDataFilePattern } from "../storage/warehouse-layout.js";
 
 /**
  * The table snapshot: the one list of the files that make up `transformed/` (and the transform's id and
@@ -46,7 +47,7 @@ export interface TrashEntry {
   readonly after: string;
 }
 
-export const snapshotKey = "_state/transform/table.json";
+export const snapshotKey = stateKeys.transform.snapshot;
 
 const snapshotSchema = z
   .object({
@@ -90,8 +91,6 @@ export async function loadSnapshot(storage: Storage): Promise<TableSnapshot | un
   return snapshotSchema.parse(JSON.parse((await storage.readBytes("state", snapshotKey)).toString("utf8")));
 }
 
-const partitionPattern = /^transformed\/(year=\d{4}\/month=\d{2}\/day=\d{2})\/([^/]+)$/;
-
 /**
  * Whether an object under `transformed/` is table data: a visible Parquet file, in either engine's
  * naming (`part-<run>-<n>.parquet` here, `part-00000-<uuid>.c000.zstd.parquet` from Spark). Anything
@@ -103,7 +102,7 @@ export function isTableDataFile(key: string): boolean {
 
 /** `year=…/month=…/day=…` and the file name of a data file key, or undefined outside the layout. */
 export function splitDataKey(key: string): { partition: string; name: string } | undefined {
-  const m = partitionPattern.exec(key);
+  const m = tableDataFilePattern.exec(key);
   return m ? { partition: m[1]!, name: m[2]! } : undefined;
 }
 

@@ -2,7 +2,7 @@ import type { BrowserStore } from "./browser-store.js";
 import { queueKeyPrefix } from "./visitor-identity.js";
 
 /** Events kept unsent at most; beyond it the oldest are dropped (and counted). */
-export const maxQueuedEvents = 1000;
+const maxQueuedEvents = 1000;
 
 /**
  * The persistent queue, shared by every tab of the site: one storage key per event,

@@ -1,9 +1,9 @@
 import type { BrowserStore } from "./browser-store.js";
 
 // Storage keys, under one prefix so a site's own keys are never touched.
-export const anonymousIdKey = "clickstream:a";
+const anonymousIdKey = "clickstream:a";
 export const userIdKey = "clickstream:u";
-export const sessionKey = "clickstream:s";
+const sessionKey = "clickstream:s";
 export const optedOutKey = "clickstream:o";
 export const queueKeyPrefix = "clickstream:q:";
 

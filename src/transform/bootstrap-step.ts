@@ -1,4 +1,4 @@
-import { quotedString } from "@duckdb/node-api";
+import { DuckDBListValue } from "@duckdb/node-api";
 import { ClickstreamError } from "../errors/clickstream-error.js";
 import type { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
@@ -58,23 +58,24 @@ export async function loadOrBootstrapSnapshot(options: BootstrapOptions): Promis
   if (files.length === 0) return emptySnapshot;
 
   const { sql, scratch, runId } = options;
-  const list = `[${files.map((f) => quotedString(f.path)).join(", ")}]`;
+  const values = { table_paths: new DuckDBListValue(files.map((f) => f.path)) };
   const counts = new Map(
     (
       await sql.rows(
-        `SELECT filename, count(*)::BIGINT AS n FROM read_parquet(${list}, filename = true) GROUP BY 1`,
+        `SELECT filename, count(*)::BIGINT AS n FROM read_parquet($table_paths, filename = true) GROUP BY 1`,
+        values,
       )
     ).map((r) => [String(r.filename), Number(r.n)]),
   );
   for (const f of files) {
     (partitions[f.partition] ??= []).push({ name: f.name, rows: counts.get(f.path) ?? 0, bytes: f.bytes });
   }
-  const table = `read_parquet(${list}, union_by_name = true)`;
+  const table = `read_parquet($table_paths, union_by_name = true)`;
   const manifest = newManifest(`${runId}-upgrade`);
   const indexes: Record<string, IndexFile[]> = { ids: [], sessions: [] };
   const build = async (name: "ids" | "sessions", relation: string, n: number): Promise<void> => {
     const path = scratchIndexPath(scratch, name, 100 + n);
-    const rows = await writeIndexFile(sql, relation, path);
+    const rows = await writeIndexFile(sql, { sql: relation, values }, path);
     if (rows === 0) return;
     const key = indexFileKey(name, manifest.runId, n);
     const staged = `${stagingPrefix("state", manifest.runId)}${key.slice("_state/".length)}`;

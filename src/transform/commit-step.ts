@@ -1,3 +1,4 @@
+import { clearArrivalNotices } from "../storage/arrival-notice.js";
 import { bookmarkKey, legacyBookmarkKey } from "../table/bookmark-store.js";
 import { applyManifest, writeManifest } from "../table/commit-log.js";
 import type { RunReport } from "../table/run-report.js";
@@ -9,9 +10,10 @@ import {
   type TableSnapshot,
   type TrashEntry,
 } from "../table/table-snapshot.js";
+import { compactionTargets } from "./compaction-targets.js";
 import { nextBookmark } from "./next-bookmark.js";
-import type { RunContext } from "./run-context.js";
-import type { IndexName } from "./table-index.js";
+import type { RunContext, StepResult } from "./run-context.js";
+import { buildRunReport } from "./run-report-builder.js";
 
 /**
  * The snapshot a commit leaves: the previous one's partitions with `added` files and without
@@ -72,25 +74,24 @@ export const retiredKey = (runId: string, key: string): string =>
   `_state/transform/replaced/${runId}/${key.slice("transformed/".length)}`;
 
 /**
- * Step 9, commit: the new snapshot, bookmark and run report go into the manifest, which is written
- * atomically (the commit point) and then applied (commit-log.ts).
+ * Step 9, commit: the new snapshot, bookmark and (unless a compaction commits after it) the run report
+ * go into the manifest, which is written atomically (the commit point) and then applied (commit-log.ts).
  */
-export async function commitRun(
-  ctx: RunContext,
-  written: { added: Map<string, TableFile[]>; replaced: string[] },
-  index: { indexes: Record<IndexName, IndexFile[]>; replaced: TrashEntry[] },
-  report: RunReport,
-  legacyBookmark: boolean,
-): Promise<void> {
-  const { storage, manifest } = ctx;
+export async function commitRun(ctx: RunContext): Promise<StepResult> {
+  const { storage, manifest, previous, outputs } = ctx;
   ctx.onProgress({ phase: "commit" });
-  const previous = ctx.snapshot;
-  const replacedData = ctx.fullRefresh ? snapshotObjects(previous).map((o) => o.key) : written.replaced;
+  if (ctx.fullRefresh) {
+    // The full refresh replaces everything the previous snapshot listed, and its rejects.
+    for await (const object of storage.list("errors", "errors/transform/")) {
+      manifest.delete.push({ bucket: "errors", key: object.key });
+    }
+  }
+  const replacedData = ctx.fullRefresh ? snapshotObjects(previous).map((o) => o.key) : outputs.replaced;
   const { snapshot, expired, retire } = nextSnapshot(ctx, previous, {
-    added: written.added,
+    added: outputs.added,
     replacedData,
-    indexes: index.indexes,
-    replacedState: index.replaced,
+    indexes: outputs.indexes,
+    replacedState: outputs.replacedIndexes,
     now: new Date(),
   });
   manifest.snapshot = snapshot;
@@ -98,15 +99,25 @@ export async function commitRun(
   for (const t of expired) manifest.delete.push({ bucket: t.bucket, key: t.key });
 
   const { bookmark, files } = nextBookmark(ctx);
-  manifest.state.push(
-    ...files,
-    { key: bookmarkKey, body: JSON.stringify(bookmark) },
-    { key: `_state/transform/runs/${report.runId}.json`, body: JSON.stringify(report, null, 2) },
-    { key: "_state/transform/last-run.json", body: JSON.stringify(report, null, 2) },
-  );
-  if (legacyBookmark) manifest.delete.push({ bucket: "state", key: legacyBookmarkKey });
+  manifest.state.push(...files, { key: bookmarkKey, body: JSON.stringify(bookmark) });
+  // The report goes into the run's last commit: the compaction's, when this one leaves partitions to merge.
+  if (compactionTargets(ctx.config, snapshot).length === 0) {
+    outputs.report = buildRunReport(ctx, "succeeded", []);
+    manifest.state.push(...reportFiles(outputs.report));
+  }
+  if (ctx.legacyBookmark) manifest.delete.push({ bucket: "state", key: legacyBookmarkKey });
   await writeManifest(storage, manifest);
   await applyManifest(storage, manifest);
+  await clearArrivalNotices(storage, ctx.notices);
+  return {};
+}
+
+/** The state files of a run report: its own, and the last run's. */
+export function reportFiles(report: RunReport): { key: string; body: string }[] {
+  return [
+    { key: `_state/transform/runs/${report.runId}.json`, body: JSON.stringify(report, null, 2) },
+    { key: "_state/transform/last-run.json", body: JSON.stringify(report, null, 2) },
+  ];
 }
 
 /** Partition path of a data key, for callers that only have keys. */

@@ -8,6 +8,7 @@ import type { Storage } from "../storage/storage.js";
 import { applyManifest, newManifest, stagingPrefix, writeManifest } from "../table/commit-log.js";
 import { dataKey, type TableFile, type TableSnapshot } from "../table/table-snapshot.js";
 import { nextSnapshot } from "./commit-step.js";
+import { compactionTargets } from "./compaction-targets.js";
 import type { SqlRunner } from "./sql-runner.js";
 
 export interface CompactOptions {
@@ -20,6 +21,8 @@ export interface CompactOptions {
   readonly snapshot: TableSnapshot;
   /** Partitions to compact; `auto`: those with more than `compactAfterFiles` files. */
   readonly partitions: readonly string[] | "auto";
+  /** State files the compaction's commit writes besides the snapshot (a run's report). */
+  readonly stateFiles?: (compacted: CompactResult["compacted"]) => { key: string; body: string }[];
 }
 
 export interface CompactResult {
@@ -38,9 +41,7 @@ export async function compactPartitions(options: CompactOptions): Promise<Compac
   const { storage, config, sql, cache, scratch, runId, snapshot } = options;
   const targets =
     options.partitions === "auto"
-      ? Object.entries(snapshot.partitions)
-          .filter(([, files]) => files.length > config.compactAfterFiles)
-          .map(([p]) => p)
+      ? compactionTargets(config, snapshot)
       : options.partitions.filter((p) => (snapshot.partitions[p]?.length ?? 0) > 0);
   if (targets.length === 0) return { snapshot, compacted: [] };
 
@@ -112,6 +113,7 @@ export async function compactPartitions(options: CompactOptions): Promise<Compac
   manifest.snapshot = next.snapshot;
   for (const r of next.retire) manifest.retire.push({ bucket: "transformed", toBucket: "state", ...r });
   for (const t of next.expired) manifest.delete.push({ bucket: t.bucket, key: t.key });
+  manifest.state.push(...(options.stateFiles?.(compacted) ?? []));
   await writeManifest(storage, manifest);
   await applyManifest(storage, manifest);
   return { snapshot: next.snapshot, compacted };

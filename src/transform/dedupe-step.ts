@@ -1,15 +1,16 @@
 import { contract } from "../contract/data-contract.js";
-import type { RunContext } from "./run-context.js";
+import type { RunContext, StepResult } from "./run-context.js";
+import { defineTable } from "./table-definition.js";
 import { indexPaths, probedIndex } from "./table-index.js";
 
-/** Columns of `losers`: the records that lose to an earlier arrival of their event_id. */
-export const losersColumns = {
+/** The records that lose to an earlier arrival of their event_id. */
+export const losersTable = defineTable("losers", {
   obj: "INTEGER",
   line: "INTEGER",
   sub: "INTEGER",
   event_id: "VARCHAR",
   earlier_run: "BOOLEAN",
-} as const;
+});
 
 const duplicateMessage = contract.reasons.find((r) => r.code === "duplicate")!.message;
 
@@ -18,10 +19,11 @@ const duplicateMessage = contract.reasons.find((r) => r.code === "duplicate")!.m
  * the line); against earlier runs, whatever they wrote wins. Earlier runs are found through the id
  * index (a probe, not a scan of the table). Losers become `duplicate` rejects, counted here.
  */
-export async function dedupeRecords(ctx: RunContext): Promise<void> {
-  const { sql, snapshot, storage, cache } = ctx;
+export async function dedupeRecords(ctx: RunContext): Promise<StepResult> {
+  const { sql, baseline, storage, cache } = ctx;
   // Only ids that occur twice need ranking: a window over every row would sort them all.
-  await sql.run(`CREATE TABLE losers AS
+  await losersTable.create(sql);
+  await sql.run(`INSERT INTO losers
     SELECT obj, line, sub, event_id, false AS earlier_run FROM (
       SELECT obj, line, sub, event_id, row_number() OVER (PARTITION BY event_id ORDER BY obj, line, sub) AS arrival
       FROM judged
@@ -29,7 +31,7 @@ export async function dedupeRecords(ctx: RunContext): Promise<void> {
         AND event_id IN (SELECT event_id FROM judged WHERE reason IS NULL GROUP BY event_id HAVING count(*) > 1))
     WHERE arrival > 1`);
 
-  const files = ctx.fullRefresh ? [] : (snapshot.indexes.ids ?? []);
+  const files = ctx.fullRefresh ? [] : (baseline.indexes.ids ?? []);
   if (files.length > 0) {
     await sql.run(`CREATE TABLE run_ids AS
       SELECT DISTINCT event_id, md5_number_upper(event_id) AS h1, md5_number_lower(event_id) AS h2
@@ -40,23 +42,23 @@ export async function dedupeRecords(ctx: RunContext): Promise<void> {
       `INSERT INTO losers
        SELECT j.obj, j.line, j.sub, j.event_id, true FROM judged j
        WHERE j.reason IS NULL AND j.event_id IN (
-         SELECT r.event_id FROM run_ids r JOIN ${index} i ON i.h1 = r.h1 AND i.h2 = r.h2
+         SELECT r.event_id FROM run_ids r JOIN ${index.sql} i ON i.h1 = r.h1 AND i.h2 = r.h2
          ${horizon ? "WHERE i.event_date >= $horizon::DATE" : ""})
          AND NOT EXISTS (SELECT 1 FROM losers l WHERE l.obj = j.obj AND l.line = j.line AND l.sub = j.sub)`,
-      horizon ? { horizon } : undefined,
+      horizon ? { ...index.values, horizon } : index.values,
     );
   }
 
   const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM losers`);
   const n = Number(row!.n);
-  if (n === 0) return;
+  if (n === 0) return {};
   await sql.run(
     `UPDATE judged SET reason = 'duplicate', field = 'event_id',
        message = CASE WHEN l.earlier_run THEN replace($across, '{id}', l.event_id) ELSE replace($within, '{id}', l.event_id) END
      FROM losers l WHERE judged.obj = l.obj AND judged.line = l.line AND judged.sub = l.sub`,
     { within: duplicateMessage, across: contract.duplicateAcrossRunsMessage },
   );
-  ctx.tally.reject("duplicate", n);
+  return { rejected: { duplicate: n } };
 }
 
 /** With a dedup horizon, the earliest event date whose ids still count (YYYY-MM-DD); else null. */

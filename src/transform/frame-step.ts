@@ -9,7 +9,8 @@ import { keyProblem } from "../storage/object-key.js";
 import { judgeBatchBytes } from "./judge-step.js";
 import { streamRawObject } from "./object-reader.js";
 import { PieceCutter } from "./piece-cutter.js";
-import type { RunContext } from "./run-context.js";
+import type { RunContext, StepResult } from "./run-context.js";
+import { defineTable } from "./table-definition.js";
 import type { FramingRejects } from "./framing-rejects.js";
 
 /** The folder of objects the run decompressed or downloaded: `<scratch>/objects/<obj>`. */
@@ -18,8 +19,8 @@ export const objectsDir = (scratch: string): string => join(scratch, "objects");
 /** Characters DuckDB's file readers take as a glob pattern. */
 const globCharacters = /[*?[{]/;
 
-/** Columns of `text_files`: each raw object (or piece of one) as a local file of text DuckDB can read. */
-export const textFilesColumns = { obj: "INTEGER", path: "VARCHAR", bytes: "BIGINT" } as const;
+/** Each raw object (or piece of one) as a local file of text DuckDB can read. */
+export const textFilesTable = defineTable("text_files", { obj: "INTEGER", path: "VARCHAR", bytes: "BIGINT" });
 
 /**
  * Step 2, frame: gives every new raw object local files DuckDB can read, and each of them a number
@@ -31,9 +32,9 @@ export const textFilesColumns = { obj: "INTEGER", path: "VARCHAR", bytes: "BIGIN
  * into records happens in DuckDB (the judge step), with the per-record path in Node only for what DuckDB
  * cannot split (fallback-step.ts).
  */
-export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Promise<void> {
-  const { storage, sources, sql, tally } = ctx;
-  await sql.run(`CREATE TABLE text_files (obj INTEGER, path VARCHAR, bytes BIGINT)`);
+export async function frameObjects(ctx: RunContext): Promise<StepResult> {
+  const { storage, sources, sql, tally, rejects } = ctx;
+  await textFilesTable.create(sql);
   const dir = objectsDir(ctx.scratch);
   if (globCharacters.test(dir)) {
     throw new ClickstreamError(
@@ -110,7 +111,8 @@ export async function frameObjects(ctx: RunContext, rejects: FramingRejects): Pr
   }
   await checkInPlace(inPlaceFiles);
   progress();
-  await sql.appendRows("text_files", files, ["INTEGER", "VARCHAR", "BIGINT"]);
+  await textFilesTable.append(sql, files);
+  return rejects.takeCounts();
 }
 
 async function startsWithGzipMagicAt(storage: RunContext["storage"], key: string): Promise<boolean> {

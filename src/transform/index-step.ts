@@ -1,6 +1,6 @@
 import { stagingPrefix } from "../table/commit-log.js";
-import type { IndexFile, TrashEntry } from "../table/table-snapshot.js";
-import type { RunContext } from "./run-context.js";
+import type { IndexFile } from "../table/table-snapshot.js";
+import type { RunContext, StepResult } from "./run-context.js";
 import {
   indexFileKey,
   indexPaths,
@@ -9,6 +9,7 @@ import {
   scratchIndexPath,
   tierOf,
   writeIndexFile,
+  type BoundRelation,
   type IndexName,
 } from "./table-index.js";
 import { horizonDate } from "./dedupe-step.js";
@@ -35,36 +36,36 @@ const runSessionsSql = `(
 
 /**
  * Step 8, index: this run's entries of the id and session indexes as one small file each, then the
- * merges of full tiers (table-index.ts). Returns the indexes as the snapshot will list them and the
- * index files they replace (to the trash).
+ * merges of full tiers (table-index.ts). Leaves the indexes as the snapshot will list them and the
+ * index files they replace (to the trash) in `ctx.outputs`.
  */
-export async function indexRun(
-  ctx: RunContext,
-  version: number,
-): Promise<{ indexes: Record<IndexName, IndexFile[]>; replaced: TrashEntry[] }> {
+export async function indexRun(ctx: RunContext): Promise<StepResult> {
+  const { baseline } = ctx;
+  // Session states carry the commit that wrote them: the newest wins when index files merge.
+  const version = ctx.previous.commits + 1;
   const base: Record<IndexName, IndexFile[]> = {
-    ids: ctx.fullRefresh ? [] : [...(ctx.snapshot.indexes.ids ?? [])],
-    sessions: ctx.fullRefresh ? [] : [...(ctx.snapshot.indexes.sessions ?? [])],
+    ids: ctx.fullRefresh ? [] : [...(baseline.indexes.ids ?? [])],
+    sessions: ctx.fullRefresh ? [] : [...(baseline.indexes.sessions ?? [])],
   };
-  const replaced: TrashEntry[] = [];
+  const replaced = ctx.outputs.replacedIndexes;
   if (ctx.fullRefresh) {
-    for (const f of [...(ctx.snapshot.indexes.ids ?? []), ...(ctx.snapshot.indexes.sessions ?? [])]) {
+    for (const f of [...(baseline.indexes.ids ?? []), ...(baseline.indexes.sessions ?? [])]) {
       replaced.push({ bucket: "state", key: f.key, after: "" });
     }
   }
   // New files stay in the scratch folder until the merges are done: a merge may consume them.
   const pending = new Map<string, string>(); // index key → scratch path
   let n = 0;
-  const write = async (name: IndexName, relation: string, values?: Record<string, number>): Promise<void> => {
+  const write = async (name: IndexName, relation: BoundRelation): Promise<void> => {
     const path = scratchIndexPath(ctx.scratch, name, n);
-    const rows = await writeIndexFile(ctx.sql, relation, path, values);
+    const rows = await writeIndexFile(ctx.sql, relation, path);
     const key = indexFileKey(name, ctx.runId, n++);
     if (rows === 0) return;
     pending.set(key, path);
     base[name].push({ key, rows, tier: tierOf(rows) });
   };
-  await write("ids", runIdsSql);
-  await write("sessions", runSessionsSql, { version });
+  await write("ids", { sql: runIdsSql, values: {} });
+  await write("sessions", { sql: runSessionsSql, values: { version } });
 
   // Merge every full tier; a merge can fill the next tier, so repeat.
   for (const name of ["ids", "sessions"] as const) {
@@ -88,5 +89,6 @@ export async function indexRun(
     await ctx.storage.moveFileIn("state", staged, path);
     ctx.manifest.publish.push({ bucket: "state", from: staged, to: key });
   }
-  return { indexes: base, replaced };
+  ctx.outputs.indexes = base;
+  return {};
 }

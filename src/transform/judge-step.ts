@@ -1,22 +1,20 @@
 import { DuckDBListValue } from "@duckdb/node-api";
 import { limits } from "../contract/data-contract.js";
 import type { FramingRejects } from "./framing-rejects.js";
-import { buildRulesSql } from "./record-rules-sql.js";
-import type { RunContext } from "./run-context.js";
+import { oneObjectLineSql } from "./one-object-line.js";
+import { buildRulesSql, judgedTable } from "./record-rules-sql.js";
+import { combinedResult, type RunContext, type StepResult } from "./run-context.js";
+import { defineTable } from "./table-definition.js";
 
 /**
  * The lines of every text file (`text_files`) as candidate records `(obj, line, sub, checked, raw, kind)`:
  * DuckDB reads each object, drops a UTF-8 byte order mark, splits it at LF and trims each line's blanks,
- * as the framing rules of the contract do. A line that looks like one object (starts with `{`, ends with
- * `}`, no `}{`, no CR or control bytes inside) is `fast`; any other non-blank line is `other`; an object
+ * as the framing rules of the contract do. A line that looks like one object (one-object-line.ts) is `fast`; any other non-blank line is `other`; an object
  * that is not UTF-8 text (bad bytes, or gzip bytes under a name without `.gz`) is one `object` row.
  */
 export const linesSql = `
 SELECT obj, line, 0 AS sub, false AS checked, raw,
-  CASE WHEN text_missing THEN 'object'
-       WHEN starts_with(raw, '{') AND ends_with(raw, '}') AND NOT contains(raw, '}{')
-            AND NOT contains(raw, chr(13)) AND NOT contains(raw, chr(0)) AND NOT contains(raw, chr(1)) THEN 'fast'
-       ELSE 'other' END AS kind
+  CASE WHEN text_missing THEN 'object' WHEN ${oneObjectLineSql("raw")} THEN 'fast' ELSE 'other' END AS kind
 FROM (
   SELECT obj, text_missing, (CASE WHEN text_missing THEN 0 ELSE line END)::INTEGER AS line,
     -- Trimming only the lines that need it: trim() with a set of characters costs more than the checks.
@@ -41,8 +39,11 @@ export function textFileValues(files: readonly { readonly path?: unknown }[]): {
   return { paths: new DuckDBListValue(files.map((f) => String(f.path))) };
 }
 
-/** Columns of `event_categories`: the configured event_type → event_category mapping. */
-export const eventCategoriesColumns = { event_type: "VARCHAR", event_category: "VARCHAR" } as const;
+/** The configured event_type → event_category mapping, which the rules SQL joins. */
+export const eventCategoriesTable = defineTable("event_categories", {
+  event_type: "VARCHAR",
+  event_category: "VARCHAR",
+});
 
 /** The values the rules SQL binds (see record-rules-sql.ts). */
 export function ruleValues(ctx: RunContext): Record<string, string | number> {
@@ -65,20 +66,21 @@ export const judgeBatchBytes = (ctx: Pick<RunContext, "config">): number =>
 
 /**
  * Step 3, judge: every line of every object through the contract's rules in DuckDB, a batch of objects
- * per statement, into `judged` (columns: record-rules-sql.ts's judgedColumns). What DuckDB cannot frame
+ * per statement, into `judged` (declared in record-rules-sql.ts). What DuckDB cannot frame
  * is left as placeholders for the per-record path (fallback-step.ts).
  */
-export async function judgeRecords(ctx: RunContext, rejects: FramingRejects): Promise<void> {
+export async function judgeRecords(ctx: RunContext): Promise<StepResult> {
   const { sql, config } = ctx;
   ctx.onProgress({ phase: "validate" });
-  await sql.run(`CREATE TABLE event_categories (event_type VARCHAR, event_category VARCHAR)`);
-  await sql.appendRows("event_categories", Object.entries(config.eventCategories), ["VARCHAR", "VARCHAR"]);
-  await sql.run(`CREATE TABLE judged AS ${buildRulesSql(emptyInput)}`, ruleValues(ctx));
+  await eventCategoriesTable.create(sql);
+  await eventCategoriesTable.append(sql, Object.entries(config.eventCategories));
+  await judgedTable.create(sql);
   const files = (await sql.rows(`SELECT path, bytes FROM text_files ORDER BY obj`)).map((r) => ({
     path: String(r.path),
     bytes: Number(r.bytes),
   }));
-  ctx.tally.recordsFound += await judgeTextFiles(ctx, files, rejects);
+  const found = await judgeTextFiles(ctx, files);
+  return combinedResult({ found }, ctx.rejects.takeCounts());
 }
 
 interface TextFile {
@@ -92,13 +94,9 @@ interface TextFile {
  * wide records cost far more than their bytes) is split in halves, down to one file, then to ranges of
  * its lines, so a record's cost stays its own: a lone record that still does not fit is rejected.
  */
-export async function judgeTextFiles(
-  ctx: RunContext,
-  files: readonly TextFile[],
-  rejects: FramingRejects,
-): Promise<number> {
+export async function judgeTextFiles(ctx: RunContext, files: readonly TextFile[]): Promise<number> {
   const before = await fastRows(ctx);
-  for (const batch of textFileBatches(files, judgeBatchBytes(ctx))) await judgeBatch(ctx, batch, rejects);
+  for (const batch of textFileBatches(files, judgeBatchBytes(ctx))) await judgeBatch(ctx, batch, ctx.rejects);
   return (await fastRows(ctx)) - before;
 }
 
@@ -110,7 +108,7 @@ async function judgeBatch(
   const { sql } = ctx;
   try {
     await sql.run(`CREATE TEMP TABLE lines AS ${linesSql}`, textFileValues(batch));
-    await sql.run(`INSERT INTO judged ${buildRulesSql("lines")}`, ruleValues(ctx));
+    await sql.run(`INSERT INTO judged BY NAME ${buildRulesSql("lines")}`, ruleValues(ctx));
   } catch (error) {
     if (!outOfMemory(error)) throw error;
     await sql.run(`DROP TABLE IF EXISTS lines`);
@@ -138,7 +136,7 @@ async function judgeLineRange(
   const { sql } = ctx;
   const range = `(SELECT * FROM lines WHERE line BETWEEN $lo AND $hi)`;
   try {
-    await sql.run(`INSERT INTO judged ${buildRulesSql(range)}`, { ...ruleValues(ctx), lo, hi });
+    await sql.run(`INSERT INTO judged BY NAME ${buildRulesSql(range)}`, { ...ruleValues(ctx), lo, hi });
   } catch (error) {
     if (!outOfMemory(error)) throw error;
     if (lo < hi) {
@@ -193,6 +191,3 @@ export function textFileBatches<T extends { bytes: number }>(files: readonly T[]
   if (current.length > 0) batches.push(current);
   return batches;
 }
-
-const emptyInput = `(SELECT NULL::INTEGER AS obj, NULL::INTEGER AS line, NULL::INTEGER AS sub, NULL::BOOLEAN AS checked,
-  NULL::VARCHAR AS raw, NULL::VARCHAR AS kind WHERE false)`;

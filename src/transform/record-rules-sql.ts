@@ -11,6 +11,7 @@ import {
   timestampSql,
   typeAndTextSql,
 } from "./field-rules-sql.js";
+import { defineTable } from "./table-definition.js";
 
 /**
  * The per-record rules of the data contract as one DuckDB SELECT, so a whole run is judged in bulk.
@@ -65,6 +66,12 @@ export const judgedColumns = {
   properties: "MAP(VARCHAR, VARCHAR)",
   unknown_fields: "VARCHAR[]",
 } as const;
+
+/**
+ * `judged`: every record of the run, valid or rejected, as the rules SQL judges it. Created from this
+ * declaration and filled `BY NAME`, so a column the rules SQL adds or drops fails the run (and a test).
+ */
+export const judgedTable = defineTable("judged", judgedColumns);
 
 const fields = contract.inputFields;
 const timestampField = fields.find((f) => f.kind === "timestamp")!;

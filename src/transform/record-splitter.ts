@@ -1,5 +1,12 @@
 import { isUtf8 } from "node:buffer";
 import { limits, type RejectReason } from "../contract/data-contract.js";
+import {
+  looksLikeOneObject,
+  objectTraits,
+  STAGED_CR,
+  STAGED_LF,
+  type ObjectTraits,
+} from "./one-object-line.js";
 
 const maxRecordBytes = limits.maxRecordBytes;
 
@@ -33,10 +40,6 @@ const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
-const CLOSE_OPEN = Buffer.from("}{");
-/** How LF and CR inside a multi-line record are written to the one-line staging file (see emitParsed). */
-export const STAGED_LF = 0x02;
-export const STAGED_CR = 0x03;
 
 const isSpace = (b: number | undefined): boolean => b === SPACE || b === TAB || b === CR || b === LF;
 
@@ -44,8 +47,8 @@ const isSpace = (b: number | undefined): boolean => b === SPACE || b === TAB || 
  * Splits one decoded raw object into records. Accepts newline-delimited JSON (LF or CRLF), objects
  * concatenated with no delimiter, JSON arrays (pretty-printed or not), and mixtures of these.
  *
- * Fast path: a line that starts with `{` and ends with `}` (and has no `}{`) is handed to DuckDB as is;
- * DuckDB validates the JSON in bulk. Everything else goes through a string-aware scanner and JSON.parse.
+ * Fast path: a line that looks like one object (one-object-line.ts) is handed to DuckDB as is; DuckDB
+ * validates the JSON in bulk. Everything else goes through a string-aware scanner and JSON.parse.
  * A malformed record costs only up to the first newline after its start, so the next line survives.
  */
 export async function splitObject(
@@ -63,25 +66,12 @@ export async function splitObject(
 ): Promise<void> {
   // Whole-object checks are native and fast; per-line checks only run when they find something.
   const scanEverything = options.scanEverything === true;
-  const suspicious =
-    scanEverything ||
-    buf.indexOf(CR) !== -1 ||
-    buf.indexOf(0x01) !== -1 ||
-    buf.indexOf(STAGED_LF) !== -1 ||
-    buf.indexOf(STAGED_CR) !== -1 ||
-    buf.indexOf(0x00) !== -1 ||
-    !isUtf8(buf);
-  // `}{` marks objects concatenated on one line; when the object has none, no line needs the check.
-  const concatenated = buf.indexOf(CLOSE_OPEN) !== -1;
-  await new Splitter(
-    buf,
-    sink,
-    suspicious,
-    concatenated,
-    options.firstLine ?? 1,
+  await new Splitter(buf, sink, {
+    traits: scanEverything ? { suspicious: true, concatenated: true } : objectTraits(buf),
+    firstLine: options.firstLine ?? 1,
     scanEverything,
-    options.checkFastLines === true,
-  ).run();
+    checkFastLines: options.checkFastLines === true,
+  }).run();
 }
 
 /**
@@ -96,23 +86,43 @@ export async function scanLineInContext(
   line: number,
   sink: SplitSink,
 ): Promise<{ nextLine: number; atEnd: boolean }> {
-  const splitter = new Splitter(buf, sink, true, true, line, false);
+  const splitter = new Splitter(buf, sink, {
+    traits: { suspicious: true, concatenated: true },
+    firstLine: line,
+    scanEverything: false,
+    checkFastLines: false,
+  });
   return splitter.scanLine(lineStart);
+}
+
+interface SplitterOptions {
+  /** What the whole object holds (one-object-line.ts). */
+  readonly traits: ObjectTraits;
+  /** The number of the buffer's first line in its object. */
+  readonly firstLine: number;
+  /** Send every line through the scanner (used to re-examine lines DuckDB found invalid). */
+  readonly scanEverything: boolean;
+  /** Parse lines that look like one object here, re-splitting one that does not parse. */
+  readonly checkFastLines: boolean;
 }
 
 class Splitter {
   private pos = 0;
+  private line: number;
+  private readonly traits: ObjectTraits;
+  private readonly scanEverything: boolean;
+  private readonly checkFastLines: boolean;
 
   constructor(
     private readonly buf: Buffer,
     private readonly sink: SplitSink,
-    private readonly suspicious: boolean,
-    private readonly concatenated: boolean,
-    private line: number,
-    /** Send every line through the scanner (used to re-examine lines DuckDB found invalid). */
-    private readonly scanEverything: boolean,
-    private readonly checkFastLines = false,
-  ) {}
+    options: SplitterOptions,
+  ) {
+    this.line = options.firstLine;
+    this.traits = options.traits;
+    this.scanEverything = options.scanEverything;
+    this.checkFastLines = options.checkFastLines;
+  }
 
   async run(): Promise<void> {
     const { buf } = this;
@@ -128,13 +138,7 @@ class Splitter {
         this.nextLine(lineEnd);
         continue;
       }
-      if (
-        !this.scanEverything &&
-        buf[start] === OPEN_BRACE &&
-        buf[end - 1] === CLOSE_BRACE &&
-        (!this.concatenated || buf.subarray(start, end).indexOf(CLOSE_OPEN) === -1) &&
-        !this.lineNeedsCare(start, end)
-      ) {
+      if (!this.scanEverything && looksLikeOneObject(buf, start, end, this.traits)) {
         if (end - start > maxRecordBytes) this.tooLarge(start, end);
         else if (this.checkFastLines) await this.checkedLine(start, end);
         else {
@@ -169,17 +173,6 @@ class Splitter {
     this.pos = start;
     await this.scanUntilLineBoundary();
     return { nextLine: this.line, atEnd: this.pos >= buf.length };
-  }
-
-  /** In objects with CR, control bytes or bad UTF-8, a line must be checked by Node rather than DuckDB. */
-  private lineNeedsCare(start: number, end: number): boolean {
-    if (!this.suspicious) return false;
-    const { buf } = this;
-    for (let i = start; i < end; i++) {
-      const b = buf[i]!;
-      if (b === CR || b === 0x01 || b === 0x00 || b === STAGED_LF || b === STAGED_CR) return true;
-    }
-    return !isUtf8(buf.subarray(start, end));
   }
 
   private nextLine(lineEnd: number): void {

@@ -1,27 +1,32 @@
 import { join } from "node:path";
 import type { TransformConfig } from "../config/config-schema.js";
-import { limits } from "../contract/data-contract.js";
 import { ClickstreamError } from "../errors/clickstream-error.js";
-import { clearArrivalNotices, listArrivalNotices } from "../storage/arrival-notice.js";
+import { listArrivalNotices } from "../storage/arrival-notice.js";
 import type { Storage } from "../storage/storage.js";
-import { bookmarkKey, emptyBookmark, loadBookmark } from "../table/bookmark-store.js";
+import { emptyBookmark, loadBookmark } from "../table/bookmark-store.js";
 import { newManifest } from "../table/commit-log.js";
 import type { RunReport } from "../table/run-report.js";
-import { emptySnapshot, type TableSnapshot } from "../table/table-snapshot.js";
+import { emptySnapshot } from "../table/table-snapshot.js";
+import { checkBalance } from "./balance-step.js";
 import { loadOrBootstrapSnapshot } from "./bootstrap-step.js";
-import { nextBookmark } from "./next-bookmark.js";
 import { commitRun } from "./commit-step.js";
-import { compactPartitions } from "./compact-partitions.js";
+import { compactAfterRun } from "./compact-step.js";
+import { countJudged } from "./count-judged-step.js";
 import { dedupeRecords } from "./dedupe-step.js";
 import { discoverRawObjects } from "./discover-step.js";
+import { resolveExactNumbers } from "./exact-numbers-step.js";
+import { rejectLenientJson } from "./lenient-json-step.js";
+import { resolveProperties } from "./properties-step.js";
 import { fallbackRecords } from "./fallback-step.js";
 import { frameObjects } from "./frame-step.js";
 import { FramingRejects } from "./framing-rejects.js";
 import { indexRun } from "./index-step.js";
 import { judgeRecords } from "./judge-step.js";
-import { RunTally, type RunContext, type TransformProgress } from "./run-context.js";
+import { recordListing } from "./record-listing-step.js";
+import { RunTally, type RunContext, type Step, type TransformProgress } from "./run-context.js";
 import { withRunSession, type RunSession } from "./run-session.js";
 import { sequenceEvents } from "./sequence-step.js";
+import type { SqlRunner } from "./sql-runner.js";
 import { runStep } from "./step-error.js";
 import { writeOutputs } from "./write-step.js";
 
@@ -38,6 +43,8 @@ export interface TransformOptions {
   /** List every sealed raw folder again (S3 does on its own every `transform.reconcileEveryMs`). */
   readonly reconcile?: boolean;
   readonly onProgress?: (event: TransformProgress) => void;
+  /** Called with the run's DuckDB session after the write step, before the commit (tests read its tables). */
+  readonly onTables?: (sql: SqlRunner) => Promise<void>;
 }
 
 /**
@@ -46,24 +53,65 @@ export interface TransformOptions {
  * (lock), all-or-nothing (commit manifest), incremental (bookmark), with a cost that follows the new
  * data (indexes instead of scans of the history). Rejected records are results, not exceptions.
  *
- * lock → recover → discover → frame → judge → per-record path → dedupe → sequence → write → index → commit
+ * lock → recover → snapshot, bookmark, discover → the steps below (frame … commit, compact)
  */
 export async function runTransform(options: TransformOptions): Promise<RunReport> {
   return withRunSession(options, (session) => transformRun(options, session));
 }
 
+/** The steps of a run with new data, in order; each returns its counts, which the tally adds. */
+const transformSteps: readonly NamedStep[] = [
+  { name: "frame", run: frameObjects },
+  { name: "judge", run: judgeRecords },
+  { name: "per-record path", run: fallbackRecords },
+  { name: "exact numbers", run: resolveExactNumbers },
+  { name: "strict json", run: rejectLenientJson },
+  { name: "properties", run: resolveProperties },
+  { name: "count", run: countJudged },
+  { name: "dedupe", run: dedupeRecords },
+  { name: "sequence", run: sequenceEvents },
+  { name: "write", run: writeOutputs },
+  { name: "balance", run: checkBalance },
+  { name: "index", run: indexRun },
+  { name: "commit", run: commitRun },
+  { name: "compact", run: compactAfterRun },
+];
+
+/** A run that found nothing new only records what its listing learnt. */
+const noNewDataSteps: readonly NamedStep[] = [{ name: "commit", run: recordListing }];
+
+interface NamedStep {
+  readonly name: string;
+  readonly run: Step;
+}
+
 async function transformRun(options: TransformOptions, run: RunSession): Promise<RunReport> {
+  const ctx = await openRun(options, run);
+  const nothingNew = ctx.sources.length === 0 && !ctx.fullRefresh;
+  for (const step of nothingNew ? noNewDataSteps : transformSteps) {
+    ctx.tally.add(await runStep(step.name, () => step.run(ctx), ctx.tally.stepsMs));
+    if (step.name === "write") await options.onTables?.(ctx.sql);
+  }
+  const { report } = ctx.outputs;
+  if (!report) throw new ClickstreamError("CS_ERR_INTERNAL", "the run ended without a report");
+  // The stored report was built inside the last commit; the one returned also times that commit.
+  return { ...report, stepsMs: { ...ctx.tally.stepsMs } };
+}
+
+/** The run's context: the table as the last commit left it, the bookmark, and the raw objects to read. */
+async function openRun(options: TransformOptions, run: RunSession): Promise<RunContext> {
   const { storage, config } = options;
   const fullRefresh = options.fullRefresh ?? false;
   const { cache } = run;
   const tally = new RunTally();
   const step = <T>(name: string, work: () => Promise<T>): Promise<T> => runStep(name, work, tally.stepsMs);
-  const current = await step("snapshot", () =>
+  const previous = await step("snapshot", () =>
     loadOrBootstrapSnapshot({ storage, sql: run.sql, cache, scratch: run.scratch, runId: run.runId }),
   );
-  const { bookmark, upgraded, baseline } = fullRefresh
+  const loaded = fullRefresh
     ? { bookmark: emptyBookmark, upgraded: false, baseline: false }
     : await step("bookmark", () => loadBookmark(storage));
+  const { bookmark } = loaded;
   const reconcileDue =
     bookmark.reconciledAt === null ||
     run.startedAt.getTime() - Date.parse(bookmark.reconciledAt) >= config.reconcileEveryMs;
@@ -72,15 +120,14 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
     const notices = await listArrivalNotices(storage);
     const discovery = await discoverRawObjects(storage, {
       bookmark,
-      baseline,
+      baseline: loaded.baseline,
       noticedDays: notices.days,
       // A local folder's time tells whether it changed; S3's folders have none, so they are listed on a cadence.
       reconcile: options.reconcile === true || (storage.kind !== "local" && reconcileDue),
     });
     return { notices, discovery };
   });
-  const { sources } = discovery;
-  const ctx: RunContext = {
+  return {
     storage,
     config,
     runId: run.runId,
@@ -88,160 +135,22 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
     processingTime: options.now ?? run.startedAt,
     fullRefresh,
     scratch: run.scratch,
+    stagingPath: join(run.scratch, "staged.txt"),
     cache,
     sql: run.sql,
     onProgress: options.onProgress ?? (() => undefined),
-    snapshot: fullRefresh ? { ...emptySnapshot, commits: current.commits, trash: current.trash } : current,
+    previous,
+    // A full refresh builds on an empty table (keeping the commit count and the trash).
+    baseline: fullRefresh ? { ...emptySnapshot, commits: previous.commits, trash: previous.trash } : previous,
     bookmark,
-    sources,
+    legacyBookmark: loaded.upgraded,
+    notices,
+    sources: discovery.sources,
     discovery,
     parts: [],
+    rejects: new FramingRejects(),
     tally,
     manifest: newManifest(run.runId),
-  };
-  if (sources.length === 0 && !fullRefresh) {
-    await step("commit", async () => {
-      await recordListing(ctx);
-      await clearArrivalNotices(storage, notices);
-    });
-    return report(ctx, "no_new_data", []);
-  }
-
-  const rejects = new FramingRejects(tally);
-  await step("frame", () => frameObjects(ctx, rejects));
-  await step("judge", () => judgeRecords(ctx, rejects));
-  await step("per-record path", async () => {
-    await fallbackRecords(ctx, rejects);
-    await rejects.writeTable(ctx.sql);
-    await countJudged(ctx);
-  });
-  await step("dedupe", () => dedupeRecords(ctx));
-  await step("sequence", () => sequenceEvents(ctx));
-  const written = await step("write", () => writeOutputs(ctx));
-  // Counted where found, where dropped and where written: a record lost anywhere fails the run here.
-  if (tally.recordsFound !== tally.written + tally.rejectedTotal) {
-    throw new ClickstreamError(
-      "CS_ERR_INTERNAL",
-      `records read ${tally.recordsFound} ≠ written ${tally.written} + rejected ${tally.rejectedTotal}; nothing was committed`,
-    );
-  }
-  const index = await step("index", () => indexRun(ctx, current.commits + 1));
-  // The full refresh replaces everything the previous snapshot listed.
-  const committed = { ...ctx, snapshot: current };
-  const done = report(committed, "succeeded", []);
-  if (fullRefresh) {
-    for await (const object of storage.list("errors", "errors/transform/")) {
-      ctx.manifest.delete.push({ bucket: "errors", key: object.key });
-    }
-  }
-  await step("commit", async () => {
-    await commitRun(committed, written, index, done, upgraded);
-    await clearArrivalNotices(storage, notices);
-  });
-  done.stepsMs = { ...tally.stepsMs }; // the stored report was written inside the commit
-
-  // Many small files in a partition: merge them, in a commit of its own.
-  const after: TableSnapshot = ctx.manifest.snapshot ?? emptySnapshot;
-  const compaction = await step("compact", () =>
-    compactPartitions({
-      storage,
-      config,
-      sql: ctx.sql,
-      cache,
-      scratch: join(run.scratch, "compaction"),
-      runId: `${run.runId}-compact`,
-      snapshot: after,
-      partitions: "auto",
-    }),
-  );
-  if (compaction.compacted.length === 0) return done;
-  done.partitionsCompacted = compaction.compacted.map((c) => c.partition);
-  await storage.writeAtomic(
-    "state",
-    `_state/transform/runs/${done.runId}.json`,
-    JSON.stringify(done, null, 2),
-  );
-  await storage.writeAtomic("state", "_state/transform/last-run.json", JSON.stringify(done, null, 2));
-  return done;
-}
-
-/**
- * A run with nothing new still keeps what its listing learnt (sealed folders listed again, the time of
- * a reconcile), so the next run does not list them again. Written outside a commit: it only records
- * names already processed, and this run holds the lock.
- */
-async function recordListing(ctx: RunContext): Promise<void> {
-  const { discovery } = ctx;
-  if (discovery.reconciled.length === 0 && !discovery.fullReconcile) return;
-  const { bookmark, files } = nextBookmark(ctx);
-  for (const file of files) await ctx.storage.writeAtomic("state", file.key, file.body);
-  await ctx.storage.writeAtomic("state", bookmarkKey, JSON.stringify(bookmark));
-}
-
-/**
- * Counts what the judge and the per-record path decided (rule rejects by reason, unknown fields) and
- * checks that every record found is in `judged` or among the framing rejects: a record lost between
- * framing and the tables fails the run before it commits anything.
- */
-async function countJudged(ctx: RunContext): Promise<void> {
-  const { sql, tally } = ctx;
-  for (const row of await sql.rows(
-    `SELECT reason, count(*)::BIGINT AS n FROM judged WHERE reason IS NOT NULL GROUP BY reason`,
-  )) {
-    tally.reject(row.reason as Parameters<RunTally["reject"]>[0], Number(row.n));
-  }
-  const [counts] =
-    await sql.rows(`SELECT count(*)::BIGINT AS total, count(*) FILTER (WHERE reason IS NULL)::BIGINT AS valid,
-      (SELECT count(*) FROM framing_rejects)::BIGINT AS framing FROM judged`);
-  const inTables = Number(counts!.total) + Number(counts!.framing);
-  if (inTables !== tally.recordsFound) {
-    throw new ClickstreamError(
-      "CS_ERR_INTERNAL",
-      `records found ${tally.recordsFound} ≠ records judged ${inTables}; nothing was committed`,
-    );
-  }
-  const names = await sql.rows(
-    `SELECT k, count(*)::BIGINT AS n FROM (SELECT unnest(unknown_fields) AS k FROM judged WHERE reason IS NULL)
-     GROUP BY k ORDER BY n DESC, k`,
-  );
-  tally.unknownFields = Object.fromEntries(
-    names
-      .slice(0, limits.maxUnknownFieldNames)
-      .map((r) => [String(r.k), Number(r.n)])
-      .sort(([a], [b]) => (a < b ? -1 : 1)),
-  );
-  tally.unknownFieldsOmitted = Math.max(0, names.length - limits.maxUnknownFieldNames);
-}
-
-function report(ctx: RunContext, status: RunReport["status"], compacted: string[]): RunReport {
-  const { tally } = ctx;
-  const finished = new Date();
-  return {
-    engine: "local",
-    runId: ctx.runId,
-    status,
-    fullRefresh: ctx.fullRefresh,
-    startedAt: ctx.startedAt.toISOString(),
-    finishedAt: finished.toISOString(),
-    durationMs: finished.getTime() - ctx.startedAt.getTime(),
-    processingTime: ctx.processingTime.toISOString(),
-    objectsProcessed: ctx.sources.length,
-    records: { read: tally.recordsFound, written: tally.written, rejected: tally.rejectedTotal },
-    rejectedByReason: { ...tally.rejected },
-    unknownFields: tally.unknownFields,
-    unknownFieldsOmitted: tally.unknownFieldsOmitted,
-    partitionsWritten: [...tally.partitionsWritten].sort(),
-    rowsRewritten: tally.rowsRewritten,
-    filesRewritten: tally.filesRewritten,
-    partitionsCompacted: compacted,
-    bytesRead: tally.bytesRead,
-    bytesWritten: tally.bytesWritten,
-    errorObjects: tally.errorObjects,
-    lateObjects: {
-      found: ctx.discovery.reconciled.reduce((sum, d) => sum + d.found, 0),
-      folders: ctx.discovery.reconciled.filter((d) => d.found > 0).map((d) => d.day),
-    },
-    notFiles: { count: ctx.discovery.notFiles.length, keys: ctx.discovery.notFiles.slice(0, 100) },
-    stepsMs: { ...tally.stepsMs },
+    outputs: { added: new Map(), replaced: [], indexes: { ids: [], sessions: [] }, replacedIndexes: [] },
   };
 }

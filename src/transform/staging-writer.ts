@@ -1,7 +1,7 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { quotedString } from "@duckdb/node-api";
 import { limits } from "../contract/data-contract.js";
-import { STAGED_CR, STAGED_LF } from "./record-splitter.js";
+import { STAGED_CR, STAGED_LF } from "./one-object-line.js";
 
 const FIELD = 0x01; // never valid in JSON text, so it can separate columns without quoting
 const NEWLINE = 0x0a;
@@ -70,13 +70,19 @@ export class StagingWriter {
   }
 }
 
+/** The values `stagedRecordsSql` binds. */
+export const stagingValues = (path: string): { staging_path: string } => ({ staging_path: path });
+
 export const stagingColumnSeparator = String.fromCharCode(FIELD);
 
-/** A relation over a staging file, as candidate records of the rules SQL (kind `fast`). */
-export function stagedRecordsSql(path: string): string {
+/**
+ * A relation over the staging file, as candidate records of the rules SQL (kind `fast`); its path is
+ * bound as `$staging_path` (`stagingValues`).
+ */
+export function stagedRecordsSql(): string {
   // A multi-line record travels with its LF/CR as two control bytes (record-splitter.ts): restored here.
   return `(SELECT obj, line, sub, checked, replace(replace(raw, chr(${STAGED_LF}), chr(10)), chr(${STAGED_CR}), chr(13)) AS raw,
-      'fast' AS kind FROM read_csv(${quotedString(path)},
+      'fast' AS kind FROM read_csv($staging_path,
       columns = {'obj': 'INTEGER', 'line': 'INTEGER', 'sub': 'INTEGER', 'checked': 'BOOLEAN', 'raw': 'VARCHAR'},
       delim = ${quotedString(stagingColumnSeparator)}, quote = '', escape = '', header = false, auto_detect = false,
       new_line = '\\n', max_line_size = ${limits.maxRecordBytes * 2 + 64}))`;

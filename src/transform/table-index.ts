@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import { quotedString } from "@duckdb/node-api";
+import { DuckDBListValue } from "@duckdb/node-api";
 import type { LocalFileCache } from "../storage/local-file-cache.js";
 import type { Storage } from "../storage/storage.js";
 import type { IndexFile } from "../table/table-snapshot.js";
-import type { SqlRunner } from "./sql-runner.js";
+import type { SqlRunner, SqlValues } from "./sql-runner.js";
 
 /**
  * The transform's two indexes over everything it has written, so a run finds what it needs about the
@@ -20,6 +20,12 @@ import type { SqlRunner } from "./sql-runner.js";
  * group's min/max), so it costs about (probes × files × row group), not the size of the index.
  */
 export type IndexName = "ids" | "sessions";
+
+/** A relation's SQL text and the values bound to its parameters (file paths are never pasted in). */
+export interface BoundRelation {
+  readonly sql: string;
+  readonly values: SqlValues;
+}
 
 /** Rows per row group of index files: small, so a probe reads little around each hash. */
 const INDEX_ROW_GROUP_ROWS = 4096;
@@ -49,33 +55,33 @@ export async function indexPaths(
 }
 
 /**
- * A relation over index files restricted to the row groups that can hold the hashes of `probe` (a table
- * with column h1). The distinct h1 values are written into the SQL as numbers because DuckDB prunes
- * Parquet row groups only for constant IN filters; they are hashes DuckDB computed, never user input.
+ * A relation over index files (paths bound as `$index_paths`) restricted to the row groups that can
+ * hold the hashes of `probe` (a table with column h1). The distinct h1 values are written into the SQL
+ * as numbers because DuckDB prunes Parquet row groups only for constant IN filters; they are hashes
+ * DuckDB computed, never user input.
  */
-export async function probedIndex(sql: SqlRunner, paths: string[], probe: string): Promise<string> {
+export async function probedIndex(sql: SqlRunner, paths: string[], probe: string): Promise<BoundRelation> {
   const hashes = (await sql.rows(`SELECT DISTINCT h1::VARCHAR AS h FROM ${probe} ORDER BY 1`)).map((r) =>
     String(r.h),
   );
-  const files = `read_parquet([${paths.map(quotedString).join(", ")}])`;
-  if (paths.length === 0) return `(SELECT * FROM ${files} WHERE false)`;
-  if (hashes.length === 0) return `(SELECT * FROM ${files} WHERE false)`;
-  if (hashes.length > MAX_IN_FILTER) return files;
+  if (paths.length === 0) return { sql: `(SELECT * FROM read_parquet([]) WHERE false)`, values: {} };
+  const files = `read_parquet($index_paths)`;
+  const values = { index_paths: new DuckDBListValue(paths) };
+  if (hashes.length === 0) return { sql: `(SELECT * FROM ${files} WHERE false)`, values };
+  if (hashes.length > MAX_IN_FILTER) return { sql: files, values };
   if (!hashes.every((h) => /^\d+$/.test(h))) throw new Error("index hashes must be numbers");
-  return `(SELECT * FROM ${files} WHERE h1 IN (${hashes.map((h) => `${h}::UBIGINT`).join(", ")}))`;
+  return {
+    sql: `(SELECT * FROM ${files} WHERE h1 IN (${hashes.map((h) => `${h}::UBIGINT`).join(", ")}))`,
+    values,
+  };
 }
 
 /** Writes an index file from a relation (sorted by hash, small row groups). Returns its row count. */
-export async function writeIndexFile(
-  sql: SqlRunner,
-  relation: string,
-  path: string,
-  values?: Record<string, number>,
-): Promise<number> {
+export async function writeIndexFile(sql: SqlRunner, relation: BoundRelation, path: string): Promise<number> {
   await sql.run(
-    `COPY (SELECT * FROM ${relation} ORDER BY h1, h2) TO ${quotedString(path)}
+    `COPY (SELECT * FROM ${relation.sql} ORDER BY h1, h2) TO $index_file
      (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${INDEX_ROW_GROUP_ROWS})`,
-    values,
+    { ...relation.values, index_file: path },
   );
   const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet($path)`, { path });
   return Number(row!.n);
@@ -89,16 +95,27 @@ export function mergePlan(files: readonly IndexFile[]): IndexFile[][] {
 }
 
 /**
- * The relation that merges index files: ids keep one row per hash (and, with a dedup horizon, only
- * event dates on or after `horizonDate`); sessions keep the newest state per session.
+ * The relation that merges index files (paths bound as `$merge_paths`): ids keep one row per hash (and,
+ * with a dedup horizon, only event dates on or after `horizonDate`); sessions keep the newest state per
+ * session.
  */
-export function mergedRelation(name: IndexName, paths: string[], horizonDate: string | null): string {
-  const files = `read_parquet([${paths.map(quotedString).join(", ")}])`;
+export function mergedRelation(name: IndexName, paths: string[], horizonDate: string | null): BoundRelation {
+  const files = `read_parquet($merge_paths)`;
+  const values = { merge_paths: new DuckDBListValue(paths) };
   if (name === "ids") {
-    const keep = horizonDate ? `WHERE event_date >= ${quotedString(horizonDate)}::DATE` : "";
-    return `(SELECT h1, h2, max(event_date) AS event_date FROM ${files} ${keep} GROUP BY h1, h2)`;
+    if (horizonDate === null) {
+      return { sql: `(SELECT h1, h2, max(event_date) AS event_date FROM ${files} GROUP BY h1, h2)`, values };
+    }
+    return {
+      sql: `(SELECT h1, h2, max(event_date) AS event_date FROM ${files}
+        WHERE event_date >= $horizon_date::DATE GROUP BY h1, h2)`,
+      values: { ...values, horizon_date: horizonDate },
+    };
   }
-  return `(SELECT * FROM ${files} QUALIFY row_number() OVER (PARTITION BY h1, h2 ORDER BY version DESC) = 1)`;
+  return {
+    sql: `(SELECT * FROM ${files} QUALIFY row_number() OVER (PARTITION BY h1, h2 ORDER BY version DESC) = 1)`,
+    values,
+  };
 }
 
 /** Where a run writes an index file before the commit publishes it. */

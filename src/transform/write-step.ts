@@ -4,20 +4,12 @@ import { DuckDBListValue, quotedIdentifier, quotedString } from "@duckdb/node-ap
 import { limits, transformedColumns } from "../contract/data-contract.js";
 import { datePartitionPath } from "../storage/warehouse-layout.js";
 import { stagingPrefix } from "../table/commit-log.js";
-import type { TableFile } from "../table/table-snapshot.js";
 import { judgeBatchBytes, linesSql, textFileBatches, textFileValues } from "./judge-step.js";
-import type { RunContext } from "./run-context.js";
+import type { RunContext, StepResult } from "./run-context.js";
 import { sequencedRowsSql } from "./sequence-step.js";
-import { stagedRecordsSql } from "./staging-writer.js";
+import { stagedRecordsSql, stagingValues } from "./staging-writer.js";
 import type { SqlRunner } from "./sql-runner.js";
-
-/** What the write step leaves for the commit: new and replacing data files, and the files they replace. */
-export interface WrittenFiles {
-  /** Partition → files this run adds (staged; the commit publishes them). */
-  readonly added: Map<string, TableFile[]>;
-  /** Keys of data files replaced by rewritten copies (they go to the snapshot's trash). */
-  readonly replaced: string[];
-}
+import { defineTable } from "./table-definition.js";
 
 const partitionColumns = `strftime(event_time, '%Y') AS year, strftime(event_time, '%m') AS month,
   strftime(event_time, '%d') AS day`;
@@ -42,9 +34,10 @@ function outputColumnsSql(): string {
 /**
  * Step 7, write: the run's new rows as new Parquet files in the partitions of their event dates (files
  * already there are not touched), copies of the files whose rows a late event resequenced, and the
- * rejects as one NDJSON object. Everything is staged under `_staging/` for the commit.
+ * rejects as one NDJSON object. Everything is staged under `_staging/` for the commit (`ctx.outputs`);
+ * the rows written are counted here, from the files.
  */
-export async function writeOutputs(ctx: RunContext): Promise<WrittenFiles> {
+export async function writeOutputs(ctx: RunContext): Promise<StepResult> {
   const { sql } = ctx;
   ctx.onProgress({ phase: "write" });
   const outDir = join(ctx.scratch, "out");
@@ -58,7 +51,8 @@ export async function writeOutputs(ctx: RunContext): Promise<WrittenFiles> {
   const partitions = `(SELECT ${partitionColumns} FROM judged WHERE reason IS NULL)`;
   await copyPartitions(ctx, "output_rows", outDir, `part-${ctx.runId}-{i}`, partitions);
 
-  const replaced: string[] = [];
+  const { added, replaced } = ctx.outputs;
+  let written = 0;
   const rewriteDir = join(ctx.scratch, "rewritten");
   const rewrites = (await sql.rows(`SELECT file_key, path FROM files_to_rewrite ORDER BY file_key`)) as {
     file_key: string;
@@ -92,7 +86,6 @@ export async function writeOutputs(ctx: RunContext): Promise<WrittenFiles> {
     ctx.tally.filesRewritten++;
   }
 
-  const added = new Map<string, TableFile[]>();
   for (const dir of [outDir, rewriteDir]) {
     const newRows = dir === outDir;
     for (const file of await listFiles(dir)) {
@@ -109,11 +102,11 @@ export async function writeOutputs(ctx: RunContext): Promise<WrittenFiles> {
         { name, rows: Number(row!.n), bytes: info.size },
       ]);
       ctx.tally.partitionsWritten.add(partition);
-      if (newRows) ctx.tally.written += Number(row!.n);
+      if (newRows) written += Number(row!.n);
     }
   }
   await writeRejects(ctx);
-  return { added, replaced };
+  return { written };
 }
 
 /** The columns a Parquet file has. */
@@ -146,7 +139,9 @@ export async function copyPartitions(
     },
   )) as { year: string; month: string; day: string }[];
   if (big.length === 0) {
-    await sql.run(`COPY ${view} TO ${quotedString(outDir)} (${options}, PARTITION_BY (year, month, day))`);
+    await sql.run(`COPY ${view} TO $out_dir (${options}, PARTITION_BY (year, month, day))`, {
+      out_dir: outDir,
+    });
     return;
   }
   // The sequence numbers need every row of a session at once: compute them once, then split the writes.
@@ -154,16 +149,16 @@ export async function copyPartitions(
   const bigKeys = new DuckDBListValue(big.map((p) => `${p.year}-${p.month}-${p.day}`));
   await sql.run(
     `COPY (SELECT * FROM output_final WHERE NOT list_contains($big, year || '-' || month || '-' || day))
-     TO ${quotedString(outDir)} (${options}, PARTITION_BY (year, month, day), OVERWRITE_OR_IGNORE)`,
-    { big: bigKeys },
+     TO $out_dir (${options}, PARTITION_BY (year, month, day), OVERWRITE_OR_IGNORE)`,
+    { big: bigKeys, out_dir: outDir },
   );
   for (const p of big) {
     const dir = join(outDir, `year=${p.year}`, `month=${p.month}`, `day=${p.day}`);
     await mkdir(dir, { recursive: true }); // COPY creates the last folder only
     await sql.run(
       `COPY (SELECT * EXCLUDE (year, month, day) FROM output_final WHERE year = $y AND month = $m AND day = $d)
-       TO ${quotedString(dir)} (${options}, ROW_GROUPS_PER_FILE ${Math.ceil(maxRows / rowGroup)})`,
-      { y: p.year, m: p.month, d: p.day },
+       TO $out_dir (${options}, ROW_GROUPS_PER_FILE ${Math.ceil(maxRows / rowGroup)})`,
+      { y: p.year, m: p.month, d: p.day, out_dir: dir },
     );
     // File rotation can leave a last file with no rows: it would only cost readers an open.
     const empty = await sql.rows(`SELECT file_name FROM parquet_file_metadata($glob) WHERE num_rows = 0`, {
@@ -173,17 +168,19 @@ export async function copyPartitions(
   }
 }
 
+/** Each record's object (or piece of one) by number: a reject names its source key and line there. */
+export const sourcesTable = defineTable("sources", { obj: "INTEGER", key: "VARCHAR", first_line: "INTEGER" });
+
 /** One NDJSON object of rejects per run, in source order, under errors/transform/<run date>/. */
 async function writeRejects(ctx: RunContext): Promise<void> {
   const { sql, tally } = ctx;
   if (tally.rejectedTotal === 0) return;
   await fillDuplicateRaw(ctx);
   const path = join(ctx.scratch, "rejects.ndjson");
-  await sql.run(`CREATE TABLE sources (obj INTEGER, key VARCHAR, first_line INTEGER)`);
-  await sql.appendRows(
-    "sources",
+  await sourcesTable.create(sql);
+  await sourcesTable.append(
+    sql,
     ctx.parts.map((p) => [p.obj, p.key, p.firstLine]),
-    ["INTEGER", "VARCHAR", "INTEGER"],
   );
   const line = `to_json({'reason': r.reason, 'field': r.field, 'message': r.message, 'source': s.key,
     'line': r.line + s.first_line, 'raw': coalesce(left(r.raw, ${limits.maxRejectRawChars}), '')})`;
@@ -227,11 +224,13 @@ async function fillDuplicateRaw(ctx: RunContext): Promise<void> {
     );
   }
   await sql.run(`DROP TABLE duplicate_lines`);
-  const staged = join(ctx.scratch, "staged.txt");
-  if (await stat(staged).catch(() => undefined)) {
-    await sql.run(`UPDATE judged SET raw = x.raw FROM ${stagedRecordsSql(staged)} x
+  if (await stat(ctx.stagingPath).catch(() => undefined)) {
+    await sql.run(
+      `UPDATE judged SET raw = x.raw FROM ${stagedRecordsSql()} x
       WHERE judged.reason = 'duplicate' AND judged.raw IS NULL AND judged.sub > 0
-        AND judged.obj = x.obj AND judged.line = x.line AND judged.sub = x.sub`);
+        AND judged.obj = x.obj AND judged.line = x.line AND judged.sub = x.sub`,
+      stagingValues(ctx.stagingPath),
+    );
   }
 }
 

@@ -20,7 +20,7 @@ const outputs = {
   access_logs_bucket_name: { sensitive: false, type: "string", value: "demo-access-logs-1-eu-west-2" },
   athena_workgroup_name: { sensitive: false, type: "string", value: "demo-workgroup" },
   firehose_stream_name: { sensitive: false, type: "string", value: "demo-stream" },
-  glue_job_name: { sensitive: false, type: "string", value: "demo-transform" },
+  glue_job_name: { sensitive: false, type: "string", value: "demo-transform-job" },
   crawler_name: { sensitive: false, type: "string", value: "demo-crawler" },
   database_name: { sensitive: false, type: "string", value: "clickstream_db" },
 };
@@ -131,7 +131,7 @@ describe("deploy.sh", () => {
       `terraform -chdir=${infraCopy} output -json`,
     ]);
     assert.deepEqual(JSON.parse(readFileSync(join(copy, "terraform-outputs.json"), "utf8")), outputs);
-    assert.match(result.stdout, /bin\/clickstream transform --engine glue +# job demo-transform/);
+    assert.match(result.stdout, /bin\/clickstream transform --engine glue +# job demo-transform-job/);
     assert.match(result.stdout, /s3:\/\/demo-transformed-1-eu-west-2\/transformed\//);
   });
 

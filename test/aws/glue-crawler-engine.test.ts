@@ -1,7 +1,8 @@
+// test tier: fast (in-process, no child processes)
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { GlueClient } from "@aws-sdk/client-glue";
-import { formatCrawlerResult, runCrawler } from "../../src/aws/glue-crawler-engine.js";
+import { formatCrawlerResult, runGlueCrawler } from "../../src/aws/glue-crawler-engine.js";
 import { clientOnRecordingServer, type Responder } from "../support/aws-recording-server.js";
 
 const glue = (respond: Responder) => clientOnRecordingServer((config) => new GlueClient(config), respond);
@@ -51,7 +52,7 @@ describe("glue crawler engine", () => {
       }
     });
     const updates: string[] = [];
-    const result = await runCrawler({
+    const result = await runGlueCrawler({
       client,
       crawlerName: "cs-crawler",
       pollIntervalMs: 1,
@@ -114,7 +115,12 @@ describe("glue crawler engine", () => {
         },
       };
     });
-    const result = await runCrawler({ client, crawlerName: "cs-crawler", pollIntervalMs: 1, display: null });
+    const result = await runGlueCrawler({
+      client,
+      crawlerName: "cs-crawler",
+      pollIntervalMs: 1,
+      display: null,
+    });
     assert.equal(result.joinedRunningCrawl, true);
     assert.equal(result.status, "SUCCEEDED");
   });
@@ -138,7 +144,7 @@ describe("glue crawler engine", () => {
         },
       };
     });
-    const result = await runCrawler({ client, crawlerName: "c", pollIntervalMs: 1, display: null });
+    const result = await runGlueCrawler({ client, crawlerName: "c", pollIntervalMs: 1, display: null });
     assert.deepEqual(
       server.calls.map((c) => c.operation),
       ["GetCrawler", "StartCrawler", "GetCrawler", "GetCrawlerMetrics", "GetCrawler"],
@@ -168,7 +174,7 @@ describe("glue crawler engine", () => {
         },
       };
     });
-    await assert.rejects(runCrawler({ client, crawlerName: "c", pollIntervalMs: 1, display: null }), {
+    await assert.rejects(runGlueCrawler({ client, crawlerName: "c", pollIntervalMs: 1, display: null }), {
       code: "CS_ERR_AWS_CRAWLER_FAILED",
       message: /c crawl ended FAILED: Insufficient Lake Formation permission/,
     });
@@ -179,7 +185,7 @@ describe("glue crawler engine", () => {
       status: 400,
       body: { __type: "EntityNotFoundException", message: "Crawler entry with name nope does not exist" },
     }));
-    await assert.rejects(runCrawler({ client, crawlerName: "nope", pollIntervalMs: 1, display: null }), {
+    await assert.rejects(runGlueCrawler({ client, crawlerName: "nope", pollIntervalMs: 1, display: null }), {
       code: "CS_ERR_AWS_REQUEST",
       message: /GetCrawler nope \(EntityNotFoundException\)/,
     });

@@ -38,7 +38,7 @@ import { tempDir } from "../support/temp-dir.js";
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL("../../../bin/clickstream", import.meta.url));
 const project = "clickstream-pipeline";
-const job = `${project}-transform`;
+const job = `${project}-transform-job`;
 const crawler = `${project}-crawler`;
 const workgroup = `${project}-workgroup`;
 

@@ -120,7 +120,7 @@ describe("the pipeline's AWS APIs against moto: Firehose → S3 raw/ → transfo
         athena_results_bucket_name: out(buckets.athenaResults),
         athena_workgroup_name: out(`${project}-workgroup`),
         firehose_stream_name: out(`${project}-stream`),
-        glue_job_name: out(`${project}-transform`),
+        glue_job_name: out(`${project}-transform-job`),
         crawler_name: out(`${project}-crawler`),
         database_name: out("clickstream_db"),
       }),

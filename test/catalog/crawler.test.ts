@@ -1,3 +1,4 @@
+// test tier: fast (in-process, no child processes)
 import assert from "node:assert/strict";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+// test tier: slow (kill loops and process races)
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdir, writeFile } from "node:fs/promises";
@@ -19,7 +20,7 @@ after(() => {
 async function serve(warehouse: string, config: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    [bin, "serve", "--warehouse", warehouse, "--config", config, "--port", "0"],
+    [bin, "serve", "--warehouse", warehouse, "--config", config, "--port", "0", "--log-format", "json"],
     {
       stdio: ["ignore", "pipe", "pipe"],
     },
@@ -29,17 +30,17 @@ async function serve(warehouse: string, config: string): Promise<{ child: ChildP
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     let err = "";
-    child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(err);
       if (match) resolve(match[1]!);
     });
     child.on("exit", (code) =>
       reject(new Error(`collector exited (${code}) before listening: ${err}${out}`)),
     );
   });
-  child.stdout!.resume();
+  child.stderr!.resume();
   return { child, url };
 }
 

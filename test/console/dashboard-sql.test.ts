@@ -7,6 +7,7 @@ import { AthenaClient } from "@aws-sdk/client-athena";
 import { runAthenaQuery } from "../../src/aws/athena-query-engine.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { dashboardSqlFile, filteredDashboardSqlFile } from "../../src/console/dashboard-queries.js";
+import { filteredDashboardFile, filteredStatement } from "../../src/console/filtered-dashboard-sql.js";
 import { openQueryEngine } from "../../src/query/query-engine.js";
 import { parseQueryFile } from "../../src/query/query-file.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
@@ -153,4 +154,18 @@ test("on Athena the values travel as ExecutionParameters, the statement text unc
   } finally {
     await server.close();
   }
+});
+
+test("queries/dashboard-filtered.sql is dashboard.sql with the filters applied (regenerate it with scripts/generate-dashboard-sql.mjs)", async () => {
+  const plain = await readFile(dashboardSqlFile, "utf8");
+  assert.equal(
+    await readFile(filteredDashboardSqlFile, "utf8"),
+    filteredDashboardFile(plain),
+    "queries/dashboard-filtered.sql is stale: run `npm run build && node scripts/generate-dashboard-sql.mjs`",
+  );
+  // A statement that does not start with the range CTE cannot be filtered: said, not silently unfiltered.
+  assert.throws(
+    () => filteredStatement("SELECT 1", "odd"),
+    /statement "odd" must begin its WITH with the range CTE/,
+  );
 });

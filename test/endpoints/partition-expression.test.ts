@@ -1,3 +1,4 @@
+// test tier: fast
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AwsError } from "../../src/endpoints/aws-error.js";

@@ -22,7 +22,7 @@ type Json =
 class JsonError extends Error {}
 
 /** RFC 8259, strictly: no NaN, trailing commas, leading zeros, raw control characters or lone surrogates. */
-export function parseStrict(text: string): Json {
+function parseStrict(text: string): Json {
   let i = 0;
   const blank = (): void => {
     while (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r") i++;
@@ -193,7 +193,7 @@ function exactDecimal(text: string): { units: bigint; scale: bigint } {
 }
 
 /** Parses a contract timestamp to epoch ms, or undefined when it does not parse. */
-export function parseTimestamp(v: Json): number | undefined {
+function parseTimestamp(v: Json): number | undefined {
   if (v.type === "number") {
     const n = Number(v.text);
     if (!Number.isFinite(n)) return undefined;

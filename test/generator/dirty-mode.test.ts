@@ -1,3 +1,4 @@
+// test tier: fast (in-process, no child processes)
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {

@@ -1,3 +1,4 @@
+// test tier: fast (in-process, no child processes)
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Registry } from "prom-client";

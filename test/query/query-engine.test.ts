@@ -1,3 +1,4 @@
+// test tier: fast (in-process, no child processes)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { runCrawler } from "../../src/catalog/crawler.js";

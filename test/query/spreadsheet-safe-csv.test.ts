@@ -1,3 +1,4 @@
+// test tier: fast (in-process, no child processes)
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { text } from "node:stream/consumers";

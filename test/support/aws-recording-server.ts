@@ -17,7 +17,7 @@ export interface RecordedCall {
 }
 
 /** What the server answers: a status and a JSON body (`{"__type": …, "message": …}` for errors). */
-export interface Answer {
+interface Answer {
   readonly status?: number;
   readonly body: unknown;
 }
@@ -96,4 +96,4 @@ export async function clientOnRecordingServer<C extends { destroy(): void }>(
 }
 
 /** Static credentials for SDK clients pointed at a local server (nothing checks the signature). */
-export const testCredentials = { accessKeyId: "AKIDTEST", secretAccessKey: "test-secret" };
+const testCredentials = { accessKeyId: "AKIDTEST", secretAccessKey: "test-secret" };

@@ -2,7 +2,7 @@ import { chromium as playwright, type Browser, type LaunchOptions } from "playwr
 import { chromiumPath } from "./optional-suite.js";
 
 /** How every browser suite (and the bench) starts Debian's Chromium, on top of Playwright's own flags. */
-export const chromiumArgs = [
+const chromiumArgs = [
   "--no-sandbox",
   "--disable-gpu",
   "--disable-background-networking",

@@ -40,7 +40,7 @@ export async function visibleFiles(warehouse: string, prefix: string, suffix: st
 }
 
 /** The table's data files as readers see them: the local engine's snapshot, or every data file. */
-export async function tableFiles(warehouse: string): Promise<string[]> {
+async function tableFiles(warehouse: string): Promise<string[]> {
   const storage = new LocalStorage(warehouse);
   return (await readTableView(storage, warehouse)).files
     .map((o) => storage.localPath("transformed", o.key)!)
@@ -81,7 +81,7 @@ const resolvedLogicalTypeSql = `CASE
     ELSE coalesce(type, 'group') END`;
 
 /** Every column's Parquet physical type, resolved logical type and repetition, over all the files. */
-export async function parquetColumnTypes(files: string[]): Promise<string[]> {
+async function parquetColumnTypes(files: string[]): Promise<string[]> {
   if (files.length === 0) return [];
   return withDuckDB(async (c) => {
     const reader = await c.runAndReadAll(
@@ -95,7 +95,7 @@ export async function parquetColumnTypes(files: string[]): Promise<string[]> {
 }
 
 /** Reject lines (reason, field, source, line, raw) of every errors/ object, sorted. */
-export async function rejectLines(warehouse: string): Promise<string[]> {
+async function rejectLines(warehouse: string): Promise<string[]> {
   const lines: string[] = [];
   for (const file of await visibleFiles(warehouse, "errors", ".ndjson")) {
     for (const text of (await readFile(file, "utf8")).split("\n")) {

@@ -19,29 +19,33 @@ export interface ServeProcess {
 
 /**
  * `clickstream serve` as a child process on a free port, once it listens: over a fresh warehouse, or over
- * `options.warehouse` (a prepared one), with `options.env` added to its environment.
+ * `options.warehouse` (a prepared one).
  */
 export async function serveProcess(
   prefix = "clickstream-serve-",
-  options: { warehouse?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { warehouse?: string } = {},
 ): Promise<ServeProcess> {
   const warehouse = options.warehouse ?? (await tempDir(prefix));
-  const child = spawn(process.execPath, [bin, "serve", "--warehouse", warehouse, "--port", "0"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...options.env },
-  });
+  const child = spawn(
+    process.execPath,
+    [bin, "serve", "--warehouse", warehouse, "--port", "0", "--log-format", "json"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   children.add(child);
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
+    // The log (JSON lines, --log-format json) is on stderr.
+    child.stderr!.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
       if (match) resolve(match[1]!);
     });
-    child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
     child.once("exit", (code) => reject(new Error(`collector exited (${code}): ${out}`)));
   });
-  child.stdout!.resume();
+  child.stderr!.resume();
   const stop = async (): Promise<void> => {
     if (!children.has(child)) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -7,7 +7,7 @@ import type { collectorConfigSchema } from "../../src/config/config-schema.js";
 import { readRaw, startFixture, type CollectorFixture } from "../collector/collector-fixture.js";
 
 /** The ES module build, served by test sites as `/tracker.mjs`. */
-export const trackerModuleUrl = new URL("../../tracker/tracker.mjs", import.meta.url);
+const trackerModuleUrl = new URL("../../tracker/tracker.mjs", import.meta.url);
 
 /** A website on its own origin: `pages` maps a path (without query) to its HTML; 404 otherwise. */
 export interface Site {

@@ -33,12 +33,15 @@ async function startChild(
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const lines = createInterface({ input: child.stdout! });
+  // The shop says it is ready on stdout, the collector's log (--log-format json) is on stderr.
+  const lines = [createInterface({ input: child.stdout! }), createInterface({ input: child.stderr! })];
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    lines.on("line", (line) => {
-      const found = ready.exec(line);
-      if (found) resolve(found);
-    });
+    for (const input of lines) {
+      input.on("line", (line) => {
+        const found = ready.exec(line);
+        if (found) resolve(found);
+      });
+    }
     child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}: ${stderr}`)));
   });
   return { child, match };
@@ -89,7 +92,7 @@ test("the demo shop, visited by a scripted user: collector → transform → cra
     }),
   );
   const collector = await startChild(
-    [cli, "serve", "--warehouse", warehouse, "--config", config],
+    [cli, "serve", "--warehouse", warehouse, "--config", config, "--log-format", "json"],
     /"url":"(http:\/\/127\.0\.0\.1:\d+)"/,
   );
   t.after(() => stop(collector.child));

@@ -206,7 +206,14 @@ describe("appending runs", () => {
     for (let run = 5; run < 9; run++) {
       await put(storage, [event(`x${run}`, "X", at(run))]);
       const report = await transform(warehouse, { compactAfterFiles: 3 });
-      if (run === 7) assert.deepEqual(report.partitionsCompacted, ["year=2026/month=11/day=24"]);
+      if (run !== 7) continue;
+      assert.deepEqual(report.partitionsCompacted, ["year=2026/month=11/day=24"]);
+      // The report is stored once, by the run's last commit (the compaction's), and says so too.
+      const stored = JSON.parse(
+        (await storage.readBytes("state", "_state/transform/last-run.json")).toString("utf8"),
+      ) as { runId: string; partitionsCompacted: string[] };
+      assert.equal(stored.runId, report.runId);
+      assert.deepEqual(stored.partitionsCompacted, report.partitionsCompacted);
     }
     assert.ok((await files(warehouse)).size <= 3);
     assert.deepEqual(

@@ -1,3 +1,4 @@
+// test tier: slow (kill loops and process races)
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";

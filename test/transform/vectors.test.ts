@@ -116,38 +116,69 @@ for (const path of paths) {
   });
 }
 
-describe("golden vectors: framing of raw objects (test/vectors/framing.json)", () => {
-  for (const path of paths) {
-    for (const c of framing.cases) {
+/** Each case's object in one warehouse: its own key (in case order), so its rejects name it as source. */
+function caseKey(c: FramingCase, i: number): string {
+  const key = c.key ?? "raw/year=2026/month=11/day=25/framing-1";
+  return key.replace("framing-1", `framing-${String(i).padStart(2, "0")}`);
+}
+
+/**
+ * One transform per path over every case's object, as the rule vectors run. Cases share event ids, so
+ * the first case (in key order) expecting an id owns its row and a later case's record with that id is
+ * a `duplicate` reject of its own object at its own line: a record framed all the same.
+ */
+for (const path of paths) {
+  describe(`golden vectors: framing of raw objects (test/vectors/framing.json), ${path.name}`, async () => {
+    const warehouse = await tempDir();
+    const storage = new LocalStorage(warehouse);
+    const objects: { c: FramingCase; source: string; object: Buffer }[] = [];
+    for (const [i, c] of framing.cases.entries()) {
       const bytes =
         c.base64 !== undefined ? Buffer.from(c.base64, "base64") : Buffer.from(c.text ?? "", "utf8");
       // Gzip objects are decoded before framing: their bytes cannot take the extra line.
       const gzip = c.key?.endsWith(".gz") || (bytes[0] === 0x1f && bytes[1] === 0x8b);
       if (path.tail.length > 0 && gzip) continue;
-      it(`${c.name} (${path.name})`, async () => {
-        const warehouse = await tempDir();
-        const storage = new LocalStorage(warehouse);
-        const object = Buffer.concat([bytes, path.tail]);
-        const written = objectFor(path, c.key ?? "raw/year=2026/month=11/day=25/framing-1", bytes);
-        await storage.writeAtomic("raw", written.key, written.body);
-        await runTransform({ storage, config, workDir: warehouse, now: new Date(framing.now) });
-        const rows = await readTransformed(warehouse);
-        const rejects = await readErrors(warehouse);
+      const written = objectFor(path, caseKey(c, i), bytes);
+      await storage.writeAtomic("raw", written.key, written.body);
+      objects.push({ c, source: written.key, object: Buffer.concat([bytes, path.tail]) });
+    }
+    await runTransform({ storage, config, workDir: warehouse, now: new Date(framing.now) });
+    const rows = await readTransformed(warehouse);
+    const rejects = await readErrors(warehouse);
+    const owner = new Map<string, string>(); // event id → the source of the first case expecting it
+    for (const { c, source } of objects) {
+      for (const e of c.expect) if ("event_id" in e && !owner.has(e.event_id)) owner.set(e.event_id, source);
+    }
+
+    it(`every row is an expected event (${path.name})`, () => {
+      for (const r of rows) assert.ok(owner.has(r.event_id), `unexpected row ${r.event_id}`);
+    });
+    for (const { c, source, object } of objects) {
+      it(`${c.name} (${path.name})`, () => {
         // The forced path's own bad line: the last line of the object.
         const tailLine = path.tail.length > 0 ? object.toString("latin1").split("\n").length - 1 : -1;
         const lineOf = new Map<string, number>();
         // Accepted rows carry no line; match them through the expectation's event ids.
         for (const e of c.expect) if ("event_id" in e) lineOf.set(e.event_id, e.line);
+        const own = rejects.filter((r) => r.source === source);
+        const idOf = (raw: string): string =>
+          String((JSON.parse(raw) as { event_id: unknown }).event_id).trim();
+        const framed = (r: (typeof own)[number]): boolean =>
+          r.reason === "duplicate" && owner.get(idOf(r.raw)) !== source;
         const actual = [
-          ...rows.map((r) => `${lineOf.get(r.event_id) ?? "?"} event ${r.event_id}`),
-          ...rejects.filter((r) => r.line !== tailLine).map((r) => `${r.line} reject ${r.reason}`),
+          ...rows
+            .filter((r) => owner.get(r.event_id) === source)
+            .map((r) => `${lineOf.get(r.event_id) ?? "?"} event ${r.event_id}`),
+          ...own
+            .filter((r) => r.line !== tailLine)
+            .map((r) => (framed(r) ? `${r.line} event ${idOf(r.raw)}` : `${r.line} reject ${r.reason}`)),
         ].sort();
         const expected = c.expect
           .map((e) => ("event_id" in e ? `${e.line} event ${e.event_id}` : `${e.line} reject ${e.reason}`))
           .sort();
         assert.deepEqual(actual, expected);
-        if (path.tail.length > 0) assert.equal(rejects.filter((r) => r.line === tailLine).length, 1);
+        if (path.tail.length > 0) assert.equal(own.filter((r) => r.line === tailLine).length, 1);
       });
     }
-  }
-});
+  });
+}

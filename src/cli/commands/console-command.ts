@@ -4,6 +4,7 @@ import {
   configOption,
   storageFromOptions,
   storageOptions,
+  stopSignal,
   untilStopped,
   warehouseOption,
   withExamples,
@@ -56,6 +57,7 @@ export function consoleCommand(): Command {
         query: { timeoutMs: flags.timeoutMs, maxResultRows: flags.maxRows },
         console: { host: flags.host, port: flags.port, token: flags.token },
       });
+      const stopping = stopSignal();
       const { startConsoleServer } = await import("../../console/console-server.js");
       const running = await startConsoleServer({
         storage,
@@ -67,7 +69,7 @@ export function consoleCommand(): Command {
         process.stdout,
         `console on ${running.url}${suffix} (warehouse ${config.warehouse.dir}); Ctrl+C stops it\n`,
       );
-      await untilStopped(() => running.close());
+      await untilStopped(stopping, () => running.close());
     }),
   );
   return withExamples(command, [

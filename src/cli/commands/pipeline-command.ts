@@ -1,9 +1,17 @@
 import { Command, Option } from "commander";
 import { loadConfig } from "../../config/load-config.js";
 import { createStorage } from "../../storage/create-storage.js";
-import { action, configOption, untilStopped, warehouseOption, withExamples } from "../cli-support.js";
+import {
+  action,
+  configOption,
+  stopSignal,
+  untilStopped,
+  warehouseOption,
+  withExamples,
+} from "../cli-support.js";
 import { durationFlag, integerFlag } from "../flag-parsers.js";
-import { writeTerminal } from "../../terminal/terminal-text.js";
+import { createLogOutput, type LogFormat } from "../../terminal/log-output.js";
+import { logFormatOption } from "../cli-support.js";
 
 interface PipelineFlags {
   warehouse?: string;
@@ -13,6 +21,7 @@ interface PipelineFlags {
   port?: number;
   adminPort?: number;
   consolePort?: number;
+  logFormat?: LogFormat;
 }
 
 /** `clickstream pipeline`: the collector plus transform → crawl on a schedule, in one process. */
@@ -47,6 +56,7 @@ export function pipelineCommand(): Command {
         "the web console's port (default 4574, or console.port; 0 = any free port; -1 = no console)",
       ).argParser(integerFlag("--console-port", { min: -1, max: 65535 })),
     )
+    .addOption(logFormatOption())
     .action(
       action(async (flags: PipelineFlags) => {
         const config = loadConfig({
@@ -59,12 +69,14 @@ export function pipelineCommand(): Command {
         });
         const storage = createStorage(config);
         const { startPipeline } = await import("../../pipeline/run-pipeline.js");
-        const log = (line: string): void =>
-          writeTerminal(process.stderr, `${new Date().toISOString()} ${line}\n`);
+        const logOutput = createLogOutput(flags.logFormat ?? "text");
+        const stopping = stopSignal();
+        const log = (line: string): void => logOutput.line(line);
         const pipeline = await startPipeline({
           storage,
           config,
           log,
+          logOutput,
           ...(flags.consolePort === undefined ? {} : { consolePort: flags.consolePort }),
         });
         log(
@@ -74,6 +86,7 @@ export function pipelineCommand(): Command {
         );
         process.on("SIGHUP", () => pipeline.scheduler.trigger("SIGHUP"));
         await untilStopped(
+          stopping,
           () => pipeline.shutdown(),
           (signal) => log(`${signal}: no more events accepted; flushing, waiting for a running transform…`),
           log,

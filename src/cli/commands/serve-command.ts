@@ -2,7 +2,16 @@ import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { loadConfig } from "../../config/load-config.js";
 import { createStorage } from "../../storage/create-storage.js";
-import { action, configOption, untilStopped, warehouseOption, withExamples } from "../cli-support.js";
+import { createLogOutput, type LogFormat } from "../../terminal/log-output.js";
+import {
+  action,
+  configOption,
+  logFormatOption,
+  stopSignal,
+  untilStopped,
+  warehouseOption,
+  withExamples,
+} from "../cli-support.js";
 import { integerFlag } from "../flag-parsers.js";
 
 interface ServeFlags {
@@ -11,6 +20,7 @@ interface ServeFlags {
   host?: string;
   port?: number;
   walDir?: string;
+  logFormat?: LogFormat;
 }
 
 /** `clickstream serve`: the collector, a local twin of Kinesis Data Firehose (Direct PUT → raw/). */
@@ -31,6 +41,7 @@ export function serveCommand(): Command {
     .addOption(
       new Option("--wal-dir <dir>", "write-ahead log folder (default <warehouse>/_state/collector/wal)"),
     )
+    .addOption(logFormatOption())
     .action(
       action(async (flags: ServeFlags) => {
         const config = loadConfig({
@@ -41,6 +52,8 @@ export function serveCommand(): Command {
           },
         });
         const storage = createStorage(config);
+        const logOutput = createLogOutput(flags.logFormat ?? "text");
+        const stopping = stopSignal();
         const { defaultWalDir, startCollector } = await import("../../collector/collector-server.js");
         const { awsEndpoints } = await import("../../endpoints/aws-endpoints.js");
         const walDir = resolve(config.collector.walDir ?? defaultWalDir(config.warehouse.dir));
@@ -51,10 +64,12 @@ export function serveCommand(): Command {
           config: config.collector,
           listenNames: { port: "--port", host: "--host" },
           walDirName: "--wal-dir",
+          logger: logOutput,
         });
         await untilStopped(
+          stopping,
           () => collector.close(),
-          (signal) => process.stderr.write(`${signal}: flushing buffers and stopping…\n`),
+          (signal) => logOutput.line(`${signal}: flushing buffers and stopping…`),
         );
       }),
     );

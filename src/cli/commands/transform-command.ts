@@ -84,7 +84,7 @@ export function transformCommand(): Command {
         flags,
         flags.waitMs === undefined ? {} : { transform: { lockWaitMs: flags.waitMs } },
       );
-      const progress = flags.json || !process.stderr.isTTY ? undefined : new ProgressDisplay();
+      const progress = flags.json || !process.stderr.isTTY ? undefined : new TransformProgressBar();
       // Loaded on use: DuckDB costs every other command's start-up otherwise.
       const { runTransform } = await import("../../transform/run-transform.js");
       const report = await runTransform({
@@ -139,7 +139,8 @@ async function transformOnSpark(flags: TransformFlags, now: Date | undefined): P
   else writeTerminal(process.stdout, formatSummary(report));
 }
 
-class ProgressDisplay {
+/** The transform's live bar on a terminal: raw objects read, then one line per later phase. */
+class TransformProgressBar {
   private bar: cliProgress.SingleBar | undefined;
 
   update(event: TransformProgress): void {

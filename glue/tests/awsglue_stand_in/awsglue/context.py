@@ -20,11 +20,21 @@ class _DynamicFrameReader:
     def __init__(self, spark):
         self._spark = spark
 
-    def from_options(self, connection_type, connection_options, format=None, format_options=None,
-                     transformation_ctx=""):
-        CALLS.append(("from_options", {"connection_type": connection_type, "connection_options": connection_options,
-                                       "format": format, "format_options": format_options,
-                                       "transformation_ctx": transformation_ctx}))
+    def from_options(
+        self, connection_type, connection_options, format=None, format_options=None, transformation_ctx=""
+    ):
+        CALLS.append(
+            (
+                "from_options",
+                {
+                    "connection_type": connection_type,
+                    "connection_options": connection_options,
+                    "format": format,
+                    "format_options": format_options,
+                    "transformation_ctx": transformation_ctx,
+                },
+            )
+        )
         return _DynamicFrame(self._spark.read.text(list(DISCOVERED)))
 
 

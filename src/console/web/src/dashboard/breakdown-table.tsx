@@ -1,5 +1,7 @@
 import { formatValue } from "../shared/format.js";
-import { ErrorBox, type FilterName, type Loaded, type PanelAnswer } from "./dashboard-page.js";
+import type { FilterName, PanelAnswer } from "../../../api-types.js";
+import { ErrorBox } from "../shared/error-box.js";
+import type { Loaded } from "../shared/loaded.js";
 
 interface Props {
   title: string;

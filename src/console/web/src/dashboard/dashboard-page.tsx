@@ -1,32 +1,21 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
+import type { FilterName, OverviewAnswer, PanelAnswer, RangeAnswer } from "../../../api-types.js";
+import { ErrorBox } from "../shared/error-box.js";
+import type { Loaded } from "../shared/loaded.js";
 import { ApiError, getJson, queryString } from "../shared/api.js";
 import { BreakdownTable } from "./breakdown-table.js";
 import { FunnelPanel } from "./funnel-panel.js";
 import { LivePanel } from "./live-panel.js";
 import { QualityPanel } from "./quality-panel.js";
-import { Tiles, type Overview } from "./tiles.js";
+import { Tiles } from "./tiles.js";
 import { TimeseriesPanel } from "./timeseries-panel.js";
 
-interface RangeInfo {
-  first: string | null;
-  last: string | null;
-  default: { from: string; to: string } | null;
-}
-
-export type Rows = Record<string, unknown>[];
-interface PanelAnswer {
-  rows: Rows;
-  granularity?: "hour" | "day";
-}
-type Loaded<T> = { state: "loading" } | { state: "ok"; data: T } | { state: "error"; error: ApiError };
-
-const filterLabels = {
+const filterLabels: Record<FilterName, string> = {
   event_type: "Event type",
   device: "Device",
   referrer: "Source",
   page: "Page",
-} as const;
-export type FilterName = keyof typeof filterLabels;
+};
 const panelNames = [
   "timeseries",
   "pages",
@@ -65,9 +54,9 @@ function navigate(params: URLSearchParams, patch: Record<string, string | undefi
  * is drawn (tests and `npm run bench` wait for it).
  */
 export function DashboardPage({ params }: { params: URLSearchParams }) {
-  const [info, setInfo] = useState<Loaded<RangeInfo>>({ state: "loading" });
+  const [info, setInfo] = useState<Loaded<RangeAnswer>>({ state: "loading" });
   useEffect(() => {
-    getJson<RangeInfo>("/api/range").then(
+    getJson<RangeAnswer>("/api/range").then(
       (data) => setInfo({ state: "ok", data }),
       (error: unknown) => setInfo({ state: "error", error: toError(error) }),
     );
@@ -85,7 +74,7 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
   );
   const key = from && to ? queryString({ from, to, ...filters }) : undefined;
 
-  const [overview, setOverview] = useState<Loaded<Overview>>({ state: "loading" });
+  const [overview, setOverview] = useState<Loaded<OverviewAnswer>>({ state: "loading" });
   const [panels, setPanels] = useState<Partial<Record<PanelName, Loaded<PanelAnswer>>>>({});
   useEffect(() => {
     if (!key) return;
@@ -93,7 +82,7 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
     const controller = new AbortController();
     setOverview({ state: "loading" });
     setPanels({});
-    const tiles = getJson<Overview>(`/api/overview${key}`, controller.signal).then(
+    const tiles = getJson<OverviewAnswer>(`/api/overview${key}`, controller.signal).then(
       (data) => setOverview({ state: "ok", data }),
       (error: unknown) => setOverview({ state: "error", error: toError(error) }),
     );
@@ -254,20 +243,3 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
     </div>
   );
 }
-
-export function ErrorBox({ error }: { error: ApiError }) {
-  return (
-    <div class="error" role="alert" data-testid="error">
-      <div>
-        <code data-testid="error-code">{error.code}</code> {error.message}
-      </div>
-      {error.fix && (
-        <div>
-          <strong>Fix:</strong> <span data-testid="error-fix">{error.fix}</span>
-        </div>
-      )}
-    </div>
-  );
-}
-
-export type { Loaded, PanelAnswer };

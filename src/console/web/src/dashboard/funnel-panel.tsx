@@ -1,5 +1,7 @@
 import { formatValue } from "../shared/format.js";
-import { ErrorBox, type Loaded, type PanelAnswer } from "./dashboard-page.js";
+import type { PanelAnswer } from "../../../api-types.js";
+import { ErrorBox } from "../shared/error-box.js";
+import type { Loaded } from "../shared/loaded.js";
 
 /** product_view → add_to_cart → checkout_start → purchase, in sessions, with the drop-off at each step. */
 export function FunnelPanel({ loaded }: { loaded: Loaded<PanelAnswer> }) {

@@ -1,29 +1,21 @@
 import { useEffect, useState } from "preact/hooks";
+import type { LiveAnswer } from "../../../api-types.js";
 import type { ApiError } from "../shared/api.js";
 import { getJson } from "../shared/api.js";
-import { ErrorBox } from "./dashboard-page.js";
-
-interface LiveEvent {
-  receivedAt: string;
-  source: string;
-  state: "accepted" | "rejected" | "pending";
-  reason?: string;
-  message?: string;
-  text: string;
-}
+import { ErrorBox } from "../shared/error-box.js";
 
 const refreshMs = 3000;
 
 /** The last events the collector accepted or refused, refreshed every few seconds (pausable). */
 export function LivePanel() {
-  const [answer, setAnswer] = useState<{ source: string; events: LiveEvent[] } | undefined>();
+  const [answer, setAnswer] = useState<LiveAnswer | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
   const [paused, setPaused] = useState(false);
   useEffect(() => {
     if (paused) return;
     let stopped = false;
     const load = () =>
-      getJson<{ source: string; events: LiveEvent[] }>("/api/live?limit=12").then(
+      getJson<LiveAnswer>("/api/live?limit=12").then(
         (a) => {
           if (!stopped) {
             setAnswer(a);

@@ -1,40 +1,26 @@
 import { useEffect, useState } from "preact/hooks";
+import type { QualityAnswer, QualityDay, RejectSample, RejectsAnswer } from "../../../api-types.js";
 import type { ApiError } from "../shared/api.js";
 import { getJson, queryString } from "../shared/api.js";
 import { formatValue } from "../shared/format.js";
-import { ErrorBox } from "./dashboard-page.js";
-
-interface QualityDay {
-  day: string;
-  runs: number;
-  read: number;
-  written: number;
-  rejected: number;
-  byReason: Record<string, number>;
-}
-interface Reject {
-  reason: string;
-  field: string | null;
-  message: string;
-  source: string;
-  line: number | null;
-  raw: string;
-}
+import { ErrorBox } from "../shared/error-box.js";
 
 /** Records rejected per day by reason, from the transform's run reports; samples from errors/. */
 export function QualityPanel() {
   const [days, setDays] = useState<QualityDay[] | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
-  const [sample, setSample] = useState<{ day: string; reason: string; rejects?: Reject[] } | undefined>();
+  const [sample, setSample] = useState<
+    { day: string; reason: string; rejects?: RejectSample[] } | undefined
+  >();
   useEffect(() => {
-    getJson<{ days: QualityDay[] }>("/api/quality").then(
+    getJson<QualityAnswer>("/api/quality").then(
       (answer) => setDays(answer.days),
       (e: unknown) => setError(e as ApiError),
     );
   }, []);
   const show = (day: string, reason: string) => {
     setSample({ day, reason });
-    getJson<{ rejects: Reject[] }>(`/api/quality/rejects${queryString({ day, reason, limit: "20" })}`).then(
+    getJson<RejectsAnswer>(`/api/quality/rejects${queryString({ day, reason, limit: "20" })}`).then(
       (answer) => setSample({ day, reason, rejects: answer.rejects }),
       (e: unknown) => setError(e as ApiError),
     );

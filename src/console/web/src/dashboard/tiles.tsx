@@ -1,12 +1,8 @@
 import { formatChange, formatValue, type Unit } from "../shared/format.js";
-import { ErrorBox, type Loaded } from "./dashboard-page.js";
+import { ErrorBox } from "../shared/error-box.js";
+import type { Loaded } from "../shared/loaded.js";
 
-type Figures = Record<(typeof tiles)[number]["key"], number | null>;
-export type Overview = Figures & {
-  previous: Figures;
-  range: { from: string; to: string };
-  previous_range: { from: string; to: string };
-};
+import type { OverviewAnswer, OverviewFigures } from "../../../api-types.js";
 
 const tiles = [
   { key: "visitors", label: "Visitors", unit: "count", better: "up" },
@@ -16,10 +12,15 @@ const tiles = [
   { key: "avg_session_duration_s", label: "Visit duration", unit: "seconds", better: "up" },
   { key: "conversion_rate", label: "Conversion rate", unit: "rate", better: "up" },
   { key: "revenue", label: "Revenue", unit: "money", better: "up" },
-] as const;
+] as const satisfies readonly {
+  key: keyof OverviewFigures;
+  label: string;
+  unit: Unit;
+  better: "up" | "down";
+}[];
 
 /** The headline figures with their change against the previous period (`data-value` carries the raw number). */
-export function Tiles({ overview }: { overview: Loaded<Overview> }) {
+export function Tiles({ overview }: { overview: Loaded<OverviewAnswer> }) {
   if (overview.state === "error") return <ErrorBox error={overview.error} />;
   return (
     <div class="tiles" aria-live="polite" aria-busy={overview.state === "loading"}>

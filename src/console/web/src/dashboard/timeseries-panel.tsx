@@ -1,6 +1,8 @@
 import { useMemo } from "preact/hooks";
 import { Chart } from "../shared/chart.js";
-import { ErrorBox, type Loaded, type PanelAnswer } from "./dashboard-page.js";
+import type { PanelAnswer } from "../../../api-types.js";
+import { ErrorBox } from "../shared/error-box.js";
+import type { Loaded } from "../shared/loaded.js";
 
 const hourMs = 3_600_000;
 

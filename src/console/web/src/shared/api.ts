@@ -46,9 +46,3 @@ export function queryString(values: Record<string, string | undefined>): string 
   const s = params.toString();
   return s ? `?${s}` : "";
 }
-
-export interface QueryAnswer {
-  columns: { name: string; type: string }[];
-  rows: unknown[][];
-  stats: { queryId: string; durationMs: number; rows: number; resultKey: string };
-}

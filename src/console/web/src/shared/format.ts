@@ -20,7 +20,7 @@ export function formatValue(value: number | null | undefined, unit: Unit): strin
   }
 }
 
-export function formatDuration(seconds: number): string {
+function formatDuration(seconds: number): string {
   if (seconds < 60) return `${decimal.format(seconds)} s`;
   const m = Math.floor(seconds / 60);
   const s = Math.round(seconds % 60);

@@ -1,18 +1,5 @@
+import type { CatalogAnswer } from "../../../api-types.js";
 import { formatBytes, formatValue } from "../shared/format.js";
-
-export interface CatalogAnswer {
-  defaultDatabase: string;
-  databases: {
-    name: string;
-    tables: {
-      name: string;
-      columns: { name: string; type: string }[];
-      partitionKeys: { name: string; type: string }[];
-      partitions: { name: string; fileCount: number; rowCount: number; sizeBytes: number }[];
-    }[];
-  }[];
-  limits: { maxResultRows: number; timeoutMs: number };
-}
 
 /** Databases, tables, columns with types and partitions, from the crawler's catalog. */
 export function CatalogTree({ catalog, onPick }: { catalog: CatalogAnswer; onPick: (sql: string) => void }) {

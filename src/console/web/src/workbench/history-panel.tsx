@@ -1,23 +1,12 @@
+import type { HistoryEntry } from "../../../api-types.js";
 import { formatBytes } from "../shared/format.js";
-
-export interface HistoryEntry {
-  id: string;
-  sql: string;
-  status: "running" | "succeeded" | "failed" | "cancelled";
-  startedAt: string;
-  durationMs: number | null;
-  rows: number | null;
-  bytesScanned: number | null;
-  resultKey: string | null;
-  errorCode: string | null;
-}
 
 /** The persisted query history: status, time, duration, bytes scanned, rows; click to reopen a query. */
 export function HistoryPanel({
   entries,
   onOpen,
 }: {
-  entries: HistoryEntry[];
+  entries: readonly HistoryEntry[];
   onOpen: (sql: string) => void;
 }) {
   return (

@@ -1,5 +1,5 @@
 import { useMemo, useState } from "preact/hooks";
-import type { QueryAnswer } from "../shared/api.js";
+import type { QueryAnswer } from "../../../api-types.js";
 import { Chart } from "../shared/chart.js";
 
 const numeric = /^(tinyint|smallint|integer|int|bigint|real|double|decimal)/;

@@ -1,5 +1,5 @@
 import { useMemo, useState } from "preact/hooks";
-import type { QueryAnswer } from "../shared/api.js";
+import type { QueryAnswer } from "../../../api-types.js";
 import { formatCell } from "../shared/format.js";
 
 /** Rows drawn at once; the CSV download has all of them. */

@@ -1,17 +1,20 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { ApiError, getJson, postJson, type QueryAnswer } from "../shared/api.js";
-import { ErrorBox } from "../dashboard/dashboard-page.js";
-import { CatalogTree, type CatalogAnswer } from "./catalog-tree.js";
-import { HistoryPanel, type HistoryEntry } from "./history-panel.js";
+import type {
+  CatalogAnswer,
+  HistoryAnswer,
+  HistoryEntry,
+  NamedQueriesAnswer,
+  QueryAnswer,
+} from "../../../api-types.js";
+import { ApiError, getJson, postJson } from "../shared/api.js";
+import { ErrorBox } from "../shared/error-box.js";
+import { CatalogTree } from "./catalog-tree.js";
+import { HistoryPanel } from "./history-panel.js";
 import { ResultChart } from "./result-chart.js";
 import { ResultGrid } from "./result-grid.js";
 import { SqlEditor, type EditorHandle } from "./sql-editor.js";
 
-interface NamedQuery {
-  number: string;
-  title: string | null;
-  sql: string;
-}
+type NamedQuery = NamedQueriesAnswer["queries"][number];
 
 const firstQuery =
   "SELECT event_type, COUNT(*) AS events\nFROM transformed\nGROUP BY event_type\nORDER BY events DESC";
@@ -23,7 +26,7 @@ const firstQuery =
 export function WorkbenchPage() {
   const [catalog, setCatalog] = useState<CatalogAnswer | undefined>();
   const [named, setNamed] = useState<NamedQuery[]>([]);
-  const [history, setHistory] = useState<HistoryEntry[]>([]);
+  const [history, setHistory] = useState<readonly HistoryEntry[]>([]);
   const [answer, setAnswer] = useState<QueryAnswer | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
   const [running, setRunning] = useState<AbortController | undefined>();
@@ -31,14 +34,14 @@ export function WorkbenchPage() {
   const editor = useRef<EditorHandle | null>(null);
 
   const loadHistory = useCallback(() => {
-    getJson<{ entries: HistoryEntry[] }>("/api/history").then(
+    getJson<HistoryAnswer>("/api/history").then(
       (h) => setHistory(h.entries),
       (e: unknown) => setError(e as ApiError),
     );
   }, []);
   useEffect(() => {
     getJson<CatalogAnswer>("/api/catalog").then(setCatalog, (e: unknown) => setError(e as ApiError));
-    getJson<{ queries: NamedQuery[] }>("/api/named-queries").then(
+    getJson<NamedQueriesAnswer>("/api/named-queries").then(
       (n) => setNamed(n.queries),
       (e: unknown) => setError(e as ApiError),
     );

@@ -1,7 +1,9 @@
+// test tier: fast (in-process, no child processes)
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
-import { createProgressDisplay, formatBytes, formatDuration } from "../../src/aws/progress-display.js";
+import { formatBytes, formatDuration } from "../../src/format/human-format.js";
+import { createProgressDisplay } from "../../src/terminal/progress-display.js";
 
 describe("progress display of polled AWS runs", () => {
   it("off a terminal, prints one line per state change (logs stay readable)", () => {

@@ -1,5 +1,6 @@
 import cliProgress from "cli-progress";
-import { terminalValue, writeTerminal } from "../terminal/terminal-text.js";
+import { formatDuration } from "../format/human-format.js";
+import { terminalValue, writeTerminal } from "./terminal-text.js";
 
 /** One line of status for a polled AWS run: a live bar on a terminal, one line per state change otherwise. */
 export interface ProgressDisplay {
@@ -58,17 +59,3 @@ export function createProgressDisplay(
     },
   };
 }
-
-/** `1h 02m 03s`, `2m 05s`, `7s`. */
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m ${String(sec).padStart(2, "0")}s`;
-  if (m > 0) return `${m}m ${String(sec).padStart(2, "0")}s`;
-  return `${sec}s`;
-}
-
-/** Bytes in binary units (the one helper, re-exported for the AWS engines). */
-export { formatBytes } from "../format/human-format.js";
