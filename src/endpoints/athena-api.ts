@@ -144,7 +144,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
         );
       }
       const q = await engineOf();
-      if (e.controller.signal.aborted) return;
+      if (e.controller.signal.aborted) throw new Error("stopped before it started"); // CANCELLED below
       e.state = "RUNNING";
       e.started = Date.now();
       const result = await q.run(e.sql, { signal: e.controller.signal });
@@ -195,6 +195,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
         `The result of ${e.id} is gone from ${e.outputLocation}: ${(error as Error).message}`,
       );
     }
+    if (e.cells) return e.cells; // another page read it meanwhile
     const cells = parseAthenaCsv(text).slice(1);
     keep(e, cells);
     return cells;
