@@ -67,6 +67,44 @@ export function glueCatalogApi(storage: Storage, stack: LocalStack): JsonService
       const db = input.required(call, "DatabaseName");
       return { Table: tableShape(await table(db, input.required(call, "Name")), stack, s3) };
     },
+    // The catalog keeps the current version of a table only (VersionId counts its schema changes).
+    GetTableVersions: async (call) => {
+      catalogId(call);
+      const t = await table(input.required(call, "DatabaseName"), input.required(call, "TableName"));
+      return { TableVersions: [{ Table: tableShape(t, stack, s3), VersionId: t.VersionId }] };
+    },
+    GetTableVersion: async (call) => {
+      catalogId(call);
+      const t = await table(input.required(call, "DatabaseName"), input.required(call, "TableName"));
+      const wanted = input.string(call, "VersionId");
+      if (wanted !== undefined && wanted !== t.VersionId)
+        throw new AwsError(
+          "EntityNotFoundException",
+          `Version ${wanted} of table ${t.Name} not found (the catalog keeps ${t.VersionId}).`,
+        );
+      return { TableVersion: { Table: tableShape(t, stack, s3), VersionId: t.VersionId } };
+    },
+    BatchGetPartition: async (call) => {
+      catalogId(call);
+      const db = input.required(call, "DatabaseName");
+      const t = await table(db, input.required(call, "TableName"));
+      const wanted = Array.isArray(call.PartitionsToGet) ? (call.PartitionsToGet as unknown[]) : [];
+      if (wanted.length < 1 || wanted.length > 1000)
+        throw input.invalid("PartitionsToGet", "Member must have length between 1 and 1000");
+      const byValues = new Map(
+        (await store.getPartitions(db, t.Name)).Partitions.map((p) => [JSON.stringify(p.Values), p]),
+      );
+      const found: GluePartition[] = [];
+      for (const entry of wanted) {
+        const values = (entry as { Values?: unknown } | null)?.Values;
+        if (!Array.isArray(values) || !values.every((v) => typeof v === "string"))
+          throw input.invalid("PartitionsToGet", "each member must have Values, a list of strings");
+        const partition = byValues.get(JSON.stringify(values));
+        if (partition) found.push(partition);
+      }
+      // A partition that does not exist is simply not returned, as Glue does; UnprocessedKeys is for retries.
+      return { Partitions: found.map((p) => partitionShape(p, stack, s3)), UnprocessedKeys: [] };
+    },
     GetPartitions: async (call) => {
       catalogId(call);
       const db = input.required(call, "DatabaseName");

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
+  BatchGetPartitionCommand,
   GetDatabaseCommand,
   GetDatabasesCommand,
   GetPartitionsCommand,
   GetTableCommand,
   GetTablesCommand,
+  GetTableVersionCommand,
+  GetTableVersionsCommand,
   type Partition,
 } from "@aws-sdk/client-glue";
 import { CatalogStore } from "../../src/catalog/catalog-store.js";
@@ -155,5 +158,43 @@ describe("Glue Data Catalog through @aws-sdk/client-glue", () => {
       "EntityNotFoundException",
     );
     await rejects(f.glue.send(new GetDatabaseCommand({ Name: "nope" })), "EntityNotFoundException");
+  });
+
+  test("BatchGetPartition returns the partitions that exist; GetTableVersions the catalog's one version", async () => {
+    const batch = await f.glue.send(
+      new BatchGetPartitionCommand({
+        DatabaseName: names.database,
+        TableName: "transformed",
+        PartitionsToGet: [
+          { Values: ["2026", "11", "05"] },
+          { Values: ["2026", "11", "03"] },
+          { Values: ["1999", "01", "01"] },
+        ],
+      }),
+    );
+    assert.deepEqual(batch.Partitions!.map((p) => p.Values!.join("-")).sort(), ["2026-11-03", "2026-11-05"]);
+    const versions = await f.glue.send(
+      new GetTableVersionsCommand({ DatabaseName: names.database, TableName: "transformed" }),
+    );
+    assert.equal(versions.TableVersions!.length, 1);
+    assert.equal(versions.TableVersions![0]!.Table!.Name, "transformed");
+    const version = await f.glue.send(
+      new GetTableVersionCommand({
+        DatabaseName: names.database,
+        TableName: "transformed",
+        VersionId: versions.TableVersions![0]!.VersionId,
+      }),
+    );
+    assert.equal(version.TableVersion!.VersionId, versions.TableVersions![0]!.VersionId);
+    await rejects(
+      f.glue.send(
+        new GetTableVersionCommand({
+          DatabaseName: names.database,
+          TableName: "transformed",
+          VersionId: "999",
+        }),
+      ),
+      "EntityNotFoundException",
+    );
   });
 });
