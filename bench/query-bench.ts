@@ -56,7 +56,8 @@ function eventsSql(rows: number): string {
     FROM range(${rows}) t(i)`;
 }
 
-async function generate(connection: DuckDBConnection, dir: string, rows: number): Promise<void> {
+/** Writes `rows` generated events as raw NDJSON and as transformed Parquet (one folder per day) under `dir`. */
+export async function generate(connection: DuckDBConnection, dir: string, rows: number): Promise<void> {
   await connection.run(`CREATE VIEW gen AS ${eventsSql(rows)}`);
   await mkdir(join(dir, "raw"), { recursive: true });
   // Transformed: the columns of src/transform/event-schema.ts, zstd Parquet, one folder per day.

@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark section, printed as tables. `--quick` runs tiny sizes (a smoke test);
-// `--only <name>[,<name>…]` runs some sections (generator, transform, scale, query, collector, tracker, console, spark).
+// `--only <name>[,<name>…]` runs some sections (generator, transform, scale, query, collector, tracker, console, endpoints, spark).
 import { runCollectorBench } from "./collector-bench.js";
 import { runConsoleBench } from "./console-bench.js";
+import { runEndpointsBench } from "./endpoints-bench.js";
 import { runGeneratorBench } from "./generator-bench.js";
 import { runQueryBench } from "./query-bench.js";
 import { runScaleBench } from "./scale-bench.js";
@@ -22,6 +23,7 @@ const sections: [string, (o: { quick: boolean }) => Promise<BenchSection>][] = [
   ["collector", runCollectorBench],
   ["tracker", runTrackerBench],
   ["console", runConsoleBench],
+  ["endpoints", runEndpointsBench],
   ["spark", runSparkBench],
 ];
 

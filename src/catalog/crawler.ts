@@ -388,7 +388,7 @@ function tableStats(scan: ScannedTable): Record<string, string> {
  * A Location URI: `file:///…/transformed/` on local storage, `s3://<transformed bucket>/transformed/` on
  * S3 storage (what the Glue crawler records), `<kind>://<key prefix>` for any other storage.
  */
-function locationUri(storage: Storage, keyPrefix: string): string {
+export function locationUri(storage: Storage, keyPrefix: string): string {
   const local = storage.localPath("transformed", "transformed/x");
   if (local !== undefined) {
     const root = local.slice(0, -"transformed/x".length);

@@ -13,6 +13,7 @@ import type { z } from "zod";
 import { collectorConfigSchema, type CollectorConfig } from "../config/config-schema.js";
 import { listenErrorDetail, type ListenSettingNames } from "../config/setting-names.js";
 import { ClickstreamError, isClickstreamError } from "../errors/clickstream-error.js";
+import type { EndpointRequest, ServiceEndpoints } from "../endpoints/service-endpoints.js";
 import type { Storage } from "../storage/storage.js";
 import { CollectorCore } from "./collector-core.js";
 import type { CollectorMetrics } from "./collector-metrics.js";
@@ -43,6 +44,8 @@ export interface StartCollectorOptions {
   readonly listenNames?: ListenSettingNames;
   /** What the running command offers to pick another WAL folder (default: `collector.walDir`). */
   readonly walDirName?: string;
+  /** Other AWS services answered on the same port (src/endpoints/): asked first about every `POST /`. */
+  readonly services?: ServiceEndpoints;
 }
 
 export interface RunningCollector {
@@ -107,7 +110,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     onRecords: recentEvents,
     walDirName: options.walDirName ?? "collector.walDir",
   });
-  registerRoutes(app, core, config);
+  registerRoutes(app, core, config, options.services);
   try {
     await app.listen({ host, port });
   } catch (error) {
@@ -135,13 +138,19 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     close: () =>
       (closing ??= (async () => {
         await app.close();
+        await options.services?.close();
         await core.close();
         app.log.info("collector stopped; every acknowledged record is delivered or kept in the WAL");
       })()),
   };
 }
 
-function registerRoutes(app: FastifyInstance, core: CollectorCore, config: CollectorConfig): void {
+function registerRoutes(
+  app: FastifyInstance,
+  core: CollectorCore,
+  config: CollectorConfig,
+  services: ServiceEndpoints | undefined,
+): void {
   const verifier = new SigV4Verifier(config.accessKeys, config.region);
   const writeKeys = new Set(config.writeKeys);
   const origins = new Set(config.corsAllowedOrigins);
@@ -168,19 +177,32 @@ function registerRoutes(app: FastifyInstance, core: CollectorCore, config: Colle
       .code(failure.status)
       .send({ error: failure.code, message: failure.detail, fix: failure.fix });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
+  app.setNotFoundHandler(async (request, reply) => {
+    // Paths of no collector route may be another service's (S3's buckets): theirs to answer.
+    const answer = services ? await services.handle(endpointRequest(request, verifier)) : undefined;
+    if (answer) {
+      servedBy.set(request, answer.service);
+      return reply.code(answer.status).headers(answer.headers).send(answer.body);
+    }
+    return reply.code(404).send({
       error: "CS_ERR_COLLECTOR_NOT_FOUND",
       message: `${request.method} ${request.url} is not an endpoint of the collector`,
       fix: new CollectorRequestError("CS_ERR_COLLECTOR_NOT_FOUND", "").fix,
-    }),
-  );
+    });
+  });
   app.addHook("onResponse", (request, reply, done) => {
     core.metrics.answered(apiOf(request), reply.statusCode);
     done();
   });
 
   app.post("/", async (request, reply) => {
+    if (services) {
+      const answer = await services.handle(endpointRequest(request, verifier));
+      if (answer) {
+        servedBy.set(request, answer.service);
+        return reply.code(answer.status).headers(answer.headers).send(answer.body);
+      }
+    }
     const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
     if (type !== FIREHOSE_CONTENT_TYPE && type !== "application/json")
       throw new CollectorRequestError(
@@ -263,11 +285,31 @@ function registerRoutes(app: FastifyInstance, core: CollectorCore, config: Colle
   );
 }
 
+/** What the other services see of a request, with the SigV4 check for their signing name. */
+function endpointRequest(request: FastifyRequest, verifier: SigV4Verifier): EndpointRequest {
+  const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+  const { method, url, headers } = request;
+  return {
+    method,
+    url,
+    headers,
+    body,
+    id: request.id,
+    verify: (service) =>
+      verifier.enabled ? verifier.verify({ method, url, headers, body }, service) : Promise.resolve(),
+  };
+}
+
+/** Requests another service answered (src/endpoints/), by its name: counted as that API, not Firehose. */
+const servedBy = new WeakMap<FastifyRequest, string>();
+
 function isFirehose(request: FastifyRequest): boolean {
   return request.method === "POST" && request.url.split("?")[0] === "/";
 }
 
 function apiOf(request: FastifyRequest): string {
+  const service = servedBy.get(request);
+  if (service !== undefined) return service;
   if (isFirehose(request)) return "firehose";
   const path = request.url.split("?")[0];
   if (path === "/tracker.js") return "tracker";

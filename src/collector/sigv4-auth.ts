@@ -50,12 +50,16 @@ export class SigV4Verifier {
     return this.secrets.size > 0;
   }
 
-  async verify(request: {
-    method: string;
-    url: string;
-    headers: IncomingHttpHeaders;
-    body: Buffer;
-  }): Promise<void> {
+  async verify(
+    request: {
+      method: string;
+      url: string;
+      headers: IncomingHttpHeaders;
+      body: Buffer;
+    },
+    /** The signing name the request is for: Firehose's own, or another service served on the port (src/endpoints/). */
+    expectedService = "firehose",
+  ): Promise<void> {
     const authorization = request.headers.authorization;
     if (!authorization) throw denied("MissingAuthenticationTokenException", "Missing Authentication Token");
     const match = AUTHORIZATION.exec(authorization);
@@ -73,10 +77,10 @@ export class SigV4Verifier {
     if (!signingDate) throw denied("IncompleteSignatureException", "Missing or invalid X-Amz-Date header");
     // The credential scope must name this service, this region and the request's own date (AWS's checks
     // and messages): a signature made for S3, or for another region, is no key to this endpoint.
-    if (service !== "firehose")
+    if (service !== expectedService)
       throw denied(
         "InvalidSignatureException",
-        "Credential should be scoped to correct service: 'firehose'.",
+        `Credential should be scoped to correct service: '${expectedService}'.`,
       );
     if (region !== this.region)
       throw denied(
@@ -95,8 +99,14 @@ export class SigV4Verifier {
       );
 
     // The signer trusts a client-sent x-amz-content-sha256 as the payload hash: check it against the body.
+    // S3 clients may sign without the payload (UNSIGNED-PAYLOAD), as S3 allows; other services may not.
     const claimedHash = header(request.headers, "x-amz-content-sha256");
-    if (claimedHash !== undefined && claimedHash !== createHash("sha256").update(request.body).digest("hex"))
+    const unsignedPayload = service === "s3" && claimedHash === "UNSIGNED-PAYLOAD";
+    if (
+      claimedHash !== undefined &&
+      !unsignedPayload &&
+      claimedHash !== createHash("sha256").update(request.body).digest("hex")
+    )
       throw denied("InvalidSignatureException", "x-amz-content-sha256 does not match the request body");
 
     const signedHeaders = signedHeaderList!.split(";");
@@ -114,6 +124,8 @@ export class SigV4Verifier {
       service: service!,
       sha256: NodeSha256,
       applyChecksum: false,
+      // S3 signs the path as sent (its keys are encoded once); every other service encodes it again.
+      uriEscapePath: service !== "s3",
     });
     const signed = await signer.sign(
       {

@@ -37,9 +37,11 @@ export interface PipelineOptions {
 export async function startPipeline(options: PipelineOptions): Promise<RunningPipeline> {
   const { storage, config, log } = options;
   const { defaultWalDir, startCollector } = await import("../collector/collector-server.js");
+  const { awsEndpoints } = await import("../endpoints/aws-endpoints.js");
   const walDir = resolve(config.collector.walDir ?? defaultWalDir(config.warehouse.dir));
   const collector = await startCollector({
     storage,
+    services: awsEndpoints({ storage, config }),
     walDir,
     config: config.collector,
     listenNames: { port: "--port", host: "--host" },

@@ -17,9 +17,15 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** `clickstream serve` as a child process on a free port over a fresh warehouse, once it listens. */
-export async function serveProcess(prefix = "clickstream-serve-"): Promise<ServeProcess> {
-  const warehouse = await tempDir(prefix);
+/**
+ * `clickstream serve` as a child process on a free port, once it listens: over a fresh warehouse, or over
+ * `options.warehouse` (a prepared one).
+ */
+export async function serveProcess(
+  prefix = "clickstream-serve-",
+  options: { warehouse?: string } = {},
+): Promise<ServeProcess> {
+  const warehouse = options.warehouse ?? (await tempDir(prefix));
   const child = spawn(
     process.execPath,
     [bin, "serve", "--warehouse", warehouse, "--port", "0", "--log-format", "json"],

@@ -27,7 +27,7 @@ interface ServeFlags {
 export function serveCommand(): Command {
   const command = new Command("serve")
     .description(
-      "Run the collector: a durable, Firehose-compatible HTTP ingest (Firehose API on POST /, JSON on POST /v1/events) that lands raw events in <warehouse>/raw/",
+      "Run the collector: a durable, Firehose-compatible HTTP ingest (Firehose API on POST /, JSON on POST /v1/events) that lands raw events in <warehouse>/raw/; the same port answers Athena, the Glue Data Catalog, S3 reads and STS over the warehouse (docs/aws-endpoints.md)",
     )
     .addOption(warehouseOption())
     .addOption(configOption())
@@ -55,8 +55,10 @@ export function serveCommand(): Command {
         const logOutput = createLogOutput(flags.logFormat ?? "text");
         const stopping = stopSignal();
         const { defaultWalDir, startCollector } = await import("../../collector/collector-server.js");
+        const { awsEndpoints } = await import("../../endpoints/aws-endpoints.js");
         const walDir = resolve(config.collector.walDir ?? defaultWalDir(config.warehouse.dir));
         const collector = await startCollector({
+          services: awsEndpoints({ storage, config }),
           storage,
           walDir,
           config: config.collector,

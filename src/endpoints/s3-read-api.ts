@@ -1,0 +1,347 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import type { Readable } from "node:stream";
+import { Transform } from "node:stream";
+import { CollectorRequestError } from "../collector/collector-request-error.js";
+import { isClickstreamError } from "../errors/clickstream-error.js";
+import { keyProblem } from "../storage/object-key.js";
+import { bucketHomePrefix, type BucketRole, type ObjectInfo, type Storage } from "../storage/storage.js";
+import { AwsError } from "./aws-error.js";
+import { xmlText, type CallContext, type RestService } from "./endpoint-router.js";
+import type { LocalStack } from "./local-stack.js";
+import type { EndpointRequest, EndpointResponse } from "./service-endpoints.js";
+
+const XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/";
+const XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n';
+/** When the local buckets "were created": a fixed instant, so listings are stable. */
+const CREATED = "2026-01-01T00:00:00.000Z";
+
+/**
+ * S3's read side over the warehouse folders (path-style and virtual-hosted-style): ListBuckets,
+ * HeadBucket, GetBucketLocation, ListObjectsV2 (prefix, delimiter, continuation, StartAfter, MaxKeys,
+ * encoding-type=url), HeadObject and GetObject (Range, If-None-Match). Each bucket of the local stack is
+ * its warehouse folder, keys unchanged (`athena-results/<id>.csv`); writes answer NotImplemented.
+ */
+export function s3ReadApi(storage: Storage, stack: LocalStack): RestService {
+  const roles = new Map<string, BucketRole>(
+    Object.entries(stack.buckets).map(([role, name]) => [name, role as BucketRole]),
+  );
+
+  /** The bucket and key a request addresses: virtual-hosted (`<bucket>.<host>`) or path-style. */
+  const address = (request: EndpointRequest): { bucket?: string; key?: string; query: URLSearchParams } => {
+    const url = new URL(request.url, "http://localhost");
+    const host = String(request.headers.host ?? "").split(":")[0] ?? "";
+    const hosted = [...roles.keys()].find((name) => host.startsWith(`${name}.`));
+    const segments = url.pathname.slice(1);
+    if (hosted !== undefined)
+      return { bucket: hosted, key: decode(segments) || undefined, query: url.searchParams };
+    if (segments === "") return { query: url.searchParams };
+    const slash = segments.indexOf("/");
+    const bucket = decode(slash < 0 ? segments : segments.slice(0, slash));
+    const key = slash < 0 ? undefined : decode(segments.slice(slash + 1)) || undefined;
+    return { bucket, key, query: url.searchParams };
+  };
+
+  const roleOf = (bucket: string): BucketRole => {
+    const role = roles.get(bucket);
+    if (role === undefined)
+      throw new AwsError("NoSuchBucket", "The specified bucket does not exist", 404, { BucketName: bucket });
+    return role;
+  };
+
+  const stat = async (role: BucketRole, bucket: string, key: string): Promise<ObjectInfo> => {
+    const info =
+      keyProblem(key) === undefined && key.startsWith(bucketHomePrefix[role])
+        ? await storage.stat(role, key)
+        : undefined;
+    if (!info)
+      throw new AwsError("NoSuchKey", "The specified key does not exist.", 404, {
+        Key: key,
+        BucketName: bucket,
+      });
+    return info;
+  };
+
+  const listBuckets = (request: EndpointRequest): EndpointResponse => {
+    const buckets = [...roles.keys()]
+      .map((name) => `<Bucket><Name>${xmlText(name)}</Name><CreationDate>${CREATED}</CreationDate></Bucket>`)
+      .join("");
+    return xml(
+      request,
+      `<ListAllMyBucketsResult xmlns="${XMLNS}"><Owner><ID>${stack.accountId}</ID><DisplayName>local</DisplayName></Owner><Buckets>${buckets}</Buckets></ListAllMyBucketsResult>`,
+    );
+  };
+
+  const listObjectsV2 = async (
+    request: EndpointRequest,
+    bucket: string,
+    role: BucketRole,
+    query: URLSearchParams,
+  ): Promise<EndpointResponse> => {
+    const prefix = query.get("prefix") ?? "";
+    const delimiter = query.get("delimiter") ?? "";
+    const maxKeysText = query.get("max-keys") ?? "1000";
+    if (!/^\d+$/.test(maxKeysText))
+      throw new AwsError("InvalidArgument", "Provided max-keys not an integer or within integer range");
+    const maxKeys = Math.min(1000, Number(maxKeysText));
+    const encoding = query.get("encoding-type");
+    if (encoding !== null && encoding !== "url")
+      throw new AwsError("InvalidArgument", "Invalid Encoding Method specified in Request");
+    const token = query.get("continuation-token");
+    const startAfter = query.get("start-after") ?? "";
+    let after = startAfter;
+    if (token !== null) {
+      const decoded = Buffer.from(token, "base64url").toString("utf8");
+      if (!decoded.startsWith("k:"))
+        throw new AwsError("InvalidArgument", "The continuation token provided is incorrect");
+      after = decoded.slice(2);
+    }
+    const enc = (s: string): string =>
+      xmlText(encoding === "url" ? encodeURIComponent(s).replaceAll("%2F", "/") : s);
+    // Everything under the prefix in key order, folded into CommonPrefixes at the delimiter.
+    const contents: ObjectInfo[] = [];
+    const common: string[] = [];
+    let truncated = false;
+    let last = "";
+    const home = bucketHomePrefix[role];
+    const listable = prefix.startsWith(home) || home.startsWith(prefix);
+    if (listable && maxKeys > 0) {
+      for await (const info of storage.list(role, prefix.startsWith(home) ? prefix : home)) {
+        if (!info.key.startsWith(prefix) || info.key <= after) continue;
+        const rest = info.key.slice(prefix.length);
+        const cut = delimiter === "" ? -1 : rest.indexOf(delimiter);
+        const entry = cut < 0 ? info.key : prefix + rest.slice(0, cut + delimiter.length);
+        if (cut >= 0 && common[common.length - 1] === entry) continue;
+        if (contents.length + common.length >= maxKeys) {
+          truncated = true;
+          break;
+        }
+        if (cut >= 0) common.push(entry);
+        else contents.push(info);
+        last = entry;
+      }
+    }
+    // A prefix folded into CommonPrefixes is skipped whole on the next page: continue after its last key.
+    const nextAfter = last.endsWith(delimiter) && delimiter !== "" ? `${last}\uffff` : last;
+    const body =
+      `<ListBucketResult xmlns="${XMLNS}"><Name>${xmlText(bucket)}</Name><Prefix>${enc(prefix)}</Prefix>` +
+      `<KeyCount>${contents.length + common.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>` +
+      (delimiter ? `<Delimiter>${enc(delimiter)}</Delimiter>` : "") +
+      `<IsTruncated>${truncated}</IsTruncated>` +
+      (encoding ? "<EncodingType>url</EncodingType>" : "") +
+      (token !== null ? `<ContinuationToken>${xmlText(token)}</ContinuationToken>` : "") +
+      (truncated
+        ? `<NextContinuationToken>${Buffer.from(`k:${nextAfter}`).toString("base64url")}</NextContinuationToken>`
+        : "") +
+      (startAfter ? `<StartAfter>${enc(startAfter)}</StartAfter>` : "") +
+      contents
+        .map(
+          (o) =>
+            `<Contents><Key>${enc(o.key)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified>` +
+            `<ETag>${xmlText(etag(o))}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+        )
+        .join("") +
+      common.map((p) => `<CommonPrefixes><Prefix>${enc(p)}</Prefix></CommonPrefixes>`).join("") +
+      "</ListBucketResult>";
+    return xml(request, body);
+  };
+
+  const getObject = async (
+    request: EndpointRequest,
+    bucket: string,
+    role: BucketRole,
+    key: string,
+    head: boolean,
+  ): Promise<EndpointResponse> => {
+    const info = await stat(role, bucket, key);
+    const tag = etag(info);
+    const headers: Record<string, string> = {
+      "x-amz-request-id": request.id,
+      "last-modified": info.lastModified.toUTCString(),
+      etag: tag,
+      "accept-ranges": "bytes",
+      "content-type": contentTypeOf(key),
+    };
+    const ifNoneMatch = header(request, "if-none-match");
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(",").some((t) => t.trim() === tag || t.trim() === "*"))
+      return { service: "s3", status: 304, headers, body: Buffer.alloc(0) };
+    const range = parseRange(header(request, "range"), info.size);
+    const start = range?.start ?? 0;
+    const end = range?.end ?? info.size - 1;
+    const length = Math.max(0, end - start + 1);
+    headers["content-length"] = String(length);
+    if (range) headers["content-range"] = `bytes ${start}-${end}/${info.size}`;
+    const status = range ? 206 : 200;
+    if (head || length === 0) return { service: "s3", status, headers, body: Buffer.alloc(0) };
+    return { service: "s3", status, headers, body: await readRange(storage, role, key, start, end) };
+  };
+
+  return {
+    signingName: "s3",
+    owns: (request) => {
+      const { bucket } = address(request);
+      return bucket !== undefined && roles.has(bucket);
+    },
+    call: async (request: EndpointRequest, _context: CallContext): Promise<EndpointResponse> => {
+      try {
+        await request.verify("s3");
+        const { bucket, key, query } = address(request);
+        const method = request.method;
+        if (bucket === undefined) {
+          if (method === "GET") return listBuckets(request);
+          throw notImplemented(`${method} /`);
+        }
+        const role = roleOf(bucket);
+        if (key === undefined) {
+          if (method === "HEAD")
+            return {
+              service: "s3",
+              status: 200,
+              headers: { "x-amz-bucket-region": stack.region },
+              body: Buffer.alloc(0),
+            };
+          if (method !== "GET") throw notImplemented(`${method} on a bucket`);
+          if (query.has("location"))
+            return xml(
+              request,
+              `<LocationConstraint xmlns="${XMLNS}">${stack.region === "us-east-1" ? "" : xmlText(stack.region)}</LocationConstraint>`,
+            );
+          if (query.get("list-type") === "2") return listObjectsV2(request, bucket, role, query);
+          throw notImplemented("ListObjects (version 1); use ListObjectsV2");
+        }
+        if (method === "GET" || method === "HEAD") {
+          if ([...query.keys()].some((k) => ["uploadId", "acl", "tagging", "attributes"].includes(k)))
+            throw notImplemented(`GetObject with ?${[...query.keys()].join("&")}`);
+          return await getObject(request, bucket, role, key, method === "HEAD");
+        }
+        throw notImplemented(`${method} of an object (this endpoint serves S3's read side only)`);
+      } catch (error) {
+        return s3Error(request, error);
+      }
+    },
+  };
+}
+
+function notImplemented(what: string): AwsError {
+  return new AwsError(
+    "NotImplemented",
+    `${what} is not served by this local endpoint (see docs/aws-endpoints.md)`,
+    501,
+  );
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new AwsError("InvalidURI", "Couldn't parse the specified URI.");
+  }
+}
+
+function header(request: EndpointRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A stable ETag from the object's identity (key, size, modification time): the warehouse keeps no MD5s. */
+function etag(info: ObjectInfo): string {
+  const digest = createHash("md5")
+    .update(`${info.key}\0${info.size}\0${info.lastModified.getTime()}`)
+    .digest("hex");
+  return `"${digest}"`;
+}
+
+function contentTypeOf(key: string): string {
+  if (key.endsWith(".csv")) return "text/csv";
+  if (key.endsWith(".json")) return "application/json";
+  if (key.endsWith(".gz")) return "application/gzip";
+  return "binary/octet-stream";
+}
+
+/** `bytes=a-b`, `bytes=a-` or `bytes=-n` (one range; S3 ignores multiple ranges), or undefined for none. */
+function parseRange(value: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
+  if (!m || (m[1] === "" && m[2] === "")) return undefined; // S3 ignores a Range it cannot read
+  let start: number;
+  let end: number;
+  if (m[1] === "") {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end)
+    throw new AwsError("InvalidRange", "The requested range is not satisfiable", 416, {
+      ActualObjectSize: size,
+    });
+  return { start, end };
+}
+
+async function readRange(
+  storage: Storage,
+  role: BucketRole,
+  key: string,
+  start: number,
+  end: number,
+): Promise<Readable> {
+  const path = storage.localPath(role, key);
+  if (path !== undefined) return createReadStream(path, { start, end });
+  const whole = await storage.readStream(role, key);
+  let offset = 0;
+  return whole.pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        const from = Math.max(0, start - offset);
+        const to = Math.min(chunk.length, end + 1 - offset);
+        offset += chunk.length;
+        done(null, from < to ? chunk.subarray(from, to) : undefined);
+      },
+    }),
+  );
+}
+
+function xml(request: EndpointRequest, body: string): EndpointResponse {
+  return {
+    service: "s3",
+    status: 200,
+    headers: { "content-type": "application/xml", "x-amz-request-id": request.id },
+    body: Buffer.from(XML_HEAD + body),
+  };
+}
+
+function s3Error(request: EndpointRequest, error: unknown): EndpointResponse {
+  const e =
+    error instanceof AwsError
+      ? error
+      : error instanceof CollectorRequestError
+        ? signatureError(error)
+        : new AwsError(
+            "InternalError",
+            `internal error: ${isClickstreamError(error) ? error.message : String(error)}`,
+            500,
+          );
+  const extra = Object.entries(e.fields)
+    .map(([k, v]) => `<${k}>${xmlText(String(v))}</${k}>`)
+    .join("");
+  const body = `<Error><Code>${xmlText(e.type)}</Code><Message>${xmlText(e.message)}</Message>${extra}<RequestId>${request.id}</RequestId></Error>`;
+  return {
+    service: "s3",
+    status: e.status,
+    headers: { "content-type": "application/xml", "x-amz-request-id": request.id },
+    // A HEAD answer has no body: the status and headers carry the error, as S3 answers them.
+    body: request.method === "HEAD" ? Buffer.alloc(0) : Buffer.from(XML_HEAD + body),
+  };
+}
+
+/** S3's names for the signature check's refusals (sigv4-auth.ts names them as the JSON services do). */
+function signatureError(error: CollectorRequestError): AwsError {
+  const code =
+    error.firehoseType === "UnrecognizedClientException"
+      ? "InvalidAccessKeyId"
+      : error.firehoseType === "InvalidSignatureException"
+        ? "SignatureDoesNotMatch"
+        : "AccessDenied";
+  return new AwsError(code, error.detail, 403);
+}

@@ -1,0 +1,329 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, test } from "node:test";
+import {
+  BatchGetNamedQueryCommand,
+  GetDatabaseCommand,
+  GetDataCatalogCommand,
+  GetNamedQueryCommand,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  GetTableMetadataCommand,
+  GetWorkGroupCommand,
+  ListDatabasesCommand,
+  ListNamedQueriesCommand,
+  ListDataCatalogsCommand,
+  ListTableMetadataCommand,
+  ListWorkGroupsCommand,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+  type QueryExecution,
+} from "@aws-sdk/client-athena";
+import { parseQueryFile } from "../../src/query/query-file.js";
+import { asAthena, names, startEndpointsFixture, type EndpointsFixture } from "./endpoints-fixture.js";
+
+const queriesFile = fileURLToPath(new URL("../../../queries/athena_queries.sql", import.meta.url));
+let f: EndpointsFixture;
+before(async () => {
+  f = await startEndpointsFixture();
+});
+after(() => f.stop());
+
+async function start(
+  sql: string,
+  extra: Partial<{ WorkGroup: string; OutputLocation: string }> = {},
+): Promise<string> {
+  const { QueryExecutionId } = await f.athena.send(
+    new StartQueryExecutionCommand({
+      QueryString: sql,
+      QueryExecutionContext: { Database: names.database },
+      ResultConfiguration: { OutputLocation: extra.OutputLocation ?? `s3://${names.resultsBucket}/` },
+      WorkGroup: extra.WorkGroup ?? names.workgroup,
+    }),
+  );
+  return QueryExecutionId!;
+}
+
+async function finished(id: string): Promise<QueryExecution> {
+  for (;;) {
+    const { QueryExecution: e } = await f.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
+    if (!["QUEUED", "RUNNING"].includes(e!.Status!.State!)) return e!;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Every row of a result, paged with MaxResults, as VarCharValues (undefined = NULL). */
+async function allRows(
+  id: string,
+  maxResults?: number,
+): Promise<{ rows: (string | undefined)[][]; pages: number }> {
+  const rows: (string | undefined)[][] = [];
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const page = await f.athena.send(
+      new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: maxResults, NextToken: token }),
+    );
+    pages++;
+    rows.push(...page.ResultSet!.Rows!.map((r) => r.Data!.map((d) => d.VarCharValue)));
+    token = page.NextToken;
+  } while (token);
+  return { rows, pages };
+}
+
+async function rejects(promise: Promise<unknown>, name: string, message?: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
+    assert.equal(error.name, name, error.message);
+    assert.equal(error.$metadata?.httpStatusCode, 400);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
+}
+
+describe("Athena query executions through @aws-sdk/client-athena", () => {
+  test("start, poll, results: the engine's rows, Athena's types, the header row, NULL absent, the CSV", async () => {
+    const sql =
+      "SELECT event_type, count(*) AS n, round(avg(price), 4) AS avg_price, max(event_date) AS last_day FROM transformed GROUP BY 1 ORDER BY 1";
+    const id = await start(sql);
+    const e = await finished(id);
+    assert.equal(e.Status!.State, "SUCCEEDED", e.Status!.StateChangeReason);
+    assert.equal(e.StatementType, "DML");
+    assert.equal(e.WorkGroup, names.workgroup);
+    assert.equal(e.QueryExecutionContext!.Database, names.database);
+    assert.equal(e.EngineVersion!.EffectiveEngineVersion, "Athena engine version 3");
+    assert.ok(e.Statistics!.DataScannedInBytes! > 0, "DataScannedInBytes from the engine's scan profile");
+    assert.ok(e.Statistics!.TotalExecutionTimeInMillis! >= e.Statistics!.EngineExecutionTimeInMillis!);
+    assert.equal(
+      e.ResultConfiguration!.OutputLocation,
+      `s3://${names.resultsBucket}/athena-results/${id}.csv`,
+    );
+
+    const page = await f.athena.send(new GetQueryResultsCommand({ QueryExecutionId: id }));
+    const info = page.ResultSet!.ResultSetMetadata!.ColumnInfo!;
+    assert.deepEqual(
+      info.map((c) => [c.Name, c.Type, c.Precision, c.Scale]),
+      [
+        ["event_type", "varchar", 2147483647, 0],
+        ["n", "bigint", 19, 0],
+        ["avg_price", "double", 17, 0],
+        ["last_day", "date", 0, 0],
+      ],
+    );
+    assert.equal(page.NextToken, undefined);
+    const rows = page.ResultSet!.Rows!.map((r) => r.Data!.map((d) => d.VarCharValue));
+    assert.deepEqual(rows[0], ["event_type", "n", "avg_price", "last_day"]);
+    const expected = await f.engineRun(sql);
+    assert.deepEqual(rows.slice(1), asAthena(expected));
+    const nullRow = page.ResultSet!.Rows!.find((r) => r.Data![0]!.VarCharValue === "page_view")!;
+    assert.deepEqual(nullRow.Data![2], {}, "NULL is a Datum without VarCharValue");
+
+    const csv = (await f.storage.readBytes("athena-results", `athena-results/${id}.csv`)).toString("utf8");
+    const lines = csv.trimEnd().split("\n");
+    assert.equal(lines[0], '"event_type","n","avg_price","last_day"');
+    assert.equal(lines.length, expected.rows.length + 1);
+    assert.match(
+      lines.find((l) => l.startsWith('"page_view"'))!,
+      /^"page_view","\d+",,"2026-11-05"$/,
+    );
+  });
+
+  test("paging: MaxResults pages of one execution, header counted on the first, never re-run", async () => {
+    // random() differs on every run: equal pages prove the rows come from the one execution.
+    const sql = "SELECT event_id, random() AS r FROM transformed ORDER BY event_id";
+    const id = await start(sql);
+    assert.equal((await finished(id)).Status!.State, "SUCCEEDED");
+    const whole = await allRows(id);
+    const paged = await allRows(id, 7);
+    assert.deepEqual(paged.rows, whole.rows);
+    const total = f.events.length + 1;
+    assert.equal(whole.rows.length, total);
+    assert.equal(paged.pages, Math.ceil(total / 7));
+    await rejects(
+      f.athena.send(new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 1001 })),
+      "InvalidRequestException",
+    );
+  });
+
+  test("a NextToken of another query, an unknown id, a syntax error, a missing workgroup: InvalidRequestException", async () => {
+    const a = await start("SELECT event_id FROM transformed ORDER BY 1");
+    const b = await start("SELECT user_id FROM transformed ORDER BY 1");
+    await finished(a);
+    await finished(b);
+    const first = await f.athena.send(new GetQueryResultsCommand({ QueryExecutionId: a, MaxResults: 5 }));
+    assert.ok(first.NextToken);
+    await rejects(
+      f.athena.send(new GetQueryResultsCommand({ QueryExecutionId: b, NextToken: first.NextToken })),
+      "InvalidRequestException",
+      /NextToken/,
+    );
+    await rejects(
+      f.athena.send(
+        new GetQueryExecutionCommand({ QueryExecutionId: "00000000-0000-0000-0000-000000000000" }),
+      ),
+      "InvalidRequestException",
+      /not found/,
+    );
+    await rejects(
+      f.athena.send(new StartQueryExecutionCommand({ QueryString: "SELECT * FROM transformed WHERE" })),
+      "InvalidRequestException",
+      /syntax/i,
+    );
+    await rejects(start("SELECT 1", { WorkGroup: "nope" }), "InvalidRequestException", /WorkGroup nope/);
+    await rejects(
+      start("SELECT 1", { OutputLocation: "s3://someone-elses-bucket/" }),
+      "InvalidRequestException",
+      /results bucket/,
+    );
+  });
+
+  test("a query refused by the engine's guard fails with AthenaError (category USER), nothing read", async () => {
+    const id = await start("SELECT * FROM read_csv('/etc/passwd')");
+    const e = await finished(id);
+    assert.equal(e.Status!.State, "FAILED");
+    assert.equal(e.Status!.AthenaError!.ErrorCategory, 2);
+    assert.ok(e.Status!.StateChangeReason);
+    await rejects(
+      f.athena.send(new GetQueryResultsCommand({ QueryExecutionId: id })),
+      "InvalidRequestException",
+      /FAILED/,
+    );
+  });
+
+  test("SHOW is DDL with no header row; StopQueryExecution cancels a running query", async () => {
+    const show = await start("SHOW TABLES");
+    const e = await finished(show);
+    assert.equal(e.Status!.State, "SUCCEEDED", e.Status!.StateChangeReason);
+    assert.equal(e.StatementType, "DDL");
+    assert.deepEqual((await allRows(show)).rows, [["transformed"]]);
+
+    const slow = await start(
+      "SELECT count(*) FROM transformed a, transformed b, transformed c, transformed d, transformed e",
+    );
+    const running = await f.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: slow }));
+    assert.equal(running.QueryExecution!.Status!.State, "RUNNING");
+    await rejects(
+      f.athena.send(new GetQueryResultsCommand({ QueryExecutionId: slow })),
+      "InvalidRequestException",
+      /Query has not yet finished\. Current state: RUNNING/,
+    );
+    await f.athena.send(new StopQueryExecutionCommand({ QueryExecutionId: slow }));
+    const stopped = await finished(slow);
+    assert.equal(stopped.Status!.State, "CANCELLED");
+    await rejects(
+      f.athena.send(new GetQueryResultsCommand({ QueryExecutionId: slow })),
+      "InvalidRequestException",
+    );
+  });
+});
+
+describe("Athena metadata through @aws-sdk/client-athena", () => {
+  test("workgroups with EngineVersion, the data catalog, databases", async () => {
+    const groups = await f.athena.send(new ListWorkGroupsCommand({}));
+    assert.deepEqual(
+      groups.WorkGroups!.map((w) => w.Name),
+      [names.workgroup, "primary"],
+    );
+    const { WorkGroup } = await f.athena.send(new GetWorkGroupCommand({ WorkGroup: names.workgroup }));
+    assert.equal(WorkGroup!.Configuration!.EngineVersion!.EffectiveEngineVersion, "Athena engine version 3");
+    assert.equal(WorkGroup!.Configuration!.EnforceWorkGroupConfiguration, false);
+    assert.equal(
+      WorkGroup!.Configuration!.ResultConfiguration!.OutputLocation,
+      `s3://${names.resultsBucket}/athena-results/`,
+    );
+    const catalogs = await f.athena.send(new ListDataCatalogsCommand({}));
+    assert.deepEqual(catalogs.DataCatalogsSummary, [{ CatalogName: "AwsDataCatalog", Type: "GLUE" }]);
+    const { DataCatalog } = await f.athena.send(new GetDataCatalogCommand({ Name: "AwsDataCatalog" }));
+    assert.equal(DataCatalog!.Type, "GLUE");
+    const dbs = await f.athena.send(new ListDatabasesCommand({ CatalogName: "AwsDataCatalog" }));
+    assert.deepEqual(
+      dbs.DatabaseList!.map((d) => d.Name),
+      [names.database],
+    );
+    const db = await f.athena.send(
+      new GetDatabaseCommand({ CatalogName: "AwsDataCatalog", DatabaseName: names.database }),
+    );
+    assert.equal(db.Database!.Name, names.database);
+    await rejects(
+      f.athena.send(new GetDatabaseCommand({ CatalogName: "AwsDataCatalog", DatabaseName: "nope" })),
+      "MetadataException",
+    );
+  });
+
+  test("table metadata with columns and partition keys", async () => {
+    const list = await f.athena.send(
+      new ListTableMetadataCommand({ CatalogName: "AwsDataCatalog", DatabaseName: names.database }),
+    );
+    assert.deepEqual(
+      list.TableMetadataList!.map((t) => t.Name),
+      ["transformed"],
+    );
+    const { TableMetadata: t } = await f.athena.send(
+      new GetTableMetadataCommand({
+        CatalogName: "AwsDataCatalog",
+        DatabaseName: names.database,
+        TableName: "transformed",
+      }),
+    );
+    assert.equal(t!.TableType, "EXTERNAL_TABLE");
+    assert.deepEqual(
+      t!.PartitionKeys!.map((k) => [k.Name, k.Type]),
+      [
+        ["year", "string"],
+        ["month", "string"],
+        ["day", "string"],
+      ],
+    );
+    const described = await f.engineRun("SELECT * FROM transformed LIMIT 0");
+    assert.deepEqual(
+      t!.Columns!.map((c) => c.Name),
+      described.columns.map((c) => c.name).filter((n) => !["year", "month", "day"].includes(n)),
+    );
+    await rejects(
+      f.athena.send(
+        new GetTableMetadataCommand({
+          CatalogName: "AwsDataCatalog",
+          DatabaseName: names.database,
+          TableName: "nope",
+        }),
+      ),
+      "MetadataException",
+    );
+  });
+
+  test("named queries: the sections of queries/athena_queries.sql, as infra/athena.tf creates them", async () => {
+    const text = readFileSync(queriesFile, "utf8");
+    const sections = parseQueryFile(text).filter((q) => q.number !== undefined);
+    const { NamedQueryIds } = await f.athena.send(
+      new ListNamedQueriesCommand({ WorkGroup: names.workgroup }),
+    );
+    assert.equal(NamedQueryIds!.length, sections.length);
+    const none = await f.athena.send(new ListNamedQueriesCommand({}));
+    assert.deepEqual(none.NamedQueryIds, [], "the primary workgroup has none");
+    const batch = await f.athena.send(
+      new BatchGetNamedQueryCommand({ NamedQueryIds: [...NamedQueryIds!, "nope"] }),
+    );
+    assert.deepEqual(
+      batch.NamedQueries!.map((q) => q.Name),
+      sections.map((q) => `${Number(q.number)}. ${q.title}`),
+    );
+    assert.deepEqual(
+      batch.UnprocessedNamedQueryIds!.map((u) => u.NamedQueryId),
+      ["nope"],
+    );
+    const { NamedQuery } = await f.athena.send(
+      new GetNamedQueryCommand({ NamedQueryId: NamedQueryIds![0]! }),
+    );
+    assert.equal(NamedQuery!.Database, names.database);
+    assert.doesNotMatch(NamedQuery!.QueryString!, /^-- Query/);
+    const id = await start(NamedQuery!.QueryString!);
+    const e = await finished(id);
+    assert.equal(e.Status!.State, "SUCCEEDED", e.Status!.StateChangeReason);
+    const expected = await f.engineRun(NamedQuery!.QueryString!.replace(/;\s*$/, ""));
+    assert.deepEqual((await allRows(id)).rows.slice(1), asAthena(expected));
+    await rejects(
+      f.athena.send(new GetNamedQueryCommand({ NamedQueryId: "nope" })),
+      "InvalidRequestException",
+    );
+  });
+});

@@ -1,0 +1,90 @@
+import { AthenaClient } from "@aws-sdk/client-athena";
+import { GlueClient } from "@aws-sdk/client-glue";
+import { runCrawler } from "../../src/catalog/crawler.js";
+import { parseConfig } from "../../src/config/load-config.js";
+import { openQueryEngine } from "../../src/query/query-engine.js";
+import type { QueryResult } from "../../src/query/query-result.js";
+import { LocalStorage } from "../../src/storage/local-storage.js";
+import { serveProcess, type ServeProcess } from "../support/serve-process.js";
+import { tempDir } from "../support/temp-dir.js";
+import {
+  generateEvents,
+  writeTransformedFixture,
+  type FixtureEvent,
+} from "../support/transformed-fixture.js";
+
+export const region = "us-east-1";
+export const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+/** The local stack's names (src/endpoints/local-stack.ts), spelled out as a client would. */
+export const names = {
+  database: "clickstream_db",
+  workgroup: "clickstream-pipeline-workgroup",
+  resultsBucket: "clickstream-pipeline-athena-results-000000000000-us-east-1",
+};
+
+export interface EndpointsFixture {
+  readonly serve: ServeProcess;
+  readonly events: FixtureEvent[];
+  readonly storage: LocalStorage;
+  readonly athena: AthenaClient;
+  readonly glue: GlueClient;
+  /** The same statement on `clickstream query`'s engine, in-process, for comparison. */
+  engineRun(sql: string): Promise<QueryResult>;
+  stop(): Promise<void>;
+}
+
+/** A small transformed and crawled warehouse: 3 days of events, partitioned year/month/day. */
+export async function crawledWarehouse(): Promise<{
+  warehouse: string;
+  storage: LocalStorage;
+  events: FixtureEvent[];
+  config: ReturnType<typeof parseConfig>;
+}> {
+  const warehouse = await tempDir("clickstream-endpoints-");
+  const storage = new LocalStorage(warehouse);
+  const events = generateEvents({ seed: 11, startDate: "2026-11-03", days: 3, users: 12 });
+  await writeTransformedFixture(storage, events);
+  const config = parseConfig({ warehouse: { dir: warehouse } });
+  await runCrawler({ storage, config });
+  return { warehouse, storage, events, config };
+}
+
+/** The warehouse of crawledWarehouse() (3 days, partitioned year/month/day) served by `clickstream serve`. */
+export async function startEndpointsFixture(): Promise<EndpointsFixture> {
+  const { warehouse, storage, events, config } = await crawledWarehouse();
+  const serve = await serveProcess("clickstream-endpoints-", { warehouse });
+  const client = { endpoint: serve.url, region, credentials };
+  const athena = new AthenaClient(client);
+  const glue = new GlueClient(client);
+  return {
+    serve,
+    events,
+    storage,
+    athena,
+    glue,
+    engineRun: async (sql) => {
+      const engine = await openQueryEngine({ storage, config });
+      try {
+        return await engine.run(sql);
+      } finally {
+        engine.close();
+      }
+    },
+    stop: async () => {
+      athena.destroy();
+      glue.destroy();
+      await serve.stop();
+    },
+  };
+}
+
+/** The engine's rows in Athena's text, undefined for NULL (a whole double prints `1.0`). */
+export function asAthena(result: QueryResult): (string | undefined)[][] {
+  return result.rows.map((row) =>
+    row.map((v, i) => {
+      if (v === null) return undefined;
+      const type = result.columns[i]!.type;
+      return typeof v === "number" && Number.isInteger(v) && type === "double" ? `${v}.0` : String(v);
+    }),
+  );
+}

@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { pythonClients, requireTool, venvPython } from "../support/optional-suite.js";
+import { isolatedAwsCliEnv } from "../support/serve-process.js";
+import { tempDir } from "../support/temp-dir.js";
+import {
+  asAthena,
+  credentials,
+  names,
+  region,
+  startEndpointsFixture,
+  type EndpointsFixture,
+} from "./endpoints-fixture.js";
+
+const run = promisify(execFile);
+const script = fileURLToPath(new URL("../../../test/endpoints/python_clients.py", import.meta.url));
+
+interface PythonAnswer {
+  account: string;
+  arn: string;
+  partitions: string[][];
+  boto3: { state: string; statementType: string; scanned: number; rows: (string | null)[][]; pages: number };
+  pyathena?: {
+    description: [string, string, number, number, string][];
+    rows: ([string, string] | null)[][];
+    queryId: string;
+  };
+}
+
+let f: EndpointsFixture | undefined;
+before(async () => {
+  if (pythonClients.missing() === undefined) f = await startEndpointsFixture();
+});
+after(() => f?.stop());
+
+async function python(args: Record<string, unknown>): Promise<PythonAnswer> {
+  const env = {
+    ...isolatedAwsCliEnv(process.env.PATH ?? "", await tempDir("clickstream-python-home-")),
+    AWS_ENDPOINT_URL: f!.serve.url,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  };
+  const { stdout } = await run(venvPython, [script, JSON.stringify(args)], { env });
+  return JSON.parse(stdout) as PythonAnswer;
+}
+
+describe("Python clients (boto3, PyAthena) with AWS_ENDPOINT_URL at clickstream serve", () => {
+  test("boto3: STS, Glue partitions by expression, Athena start/poll/paged results; PyAthena's default cursor", async (t) => {
+    if (!requireTool(t, pythonClients)) return;
+    const sql = "SELECT event_id, user_id, price FROM transformed ORDER BY event_id LIMIT 25";
+    const typedSql =
+      "SELECT event_id, hour, price, has_price_data, event_date, event_time, properties FROM transformed ORDER BY event_id LIMIT 20";
+    const answer = await python({
+      sql,
+      typedSql,
+      pyathena: true,
+      database: names.database,
+      workgroup: names.workgroup,
+      output: `s3://${names.resultsBucket}/athena-results/`,
+    });
+    assert.equal(answer.account, "000000000000");
+    assert.equal(answer.arn, "arn:aws:iam::000000000000:root");
+    assert.deepEqual(answer.partitions, [
+      ["2026", "11", "04"],
+      ["2026", "11", "05"],
+    ]);
+
+    assert.equal(answer.boto3.state, "SUCCEEDED");
+    assert.equal(answer.boto3.statementType, "DML");
+    assert.ok(answer.boto3.scanned > 0);
+    assert.equal(answer.boto3.pages, 3, "26 rows (header + 25) in pages of 10");
+    const expected = await f!.engineRun(sql);
+    assert.deepEqual(answer.boto3.rows, [
+      ["event_id", "user_id", "price"],
+      ...asAthena(expected).map((r) => r.map((v) => v ?? null)),
+    ]);
+
+    const cursor = answer.pyathena!;
+    assert.deepEqual(
+      cursor.description.map((d) => [d[0], d[1]]),
+      [
+        ["event_id", "varchar"],
+        ["hour", "integer"],
+        ["price", "double"],
+        ["has_price_data", "boolean"],
+        ["event_date", "date"],
+        ["event_time", "timestamp"],
+        ["properties", "map"],
+      ],
+    );
+    const typed = await f!.engineRun(typedSql);
+    assert.equal(cursor.rows.length, typed.rows.length, "the header row is not a data row");
+    const pyTypes = ["str", "int", "float", "bool", "date", "datetime", "dict"];
+    cursor.rows.forEach((row, i) => {
+      row.forEach((cell, j) => {
+        const value = typed.rows[i]![j];
+        if (value === null) return assert.equal(cell, null, `row ${i} column ${j} is NULL`);
+        assert.equal(cell![0], pyTypes[j], `row ${i} column ${typed.columns[j]!.name}: ${cell![1]}`);
+      });
+      assert.equal(row[0]![1], typed.rows[i]![0]);
+      assert.equal(Number(row[1]![1]), typed.rows[i]![1]);
+      assert.equal(row[5]![1], typed.rows[i]![5]);
+    });
+  });
+});

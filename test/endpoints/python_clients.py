@@ -1,0 +1,112 @@
+"""Drives the local endpoints with boto3 and PyAthena, as a data engineer's script would.
+
+Run by python-clients.test.ts with AWS_ENDPOINT_URL pointing at `clickstream serve`; prints one JSON
+object of what each client saw, for the test to compare with the query engine's own answer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import sys
+import time
+from typing import Any
+
+import boto3
+
+
+def plain(value: Any) -> list[str] | None:
+    """A value as [python type name, text], so the test sees both the mapping and the value."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return ["datetime", value.isoformat(sep=" ", timespec="milliseconds")]
+    if isinstance(value, (datetime.date, decimal.Decimal)):
+        return [type(value).__name__, str(value)]
+    if isinstance(value, dict):
+        return ["dict", json.dumps(value, sort_keys=True)]
+    return [type(value).__name__, str(value)]
+
+
+def boto3_athena(
+    sql: str, database: str, workgroup: str, output: str
+) -> dict[str, Any]:
+    athena = boto3.client("athena")
+    started = athena.start_query_execution(
+        QueryString=sql,
+        QueryExecutionContext={"Database": database},
+        ResultConfiguration={"OutputLocation": output},
+        WorkGroup=workgroup,
+    )
+    query_id = started["QueryExecutionId"]
+    while True:
+        execution = athena.get_query_execution(QueryExecutionId=query_id)[
+            "QueryExecution"
+        ]
+        if execution["Status"]["State"] not in ("QUEUED", "RUNNING"):
+            break
+        time.sleep(0.05)
+    rows: list[list[str | None]] = []
+    pages = 0
+    for page in athena.get_paginator("get_query_results").paginate(
+        QueryExecutionId=query_id, PaginationConfig={"PageSize": 10}
+    ):
+        pages += 1
+        rows.extend(
+            [d.get("VarCharValue") for d in r["Data"]]
+            for r in page["ResultSet"]["Rows"]
+        )
+    return {
+        "state": execution["Status"]["State"],
+        "statementType": execution["StatementType"],
+        "scanned": execution["Statistics"]["DataScannedInBytes"],
+        "rows": rows,
+        "pages": pages,
+    }
+
+
+def pyathena_cursor(
+    sql: str, database: str, workgroup: str, output: str
+) -> dict[str, Any]:
+    from pyathena import connect
+
+    cursor = connect(
+        s3_staging_dir=output,
+        schema_name=database,
+        work_group=workgroup,
+        poll_interval=0.05,
+    ).cursor()
+    cursor.execute(sql)
+    description = [[d[0], d[1], d[4], d[5], d[6]] for d in cursor.description]
+    return {
+        "description": description,
+        "rows": [[plain(v) for v in row] for row in cursor.fetchall()],
+        "queryId": cursor.query_id,
+    }
+
+
+def main() -> None:
+    args = json.loads(sys.argv[1])
+    database, workgroup, output = args["database"], args["workgroup"], args["output"]
+    identity = boto3.client("sts").get_caller_identity()
+    partitions = boto3.client("glue").get_partitions(
+        DatabaseName=database,
+        TableName="transformed",
+        Expression="day >= '04' AND year = '2026'",
+    )["Partitions"]
+    result: dict[str, Any] = {
+        "account": identity["Account"],
+        "arn": identity["Arn"],
+        "partitions": sorted(p["Values"] for p in partitions),
+        "boto3": boto3_athena(args["sql"], database, workgroup, output),
+    }
+    if args.get("pyathena"):
+        result["pyathena"] = pyathena_cursor(
+            args["typedSql"], database, workgroup, output
+        )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
