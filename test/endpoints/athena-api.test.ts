@@ -21,7 +21,13 @@ import {
   type QueryExecution,
 } from "@aws-sdk/client-athena";
 import { parseQueryFile } from "../../src/query/query-file.js";
-import { asAthena, names, startEndpointsFixture, type EndpointsFixture } from "./endpoints-fixture.js";
+import {
+  asAthena,
+  names,
+  rejects,
+  startEndpointsFixture,
+  type EndpointsFixture,
+} from "./endpoints-fixture.js";
 
 const queriesFile = fileURLToPath(new URL("../../../queries/athena_queries.sql", import.meta.url));
 let f: EndpointsFixture;
@@ -70,15 +76,6 @@ async function allRows(
     token = page.NextToken;
   } while (token);
   return { rows, pages };
-}
-
-async function rejects(promise: Promise<unknown>, name: string, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
-    assert.equal(error.name, name, error.message);
-    assert.equal(error.$metadata?.httpStatusCode, 400);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
 }
 
 describe("Athena query executions through @aws-sdk/client-athena", () => {

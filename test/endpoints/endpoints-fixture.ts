@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { GlueClient } from "@aws-sdk/client-glue";
 import { runCrawler } from "../../src/catalog/crawler.js";
@@ -87,4 +88,14 @@ export function asAthena(result: QueryResult): (string | undefined)[][] {
       return typeof v === "number" && Number.isInteger(v) && type === "double" ? `${v}.0` : String(v);
     }),
   );
+}
+
+/** An SDK call that fails with AWS error `name` (HTTP 400) and, if given, a message matching `message`. */
+export async function rejects(promise: Promise<unknown>, name: string, message?: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
+    assert.equal(error.name, name, error.message);
+    assert.equal(error.$metadata?.httpStatusCode, 400);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
 }

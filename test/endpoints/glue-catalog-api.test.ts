@@ -13,22 +13,13 @@ import {
 } from "@aws-sdk/client-glue";
 import { CatalogStore } from "../../src/catalog/catalog-store.js";
 import { partitionOf } from "../support/transformed-fixture.js";
-import { names, startEndpointsFixture, type EndpointsFixture } from "./endpoints-fixture.js";
+import { names, rejects, startEndpointsFixture, type EndpointsFixture } from "./endpoints-fixture.js";
 
 let f: EndpointsFixture;
 before(async () => {
   f = await startEndpointsFixture();
 });
 after(() => f.stop());
-
-async function rejects(promise: Promise<unknown>, name: string, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
-    assert.equal(error.name, name, error.message);
-    assert.equal(error.$metadata?.httpStatusCode, 400);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
-}
 
 async function partitions(
   expression?: string,
