@@ -61,7 +61,8 @@ export async function runSparkJob(options: SparkRunOptions): Promise<SparkRunRep
 
 /** Files under `_state/transform/` other than the lock, run reports and last-run.json: the local engine's state. */
 export async function localEngineState(warehouse: string): Promise<string[]> {
-  const root = join(warehouse, stateKeys.transform.prefix);
+  // Without the prefix's trailing slash: entries are cut at root.length + 1.
+  const root = join(warehouse, stateKeys.transform.prefix).replace(/\/$/, "");
   const found: string[] = [];
   let entries;
   try {
