@@ -160,9 +160,12 @@ export function previousRange(query: Range): Range {
   return { from: isoDay(dayOf(query.from) - days * dayMs), to: isoDay(dayOf(query.from) - dayMs) };
 }
 
-/** The last `days` days ending on `last` (the newest day with data). */
-export function defaultRange(last: string, days = 7): Range {
-  return { from: isoDay(dayOf(last) - (days - 1) * dayMs), to: last };
+/**
+ * The last `days` days ending on `last` (the newest day with data), starting no earlier than `first`
+ * (the oldest): a warehouse of one day opens on that day, not on six empty ones before it.
+ */
+export function defaultRange(first: string, last: string, days = 7): Range {
+  return { from: isoDay(Math.max(dayOf(first), dayOf(last) - (days - 1) * dayMs)), to: last };
 }
 
 /** Validates `?from=&to=&event_type=&device=&referrer=&page=` from a request. */

@@ -23,7 +23,7 @@ export function registerDashboardRoutes(app: FastifyInstance, context: ConsoleCo
   app.get("/api/range", async (): Promise<RangeAnswer> => {
     const days = await partitionDays(context);
     if (days.length === 0) return { first: null, last: null, default: null, previous: null };
-    const range = defaultRange(days.at(-1)!);
+    const range = defaultRange(days[0]!, days.at(-1)!);
     return { first: days[0]!, last: days.at(-1)!, default: range, previous: previousRange(range) };
   });
 

@@ -17,8 +17,11 @@ import { writeTerminal } from "../../terminal/terminal-text.js";
 const packageRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const sampleFile = join(packageRoot, "sample-data", "sample_events.json");
 const queriesFile = join(packageRoot, "queries", "athena_queries.sql");
-/** The sample story and the generated day both happen on this UTC day. */
+/** The sample story happens on this UTC day, the last of the generated history. */
 const demoDay = "2026-11-24";
+/** Days of generated history ending on `demoDay`: two weeks, so the dashboard's week has one to compare with. */
+const historyDays = 14;
+const historyStart = new Date(Date.parse(`${demoDay}T00:00:00Z`) - (historyDays - 1) * 86_400_000);
 
 interface DemoFlags {
   warehouse?: string;
@@ -30,7 +33,7 @@ interface DemoFlags {
 export function demoCommand(): Command {
   const command = new Command("demo")
     .description(
-      "Run the whole pipeline end to end: start a collector, send the sample events and a generated day through the Firehose API, transform, crawl, and print the headline queries.",
+      "Run the whole pipeline end to end: start a collector, send the sample events and two generated weeks through the Firehose API, transform, crawl, and print the headline queries.",
     )
     .addOption(warehouseOption())
     .addOption(
@@ -105,8 +108,8 @@ async function runStages(warehouse: string, flags: DemoFlags): Promise<void> {
     const lines = generateEventLines({
       events: flags.events,
       users: Math.max(50, Math.floor(flags.events / 40)),
-      days: 1,
-      start: new Date(`${demoDay}T00:00:00Z`),
+      days: historyDays,
+      start: historyStart,
       seed: flags.seed,
       dirtyRate: 0.01,
     });
@@ -114,7 +117,9 @@ async function runStages(warehouse: string, flags: DemoFlags): Promise<void> {
       for (let next = lines.next(); !next.done; next = lines.next()) yield `${next.value}\n`;
     })();
     const counts = await sendToFirehose(target, generated, { total: flags.events });
-    say(`   sent ${counts.sent} generated events for ${demoDay} (1% carry a defect on purpose)`);
+    say(
+      `   sent ${counts.sent} generated events for ${historyStart.toISOString().slice(0, 10)} … ${demoDay} (1% carry a defect on purpose)`,
+    );
     for (const [code, n] of Object.entries(counts.failures)) {
       say(`   ${n} refused by the collector (${code}), as Firehose would: ${counts.lastError ?? ""}`);
     }

@@ -48,7 +48,7 @@ function navigate(params: URLSearchParams, patch: Record<string, string | undefi
 }
 
 /**
- * The dashboard: a range of UTC event dates (default the last 7 days with data) compared with the
+ * The dashboard: a range of UTC event dates (default the last 7 days with data, or fewer when the data starts later) compared with the
  * period before, optional filters, the tiles and panels (each its own request, all in parallel), the
  * data-quality and live panels. `data-dashboard="ready"` on <html> marks the moment every tile and chart
  * is drawn (tests and `npm run bench` wait for it).
@@ -158,7 +158,7 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
         <span class="note">
           Event dates in UTC, inclusive; compared with the{" "}
           {overview.state === "ok"
-            ? `period before (${overview.data.previous_range.from} – ${overview.data.previous_range.to})`
+            ? `period before (${overview.data.previous_range.from} – ${overview.data.previous_range.to}${overview.data.previous.sessions ? "" : ", which has no data"})`
             : "period before"}
           .
         </span>

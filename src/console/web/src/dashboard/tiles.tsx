@@ -22,6 +22,8 @@ const tiles = [
 /** The headline figures with their change against the previous period (`data-value` carries the raw number). */
 export function Tiles({ overview }: { overview: Loaded<OverviewAnswer> }) {
   if (overview.state === "error") return <ErrorBox error={overview.error} />;
+  // A previous period without a session has nothing to compare with: say so, not "new vs 0".
+  const noPrevious = overview.state === "ok" && !overview.data.previous.sessions;
   return (
     <div class="tiles" aria-live="polite" aria-busy={overview.state === "loading"}>
       {tiles.map((tile) => {
@@ -43,13 +45,19 @@ export function Tiles({ overview }: { overview: Loaded<OverviewAnswer> }) {
             <h3>{tile.label}</h3>
             <div class="value">{overview.state === "ok" ? formatValue(now, tile.unit as Unit) : "…"}</div>
             <div class={`change ${direction}`}>
-              {overview.state === "ok" ? (
+              {overview.state !== "ok" ? (
+                " "
+              ) : noPrevious ? (
+                <span class="note" data-testid="no-previous">
+                  no data in the period before
+                </span>
+              ) : before == null ? (
+                <span class="note">no figure in the period before</span>
+              ) : (
                 <>
-                  {formatChange(now ?? null, before ?? null, tile.unit as Unit)}{" "}
+                  {formatChange(now ?? null, before, tile.unit as Unit)}{" "}
                   <span class="note">vs {formatValue(before, tile.unit as Unit)}</span>
                 </>
-              ) : (
-                " "
               )}
             </div>
           </div>

@@ -62,6 +62,7 @@ export function TimeseriesPanel({
           series={chart.series}
           kind="line"
           time
+          daily={chart.granularity === "day"}
           label={`Events and visitors per ${chart.granularity} from ${from} to ${to}`}
         />
       )}

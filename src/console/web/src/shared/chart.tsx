@@ -13,10 +13,18 @@ export interface ChartProps {
   series: ChartSeries[];
   kind: "line" | "bar";
   time?: boolean;
+  /** With `time`: the series has one point per day, so ticks and the legend name days, not hours. */
+  daily?: boolean;
   categories?: string[];
   label: string;
   height?: number;
 }
+
+const daySeconds = 86_400;
+/** Tick spacings of a daily axis: whole days, weeks, months. */
+const dayIncrements = [1, 2, 7, 14, 28, 56, 91, 182, 364].map((d) => d * daySeconds);
+const dayLabel = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
+const formatDay = (t: number | null): string => (t == null ? "" : dayLabel.format(new Date(t * 1000)));
 
 const palette = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2"];
 
@@ -53,11 +61,25 @@ export function Chart(props: ChartProps) {
           ...(props.categories
             ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => props.categories?.[t] ?? "") }
             : {}),
+          ...(props.time && props.daily
+            ? {
+                incrs: dayIncrements,
+                values: (_u: uPlot, ticks: number[]) => {
+                  const labels = ticks.map(formatDay);
+                  // The ticks are drawn on a canvas: their labels are kept on the element too, for tests.
+                  element.dataset.xTicks = labels.join("|");
+                  return labels;
+                },
+              }
+            : {}),
         },
         { stroke: "currentColor", grid: { stroke: "rgba(127,127,127,0.15)" }, size: 60 },
       ],
       series: [
-        { label: props.time ? "UTC" : "x" },
+        {
+          label: props.time ? "UTC" : "x",
+          ...(props.time && props.daily ? { value: (_u: uPlot, t: number | null) => formatDay(t) } : {}),
+        },
         ...props.series.map((s, i) => ({
           label: s.label,
           stroke: palette[i % palette.length],
@@ -77,7 +99,7 @@ export function Chart(props: ChartProps) {
       resize.disconnect();
       chart.destroy();
     };
-  }, [props.x, props.series, props.kind, props.time, props.categories, props.height]);
+  }, [props.x, props.series, props.kind, props.time, props.daily, props.categories, props.height]);
   return <div class="chart" ref={host} role="img" aria-label={props.label} />;
 }
 
