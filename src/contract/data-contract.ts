@@ -76,6 +76,25 @@ const contractSchema = z
         .strict(),
     ),
     rejectFields: z.array(z.string()),
+    sessions: z
+      .object({
+        $comment: z.string(),
+        folder: z.string(),
+        order: z.tuple([z.literal("event_time"), z.literal("event_id")]),
+        partitionFrom: z.literal("start_time"),
+        columns: z.array(
+          z
+            .object({
+              name: z.string(),
+              duckdb: z.string(),
+              athena: z.string(),
+              spark: z.string(),
+              rule: z.string(),
+            })
+            .strict(),
+        ),
+      })
+      .strict(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -91,6 +110,7 @@ const contractSchema = z
 export type DataContract = z.infer<typeof contractSchema>;
 export type InputField = DataContract["inputFields"][number];
 export type ColumnSpec = DataContract["columns"][number];
+export type SessionColumnSpec = DataContract["sessions"]["columns"][number];
 
 /** Where the contract file lives (the repository's contract/ folder, beside dist/). */
 const contractPath = new URL("../../../contract/data-contract.json", import.meta.url);
@@ -115,6 +135,9 @@ export const minEventTimeMs = Date.parse(contract.limits.minEventTime);
 
 /** The columns of `transformed`, in order. */
 export const transformedColumns: readonly ColumnSpec[] = contract.columns;
+
+/** The columns of `sessions`, in order (each with its rule, in the contract). */
+export const sessionColumns: readonly SessionColumnSpec[] = contract.sessions.columns;
 
 /** Partition keys of `transformed` (zero-padded strings in folder names, as the Glue crawler types them). */
 export const partitionKeys: readonly string[] = contract.partitionKeys.map((k) => k.name);
