@@ -26,13 +26,14 @@ export function scanProfileOf(planJson: string, tables: readonly ServedTable[]):
   const scans = scannedFiles(plan);
   const fileCount = scans.reduce((sum, s) => sum + s.count, 0);
   const filesRead = scans.flatMap((s) => s.names).map((path) => byPath.get(path)?.key ?? path);
-  const all = [...byPath.values()];
-  const bytesOfFilesRead =
-    filesRead.length === fileCount
-      ? filesRead.reduce((sum, key) => sum + (all.find((o) => o.key === key)?.size ?? 0), 0)
-      : fileCount === all.length
-        ? all.reduce((sum, o) => sum + o.size, 0)
-        : Number.NaN;
+  // A scan whose list DuckDB cut short is still known when it read every file of its table.
+  const scanBytes = (scan: { count: number; names: string[] }): number => {
+    if (scan.names.length === scan.count)
+      return scan.names.reduce((sum, p) => sum + (byPath.get(p)?.size ?? 0), 0);
+    const table = tables.find((t) => scan.names.every((p) => t.files.has(p)) && t.files.size === scan.count);
+    return table ? [...table.files.values()].reduce((sum, o) => sum + o.size, 0) : Number.NaN;
+  };
+  const bytesOfFilesRead = scans.reduce((sum, s) => sum + scanBytes(s), 0);
   return { fileCount, filesRead, bytesOfFilesRead };
 }
 

@@ -89,7 +89,9 @@ interface NamedStep {
 
 async function transformRun(options: TransformOptions, run: RunSession): Promise<RunReport> {
   const ctx = await openRun(options, run);
-  const nothingNew = ctx.sources.length === 0 && !ctx.fullRefresh;
+  // A table from before the sessions table existed gets it on its next run, new data or not.
+  const sessionsDue = ctx.previous.sessions === undefined && Object.keys(ctx.previous.partitions).length > 0;
+  const nothingNew = ctx.sources.length === 0 && !ctx.fullRefresh && !sessionsDue;
   for (const step of nothingNew ? noNewDataSteps : transformSteps) {
     ctx.tally.add(await runStep(step.name, () => step.run(ctx), ctx.tally.stepsMs));
     if (step.name === "write") await options.onTables?.(ctx.sql);

@@ -366,25 +366,30 @@ test("a long-running console sees new partitions after a crawl and survives file
     await rm(join(dir, keys[0]!));
     const afterCompaction = await count();
     assert.deepEqual(afterCompaction.rows, [[first.length]], JSON.stringify(afterCompaction));
-    // A new day, then a crawl: seen without a restart, by the workbench and by the dashboard (whose
-    // answers are kept only until the warehouse changes).
+    // A new day, then a transform (which builds the sessions table the tiles read) and a crawl: seen
+    // without a restart, by the workbench and by the dashboard (whose answers are kept only until the
+    // warehouse changes). Before, the tiles say which table is missing and how to make it.
     const tiles = async () =>
-      (
-        (await (await fetch(`${console_.url}/api/overview?from=2026-11-03&to=2026-11-05`)).json()) as {
-          visitors: number;
-        }
-      ).visitors;
-    const visitorsBefore = await tiles();
-    assert.equal(await tiles(), visitorsBefore);
+      (await (await fetch(`${console_.url}/api/overview?from=2026-11-03&to=2026-11-05`)).json()) as {
+        visitors?: number;
+        code?: string;
+        message?: string;
+      };
+    const missing = await tiles();
+    assert.equal(missing.code, "CS_ERR_CATALOG_NOT_FOUND", JSON.stringify(missing));
+    assert.match(missing.message ?? "", /sessions/);
     const later = generateEvents({ seed: 4, startDate: "2026-11-05", days: 1, users: 5 }).map((e) => ({
       ...e,
       user_id: `late-${e.user_id}`,
+      session_id: `late-${e.session_id}`,
     }));
     await writeTransformedFixture(storage, later);
+    await runTransform({ storage, config: config.transform, workDir: dir });
     await runCrawler({ storage, config });
     await new Promise((r) => setTimeout(r, 1100)); // the pool looks at the catalog at most once a second
     assert.deepEqual((await count()).rows, [[first.length + later.length]]);
-    assert.equal(await tiles(), visitorsBefore + new Set(later.map((e) => e.user_id)).size);
+    const visitors = new Set([...first, ...later].map((e) => e.user_id)).size;
+    assert.equal((await tiles()).visitors, visitors);
     assert.equal(
       ((await (await fetch(`${console_.url}/api/range`)).json()) as { last: string }).last,
       "2026-11-05",

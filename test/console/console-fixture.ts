@@ -5,21 +5,35 @@ import { DuckDBInstance, quotedString } from "@duckdb/node-api";
 import { runCrawler } from "../../src/catalog/crawler.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
+import { runTransform } from "../../src/transform/run-transform.js";
 import { tempDir } from "../support/temp-dir.js";
-import { generateEvents, writeTransformedFixture } from "../support/transformed-fixture.js";
+import {
+  generateEvents,
+  writeTransformedFixture,
+  type FixtureEvent,
+} from "../support/transformed-fixture.js";
 
 export const bin = fileURLToPath(new URL("../../../bin/clickstream", import.meta.url));
 
-/** Ten days of events (2026-11-03 … 2026-11-12), written as Parquet and crawled. */
-export async function consoleWarehouse(): Promise<string> {
-  const dir = await tempDir("clickstream-console-");
+/**
+ * A warehouse of the given events, written as Parquet, then transformed (the transform's first run
+ * over a table without a sessions table builds it from the events) and crawled.
+ */
+export async function fixtureWarehouse(
+  events: FixtureEvent[],
+  prefix = "clickstream-console-",
+): Promise<string> {
+  const dir = await tempDir(prefix);
   const storage = new LocalStorage(dir);
-  await writeTransformedFixture(
-    storage,
-    generateEvents({ seed: 11, startDate: "2026-11-03", days: 10, users: 60 }),
-  );
+  await writeTransformedFixture(storage, events);
+  await runTransform({ storage, config: parseConfig({}).transform, workDir: dir });
   await runCrawler({ storage, config: parseConfig({ warehouse: { dir } }) });
   return dir;
+}
+
+/** Ten days of events (2026-11-03 … 2026-11-12), written as Parquet, transformed and crawled. */
+export function consoleWarehouse(): Promise<string> {
+  return fixtureWarehouse(generateEvents({ seed: 11, startDate: "2026-11-03", days: 10, users: 60 }));
 }
 
 export interface Filters {
@@ -40,8 +54,10 @@ export interface Figures {
 }
 
 /**
- * The tiles computed independently of queries/dashboard.sql: bare DuckDB over the Parquet files, dates
- * from event_date, the filters as "the session has a matching event", written out here.
+ * The tiles computed independently of queries/dashboard.sql and of the sessions table: bare DuckDB over
+ * the events' Parquet files, written out here. The figures are over the sessions that start in the
+ * range (their first event's date), whole; a filter keeps the sessions with a matching event in the
+ * range; a visitor is the first event's anonymous_id property, else its user_id.
  */
 export async function expectedFigures(
   warehouse: string,
@@ -64,22 +80,26 @@ export async function expectedFigures(
     condition("device_type", filters.device);
     condition("coalesce(regexp_extract(referrer, '^[a-z]+://([^/:?#]+)', 1), referrer)", filters.referrer);
     condition("regexp_extract(page_url, '^[a-z]+://[^/]+(/[^?#]*)', 1)", filters.page);
+    values.push(from, to);
     const reader = await connection.runAndReadAll(
-      `WITH ranged AS (
-         SELECT * FROM read_parquet(${glob}, hive_partitioning = false)
-         WHERE event_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)),
+      `WITH events AS (SELECT * FROM read_parquet(${glob}, hive_partitioning = false) WHERE session_id IS NOT NULL),
+       ranged AS (SELECT * FROM events WHERE event_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)),
        kept AS (SELECT session_id FROM ranged GROUP BY session_id ${conditions.length ? `HAVING ${conditions.join(" AND ")}` : ""}),
-       e AS (SELECT * FROM ranged WHERE session_id IN (SELECT session_id FROM kept)),
        s AS (SELECT session_id, count(*) AS n, epoch_ms(max(event_time)) - epoch_ms(min(event_time)) AS ms,
-                    bool_or(event_type = 'purchase') AS bought
-             FROM e WHERE session_id IS NOT NULL GROUP BY session_id)
-       SELECT (SELECT count(DISTINCT user_id) FROM e) AS visitors,
-              (SELECT count(*) FROM s) AS sessions,
-              (SELECT count(*) FILTER (WHERE event_type = 'page_view') FROM e) AS pageviews,
-              (SELECT avg(CASE WHEN n = 1 THEN 1.0 ELSE 0.0 END) FROM s) AS bounce_rate,
-              (SELECT avg(ms / 1000.0) FROM s) AS avg_session_duration_s,
-              (SELECT avg(CASE WHEN bought THEN 1.0 ELSE 0.0 END) FROM s) AS conversion_rate,
-              (SELECT coalesce(sum(price * quantity) FILTER (WHERE event_type = 'purchase'), 0) FROM e) AS revenue`,
+                    bool_or(event_type = 'purchase') AS bought, min(event_date) AS start_date,
+                    count(*) FILTER (WHERE event_type = 'page_view') AS pageviews,
+                    coalesce(sum(price * quantity) FILTER (WHERE event_type = 'purchase'), 0) AS revenue,
+                    arg_min(coalesce(properties['anonymous_id'], user_id), (event_time, event_id)) AS visitor
+             FROM events WHERE session_id IN (SELECT session_id FROM kept) GROUP BY session_id
+             HAVING min(event_date) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE))
+       SELECT count(DISTINCT visitor) AS visitors,
+              count(*) AS sessions,
+              coalesce(sum(pageviews), 0) AS pageviews,
+              avg(CASE WHEN n = 1 THEN 1.0 ELSE 0.0 END) AS bounce_rate,
+              avg(ms / 1000.0) AS avg_session_duration_s,
+              avg(CASE WHEN bought THEN 1.0 ELSE 0.0 END) AS conversion_rate,
+              coalesce(sum(revenue), 0) AS revenue
+       FROM s`,
       values,
     );
     const row = reader.getRowObjectsJS()[0]!;

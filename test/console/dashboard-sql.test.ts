@@ -7,7 +7,11 @@ import { AthenaClient } from "@aws-sdk/client-athena";
 import { runAthenaQuery } from "../../src/aws/athena-query-engine.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { dashboardSqlFile, filteredDashboardSqlFile } from "../../src/console/dashboard-queries.js";
-import { filteredDashboardFile, filteredStatement } from "../../src/console/filtered-dashboard-sql.js";
+import {
+  filteredDashboardFile,
+  filteredStatement,
+  readsSessions,
+} from "../../src/console/filtered-dashboard-sql.js";
 import { openQueryEngine } from "../../src/query/query-engine.js";
 import { parseQueryFile } from "../../src/query/query-file.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
@@ -58,7 +62,10 @@ test("both dashboard files have the same statements, bound parameters, and read 
       [filtered, ["2026-11-05", "2026-11-06", "", "mobile", "", ""]],
     ] as const) {
       for (const statement of statements) {
-        const profile = await engine.profile(statement.sql, { params: [...params] });
+        // A filtered statement over the sessions table takes the range again (parameters 7, 8).
+        const values =
+          params.length > 2 && readsSessions(statement.sql) ? [...params, ...params.slice(0, 2)] : params;
+        const profile = await engine.profile(statement.sql, { params: [...values] });
         assert.deepEqual(
           [...new Set(profile.filesRead.map((k) => /day=(\d+)/.exec(k)![1]))].sort(),
           ["05", "06"],
@@ -70,8 +77,9 @@ test("both dashboard files have the same statements, bound parameters, and read 
     // Without filters, both files give the same answers (doubles to 1e-9: the order of addition differs).
     for (const [i, statement] of plain.entries()) {
       const a = (await engine.run(statement.sql, { params: ["2026-11-03", "2026-11-12"] })).rows;
-      const b = (await engine.run(filtered[i]!.sql, { params: ["2026-11-03", "2026-11-12", "", "", "", ""] }))
-        .rows;
+      const unfiltered = ["2026-11-03", "2026-11-12", "", "", "", ""];
+      if (readsSessions(filtered[i]!.sql)) unfiltered.push("2026-11-03", "2026-11-12");
+      const b = (await engine.run(filtered[i]!.sql, { params: unfiltered })).rows;
       assert.equal(a.length, b.length, names[i]);
       a.forEach((row, r) =>
         row.forEach((cell, c) => {
@@ -99,7 +107,10 @@ test("`clickstream query --param` runs a dashboard statement unchanged", async (
     "overview",
     "--format",
     "json",
-    ...["2026-11-04", "2026-11-09", "", "desktop", "", ""].flatMap((p) => ["--param", p]),
+    ...["2026-11-04", "2026-11-09", "", "desktop", "", "", "2026-11-04", "2026-11-09"].flatMap((p) => [
+      "--param",
+      p,
+    ]),
   ]);
   const [row] = JSON.parse(stdout) as Record<string, number>[];
   const expected = await expectedFigures(warehouse, "2026-11-04", "2026-11-09", { device: "desktop" });
@@ -144,13 +155,31 @@ test("on Athena the values travel as ExecutionParameters, the statement text unc
       client,
       sql,
       workgroup: "wg",
-      executionParameters: ["'2026-11-04'", "'2026-11-09'", "''", "''", "''", "''"],
+      executionParameters: [
+        "'2026-11-04'",
+        "'2026-11-09'",
+        "''",
+        "''",
+        "''",
+        "''",
+        "'2026-11-04'",
+        "'2026-11-09'",
+      ],
       display: null,
       pollIntervalMs: 1,
     });
     assert.deepEqual(result.rows, [[7]]);
     assert.equal(started?.QueryString, sql);
-    assert.deepEqual(started?.ExecutionParameters, ["'2026-11-04'", "'2026-11-09'", "''", "''", "''", "''"]);
+    assert.deepEqual(started?.ExecutionParameters, [
+      "'2026-11-04'",
+      "'2026-11-09'",
+      "''",
+      "''",
+      "''",
+      "''",
+      "'2026-11-04'",
+      "'2026-11-09'",
+    ]);
   } finally {
     await server.close();
   }

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { runCrawler } from "../../src/catalog/crawler.js";
-import { parseConfig } from "../../src/config/load-config.js";
-import { LocalStorage } from "../../src/storage/local-storage.js";
 import { launchChromium } from "../support/chromium-launch.js";
 import { chromium, requireTool } from "../support/optional-suite.js";
-import { tempDir } from "../support/temp-dir.js";
-import { generateEvents, writeTransformedFixture } from "../support/transformed-fixture.js";
-import { consoleWarehouse, startConsoleProcess, type ConsoleProcess } from "./console-fixture.js";
+import { generateEvents } from "../support/transformed-fixture.js";
+import {
+  consoleWarehouse,
+  fixtureWarehouse,
+  startConsoleProcess,
+  type ConsoleProcess,
+} from "./console-fixture.js";
 
 // What a first-time user sees: a warehouse of one day (as a short demo writes) and one of ten days.
 let oneDay: ConsoleProcess | undefined;
@@ -17,10 +18,10 @@ let browser: Browser | undefined;
 
 before(async () => {
   if (chromium.missing()) return;
-  const dir = await tempDir("clickstream-first-run-");
-  const storage = new LocalStorage(dir);
-  await writeTransformedFixture(storage, generateEvents({ seed: 5, startDate: "2026-11-24", days: 1 }));
-  await runCrawler({ storage, config: parseConfig({ warehouse: { dir } }) });
+  const dir = await fixtureWarehouse(
+    generateEvents({ seed: 5, startDate: "2026-11-24", days: 1 }),
+    "clickstream-first-run-",
+  );
   [oneDay, tenDays] = await Promise.all([
     startConsoleProcess(dir),
     consoleWarehouse().then((w) => startConsoleProcess(w)),
