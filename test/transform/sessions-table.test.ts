@@ -92,6 +92,20 @@ async function assertSessionsMatchEvents(warehouse: string): Promise<Row[]> {
 const day = (d: string, hhmm: string) => `2026-11-${d}T${hhmm}:00.000Z`;
 
 describe("the sessions table", () => {
+  it("is documented in docs/data-contract.md exactly as the contract defines it", async () => {
+    const doc = await readFile(new URL("../../../docs/data-contract.md", import.meta.url), "utf8");
+    const section = doc.slice(doc.indexOf("## Output: the `sessions` table"), doc.indexOf("## Rejects"));
+    const documented = [...section.matchAll(/^\| `(\w+)` \| (.+?) \| (.+) \|$/gm)].map((m) => [
+      m[1],
+      m[2],
+      m[3],
+    ]);
+    assert.deepEqual(
+      documented,
+      sessionColumns.map((c) => [c.name, `${c.duckdb} / ${c.athena}`, c.rule]),
+    );
+  });
+
   it("has the contract's columns, one row per session, in the partition of its start", async () => {
     const dir = { path: await tempDir() };
     await put(dir.path, [
