@@ -281,7 +281,11 @@ async function measureWarehouse(
         value: fmt.seconds(filterMs),
         ...(out.goals ? { goal: "≤ 0.30 s", met: filterMs <= filterGoalMs } : {}),
       },
-      { name: `${label}: first load after start (cold DuckDB caches)`, value: fmt.seconds(cold) },
+      {
+        name: `${label}: first load after the console process starts (cold DuckDB caches)`,
+        value: fmt.seconds(cold),
+        ...(out.goals ? { goal: "≤ 1.50 s", met: cold <= goalMs } : {}),
+      },
       {
         name: `${label}: console CPU per such load (DuckDB threads included)`,
         value: `${fmt.seconds(median(cpu))} (on ${availableParallelism()} idle cores: ≥ ${fmt.seconds(median(cpu) / availableParallelism())} wall)`,
