@@ -71,3 +71,51 @@ test("a daily series is labelled by day, one tick per day at most, never by hour
   assert.match((await page.textContent('[data-testid="tile-sessions"] .change')) ?? "", /vs \d/);
   await page.close();
 });
+
+test("a To before From is prevented by the picker and said once, beside it, in the browser's words", async (t) => {
+  if (!requireTool(t, chromium)) return;
+  const page = await dashboard(tenDays!);
+  const [fromInput, toInput] = [
+    page.locator('input[type="date"]').nth(0),
+    page.locator('input[type="date"]').nth(1),
+  ];
+  const from = await fromInput.inputValue();
+  // The picker's bounds: To never before From, From never after To.
+  assert.equal(await toInput.getAttribute("min"), from);
+  assert.equal(await fromInput.getAttribute("max"), await toInput.inputValue());
+
+  // Typed past the bounds: one inline message, the address and the panels unchanged, no request sent.
+  const requests: string[] = [];
+  page.on("request", (r) => requests.push(r.url()));
+  const hash = await page.evaluate(() => location.hash);
+  await toInput.fill("2026-01-01");
+  await page.waitForSelector('[data-testid="range-error"]');
+  assert.match(
+    (await page.textContent('[data-testid="range-error"]')) ?? "",
+    /To \(2026-01-01\) is before From/,
+  );
+  assert.equal(await page.evaluate(() => location.hash), hash);
+  assert.equal(await page.locator('[data-testid="error"]').count(), 0);
+  assert.deepEqual(
+    requests.filter((u) => u.includes("/api/overview") || u.includes("/api/panel")),
+    [],
+  );
+  await page.close();
+
+  // A shared address with the dates the wrong way round: the same single message, no nine red boxes.
+  const shared = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+  await shared.goto(`${tenDays!.url}/#/?from=2026-11-24&to=2026-11-20`);
+  await shared.waitForSelector('[data-testid="range-error"]');
+  assert.equal(await shared.locator('[data-testid="range-error"]').count(), 1);
+  assert.equal(await shared.locator('[data-testid="error"]').count(), 0);
+
+  // What the API answers a browser: web wording, no command-line advice.
+  const answer = await shared.evaluate(async () => {
+    const response = await fetch("/api/overview?from=2026-11-24&to=2026-11-20");
+    return { status: response.status, body: (await response.json()) as { code: string; fix: string } };
+  });
+  assert.equal(answer.status, 400);
+  assert.equal(answer.body.code, "CS_ERR_INVALID_ARGUMENT");
+  assert.doesNotMatch(answer.body.fix, /clickstream|--help/);
+  await shared.close();
+});
