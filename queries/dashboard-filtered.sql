@@ -35,10 +35,11 @@ events AS (
   SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 ),
 per_session_user AS (
-  -- One pass over the events: everything the tiles need, per session and user (a session has one user,
-  -- but nothing here depends on it).
+  -- One pass over the events: everything the tiles need, per session and visitor (a session has one
+  -- visitor, but nothing here depends on it). A visitor is the tracker's anonymous id where the event has
+  -- one (it stays when `identify` switches user_id), else user_id.
   SELECT session_id,
-         user_id,
+         COALESCE(element_at(properties, 'anonymous_id'), user_id) AS visitor,
          COUNT(*) AS events,
          MIN(event_time) AS first_time,
          MAX(event_time) AS last_time,
@@ -46,7 +47,7 @@ per_session_user AS (
          COUNT_IF(event_type = 'page_view') AS pageviews,
          SUM(CASE WHEN event_type = 'purchase' THEN price * quantity END) AS revenue
   FROM events
-  GROUP BY session_id, user_id
+  GROUP BY 1, 2
 ),
 per_session AS (
   SELECT session_id,
@@ -58,7 +59,7 @@ per_session AS (
   GROUP BY session_id
 ),
 totals AS (
-  SELECT COUNT(DISTINCT user_id) AS visitors,
+  SELECT COUNT(DISTINCT visitor) AS visitors,
          COALESCE(SUM(pageviews), 0) AS pageviews,
          COALESCE(SUM(revenue), 0) AS revenue
   FROM per_session_user
@@ -106,7 +107,7 @@ events AS (
 )
 SELECT date_trunc('hour', event_time) AS bucket,
        COUNT(*) AS events,
-       COUNT(DISTINCT user_id) AS visitors
+       COUNT(DISTINCT COALESCE(element_at(properties, 'anonymous_id'), user_id)) AS visitors
 FROM events
 GROUP BY 1
 ORDER BY 1;
@@ -138,7 +139,7 @@ events AS (
 )
 SELECT event_date AS bucket,
        COUNT(*) AS events,
-       COUNT(DISTINCT user_id) AS visitors
+       COUNT(DISTINCT COALESCE(element_at(properties, 'anonymous_id'), user_id)) AS visitors
 FROM events
 GROUP BY 1
 ORDER BY 1;

@@ -73,7 +73,7 @@ export async function expectedFigures(
        s AS (SELECT session_id, count(*) AS n, epoch_ms(max(event_time)) - epoch_ms(min(event_time)) AS ms,
                     bool_or(event_type = 'purchase') AS bought
              FROM e WHERE session_id IS NOT NULL GROUP BY session_id)
-       SELECT (SELECT count(DISTINCT user_id) FROM e) AS visitors,
+       SELECT (SELECT count(DISTINCT coalesce(properties['anonymous_id'], user_id)) FROM e) AS visitors,
               (SELECT count(*) FROM s) AS sessions,
               (SELECT count(*) FILTER (WHERE event_type = 'page_view') FROM e) AS pageviews,
               (SELECT avg(CASE WHEN n = 1 THEN 1.0 ELSE 0.0 END) FROM s) AS bounce_rate,

@@ -7,12 +7,18 @@ import { LocalStorage } from "../../src/storage/local-storage.js";
 import { launchChromium } from "../support/chromium-launch.js";
 import { chromium, requireTool } from "../support/optional-suite.js";
 import { tempDir } from "../support/temp-dir.js";
-import { generateEvents, writeTransformedFixture } from "../support/transformed-fixture.js";
+import {
+  generateEvents,
+  writeTransformedFixture,
+  type FixtureEvent,
+} from "../support/transformed-fixture.js";
 import { consoleWarehouse, startConsoleProcess, type ConsoleProcess } from "./console-fixture.js";
 
-// What a first-time user sees: a warehouse of one day (as a short demo writes) and one of ten days.
+// What a first-time user sees: a warehouse of one day (as a short demo writes), one of ten days, and one
+// visit of the demo shop's (anonymous, then `identify`, then a purchase without product fields).
 let oneDay: ConsoleProcess | undefined;
 let tenDays: ConsoleProcess | undefined;
+let identified: ConsoleProcess | undefined;
 let browser: Browser | undefined;
 
 before(async () => {
@@ -21,17 +27,67 @@ before(async () => {
   const storage = new LocalStorage(dir);
   await writeTransformedFixture(storage, generateEvents({ seed: 5, startDate: "2026-11-24", days: 1 }));
   await runCrawler({ storage, config: parseConfig({ warehouse: { dir } }) });
-  [oneDay, tenDays] = await Promise.all([
+  const visitDir = await tempDir("clickstream-identify-");
+  const visitStorage = new LocalStorage(visitDir);
+  await writeTransformedFixture(visitStorage, identifyVisit());
+  await runCrawler({ storage: visitStorage, config: parseConfig({ warehouse: { dir: visitDir } }) });
+  [oneDay, tenDays, identified] = await Promise.all([
     startConsoleProcess(dir),
     consoleWarehouse().then((w) => startConsoleProcess(w)),
+    startConsoleProcess(visitDir),
   ]);
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  await Promise.all([oneDay?.stop(), tenDays?.stop()]);
+  await Promise.all([oneDay?.stop(), tenDays?.stop(), identified?.stop()]);
 });
+
+/** The demo shop's visit: user_id is the anonymous id until `identify('user-demo')`; the tracker sends the
+ * anonymous id in properties on every event. The purchase carries price and quantity, no product fields. */
+function identifyVisit(): FixtureEvent[] {
+  const anonymous = "3f0c9a52-7a8e-4d5b-9c41-0d2b6f1e8a77";
+  const steps: [string, string, Partial<FixtureEvent>][] = [
+    ["page_view", anonymous, {}],
+    [
+      "product_view",
+      anonymous,
+      { product_id: "P100", product_name: "Trail Runner", product_category: "shoes" },
+    ],
+    ["login", "user-demo", {}],
+    ["purchase", "user-demo", { price: 9.5, quantity: 1, has_price_data: true }],
+  ];
+  return steps.map(([type, user, extra], i) => {
+    const time = new Date(Date.parse("2026-11-24T10:00:00Z") + i * 30_000).toISOString();
+    return {
+      event_id: `visit-${i}`,
+      user_id: user,
+      session_id: "session-visit",
+      event_type: type,
+      event_category: type === "purchase" ? "commerce" : "engagement",
+      timestamp: time,
+      event_time: time,
+      event_date: "2026-11-24",
+      hour: 10,
+      page_url: "http://localhost:8080/checkout",
+      referrer: null,
+      product_id: null,
+      product_name: null,
+      product_category: null,
+      device_type: "desktop",
+      price: null,
+      quantity: null,
+      has_product_data: Boolean(extra.product_id),
+      has_price_data: false,
+      properties: { anonymous_id: anonymous },
+      event_sequence: i + 1,
+      is_session_start: i === 0,
+      processed_timestamp: "2026-11-24T12:00:00.000Z",
+      ...extra,
+    };
+  });
+}
 
 async function dashboard(server: ConsoleProcess, hash = ""): Promise<Page> {
   const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
@@ -118,4 +174,12 @@ test("a To before From is prevented by the picker and said once, beside it, in t
   assert.equal(answer.body.code, "CS_ERR_INVALID_ARGUMENT");
   assert.doesNotMatch(answer.body.fix, /clickstream|--help/);
   await shared.close();
+});
+
+test("a visit in which identify switches user_id counts one visitor (by the tracker's anonymous id)", async (t) => {
+  if (!requireTool(t, chromium)) return;
+  const page = await dashboard(identified!);
+  assert.equal(await page.getAttribute('[data-testid="tile-visitors"]', "data-value"), "1");
+  assert.equal(await page.getAttribute('[data-testid="tile-sessions"]', "data-value"), "1");
+  await page.close();
 });
