@@ -120,7 +120,8 @@ test("panels: hourly series up to two days, daily beyond; funnel; bad input is a
   const bad = await api("/api/overview?from=2026-11-12&to=2026-11-03");
   assert.equal(bad.status, 400);
   assert.equal(bad.body.code, "CS_ERR_INVALID_ARGUMENT");
-  assert.match(String(bad.body.fix), /clickstream/);
+  assert.match(String(bad.body.fix), /From on or before To/);
+  assert.doesNotMatch(String(bad.body.fix), /clickstream|--help/, "web wording, no command-line advice");
   const injection = await api(
     `/api/overview?from=2026-11-03&to=2026-11-12&device=${encodeURIComponent("x' OR 1=1 --")}`,
   );
