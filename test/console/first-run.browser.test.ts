@@ -181,5 +181,13 @@ test("a visit in which identify switches user_id counts one visitor (by the trac
   const page = await dashboard(identified!);
   assert.equal(await page.getAttribute('[data-testid="tile-visitors"]', "data-value"), "1");
   assert.equal(await page.getAttribute('[data-testid="tile-sessions"]', "data-value"), "1");
+  // The order's 9.50 is revenue; Product categories counts only events with a category, and says so.
+  assert.equal(Number(await page.getAttribute('[data-testid="tile-revenue"]', "data-value")), 9.5);
+  const categories = page.locator('[data-testid="panel-product-categories"]');
+  assert.equal(await categories.locator('td[data-column="purchases"]').first().textContent(), "0");
+  assert.match(
+    (await categories.locator(".note").first().textContent()) ?? "",
+    /purchase without product fields .* counts in the Revenue tile, not here/,
+  );
   await page.close();
 });

@@ -257,6 +257,7 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
               loaded={panel("categories")}
               label="category"
               values={["views", "purchases", "revenue"]}
+              note="Events that carry a product_category. A purchase without product fields (one order event) counts in the Revenue tile, not here."
             />
             <FunnelPanel loaded={panel("funnel")} />
           </div>
