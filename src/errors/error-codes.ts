@@ -207,7 +207,7 @@ export const errorCodes = {
   CS_ERR_QUERY_SYNTAX: {
     status: 400,
     message: "Query is not valid SQL",
-    fix: "Check the SQL near the position given in the message (Athena / Trino syntax).",
+    fix: "Check the SQL near the position the message gives as `line L:C` (the console marks it in the editor); Athena / Trino syntax.",
   },
   CS_ERR_QUERY_UNSUPPORTED: {
     status: 400,

@@ -191,3 +191,67 @@ test("a visit in which identify switches user_id counts one visitor (by the trac
   );
   await page.close();
 });
+
+async function runInEditor(page: Page, sql: string): Promise<void> {
+  await page.click(".cm-content");
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.insertText(sql);
+  await page.keyboard.press("Escape"); // close a completion popup, if any
+  await page.keyboard.press("ControlOrMeta+Enter");
+}
+
+async function workbenchError(
+  page: Page,
+  sql: string,
+): Promise<{ code: string; message: string; mark: string | null }> {
+  await runInEditor(page, sql);
+  await page.waitForSelector('[data-testid="error-code"]');
+  const mark = page.locator('[data-testid="error-mark"]');
+  return {
+    code: (await page.textContent('[data-testid="error-code"]')) ?? "",
+    message: await page.locator('[data-testid="error-message"]').innerText(),
+    mark: (await mark.count()) ? await mark.first().textContent() : null,
+  };
+}
+
+test("workbench errors: a typo is a syntax error, DuckDB's caret keeps its line and the editor marks the place", async (t) => {
+  if (!requireTool(t, chromium)) return;
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${tenDays!.url}/#/workbench`);
+  await page.waitForSelector('[data-testid="sql-editor"]');
+
+  const typo = await workbenchError(page, "SELEC * FROM transformed");
+  assert.equal(typo.code, "CS_ERR_QUERY_SYNTAX");
+  assert.match(typo.message, /line 1:1: mismatched input 'SELEC' \(did you mean SELECT\?\)/);
+  assert.doesNotMatch(typo.message, /not allowed/);
+  assert.equal(typo.mark, "SELEC");
+
+  // DuckDB's unknown column: its lines kept, the caret under the column, the column marked in the editor.
+  const column = await workbenchError(page, "SELECT event_type,\n       nosuch\nFROM transformed");
+  assert.equal(column.code, "CS_ERR_QUERY_FAILED");
+  const lines = column.message.split("\n");
+  const excerpt = lines.findIndex((l) => l.startsWith("LINE 2:"));
+  assert.ok(excerpt > 0, column.message);
+  assert.equal(lines[excerpt]!.indexOf("nosuch"), lines[excerpt + 1]!.indexOf("^"), column.message);
+  assert.equal(column.mark, "nosuch");
+  assert.equal(
+    await page.evaluate(() =>
+      getComputedStyle(document.querySelector(".error-detail")!).fontFamily.includes("mono"),
+    ),
+    true,
+    "the excerpt and its caret in a fixed-width font",
+  );
+
+  // An unfinished statement: the message gives the position it promises (the end), and the editor marks it.
+  const end = await workbenchError(page, "SELECT event_type\nFROM transformed\nWHERE");
+  assert.equal(end.code, "CS_ERR_QUERY_SYNTAX");
+  assert.match(end.message, /line 3:6: syntax error at end of input/);
+  assert.equal(end.mark, "E");
+
+  // Editing the SQL clears the mark.
+  await page.click(".cm-content");
+  await page.keyboard.insertText(" ");
+  assert.equal(await page.locator('[data-testid="error-mark"]').count(), 0);
+  await page.close();
+});

@@ -9,6 +9,7 @@ import type {
 import { ApiError, getJson, postJson } from "../shared/api.js";
 import { ErrorBox } from "../shared/error-box.js";
 import { CatalogTree } from "./catalog-tree.js";
+import { errorPosition } from "./error-position.js";
 import { HistoryPanel } from "./history-panel.js";
 import { ResultChart } from "./result-chart.js";
 import { ResultGrid } from "./result-grid.js";
@@ -61,16 +62,19 @@ export function WorkbenchPage() {
   }, [catalog]);
 
   const run = useCallback(async () => {
-    const sql = editor.current?.get().trim();
-    if (!sql || running) return;
+    // Sent as written (not trimmed), so the positions in an error's message are the editor's.
+    const sql = editor.current?.get();
+    if (!sql?.trim() || running) return;
     const controller = new AbortController();
     setRunning(controller);
     setError(undefined);
+    editor.current?.markError(undefined);
     try {
       setAnswer(await postJson<QueryAnswer>("/api/query", { sql }, controller.signal));
       setView("grid");
     } catch (e) {
       setAnswer(undefined);
+      if (e instanceof ApiError) editor.current?.markError(errorPosition(e.message, sql));
       setError(
         controller.signal.aborted
           ? new ApiError(
