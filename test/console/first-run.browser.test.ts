@@ -4,6 +4,8 @@ import type { Browser, Page } from "playwright-core";
 import { runCrawler } from "../../src/catalog/crawler.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
+import { datePartitionPath } from "../../src/storage/warehouse-layout.js";
+import { runTransform } from "../../src/transform/run-transform.js";
 import { launchChromium } from "../support/chromium-launch.js";
 import { chromium, requireTool } from "../support/optional-suite.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -254,4 +256,73 @@ test("workbench errors: a typo is a syntax error, DuckDB's caret keeps its line 
   await page.keyboard.insertText(" ");
   assert.equal(await page.locator('[data-testid="error-mark"]').count(), 0);
   await page.close();
+});
+
+test("live panel: type, page and time as columns; the tracker's pagehide resend reads as caught by dedup, not rejected", async (t) => {
+  if (!requireTool(t, chromium)) return;
+  const dir = await tempDir("clickstream-live-");
+  const storage = new LocalStorage(dir);
+  const config = parseConfig({ warehouse: { dir } });
+  const visit = ["page_view", "product_view", "add_to_cart", "page_view"].map((type, i) =>
+    JSON.stringify({
+      event_id: `00000000-0000-4000-8000-00000000000${i}`,
+      user_id: "3f0c9a52-7a8e-4d5b-9c41-0d2b6f1e8a77",
+      session_id: "5e6f7a8b-0000-4000-8000-000000000001",
+      event_type: type,
+      timestamp: `2026-11-24T10:00:0${i}.000Z`,
+      page_url: `http://localhost:8080/${["", "product/P100", "product/P100", "cart"][i]}?ref=x`,
+      device_type: "desktop",
+    }),
+  );
+  // The batch, then the same batch again from the pagehide handler (its answer never arrived).
+  const folder = `raw/${datePartitionPath(new Date())}`;
+  await storage.writeAtomic(
+    "raw",
+    `${folder}clickstream-pipeline-stream-1-2026-11-24-10-00-00-a.ndjson`,
+    visit.join("\n") + "\n",
+  );
+  await storage.writeAtomic(
+    "raw",
+    `${folder}clickstream-pipeline-stream-1-2026-11-24-10-00-05-b.ndjson`,
+    visit.join("\n") + "\n",
+  );
+  const report = await runTransform({ storage, config: config.transform, workDir: dir });
+  assert.equal(report.rejectedByReason.duplicate, 4);
+  await runCrawler({ storage, config });
+  const server = await startConsoleProcess(dir);
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('[data-testid="live-row"]');
+    const rows = page.locator('[data-testid="live-row"]');
+    assert.equal(await rows.count(), 8);
+    const states = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-state")));
+    assert.deepEqual(states.sort(), [
+      "accepted",
+      "accepted",
+      "accepted",
+      "accepted",
+      "resend",
+      "resend",
+      "resend",
+      "resend",
+    ]);
+    assert.equal(await page.locator('[data-testid="panel-live"] .badge.rejected').count(), 0);
+    assert.match(
+      await page.locator('[data-testid="live-row"][data-state="resend"]').first().innerText(),
+      /resend\s+caught by dedup/,
+    );
+    const types = await page.locator('[data-testid="panel-live"] td[data-column="type"]').allTextContents();
+    assert.deepEqual([...new Set(types)].sort(), ["add_to_cart", "page_view", "product_view"]);
+    const pages = await page.locator('[data-testid="panel-live"] td[data-column="page"]').allTextContents();
+    assert.deepEqual([...new Set(pages)].sort(), ["/", "/cart", "/product/P100"]);
+    const times = await page.locator('[data-testid="panel-live"] td[data-column="time"]').allTextContents();
+    assert.ok(
+      times.every((time) => /^10:00:0[0-3]$/.test(time)),
+      times.join(","),
+    );
+  } finally {
+    await page.close();
+    await server.stop();
+  }
 });
