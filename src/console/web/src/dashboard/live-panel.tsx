@@ -105,7 +105,9 @@ export function LivePanel() {
               const resend = e.state === "rejected" && e.reason === "duplicate";
               return (
                 <tr data-testid="live-row" data-state={resend ? "resend" : e.state}>
-                  <td class="mono nowrap">{e.receivedAt.slice(5, 19).replace("T", " ")}</td>
+                  <td class="mono nowrap live-received" title={e.receivedAt}>
+                    {e.receivedAt.slice(11, 19)}
+                  </td>
                   <td>
                     <span class={`badge ${resend ? "resend" : e.state}`} title={e.message}>
                       {resend ? "resend" : e.state}

@@ -84,6 +84,8 @@ interface Props {
   schema: Record<string, string[]>;
   defaultTable?: string;
   onRun: () => void;
+  /** Called after every change of the text (typed, pasted or set). */
+  onChange?: () => void;
   handle: { current: EditorHandle | null };
 }
 
@@ -94,6 +96,8 @@ export function SqlEditor(props: Props) {
   const language = useRef(new Compartment());
   const onRun = useRef(props.onRun);
   onRun.current = props.onRun;
+  const onChange = useRef(props.onChange);
+  onChange.current = props.onChange;
 
   useEffect(() => {
     const state = EditorState.create({
@@ -114,6 +118,9 @@ export function SqlEditor(props: Props) {
           ...historyKeymap,
         ]),
         EditorView.lineWrapping,
+        EditorView.updateListener.of((update) => {
+          if (update.docChanged) onChange.current?.();
+        }),
         EditorView.cspNonce.of(
           document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? "",
         ),

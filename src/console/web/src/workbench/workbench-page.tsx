@@ -32,6 +32,8 @@ export function WorkbenchPage() {
   const [error, setError] = useState<ApiError | undefined>();
   const [running, setRunning] = useState<AbortController | undefined>();
   const [view, setView] = useState<"grid" | "chart">("grid");
+  // The named query the editor holds, until its text is edited (the menu then reads "Open a named query…").
+  const [picked, setPicked] = useState("");
   const editor = useRef<EditorHandle | null>(null);
 
   const loadHistory = useCallback(() => {
@@ -114,9 +116,14 @@ export function WorkbenchPage() {
               Named queries (queries/athena_queries.sql)
               <select
                 data-testid="named-queries"
+                value={picked}
                 onChange={(e) => {
-                  const picked = named.find((q) => q.number === e.currentTarget.value);
-                  if (picked) open(picked.sql);
+                  const query = named.find((q) => q.number === e.currentTarget.value);
+                  if (query) {
+                    open(query.sql);
+                    // After the text is set (which resets the menu): the menu names the query opened.
+                    setPicked(query.number ?? "");
+                  }
                 }}
               >
                 <option value="">Open a named query…</option>
@@ -146,6 +153,7 @@ export function WorkbenchPage() {
             schema={schema}
             defaultTable="transformed"
             onRun={() => void run()}
+            onChange={() => setPicked("")}
             handle={editor}
           />
           {catalog && (
