@@ -54,6 +54,28 @@ try {
   await page.waitForSelector('[data-testid="panel-live"] tbody tr');
   await page.screenshot({ path: join(root, "docs", "console-dashboard.png"), fullPage: true });
 
+  // A phone's width: one column, nothing wider than the screen.
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: "light" });
+  await phone.goto(`${url}/`);
+  await phone.waitForSelector('html[data-dashboard="ready"]');
+  await phone.waitForSelector('[data-testid="panel-live"] tbody tr');
+  await phone.screenshot({ path: join(root, "docs", "console-dashboard-390.png"), fullPage: true });
+
+  // The grid: UUIDs and timestamps on one line each.
+  const grid = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
+  await grid.goto(`${url}/#/workbench`);
+  await grid.waitForSelector('[data-testid="catalog"] >> text=clickstream_db');
+  await grid.click(".cm-content");
+  await grid.keyboard.press("ControlOrMeta+a");
+  await grid.keyboard.press("Backspace");
+  await grid.keyboard.insertText(
+    "SELECT event_id, session_id, event_type, event_time, page_url, referrer, device_type\nFROM transformed\nLIMIT 20",
+  );
+  await grid.keyboard.press("Escape");
+  await grid.click('[data-testid="run"]');
+  await grid.waitForSelector('[data-testid="result-grid"] tbody tr');
+  await grid.screenshot({ path: join(root, "docs", "console-workbench-grid.png"), fullPage: false });
+
   const dark = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: "dark" });
   await dark.goto(`${url}/#/workbench`);
   await dark.waitForSelector('[data-testid="catalog"] >> text=clickstream_db');
@@ -67,7 +89,9 @@ try {
   await dark.waitForSelector(".uplot");
   await dark.waitForTimeout(1600); // the history's bytes scanned arrive just after the answer
   await dark.screenshot({ path: join(root, "docs", "console-workbench.png"), fullPage: false });
-  process.stdout.write("wrote docs/console-dashboard.png and docs/console-workbench.png\n");
+  process.stdout.write(
+    "wrote docs/console-dashboard.png, console-dashboard-390.png, console-workbench.png and console-workbench-grid.png\n",
+  );
 } finally {
   await browser.close();
   server.kill("SIGTERM");

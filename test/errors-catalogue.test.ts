@@ -35,3 +35,11 @@ test("ClickstreamError carries code, status, fix and cause", () => {
   assert.match(error.message, /Storage I\/O failed: write raw\/x: disk full/);
   assert.match(error.fix, /free space/);
 });
+
+test("the console's wording of a fix speaks of no command line where the CLI's does", () => {
+  const error = new ClickstreamError("CS_ERR_INVALID_ARGUMENT", "to before from");
+  assert.match(error.fix, /--help/);
+  assert.doesNotMatch(error.webFix, /clickstream|--help/);
+  // Codes without a web wording keep the one fix.
+  assert.equal(new ClickstreamError("CS_ERR_QUERY_SYNTAX").webFix, errorCodes.CS_ERR_QUERY_SYNTAX.fix);
+});

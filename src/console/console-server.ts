@@ -139,7 +139,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   }
 }
 
-/** Every error answers `{code, message, fix}` with the catalogue's status (5xx only for faults of ours). */
+/** Every error answers `{code, message, fix}` (the web wording of the fix) with the catalogue's status (5xx only for faults of ours). */
 function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let failure: ClickstreamError;
@@ -151,11 +151,11 @@ function installErrorHandlers(app: FastifyInstance): void {
     if (failure.statusCode >= 500) request.log.error({ err: error, url: request.url }, failure.message);
     const status =
       failure.code === "CS_ERR_INVALID_ARGUMENT" && error.statusCode ? error.statusCode : failure.statusCode;
-    return reply.code(status).send({ code: failure.code, message: failure.message, fix: failure.fix });
+    return reply.code(status).send({ code: failure.code, message: failure.message, fix: failure.webFix });
   });
   app.setNotFoundHandler((request, reply) => {
     const failure = new ClickstreamError("CS_ERR_CONSOLE_NOT_FOUND", `${request.method} ${request.url}`);
-    return reply.code(404).send({ code: failure.code, message: failure.message, fix: failure.fix });
+    return reply.code(404).send({ code: failure.code, message: failure.message, fix: failure.webFix });
   });
 }
 

@@ -1,4 +1,4 @@
-import { errorCodes, type ErrorCode } from "./error-codes.js";
+import { errorCodes, type ErrorCode, type ErrorDefinition } from "./error-codes.js";
 
 /** An error with a catalogued code, the HTTP status that goes with it, and the original cause kept. */
 export class ClickstreamError extends Error {
@@ -16,6 +16,12 @@ export class ClickstreamError extends Error {
   /** The documented fix for this error's code. */
   get fix(): string {
     return errorCodes[this.code].fix;
+  }
+
+  /** The fix as the web console shows it: its own wording where the CLI's speaks of flags and `--help`. */
+  get webFix(): string {
+    const definition: ErrorDefinition = errorCodes[this.code];
+    return definition.webFix ?? definition.fix;
   }
 }
 

@@ -7,6 +7,8 @@ export interface ErrorDefinition {
   readonly status: number;
   readonly message: string;
   readonly fix: string;
+  /** The fix as the web console words it, when `fix` speaks of command lines the browser user is not typing. */
+  readonly webFix?: string;
 }
 
 export const errorCodes = {
@@ -20,6 +22,8 @@ export const errorCodes = {
     status: 400,
     message: "Invalid argument",
     fix: "Check the argument named in the message against `clickstream <command> --help`.",
+    webFix:
+      "Correct the field or address parameter the message names (dates are YYYY-MM-DD, From on or before To) and try again.",
   },
   CS_ERR_DEMO_WAREHOUSE_IN_USE: {
     status: 409,
@@ -203,7 +207,7 @@ export const errorCodes = {
   CS_ERR_QUERY_SYNTAX: {
     status: 400,
     message: "Query is not valid SQL",
-    fix: "Check the SQL near the position given in the message (Athena / Trino syntax).",
+    fix: "Check the SQL near the position the message gives as `line L:C` (the console marks it in the editor); Athena / Trino syntax.",
   },
   CS_ERR_QUERY_UNSUPPORTED: {
     status: 400,

@@ -6,6 +6,7 @@ import {
   stateFunctions,
   tableFunctions,
 } from "./function-allow-list.js";
+import { positionOf } from "./sql-tokenizer.js";
 
 /** What a query may reach, checked on DuckDB's own parse of the statement. */
 export interface ParsedQueryPolicy {
@@ -99,16 +100,24 @@ export async function checkParsedQueries(
     checks.map((c) => c.sql),
   );
   const row = result.getRowsJS()[0] ?? [];
-  checks.forEach((check, i) => checkParse(JSON.parse(String(row[i])) as Node, check.policy));
+  checks.forEach((check, i) => checkParse(JSON.parse(String(row[i])) as Node, check.policy, check.sql));
 }
 
-function checkParse(parsed: Node, policy: ParsedQueryPolicy): void {
+function checkParse(parsed: Node, policy: ParsedQueryPolicy, sql: string): void {
   if (parsed.error) {
     const message = String(parsed.error_message);
     if (/only SELECT statements/i.test(message)) {
       throw new ClickstreamError("CS_ERR_QUERY_FORBIDDEN", "only queries are allowed");
     }
-    throw new ClickstreamError("CS_ERR_QUERY_SYNTAX", message);
+    // DuckDB gives the offset apart from its message ("syntax error at end of input" names none): put it
+    // in front as line:column, the form every other syntax error here has, so the fix's promise holds.
+    const offset = Number(parsed.position);
+    const at =
+      Number.isInteger(offset) && offset >= 0 && offset <= sql.length ? `${positionOf(sql, offset)}: ` : "";
+    const end = /at end of input/i.test(message)
+      ? " (the statement stops before it is complete: a missing operand, closing parenthesis or clause)"
+      : "";
+    throw new ClickstreamError("CS_ERR_QUERY_SYNTAX", `${at}${message}${end}`);
   }
   const statements = parsed.statements as Node[];
   if (statements.length !== 1) {

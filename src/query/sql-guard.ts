@@ -49,6 +49,14 @@ export function classifyStatement(
   else if (first === "msck") kind = "msck";
   else {
     const statement = firstWord.kind === "word" ? firstWord.text.toUpperCase() : firstWord.text;
+    // A word that begins no statement at all (`SELEC`, `*`) is a typo, not a write: say where, as Athena does.
+    if (!otherStatements.has(first)) {
+      const near = closestStart(first);
+      throw new ClickstreamError(
+        "CS_ERR_QUERY_SYNTAX",
+        `${positionOf(sql, firstWord.start)}: mismatched input '${firstWord.text}'${near ? ` (did you mean ${near.toUpperCase()}?)` : ""}; a statement begins with SELECT, WITH, VALUES, EXPLAIN, SHOW, DESCRIBE or MSCK`,
+      );
+    }
     throw new ClickstreamError(
       "CS_ERR_QUERY_FORBIDDEN",
       `${statement} statements are not allowed (the query engine is read-only: SELECT, WITH, VALUES, EXPLAIN, SHOW, DESCRIBE and MSCK REPAIR TABLE only)`,
@@ -63,6 +71,92 @@ export function classifyStatement(
   if (kind === "query" || kind === "explain") checkQueryTokens(sql, words, forbiddenFunctions);
   if (first === "with") checkWithBody(words);
   return kind;
+}
+
+/** Statement keywords of DuckDB and Athena the engine refuses (writes, engine state): named as forbidden. */
+const otherStatements = new Set([
+  "insert",
+  "update",
+  "delete",
+  "merge",
+  "upsert",
+  "replace",
+  "copy",
+  "create",
+  "drop",
+  "alter",
+  "truncate",
+  "attach",
+  "detach",
+  "install",
+  "load",
+  "pragma",
+  "set",
+  "reset",
+  "call",
+  "export",
+  "import",
+  "checkpoint",
+  "force",
+  "vacuum",
+  "analyze",
+  "begin",
+  "start",
+  "commit",
+  "end",
+  "rollback",
+  "abort",
+  "transaction",
+  "grant",
+  "revoke",
+  "use",
+  "prepare",
+  "execute",
+  "deallocate",
+  "summarize",
+  "from",
+  "pivot",
+  "unpivot",
+  "comment",
+  "refresh",
+  "unload",
+  "declare",
+  "fetch",
+  "move",
+  "close",
+  "lock",
+  "unlock",
+  "listen",
+  "notify",
+  "cluster",
+  "reindex",
+  "discard",
+  "deny",
+  "security",
+  "optimize",
+  "repair",
+]);
+
+/** The allowed statement keyword a typo is closest to (at most two edits away), if any. */
+function closestStart(word: string): string | undefined {
+  if (!word) return undefined;
+  let best: [string, number] | undefined;
+  for (const start of ["select", "with", "values", "explain", "show", "describe", "msck"]) {
+    const d = editDistance(word, start);
+    if (d <= 2 && (!best || d < best[1])) best = [start, d];
+  }
+  return best?.[0];
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 /** `EXPLAIN [ANALYZE] [VERBOSE] <query>` split into its prefix text and the query's tokens. */

@@ -12,6 +12,7 @@ import { readErrors, readTransformed } from "../support/warehouse-reader.js";
 
 const exec = promisify(execFile);
 const cli = fileURLToPath(new URL("../../../bin/clickstream", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 describe("clickstream demo (npm start)", () => {
   it("runs collector → raw → transform → crawl → queries end to end and every count adds up", async () => {
@@ -37,6 +38,43 @@ describe("clickstream demo (npm start)", () => {
       assert.match(stdout, new RegExp(`-- Query \\d+: ${title}`));
     }
     assert.match(stdout, /\| 2026-11-24 \|/);
+
+    // The pinned "now" is said, and each printed query's reproduce line, run by hand, prints the same rows.
+    assert.match(stdout, /"now" pinned to 2026-11-24T23:59:00Z/);
+    const blocks = [
+      ...stdout.matchAll(/-- Query (\d+): .*\n-- reproduce: npx (clickstream query .*)\n([\s\S]*?)\n\n/g),
+    ];
+    assert.deepEqual(
+      blocks.map((b) => b[1]),
+      ["1", "2", "5"],
+      stdout,
+    );
+    for (const [, , command, printed] of blocks) {
+      const args = command!.split(" ").slice(2); // after "clickstream query"; the warehouse has no spaces
+      const byHand = await exec(process.execPath, [cli, "query", ...args], { cwd: repoRoot });
+      assert.equal(byHand.stdout.trimEnd(), printed!.trimEnd(), command);
+    }
+    const unpinned = await exec(
+      process.execPath,
+      [
+        cli,
+        "query",
+        "--warehouse",
+        warehouse,
+        "--file",
+        "queries/athena_queries.sql",
+        "--name",
+        "1",
+        "--format",
+        "json",
+      ],
+      { cwd: repoRoot },
+    );
+    assert.equal(
+      JSON.parse(unpinned.stdout).length,
+      0,
+      "without --now, today has no rows (why the pin is said)",
+    );
 
     // A second run starts again from a clean demo warehouse (same counts, no duplicates).
     const again = await exec(process.execPath, [cli, "demo", "--warehouse", warehouse, "--events", "3000"]);

@@ -282,7 +282,12 @@ describe("Athena functions", () => {
       /weights/,
     );
     await rejects("SHOW CREATE TABLE transformed", "CS_ERR_QUERY_UNSUPPORTED", /SHOW CREATE/);
-    await rejects("SELEC 1", "CS_ERR_QUERY_FORBIDDEN", /SELEC/);
+    await rejects(
+      "SELEC 1",
+      "CS_ERR_QUERY_SYNTAX",
+      /line 1:1: mismatched input .SELEC. \(did you mean SELECT\?\)/,
+    );
+    await rejects("  DROP TABLE transformed", "CS_ERR_QUERY_FORBIDDEN", /DROP/);
     await rejects("SELECT * FROM transformed WHERE", "CS_ERR_QUERY_SYNTAX");
     await rejects("SELECT 'unterminated", "CS_ERR_QUERY_SYNTAX", /unterminated string/);
   });

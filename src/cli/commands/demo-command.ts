@@ -148,19 +148,27 @@ async function runStages(warehouse: string, flags: DemoFlags): Promise<void> {
     `5. crawl: table ${crawl.database}.${table?.name ?? "transformed"} ${table?.action ?? ""} with ${plural(table?.partitionsAdded.length ?? 0, "new partition")}\n`,
   );
 
+  const relative = flags.warehouse ?? "./warehouse";
   const statements = parseQueryFile(await readFile(queriesFile, "utf8"));
-  const engine = await openQueryEngine({ storage, config, now: `${demoDay}T23:59:00Z` });
+  // "Today" in these queries is the sample's day, not the wall clock's: said, and each query printed with the
+  // command that reproduces it (the same pin, `--now`), so running it by hand gives the same rows.
+  const now = `${demoDay}T23:59:00Z`;
+  say(`The queries below run with "now" pinned to ${now}, the sample's day (current_date = ${demoDay}).`);
+  say(`Without --now, "today" is the wall clock's day and Query 1 finds no rows.\n`);
+  const engine = await openQueryEngine({ storage, config, now });
   try {
     for (const name of ["1", "2", "5"]) {
       const statement = pickStatement(statements, name);
       say(`-- Query ${statement.number}: ${statement.title}`);
+      say(
+        `-- reproduce: npx clickstream query --warehouse ${shellWord(relative)} --now ${now} --file queries/athena_queries.sql --name ${name}`,
+      );
       say(formatResult(await engine.run(statement.sql), "table"));
     }
   } finally {
     engine.close();
   }
 
-  const relative = flags.warehouse ?? "./warehouse";
   say(`Done in ${((Date.now() - began) / 1000).toFixed(1)} s. The data is in ${warehouse}:`);
   say(`  raw/           raw JSON, as Firehose writes it`);
   say(`  transformed/   the clean table, Parquet by event date`);
@@ -184,6 +192,11 @@ async function runStages(warehouse: string, flags: DemoFlags): Promise<void> {
   say(
     `  npx clickstream transform --warehouse ${relative} --json && npx clickstream crawl --warehouse ${relative}`,
   );
+}
+
+/** A path as one shell word: quoted only when it needs to be. */
+function shellWord(text: string): string {
+  return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /**

@@ -31,6 +31,18 @@ const dayMs = 86_400_000;
 const shift = (day: string, days: number) =>
   new Date(Date.parse(`${day}T00:00:00Z`) + days * dayMs).toISOString().slice(0, 10);
 
+const isDay = (day: string) =>
+  /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`));
+
+/** Why a range cannot be shown, in the picker's words, or undefined when it can. */
+function rangeProblem(from: string | undefined, to: string | undefined): string | undefined {
+  if (from === undefined || to === undefined) return undefined;
+  if (!isDay(from)) return `From "${from}" is not a date (YYYY-MM-DD).`;
+  if (!isDay(to)) return `To "${to}" is not a date (YYYY-MM-DD).`;
+  if (to < from) return `To (${to}) is before From (${from}): pick a To on or after From.`;
+  return undefined;
+}
+
 function toError(error: unknown): ApiError {
   return error instanceof ApiError ? error : new ApiError("CS_ERR_INTERNAL", String(error), "", 0);
 }
@@ -72,7 +84,12 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
       >,
     [params],
   );
-  const key = from && to ? queryString({ from, to, ...filters }) : undefined;
+  const [typed, setTyped] = useState<string | undefined>();
+  // A range the server would refuse (a hand-edited or shared address, a date typed past the picker's
+  // min/max) is said once, beside the picker, and nothing is asked of the server.
+  useEffect(() => setTyped(undefined), [from, to]);
+  const problem = typed ?? rangeProblem(from, to);
+  const key = from && to && !problem ? queryString({ from, to, ...filters }) : undefined;
 
   const [overview, setOverview] = useState<Loaded<OverviewAnswer>>({ state: "loading" });
   const [panels, setPanels] = useState<Partial<Record<PanelName, Loaded<PanelAnswer>>>>({});
@@ -114,7 +131,11 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
       </p>
     );
 
-  const setRange = (f: string, t: string) => navigate(params, { from: f, to: t });
+  const setRange = (f: string, t: string) => {
+    const refused = f && t ? rangeProblem(f, t) : "Pick both dates.";
+    setTyped(refused);
+    if (!refused) navigate(params, { from: f, to: t });
+  };
   const setFilter = (name: FilterName, value: string) => navigate(params, { [name]: value });
   const panel = (name: PanelName) => panels[name] ?? { state: "loading" as const };
   const last = range?.last;
@@ -155,6 +176,11 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
             </button>
           </div>
         )}
+        {problem && (
+          <p class="inline-error" role="alert" data-testid="range-error">
+            {problem}
+          </p>
+        )}
         <span class="note">
           Event dates in UTC, inclusive; compared with the{" "}
           {overview.state === "ok"
@@ -188,7 +214,7 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
           No catalogued data yet: run <code>clickstream transform</code> and <code>clickstream crawl</code>.
         </p>
       )}
-      {range?.last && (
+      {range?.last && !problem && (
         <>
           <Tiles overview={overview} />
           <div class="grid">
@@ -231,6 +257,7 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
               loaded={panel("categories")}
               label="category"
               values={["views", "purchases", "revenue"]}
+              note="Events that carry a product_category. A purchase without product fields (one order event) counts in the Revenue tile, not here."
             />
             <FunnelPanel loaded={panel("funnel")} />
           </div>

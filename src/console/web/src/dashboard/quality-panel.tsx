@@ -26,7 +26,7 @@ export function QualityPanel() {
     );
   };
   return (
-    <section class="panel" aria-labelledby="quality-title" data-testid="panel-quality">
+    <section class="panel quality" aria-labelledby="quality-title" data-testid="panel-quality">
       <h2 id="quality-title">Data quality</h2>
       <p class="note">
         From the transform's run reports (by the UTC day the transform ran) and errors/, not from SQL.
@@ -37,40 +37,49 @@ export function QualityPanel() {
         <table>
           <thead>
             <tr>
-              <th scope="col">Run day</th>
+              <th scope="col" class="run-day">
+                Run day
+              </th>
               <th scope="col" class="num">
                 Read
               </th>
               <th scope="col" class="num">
                 Rejected
               </th>
-              <th scope="col">By reason</th>
             </tr>
           </thead>
           <tbody>
-            {days.map((d) => (
-              <tr>
-                <td>{d.day}</td>
-                <td class="num">{formatValue(d.read, "count")}</td>
-                <td class="num">{formatValue(d.rejected, "count")}</td>
-                <td>
-                  {Object.entries(d.byReason).length === 0
-                    ? "–"
-                    : Object.entries(d.byReason).map(([reason, n]) => (
-                        <>
-                          <button
-                            type="button"
-                            class="link"
-                            onClick={() => show(d.day, reason)}
-                            title="Show sample rejected lines"
-                          >
-                            {reason} {formatValue(n, "count")}
-                          </button>{" "}
-                        </>
-                      ))}
-                </td>
-              </tr>
-            ))}
+            {days.map((d) => {
+              const reasons = Object.entries(d.byReason);
+              // The reasons on a row of their own, the width of the table: names stay whole at 390 px too.
+              return (
+                <>
+                  <tr class={reasons.length ? "has-reasons" : ""}>
+                    <td class="run-day">{d.day}</td>
+                    <td class="num">{formatValue(d.read, "count")}</td>
+                    <td class="num">{formatValue(d.rejected, "count")}</td>
+                  </tr>
+                  {reasons.length > 0 && (
+                    <tr class="reasons-row">
+                      <td colSpan={3} class="reasons" data-testid="quality-reasons">
+                        {reasons.map(([reason, n]) => (
+                          <>
+                            <button
+                              type="button"
+                              class="link"
+                              onClick={() => show(d.day, reason)}
+                              title="Show sample rejected lines"
+                            >
+                              {reason} {formatValue(n, "count")}
+                            </button>{" "}
+                          </>
+                        ))}
+                      </td>
+                    </tr>
+                  )}
+                </>
+              );
+            })}
           </tbody>
         </table>
       )}

@@ -56,7 +56,7 @@ export function Tiles({ overview }: { overview: Loaded<OverviewAnswer> }) {
               ) : (
                 <>
                   {formatChange(now ?? null, before, tile.unit as Unit)}{" "}
-                  <span class="note">vs {formatValue(before, tile.unit as Unit)}</span>
+                  <span class="note vs">vs {formatValue(before, tile.unit as Unit)}</span>
                 </>
               )}
             </div>

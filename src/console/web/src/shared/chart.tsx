@@ -58,9 +58,7 @@ export function Chart(props: ChartProps) {
         {
           stroke: "currentColor",
           grid: { stroke: "rgba(127,127,127,0.15)" },
-          ...(props.categories
-            ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => props.categories?.[t] ?? "") }
-            : {}),
+          ...(props.categories ? categoryAxis(props.categories, element) : {}),
           ...(props.time && props.daily
             ? {
                 incrs: dayIncrements,
@@ -101,6 +99,29 @@ export function Chart(props: ChartProps) {
     };
   }, [props.x, props.series, props.kind, props.time, props.daily, props.categories, props.height]);
   return <div class="chart" ref={host} role="img" aria-label={props.label} />;
+}
+
+/** Longest category label drawn, in characters (longer ones end in …; the table has them whole). */
+const labelChars = 14;
+
+/**
+ * A categorical x axis whose labels never overlap: ticks only at whole categories, spaced by the longest
+ * label (uPlot then skips categories when they do not fit, keeping every label it draws readable).
+ */
+function categoryAxis(categories: string[], element: HTMLElement): Partial<uPlot.Axis> {
+  const short = categories.map((c) => (c.length > labelChars ? `${c.slice(0, labelChars - 1)}…` : c));
+  const longest = Math.max(1, ...short.map((c) => c.length));
+  return {
+    // About 7 px a character at the axis font, plus a gap.
+    space: longest * 7 + 12,
+    incrs: [1, 2, 3, 4, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000],
+    values: (_u: uPlot, ticks: number[]) => {
+      const labels = ticks.map((t) => (Number.isInteger(t) ? (short[t] ?? "") : ""));
+      element.dataset.xTicks = labels.join("|");
+      element.dataset.tickSpace = String(longest * 7 + 12);
+      return labels;
+    },
+  };
 }
 
 function padded(min: number, max: number, points: number): [number, number] {

@@ -4,6 +4,8 @@ import { Chart } from "../shared/chart.js";
 
 const numeric = /^(tinyint|smallint|integer|int|bigint|real|double|decimal)/;
 const temporal = /^(date|timestamp)/;
+/** Bars of a categorical chart at most (the largest, then one for the rest). */
+const maxCategories = 20;
 
 /** A line or bar chart of a result: pick the x column and one number column. */
 export function ResultChart({ answer }: { answer: QueryAnswer }) {
@@ -25,17 +27,28 @@ export function ResultChart({ answer }: { answer: QueryAnswer }) {
         );
       return isNumber ? Number(v) : i;
     });
+    const y = (i: number) => (rows[i]![yColumn] === null ? null : Number(rows[i]![yColumn]));
+    const label = answer.columns[yColumn]!.name;
+    if (!time && !isNumber && rows.length > maxCategories) {
+      // Many categories: the largest ones by y, the rest summed as one bar, so every label can be read.
+      const byY = rows.map((_, i) => i).sort((a, b) => (y(b) ?? 0) - (y(a) ?? 0));
+      const top = byY.slice(0, maxCategories - 1);
+      const rest = byY.slice(maxCategories - 1);
+      return {
+        time,
+        x: [...top, -1].map((_, i) => i),
+        categories: [...top.map((i) => String(rows[i]![xColumn])), `other (${rest.length})`],
+        series: [{ label, values: [...top.map(y), rest.reduce((sum, i) => sum + (y(i) ?? 0), 0)] }],
+        note: `The ${top.length} largest of ${rows.length} by ${label}; the other ${rest.length} summed as one bar.`,
+      };
+    }
     const order = x.map((_, i) => i).sort((a, b) => x[a]! - x[b]!);
     return {
       time,
       x: order.map((i) => x[i]!),
       categories: time || isNumber ? undefined : order.map((i) => String(rows[i]![xColumn])),
-      series: [
-        {
-          label: answer.columns[yColumn]!.name,
-          values: order.map((i) => (rows[i]![yColumn] === null ? null : Number(rows[i]![yColumn]))),
-        },
-      ],
+      series: [{ label, values: order.map(y) }],
+      note: undefined,
     };
   }, [answer, xColumn, yColumn]);
   if (numbers.length === 0) return <p class="note">No number column to chart.</p>;
@@ -66,6 +79,11 @@ export function ResultChart({ answer }: { answer: QueryAnswer }) {
           </select>
         </label>
       </div>
+      {chart?.note && (
+        <p class="note" data-testid="chart-note">
+          {chart.note}
+        </p>
+      )}
       {chart && (
         <Chart
           x={chart.x}

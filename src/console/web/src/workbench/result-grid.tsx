@@ -81,7 +81,9 @@ export function ResultGrid({ answer }: { answer: QueryAnswer }) {
             {rows.slice(0, shownRows).map((row) => (
               <tr>
                 {row.map((v, i) => (
-                  <td class={numeric.test(answer.columns[i]?.type ?? "") ? "num" : ""}>{formatCell(v)}</td>
+                  <td class={numeric.test(answer.columns[i]?.type ?? "") ? "num" : ""} title={formatCell(v)}>
+                    {formatCell(v)}
+                  </td>
                 ))}
               </tr>
             ))}

@@ -3,9 +3,40 @@ import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { sql, StandardSQL } from "@codemirror/lang-sql";
 import { bracketMatching, HighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { tags } from "@lezer/highlight";
-import { Compartment, EditorState } from "@codemirror/state";
-import { EditorView, keymap, lineNumbers, placeholder } from "@codemirror/view";
+import { Compartment, EditorState, StateEffect, StateField } from "@codemirror/state";
+import {
+  Decoration,
+  EditorView,
+  keymap,
+  lineNumbers,
+  placeholder,
+  type DecorationSet,
+} from "@codemirror/view";
 import { useEffect, useRef } from "preact/hooks";
+import type { SqlPosition } from "./error-position.js";
+
+/** The place an error points at: marked until the text changes or another run answers. */
+const setErrorMark = StateEffect.define<{ from: number; to: number } | undefined>();
+const errorMark = StateField.define<DecorationSet>({
+  create: () => Decoration.none,
+  update(marks, transaction) {
+    if (transaction.docChanged) return Decoration.none;
+    for (const effect of transaction.effects) {
+      if (effect.is(setErrorMark)) {
+        marks = effect.value
+          ? Decoration.set([
+              Decoration.mark({ class: "cm-error-mark", attributes: { "data-testid": "error-mark" } }).range(
+                effect.value.from,
+                effect.value.to,
+              ),
+            ])
+          : Decoration.none;
+      }
+    }
+    return marks;
+  },
+  provide: (field) => EditorView.decorations.from(field),
+});
 
 /** Colours from the page's CSS variables, so the editor follows the light and dark themes. */
 const highlightStyle = HighlightStyle.define([
@@ -28,6 +59,10 @@ const theme = EditorView.theme({
   "&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection": {
     backgroundColor: "var(--accent-soft)",
   },
+  ".cm-error-mark": {
+    textDecoration: "underline wavy var(--bad)",
+    backgroundColor: "color-mix(in srgb, var(--bad) 18%, transparent)",
+  },
   ".cm-tooltip": { backgroundColor: "var(--panel)", color: "var(--text)", border: "1px solid var(--border)" },
   ".cm-tooltip-autocomplete ul li[aria-selected]": {
     backgroundColor: "var(--accent)",
@@ -39,6 +74,8 @@ export interface EditorHandle {
   get(): string;
   set(text: string): void;
   focus(): void;
+  /** Marks the word (or character) at a position the last error gave, or clears the mark. */
+  markError(position: SqlPosition | undefined): void;
 }
 
 interface Props {
@@ -47,6 +84,8 @@ interface Props {
   schema: Record<string, string[]>;
   defaultTable?: string;
   onRun: () => void;
+  /** Called after every change of the text (typed, pasted or set). */
+  onChange?: () => void;
   handle: { current: EditorHandle | null };
 }
 
@@ -57,6 +96,8 @@ export function SqlEditor(props: Props) {
   const language = useRef(new Compartment());
   const onRun = useRef(props.onRun);
   onRun.current = props.onRun;
+  const onChange = useRef(props.onChange);
+  onChange.current = props.onChange;
 
   useEffect(() => {
     const state = EditorState.create({
@@ -67,6 +108,7 @@ export function SqlEditor(props: Props) {
         bracketMatching(),
         syntaxHighlighting(highlightStyle),
         theme,
+        errorMark,
         language.current.of(sql({ dialect: StandardSQL, upperCaseKeywords: true })),
         autocompletion(),
         placeholder("SELECT … (Ctrl+Enter runs)"),
@@ -76,6 +118,9 @@ export function SqlEditor(props: Props) {
           ...historyKeymap,
         ]),
         EditorView.lineWrapping,
+        EditorView.updateListener.of((update) => {
+          if (update.docChanged) onChange.current?.();
+        }),
         EditorView.cspNonce.of(
           document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? "",
         ),
@@ -88,6 +133,21 @@ export function SqlEditor(props: Props) {
       get: () => editor.state.doc.toString(),
       set: (text) => editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text } }),
       focus: () => editor.focus(),
+      markError: (position) => {
+        const doc = editor.state.doc;
+        let range: { from: number; to: number } | undefined;
+        if (position && position.line >= 1 && position.line <= doc.lines) {
+          const line = doc.line(position.line);
+          const from = Math.min(line.from + Math.max(position.column - 1, 0), line.to);
+          const word = /^[\w$]+|^\S/.exec(doc.sliceString(from, line.to))?.[0].length ?? 0;
+          // At the end of a line (an unfinished statement): the character before, so something shows.
+          range = word ? { from, to: from + word } : { from: Math.max(from - 1, line.from), to: from };
+          if (range.from === range.to) range = undefined;
+        }
+        editor.dispatch({
+          effects: [setErrorMark.of(range), ...(range ? [EditorView.scrollIntoView(range.from)] : [])],
+        });
+      },
     };
     return () => editor.destroy();
   }, []);

@@ -9,6 +9,7 @@ import type {
 import { ApiError, getJson, postJson } from "../shared/api.js";
 import { ErrorBox } from "../shared/error-box.js";
 import { CatalogTree } from "./catalog-tree.js";
+import { errorPosition } from "./error-position.js";
 import { HistoryPanel } from "./history-panel.js";
 import { ResultChart } from "./result-chart.js";
 import { ResultGrid } from "./result-grid.js";
@@ -31,6 +32,8 @@ export function WorkbenchPage() {
   const [error, setError] = useState<ApiError | undefined>();
   const [running, setRunning] = useState<AbortController | undefined>();
   const [view, setView] = useState<"grid" | "chart">("grid");
+  // The named query the editor holds, until its text is edited (the menu then reads "Open a named query…").
+  const [picked, setPicked] = useState("");
   const editor = useRef<EditorHandle | null>(null);
 
   const loadHistory = useCallback(() => {
@@ -61,16 +64,19 @@ export function WorkbenchPage() {
   }, [catalog]);
 
   const run = useCallback(async () => {
-    const sql = editor.current?.get().trim();
-    if (!sql || running) return;
+    // Sent as written (not trimmed), so the positions in an error's message are the editor's.
+    const sql = editor.current?.get();
+    if (!sql?.trim() || running) return;
     const controller = new AbortController();
     setRunning(controller);
     setError(undefined);
+    editor.current?.markError(undefined);
     try {
       setAnswer(await postJson<QueryAnswer>("/api/query", { sql }, controller.signal));
       setView("grid");
     } catch (e) {
       setAnswer(undefined);
+      if (e instanceof ApiError) editor.current?.markError(errorPosition(e.message, sql));
       setError(
         controller.signal.aborted
           ? new ApiError(
@@ -110,9 +116,14 @@ export function WorkbenchPage() {
               Named queries (queries/athena_queries.sql)
               <select
                 data-testid="named-queries"
+                value={picked}
                 onChange={(e) => {
-                  const picked = named.find((q) => q.number === e.currentTarget.value);
-                  if (picked) open(picked.sql);
+                  const query = named.find((q) => q.number === e.currentTarget.value);
+                  if (query) {
+                    open(query.sql);
+                    // After the text is set (which resets the menu): the menu names the query opened.
+                    setPicked(query.number ?? "");
+                  }
                 }}
               >
                 <option value="">Open a named query…</option>
@@ -142,6 +153,7 @@ export function WorkbenchPage() {
             schema={schema}
             defaultTable="transformed"
             onRun={() => void run()}
+            onChange={() => setPicked("")}
             handle={editor}
           />
           {catalog && (
