@@ -209,7 +209,7 @@ async function scanTables(
     reader.close();
   }
   skipped.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return [...byFolder.values()];
+  return [...byFolder.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
 /** Glue's table naming: lowercase, anything but letters, digits and _ becomes _. */

@@ -212,7 +212,16 @@ describe("the pipeline's AWS APIs against moto: Firehose → S3 raw/ → transfo
     };
     assert.deepEqual(
       crawl.tables.map((table) => [table.name, table.action, table.rows, table.partitionsAdded]),
-      [["transformed", "created", sent.length, ["year=2026/month=11/day=24"]]],
+      [
+        [
+          "sessions",
+          "created",
+          new Set(sent.map((e) => (JSON.parse(e) as { session_id?: string }).session_id).filter(Boolean))
+            .size,
+          ["year=2026/month=11/day=24"],
+        ],
+        ["transformed", "created", sent.length, ["year=2026/month=11/day=24"]],
+      ],
     );
     const { stdout } = await clickstream([
       "query",
