@@ -147,10 +147,11 @@ async function scanTables(
   // Data files outside the table's snapshot (replaced ones in the trash, a killed run's leftovers) are
   // not the table's: counting them would double rows (table-view.ts).
   const view = await readTableView(storage, config.warehouse.dir);
-  for await (const object of storage.list("transformed", "transformed/")) {
+  // Every folder of the bucket is a table: transformed/ (events) and sessions/.
+  for await (const object of storage.list("transformed")) {
     const segments = object.key.split("/");
-    // transformed/<partition folders…>/<file>: the table is the crawled folder itself, as a Glue
-    // crawler target s3://bucket/transformed/ makes table "transformed".
+    // <folder>/<partition folders…>/<file>: the table is the crawled folder itself, as a Glue crawler
+    // target s3://bucket/transformed/ makes table "transformed" (and …/sessions/ table "sessions").
     const folder = segments[0]!;
     if (isHiddenKey(object.key)) {
       skipped.push({ key: object.key, reason: "hidden (a path segment starts with _ or .)" });

@@ -8,6 +8,7 @@ import { createWriteStream } from "node:fs";
 import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import { assertKeyInBucket } from "./object-key.js";
 import {
+  bucketFolders,
   bucketHomePrefix,
   type BucketRole,
   type FolderListing,
@@ -48,9 +49,13 @@ export class LocalStorage implements Storage {
   async *list(bucket: BucketRole, prefix = ""): AsyncIterable<ObjectInfo> {
     const files: ObjectInfo[] = [];
     // Walk only the deepest folder the prefix names, not the whole bucket.
-    const home = bucketHomePrefix[bucket];
-    const folder = prefix.startsWith(home) ? prefix.slice(0, prefix.lastIndexOf("/") + 1) : home;
-    await walk(this.root, join(this.root, ...folder.split("/").filter(Boolean)), files);
+    const homes = bucketFolders[bucket];
+    const folders = homes.some((home) => prefix.startsWith(home))
+      ? [prefix.slice(0, prefix.lastIndexOf("/") + 1)]
+      : homes;
+    for (const folder of folders) {
+      await walk(this.root, join(this.root, ...folder.split("/").filter(Boolean)), files);
+    }
     files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const file of files) if (file.key.startsWith(prefix)) yield file;
   }

@@ -1,5 +1,5 @@
 import { ClickstreamError } from "../errors/clickstream-error.js";
-import { bucketHomePrefix, type BucketRole } from "./storage.js";
+import { bucketFolders, type BucketRole } from "./storage.js";
 
 /** S3's limit on a key's length, which local keys keep too so a warehouse syncs to S3 unchanged. */
 const maxKeyLength = 1024;
@@ -33,10 +33,10 @@ export function isHiddenKey(key: string): boolean {
 /** Validates a key and that it lies inside the bucket's home prefix (`raw/…` in the raw bucket, …). */
 export function assertKeyInBucket(bucket: BucketRole, key: string): void {
   assertValidKey(key);
-  if (!key.startsWith(bucketHomePrefix[bucket])) {
+  if (!bucketFolders[bucket].some((folder) => key.startsWith(folder))) {
     throw new ClickstreamError(
       "CS_ERR_INVALID_KEY",
-      `${JSON.stringify(key)} is not under ${bucketHomePrefix[bucket]} in the ${bucket} bucket`,
+      `${JSON.stringify(key)} is not under ${bucketFolders[bucket].join(" or ")} in the ${bucket} bucket`,
     );
   }
 }

@@ -15,7 +15,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import { assertKeyInBucket } from "./object-key.js";
 import {
-  bucketHomePrefix,
+  bucketFolders,
   bucketRoles,
   type BucketRole,
   type ObjectBody,
@@ -76,9 +76,13 @@ export class S3Storage implements Storage {
   }
 
   async *list(bucket: BucketRole, prefix = ""): AsyncIterable<ObjectInfo> {
-    // Listing under the home prefix keeps other roles sharing the bucket out of view.
-    const home = bucketHomePrefix[bucket];
-    const listPrefix = prefix.startsWith(home) ? prefix : home;
+    // Listing under the role's folders keeps other roles sharing the bucket out of view.
+    const folders = bucketFolders[bucket];
+    if (!folders.some((folder) => prefix.startsWith(folder))) {
+      for (const folder of folders) if (folder.startsWith(prefix)) yield* this.list(bucket, folder);
+      return;
+    }
+    const listPrefix = prefix;
     try {
       // Pages are chained by the last key seen (ListObjects with Marker), which AWS and every S3-compatible
       // server answer alike; s3rver cannot make ListObjectsV2 continuation tokens on OpenSSL 3 (they use DES).

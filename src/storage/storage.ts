@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { contract } from "../contract/data-contract.js";
 
 /** The buckets of the AWS design; `state` holds internal state (bookmarks, run reports, locks, catalog). */
 export const bucketRoles = ["raw", "transformed", "errors", "athena-results", "state"] as const;
@@ -15,6 +16,19 @@ export const bucketHomePrefix: Record<BucketRole, string> = {
   errors: "errors/",
   "athena-results": "athena-results/",
   state: "_state/",
+};
+
+/**
+ * The folders a bucket's keys may start with: its home, and for the transformed bucket also the
+ * sessions table's folder (`sessions/`, beside `transformed/`: the Glue crawler names each table
+ * after its target folder, so the two tables are two folders of one bucket, locally too).
+ */
+export const bucketFolders: Record<BucketRole, readonly string[]> = {
+  raw: [bucketHomePrefix.raw],
+  transformed: [bucketHomePrefix.transformed, `${contract.sessions.folder}/`],
+  errors: [bucketHomePrefix.errors],
+  "athena-results": [bucketHomePrefix["athena-results"]],
+  state: [bucketHomePrefix.state],
 };
 
 export interface ObjectInfo {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { contract } from "../contract/data-contract.js";
 import { isHiddenKey } from "../storage/object-key.js";
 import type { BucketRole, ObjectInfo, Storage } from "../storage/storage.js";
 import { stateKeys, tableDataFilePattern } from "../storage/warehouse-layout.js";
@@ -20,6 +21,11 @@ export interface TableSnapshot {
   readonly commits: number;
   /** Partition path (`year=YYYY/month=MM/day=DD`) → its data files. */
   readonly partitions: Readonly<Record<string, readonly TableFile[]>>;
+  /**
+   * The sessions table's files (`sessions/<partition>/<name>`), by partition of the session start;
+   * absent in a snapshot written before the table existed (the next run builds it from the events).
+   */
+  readonly sessions?: Readonly<Record<string, readonly TableFile[]>>;
   /** Index name → its files (under `_state/transform/index/<name>/`). */
   readonly indexes: Readonly<Record<string, readonly IndexFile[]>>;
   readonly trash: readonly TrashEntry[];
@@ -49,16 +55,16 @@ export interface TrashEntry {
 
 export const snapshotKey = stateKeys.transform.snapshot;
 
+const tableFileSchema = z.object({ name: z.string(), rows: z.number(), bytes: z.number() }).strict();
+
 const snapshotSchema = z
   .object({
     version: z.literal(1),
     writtenBy: z.string().nullable(),
     writtenAt: z.string().nullable(),
     commits: z.number().int().nonnegative(),
-    partitions: z.record(
-      z.string(),
-      z.array(z.object({ name: z.string(), rows: z.number(), bytes: z.number() }).strict()),
-    ),
+    partitions: z.record(z.string(), z.array(tableFileSchema)),
+    sessions: z.record(z.string(), z.array(tableFileSchema)).optional(),
     indexes: z.record(
       z.string(),
       z.array(z.object({ key: z.string(), rows: z.number(), tier: z.number() }).strict()),
@@ -108,6 +114,17 @@ export function splitDataKey(key: string): { partition: string; name: string } |
 
 export const dataKey = (partition: string, name: string): string => `transformed/${partition}/${name}`;
 
+/** Folder of the sessions table in the transformed bucket (beside `transformed/`), from the contract. */
+export const sessionsFolder = contract.sessions.folder;
+
+export const sessionsKey = (partition: string, name: string): string =>
+  `${sessionsFolder}/${partition}/${name}`;
+
+/** Whether an object of the transformed bucket is a data file of the sessions table. */
+export function isSessionsDataFile(key: string): boolean {
+  return key.startsWith(`${sessionsFolder}/`) && key.endsWith(".parquet") && !isHiddenKey(key);
+}
+
 /** Every data file of a snapshot as objects of the transformed bucket. */
 export function snapshotObjects(snapshot: TableSnapshot): ObjectInfo[] {
   const out: ObjectInfo[] = [];
@@ -116,4 +133,14 @@ export function snapshotObjects(snapshot: TableSnapshot): ObjectInfo[] {
     for (const f of files) out.push({ key: dataKey(partition, f.name), size: f.bytes, lastModified: at });
   }
   return out;
+}
+
+/** Every file of the sessions table in a snapshot, as objects of the transformed bucket. */
+export function sessionObjects(snapshot: TableSnapshot): ObjectInfo[] {
+  const at = new Date(snapshot.writtenAt ?? 0);
+  return Object.entries(snapshot.sessions ?? {})
+    .sort()
+    .flatMap(([partition, files]) =>
+      files.map((f) => ({ key: sessionsKey(partition, f.name), size: f.bytes, lastModified: at })),
+    );
 }

@@ -2,16 +2,24 @@ import type { ObjectInfo, Storage } from "../storage/storage.js";
 import { commitPending, recover } from "./commit-log.js";
 import { readerRunSuffix, RunLock, runLockPath } from "./run-lock.js";
 import { newRunId } from "./run-id.js";
-import { isTableDataFile, loadSnapshot, snapshotKey, snapshotObjects } from "./table-snapshot.js";
+import {
+  isSessionsDataFile,
+  isTableDataFile,
+  loadSnapshot,
+  sessionObjects,
+  sessionsFolder,
+  snapshotKey,
+  snapshotObjects,
+} from "./table-snapshot.js";
 
 /**
- * `transformed/` as readers (query, crawl, the console) see it: the data files of the last applied
+ * The transformed bucket's tables (`transformed/` and `sessions/`) as readers (query, crawl, the console) see it: the data files of the last applied
  * commit, never a directory listing of whatever is on disk. Files a later run replaced (waiting in the
  * trash for their grace time), files a killed run published but never recorded, and staging are not
  * part of it, so a reader sees every row once, whatever state a run was interrupted in.
  */
 export interface TableView {
-  /** The table's data files. */
+  /** The tables' data files (events under `transformed/`, sessions under `sessions/`). */
   readonly files: readonly ObjectInfo[];
   /** The snapshot the files come from; undefined for a warehouse without one (Spark, first release). */
   readonly version: string | undefined;
@@ -34,15 +42,18 @@ export async function readTableView(storage: Storage, workDir: string): Promise<
     const snapshot = await loadSnapshot(storage);
     if (!snapshot) break;
     if ((await snapshotVersion(storage)) !== version) continue;
-    const files = snapshotObjects(snapshot);
+    const files = [...snapshotObjects(snapshot), ...sessionObjects(snapshot)];
     const keys = new Set(files.map((f) => f.key));
     return { files, version, includes: (key) => keys.has(key) };
   }
   const files: ObjectInfo[] = [];
-  for await (const object of storage.list("transformed", "transformed/")) {
-    if (isTableDataFile(object.key)) files.push(object);
+  const isData = (key: string) => isTableDataFile(key) || isSessionsDataFile(key);
+  for (const prefix of ["transformed/", `${sessionsFolder}/`]) {
+    for await (const object of storage.list("transformed", prefix)) {
+      if (isData(object.key)) files.push(object);
+    }
   }
-  return { files, version: undefined, includes: isTableDataFile };
+  return { files, version: undefined, includes: isData };
 }
 
 /** A cheap token that changes whenever a commit writes a new snapshot (undefined: no snapshot). */

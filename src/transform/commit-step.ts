@@ -3,6 +3,8 @@ import { bookmarkKey, legacyBookmarkKey } from "../table/bookmark-store.js";
 import { applyManifest, writeManifest } from "../table/commit-log.js";
 import type { RunReport } from "../table/run-report.js";
 import {
+  sessionObjects,
+  sessionsKey,
   snapshotObjects,
   type IndexFile,
   type TableFile,
@@ -31,13 +33,18 @@ export function nextSnapshot(
   changes: {
     added: Map<string, TableFile[]>;
     replacedData: string[];
+    /** The sessions table's changes (a compaction leaves it as it is). */
+    sessions?: { added: Map<string, TableFile[]>; replaced: string[] };
     indexes: Record<string, readonly IndexFile[]>;
     replacedState: TrashEntry[];
     now: Date;
   },
 ): { snapshot: TableSnapshot; expired: TrashEntry[]; retire: { from: string; to: string }[] } {
   const replaced = new Set(changes.replacedData);
-  const retire = changes.replacedData.map((key) => ({ from: key, to: retiredKey(ctx.runId, key) }));
+  const retire = [...changes.replacedData, ...(changes.sessions?.replaced ?? [])].map((key) => ({
+    from: key,
+    to: retiredKey(ctx.runId, key),
+  }));
   const partitions: Record<string, TableFile[]> = {};
   for (const [partition, files] of Object.entries(previous.partitions)) {
     const kept = files.filter((f) => !replaced.has(`transformed/${partition}/${f.name}`));
@@ -45,6 +52,9 @@ export function nextSnapshot(
   }
   for (const [partition, files] of changes.added)
     partitions[partition] = [...(partitions[partition] ?? []), ...files];
+  const sessions = changes.sessions
+    ? nextFiles(previous.sessions ?? {}, changes.sessions, sessionsKey)
+    : previous.sessions;
   const after = new Date(changes.now.getTime() + ctx.config.deleteGraceMs).toISOString();
   const trash = [
     ...previous.trash,
@@ -60,6 +70,7 @@ export function nextSnapshot(
       writtenAt: nowIso,
       commits: previous.commits + 1,
       partitions: Object.fromEntries(Object.entries(partitions).sort()),
+      ...(sessions === undefined ? {} : { sessions }),
       indexes: changes.indexes,
       trash: trash.filter((t) => t.after > nowIso),
     },
@@ -68,12 +79,29 @@ export function nextSnapshot(
   };
 }
 
+/** A table's files by partition after a commit: without the replaced keys, with the added files. */
+function nextFiles(
+  previous: Readonly<Record<string, readonly TableFile[]>>,
+  changes: { added: Map<string, TableFile[]>; replaced: readonly string[] },
+  keyOf: (partition: string, name: string) => string,
+): Record<string, TableFile[]> {
+  const replaced = new Set(changes.replaced);
+  const files: Record<string, TableFile[]> = {};
+  for (const [partition, entries] of Object.entries(previous)) {
+    const kept = entries.filter((f) => !replaced.has(keyOf(partition, f.name)));
+    if (kept.length > 0) files[partition] = kept;
+  }
+  for (const [partition, entries] of changes.added)
+    files[partition] = [...(files[partition] ?? []), ...entries];
+  return Object.fromEntries(Object.entries(files).sort());
+}
+
 /**
  * Where a replaced data file waits out its grace time: in the state bucket, outside every folder a
- * table reader lists (a glob over `transformed/**` included).
+ * table reader lists (a glob over `transformed/**` included). Sessions files keep their `sessions/`.
  */
 export const retiredKey = (runId: string, key: string): string =>
-  `${stateKeys.transform.replaced(runId)}${key.slice(bucketHomePrefix.transformed.length)}`;
+  `${stateKeys.transform.replaced(runId)}${key.startsWith(bucketHomePrefix.transformed) ? key.slice(bucketHomePrefix.transformed.length) : key}`;
 
 /**
  * Step 9, commit: the new snapshot, bookmark and (unless a compaction commits after it) the run report
@@ -89,9 +117,13 @@ export async function commitRun(ctx: RunContext): Promise<StepResult> {
     }
   }
   const replacedData = ctx.fullRefresh ? snapshotObjects(previous).map((o) => o.key) : outputs.replaced;
+  const replacedSessions = ctx.fullRefresh
+    ? sessionObjects(previous).map((o) => o.key)
+    : outputs.sessionsReplaced;
   const { snapshot, expired, retire } = nextSnapshot(ctx, previous, {
     added: outputs.added,
     replacedData,
+    sessions: { added: outputs.sessionsAdded, replaced: replacedSessions },
     indexes: outputs.indexes,
     replacedState: outputs.replacedIndexes,
     now: new Date(),

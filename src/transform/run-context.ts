@@ -82,6 +82,9 @@ interface RunOutputs {
   readonly added: Map<string, TableFile[]>;
   /** Keys of data files replaced by rewritten copies (they leave the table at the commit). */
   readonly replaced: string[];
+  /** Partition → sessions table files this run adds (staged), and the keys of those it replaces. */
+  readonly sessionsAdded: Map<string, TableFile[]>;
+  readonly sessionsReplaced: string[];
   /** The indexes as the next snapshot lists them (the index step sets them). */
   indexes: Record<IndexName, IndexFile[]>;
   /** Index files the merges replaced (to the trash). */

@@ -26,6 +26,7 @@ import { recordListing } from "./record-listing-step.js";
 import { RunTally, type RunContext, type Step, type TransformProgress } from "./run-context.js";
 import { withRunSession, type RunSession } from "./run-session.js";
 import { sequenceEvents } from "./sequence-step.js";
+import { writeSessions } from "./sessions-step.js";
 import type { SqlRunner } from "./sql-runner.js";
 import { runStep } from "./step-error.js";
 import { writeOutputs } from "./write-step.js";
@@ -71,6 +72,7 @@ const transformSteps: readonly NamedStep[] = [
   { name: "dedupe", run: dedupeRecords },
   { name: "sequence", run: sequenceEvents },
   { name: "write", run: writeOutputs },
+  { name: "sessions", run: writeSessions },
   { name: "balance", run: checkBalance },
   { name: "index", run: indexRun },
   { name: "commit", run: commitRun },
@@ -151,6 +153,13 @@ async function openRun(options: TransformOptions, run: RunSession): Promise<RunC
     rejects: new FramingRejects(),
     tally,
     manifest: newManifest(run.runId),
-    outputs: { added: new Map(), replaced: [], indexes: { ids: [], sessions: [] }, replacedIndexes: [] },
+    outputs: {
+      added: new Map(),
+      replaced: [],
+      sessionsAdded: new Map(),
+      sessionsReplaced: [],
+      indexes: { ids: [], sessions: [] },
+      replacedIndexes: [],
+    },
   };
 }

@@ -16,15 +16,27 @@ export const partitionNames: readonly string[] = contract.partitionKeys.map((k) 
 /** `year, month, day`, quoted. */
 export const partitionListSql = partitionNames.map((n) => quotedIdentifier(n)).join(", ");
 
-/** `strftime(event_time, '%Y') AS year, …`: the partition columns derived from a row. */
-export const partitionColumnsSql = contract.partitionKeys
-  .map((k) => {
-    const pattern = strftimeOf[k.format];
-    if (pattern === undefined)
-      throw new Error(`data contract: partition format ${k.format} is not supported`);
-    return `strftime(${quotedIdentifier(k.from)}, '${pattern}') AS ${quotedIdentifier(k.name)}`;
-  })
-  .join(", ");
+/**
+ * `strftime(event_time, '%Y') AS year, …`: the partition columns derived from a row; the sessions table
+ * derives them the same way from its `partitionFrom` column (the session's start).
+ */
+export function partitionColumnsFrom(column?: string): string {
+  return contract.partitionKeys
+    .map((k) => {
+      const pattern = strftimeOf[k.format];
+      if (pattern === undefined)
+        throw new Error(`data contract: partition format ${k.format} is not supported`);
+      return `strftime(${quotedIdentifier(column ?? k.from)}, '${pattern}') AS ${quotedIdentifier(k.name)}`;
+    })
+    .join(", ");
+}
+
+export const partitionColumnsSql = partitionColumnsFrom();
+
+/** `'year=' || year || '/month=' || …`: a row's partition path, as the snapshot keys partitions. */
+export const partitionPathSql = partitionNames
+  .map((n) => `'${n}=' || ${quotedIdentifier(n)}`)
+  .join(" || '/' || ");
 
 /** One text per partition (`2026-11-24`), for matching partitions against a list. */
 export const partitionKeySql = partitionNames.map((n) => quotedIdentifier(n)).join(" || '-' || ");

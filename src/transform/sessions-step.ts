@@ -1,0 +1,129 @@
+import { readdir } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import { DuckDBListValue, quotedString } from "@duckdb/node-api";
+import { stagingPrefix } from "../table/commit-log.js";
+import { dataKey, sessionsKey, type TableFile } from "../table/table-snapshot.js";
+import type { RunContext } from "./run-context.js";
+import { eventPartialRowsSql, mergedSessionsSql, sessionColumnListSql } from "./session-rows-sql.js";
+import type { StepResult } from "./step-result.js";
+import {
+  parquetCompressionSql,
+  partitionColumnsFrom,
+  partitionListSql,
+  partitionPathSql,
+} from "./table-format-sql.js";
+
+/**
+ * Step 8, sessions: the sessions table's rows for every session this run's accepted events belong to,
+ * staged for the same commit as the events, so a reader sees both tables at one version. A session the
+ * table already holds is merged with its new events (a late event updates its row, and may move it to
+ * an earlier day). Only the partitions those rows start in, before or after the merge, are rewritten:
+ * each becomes one file of its untouched rows plus the merged ones. A snapshot from before the table
+ * existed gets it built from every event once.
+ */
+export async function writeSessions(ctx: RunContext): Promise<StepResult> {
+  const { sql, baseline } = ctx;
+  const previous = baseline.sessions;
+  const rebuild = previous === undefined;
+  const newEvents = `(SELECT * FROM judged WHERE reason IS NULL)`;
+
+  // The partitions to rewrite: where touched sessions started before, and where their new events start.
+  const touchedPartitions = rebuild
+    ? Object.keys(previous ?? {})
+    : (
+        await sql.rows(
+          `SELECT DISTINCT ${partitionPathSql} AS p FROM (
+            SELECT ${partitionColumnsFrom("first_date")} FROM sessions_before
+            UNION ALL
+            SELECT ${partitionColumnsFrom("start_time")} FROM (
+              SELECT min(event_time) AS start_time FROM ${newEvents}
+              WHERE session_id IS NOT NULL GROUP BY session_id))`,
+        )
+      ).map((r) => String(r.p));
+  if (!rebuild && touchedPartitions.length === 0) return {};
+
+  const oldFiles = touchedPartitions.flatMap((partition) =>
+    (previous?.[partition] ?? []).map((file) => ({ key: sessionsKey(partition, file.name), file })),
+  );
+  const oldPaths: string[] = [];
+  for (const { key, file } of oldFiles) {
+    oldPaths.push(await ctx.cache.path("transformed", { key, size: file.bytes, lastModified: new Date(0) }));
+  }
+  await sql.run(
+    oldPaths.length === 0
+      ? `CREATE TEMP TABLE sessions_old AS SELECT * FROM ${mergedSessionsSql(eventPartialRowsSql(newEvents))} WHERE false`
+      : `CREATE TEMP TABLE sessions_old AS
+         SELECT ${sessionColumnListSql} FROM read_parquet($paths, hive_partitioning = false)`,
+    oldPaths.length === 0 ? {} : { paths: new DuckDBListValue(oldPaths) },
+  );
+
+  // Partial rows of the sessions to merge: their rows so far, and one per event (every event of the
+  // table when the table is built for the first time).
+  const partials = [
+    `SELECT * FROM sessions_old WHERE session_id IN (SELECT session_id FROM touched_sessions)`,
+    `SELECT * FROM ${eventPartialRowsSql(newEvents)}`,
+  ];
+  const values: Record<string, DuckDBListValue> = {};
+  if (rebuild) {
+    const eventPaths: string[] = [];
+    for (const [partition, files] of Object.entries(baseline.partitions)) {
+      for (const file of files) {
+        eventPaths.push(
+          await ctx.cache.path("transformed", {
+            key: dataKey(partition, file.name),
+            size: file.bytes,
+            lastModified: new Date(0),
+          }),
+        );
+      }
+    }
+    if (eventPaths.length > 0) {
+      values.event_paths = new DuckDBListValue(eventPaths);
+      partials.push(
+        `SELECT * FROM ${eventPartialRowsSql("read_parquet($event_paths, hive_partitioning = false, union_by_name = true)")}`,
+      );
+    }
+  }
+  const outDir = join(ctx.scratch, "sessions");
+  await sql.run(
+    `COPY (
+      SELECT *, ${partitionColumnsFrom("start_time")} FROM (
+        SELECT * FROM sessions_old WHERE session_id NOT IN (SELECT session_id FROM touched_sessions)
+        UNION ALL
+        SELECT * FROM ${mergedSessionsSql(`(${partials.join(" UNION ALL BY NAME ")})`)})
+      ORDER BY start_time, session_id)
+     TO $out_dir (FORMAT parquet, ${parquetCompressionSql}, PARTITION_BY (${partitionListSql}),
+       FILENAME_PATTERN ${quotedString(`sessions-${ctx.runId}-{i}`)})`,
+    { ...values, out_dir: outDir },
+  );
+
+  const { sessionsAdded, sessionsReplaced } = ctx.outputs;
+  sessionsReplaced.push(...oldFiles.map((f) => f.key));
+  for (const file of await parquetFiles(outDir)) {
+    const relativeKey = relative(outDir, file).split(sep).join("/");
+    const partition = relativeKey.split("/").slice(0, -1).join("/");
+    const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet($file)`, { file });
+    const staged = `${stagingPrefix("transformed", ctx.runId)}sessions/${relativeKey}`;
+    const info = await ctx.storage.moveFileIn("transformed", staged, file);
+    ctx.tally.bytesWritten += info.size;
+    const name = relativeKey.split("/").at(-1)!;
+    ctx.manifest.publish.push({ bucket: "transformed", from: staged, to: sessionsKey(partition, name) });
+    const entry: TableFile = { name, rows: Number(row!.n), bytes: info.size };
+    sessionsAdded.set(partition, [...(sessionsAdded.get(partition) ?? []), entry]);
+  }
+  return {};
+}
+
+/** Parquet files under a folder, at any depth (none when COPY wrote nothing). */
+async function parquetFiles(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    return entries
+      .filter((e) => e.isFile() && e.name.endsWith(".parquet"))
+      .map((e) => join(e.parentPath, e.name))
+      .sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+}
