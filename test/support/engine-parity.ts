@@ -7,7 +7,7 @@ import { isSessionsDataFile, isTableDataFile } from "../../src/table/table-snaps
 import { readTableView } from "../../src/table/table-view.js";
 
 /** The differences of one table between two warehouses. */
-export interface TableDifferences {
+interface TableDifferences {
   /** Rows in the first warehouse and not the second (EXCEPT ALL), rendered as text; and the reverse. */
   onlyInFirst: string[];
   onlyInSecond: string[];
@@ -31,7 +31,7 @@ export interface ParityDifferences extends TableDifferences {
 }
 
 /** The tables of the transformed bucket: the events (`transformed/`) and the sessions (`sessions/`). */
-export type TableName = "transformed" | "sessions";
+type TableName = "transformed" | "sessions";
 
 /** Visible files under `<warehouse>/<prefix>` ending with the suffix (hidden = a segment starting `_` or `.`). */
 export async function visibleFiles(warehouse: string, prefix: string, suffix: string): Promise<string[]> {
@@ -50,7 +50,7 @@ export async function visibleFiles(warehouse: string, prefix: string, suffix: st
 }
 
 /** A table's data files as readers see them: the local engine's snapshot, or every data file. */
-export async function tableFiles(warehouse: string, table: TableName = "transformed"): Promise<string[]> {
+async function tableFiles(warehouse: string, table: TableName = "transformed"): Promise<string[]> {
   const storage = new LocalStorage(warehouse);
   const isTable = table === "transformed" ? isTableDataFile : isSessionsDataFile;
   return (await readTableView(storage, warehouse)).files
