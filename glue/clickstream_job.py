@@ -1,5 +1,5 @@
-"""The Glue job's data path: new raw objects → deduplicated, sessionised Parquet in transformed/, rejects
-in errors/, a ledger and a run report in _state/glue/.
+"""The Glue job's data path: new raw objects → deduplicated, sessionised Parquet in transformed/, one row
+per session in sessions/, rejects in errors/, a ledger and a run report in _state/glue/.
 
 Plain PySpark and boto3, nothing Glue-specific: the Glue entry (clickstream_transform.py) and the local
 runner (clickstream_local.py, behind `clickstream transform --engine spark`) both call run_job(), so the
@@ -137,12 +137,17 @@ class SessionsSchema:
 
 
 def sessions_schema(contract: Contract) -> SessionsSchema:
-    """The SessionsSchema of the contract; ValueError when it names a column this job has no rule for, or
-    orders events by anything but (event_time, event_id)."""
+    """The SessionsSchema of the contract; ValueError when its columns and this job's rules differ (a
+    column without a rule, a rule without a column), or it orders events by anything but (event_time,
+    event_id)."""
     sessions = contract.sessions
-    unknown = [name for name, _ in sessions.columns if name not in _SESSION_RULES]
+    names = [name for name, _ in sessions.columns]
+    unknown = [name for name in names if name not in _SESSION_RULES]
     if unknown:
         raise ValueError("%s: sessions columns this job has no rule for: %s" % (contract.path, unknown))
+    extra = [name for name in _SESSION_RULES if name not in names]
+    if extra:
+        raise ValueError("%s: sessions rules of columns the contract does not name: %s" % (contract.path, extra))
     if sessions.order != _SESSION_ORDER:
         raise ValueError("%s: sessions.order must be %s" % (contract.path, list(_SESSION_ORDER)))
     output = T.StructType([T.StructField(name, _SPARK_TYPES[kind]) for name, kind in sessions.columns])

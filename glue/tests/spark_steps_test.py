@@ -305,6 +305,9 @@ class SessionsTest(unittest.TestCase):
         odd["columns"] = [*odd["columns"], {"name": "bounce_rate", "spark": "double"}]
         with self.assertRaisesRegex(ValueError, "bounce_rate"):
             job.sessions_schema(changed_contract(sessions=odd))
+        fewer = dict(CONTRACT.data["sessions"], columns=CONTRACT.data["sessions"]["columns"][:-1])
+        with self.assertRaisesRegex(ValueError, "processed_timestamp"):
+            job.sessions_schema(changed_contract(sessions=fewer))
         with self.assertRaisesRegex(ValueError, "order"):
             job.sessions_schema(changed_contract(sessions=dict(CONTRACT.data["sessions"], order=["event_id"])))
 
