@@ -5,12 +5,14 @@
 --   3..6  filters: event_type, device_type, referrer (host, or the referrer itself when it has none),
 --         page (the path of page_url); '' = no filter
 -- A filter keeps the sessions with at least one in-range event matching it; figures are computed over all
--- in-range events of the kept sessions. Run one with, for example:
+-- in-range events of the kept sessions. Statements over the sessions table take the range again as
+-- parameters 7 and 8 (the kept sessions' rows, by their start). Run one with, for example:
 --   clickstream query --file queries/dashboard-filtered.sql --name overview \
 --     --param 2026-11-18 --param 2026-11-24 --param '' --param mobile --param '' --param ''
 
 -- name: overview
--- Tiles: visitors, sessions, page views, bounce rate, visit duration, conversion, revenue
+-- Tiles: visitors, sessions, page views, bounce rate, visit duration, conversion, revenue, over the
+-- sessions that start in the range (one row each in the sessions table)
 WITH in_range AS (
   SELECT *
   FROM transformed
@@ -31,53 +33,20 @@ kept_sessions AS (
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
 ),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
-),
-per_session_user AS (
-  -- One pass over the events: everything the tiles need, per session and user (a session has one user,
-  -- but nothing here depends on it).
-  SELECT session_id,
-         user_id,
-         COUNT(*) AS events,
-         MIN(event_time) AS first_time,
-         MAX(event_time) AS last_time,
-         COUNT_IF(event_type = 'purchase') AS purchases,
-         COUNT_IF(event_type = 'page_view') AS pageviews,
-         SUM(CASE WHEN event_type = 'purchase' THEN price * quantity END) AS revenue
-  FROM events
-  GROUP BY session_id, user_id
-),
-per_session AS (
-  SELECT session_id,
-         SUM(events) AS events,
-         date_diff('millisecond', MIN(first_time), MAX(last_time)) AS duration_ms,
-         SUM(purchases) AS purchases
-  FROM per_session_user
-  WHERE session_id IS NOT NULL
-  GROUP BY session_id
-),
-totals AS (
-  SELECT COUNT(DISTINCT user_id) AS visitors,
-         COALESCE(SUM(pageviews), 0) AS pageviews,
-         COALESCE(SUM(revenue), 0) AS revenue
-  FROM per_session_user
-),
-session_totals AS (
-  SELECT COUNT(*) AS sessions,
-         COUNT_IF(events = 1) AS bounces,
-         AVG(CAST(duration_ms AS DOUBLE) / 1000) AS avg_session_duration_s,
-         COUNT_IF(purchases > 0) AS converted
-  FROM per_session
+sessions_in_range AS (
+  SELECT *
+  FROM sessions
+  WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
+    AND session_id IN (SELECT session_id FROM kept_sessions)
 )
-SELECT t.visitors,
-       s.sessions,
-       t.pageviews,
-       CAST(s.bounces AS DOUBLE) / NULLIF(s.sessions, 0) AS bounce_rate,
-       s.avg_session_duration_s,
-       CAST(s.converted AS DOUBLE) / NULLIF(s.sessions, 0) AS conversion_rate,
-       t.revenue
-FROM totals t CROSS JOIN session_totals s;
+SELECT COUNT(DISTINCT visitor_id) AS visitors,
+       COUNT(*) AS sessions,
+       COALESCE(SUM(page_views), 0) AS pageviews,
+       CAST(COUNT_IF(is_bounce) AS DOUBLE) / NULLIF(COUNT(*), 0) AS bounce_rate,
+       AVG(CAST(duration_ms AS DOUBLE) / 1000) AS avg_session_duration_s,
+       CAST(COUNT_IF(converted) AS DOUBLE) / NULLIF(COUNT(*), 0) AS conversion_rate,
+       COALESCE(SUM(revenue), 0) AS revenue
+FROM sessions_in_range;
 
 -- name: timeseries hourly
 -- Events and visitors per hour (ranges up to 2 days)
@@ -106,7 +75,7 @@ events AS (
 )
 SELECT date_trunc('hour', event_time) AS bucket,
        COUNT(*) AS events,
-       COUNT(DISTINCT user_id) AS visitors
+       COUNT(DISTINCT COALESCE(element_at(properties, 'anonymous_id'), user_id)) AS visitors
 FROM events
 GROUP BY 1
 ORDER BY 1;
@@ -138,7 +107,7 @@ events AS (
 )
 SELECT event_date AS bucket,
        COUNT(*) AS events,
-       COUNT(DISTINCT user_id) AS visitors
+       COUNT(DISTINCT COALESCE(element_at(properties, 'anonymous_id'), user_id)) AS visitors
 FROM events
 GROUP BY 1
 ORDER BY 1;
@@ -178,8 +147,7 @@ ORDER BY events DESC, page
 LIMIT 10;
 
 -- name: sources
--- Sources: the referrer of each session's first event (its landing, for sessions that start in the range),
--- same-site referrers excluded, in sessions
+-- Sources: the referrer of each session's first event, same-site referrers excluded, in sessions
 WITH in_range AS (
   SELECT *
   FROM transformed
@@ -200,21 +168,23 @@ kept_sessions AS (
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
 ),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
+sessions_in_range AS (
+  SELECT *
+  FROM sessions
+  WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
+    AND session_id IN (SELECT session_id FROM kept_sessions)
 )
 SELECT COALESCE(url_extract_host(referrer), referrer, '(direct)') AS source,
-       COUNT(DISTINCT session_id) AS sessions
-FROM events
-WHERE is_session_start
-  AND (referrer IS NULL
-       OR COALESCE(url_extract_host(referrer), referrer) <> COALESCE(url_extract_host(page_url), ''))
+       COUNT(*) AS sessions
+FROM sessions_in_range
+WHERE referrer IS NULL
+   OR COALESCE(url_extract_host(referrer), referrer) <> COALESCE(url_extract_host(entry_page), '')
 GROUP BY 1
 ORDER BY sessions DESC, source
 LIMIT 10;
 
 -- name: devices
--- Devices, in sessions
+-- Devices (of each session's first event), in sessions
 WITH in_range AS (
   SELECT *
   FROM transformed
@@ -235,12 +205,15 @@ kept_sessions AS (
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
 ),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
+sessions_in_range AS (
+  SELECT *
+  FROM sessions
+  WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
+    AND session_id IN (SELECT session_id FROM kept_sessions)
 )
 SELECT COALESCE(device_type, '(unknown)') AS device,
-       COUNT(DISTINCT session_id) AS sessions
-FROM events
+       COUNT(*) AS sessions
+FROM sessions_in_range
 GROUP BY 1
 ORDER BY sessions DESC, device;
 
@@ -333,27 +306,23 @@ kept_sessions AS (
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
 ),
-events AS (
-  SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
-),
-session_steps AS (
-  SELECT session_id,
-         MAX(CASE WHEN event_type = 'product_view' THEN 1 ELSE 0 END) AS viewed,
-         MAX(CASE WHEN event_type = 'add_to_cart' THEN 1 ELSE 0 END) AS carted,
-         MAX(CASE WHEN event_type = 'checkout_start' THEN 1 ELSE 0 END) AS checked_out,
-         MAX(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS purchased
-  FROM events
-  WHERE event_type IN ('product_view', 'add_to_cart', 'checkout_start', 'purchase')
-  GROUP BY session_id
+sessions_in_range AS (
+  SELECT *
+  FROM sessions
+  WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
+    AND session_id IN (SELECT session_id FROM kept_sessions)
 ),
 steps AS (
-  SELECT 1 AS step, 'product_view' AS stage, COALESCE(SUM(viewed), 0) AS sessions FROM session_steps
+  SELECT 1 AS step, 'product_view' AS stage, COUNT_IF(product_views > 0) AS sessions FROM sessions_in_range
   UNION ALL
-  SELECT 2, 'add_to_cart', COALESCE(SUM(viewed * carted), 0) FROM session_steps
+  SELECT 2, 'add_to_cart', COUNT_IF(product_views > 0 AND add_to_carts > 0) FROM sessions_in_range
   UNION ALL
-  SELECT 3, 'checkout_start', COALESCE(SUM(viewed * carted * checked_out), 0) FROM session_steps
+  SELECT 3, 'checkout_start', COUNT_IF(product_views > 0 AND add_to_carts > 0 AND checkout_starts > 0)
+  FROM sessions_in_range
   UNION ALL
-  SELECT 4, 'purchase', COALESCE(SUM(viewed * carted * checked_out * purchased), 0) FROM session_steps
+  SELECT 4, 'purchase',
+         COUNT_IF(product_views > 0 AND add_to_carts > 0 AND checkout_starts > 0 AND purchases > 0)
+  FROM sessions_in_range
 )
 SELECT step,
        stage,

@@ -1,62 +1,30 @@
 -- The web console's dashboard (clickstream console), in the Athena dialect: every statement runs unchanged
 -- on Athena and on the local engine. Each takes two bound parameters (`?`, never pasted): the first and
 -- the last event date of the range, 'YYYY-MM-DD' (inclusive, UTC). The range is a filter on the partition
--- keys, so only its partitions are read. queries/dashboard-filtered.sql has the same statements with the
+-- keys, so only its partitions are read. Figures about sessions read the sessions table (one row per
+-- session, partitioned by its start: the sessions that start in the range); the others read the events.
+-- A visitor is the tracker's anonymous_id (properties), else the user_id, as in the sessions table, so a
+-- visit that calls identify() is one visitor. queries/dashboard-filtered.sql has the same statements with the
 -- dashboard's filters (the console uses it when a filter is set). Run one with, for example:
 --   clickstream query --file queries/dashboard.sql --name overview --param 2026-11-18 --param 2026-11-24
 -- (the same with --engine athena on the deployed workgroup).
 
 -- name: overview
--- Tiles: visitors, sessions, page views, bounce rate, visit duration, conversion, revenue
-WITH events AS (
+-- Tiles: visitors, sessions, page views, bounce rate, visit duration, conversion, revenue, over the
+-- sessions that start in the range (one row each in the sessions table)
+WITH sessions_in_range AS (
   SELECT *
-  FROM transformed
+  FROM sessions
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-),
-per_session_user AS (
-  -- One pass over the events: everything the tiles need, per session and user (a session has one user,
-  -- but nothing here depends on it).
-  SELECT session_id,
-         user_id,
-         COUNT(*) AS events,
-         MIN(event_time) AS first_time,
-         MAX(event_time) AS last_time,
-         COUNT_IF(event_type = 'purchase') AS purchases,
-         COUNT_IF(event_type = 'page_view') AS pageviews,
-         SUM(CASE WHEN event_type = 'purchase' THEN price * quantity END) AS revenue
-  FROM events
-  GROUP BY session_id, user_id
-),
-per_session AS (
-  SELECT session_id,
-         SUM(events) AS events,
-         date_diff('millisecond', MIN(first_time), MAX(last_time)) AS duration_ms,
-         SUM(purchases) AS purchases
-  FROM per_session_user
-  WHERE session_id IS NOT NULL
-  GROUP BY session_id
-),
-totals AS (
-  SELECT COUNT(DISTINCT user_id) AS visitors,
-         COALESCE(SUM(pageviews), 0) AS pageviews,
-         COALESCE(SUM(revenue), 0) AS revenue
-  FROM per_session_user
-),
-session_totals AS (
-  SELECT COUNT(*) AS sessions,
-         COUNT_IF(events = 1) AS bounces,
-         AVG(CAST(duration_ms AS DOUBLE) / 1000) AS avg_session_duration_s,
-         COUNT_IF(purchases > 0) AS converted
-  FROM per_session
 )
-SELECT t.visitors,
-       s.sessions,
-       t.pageviews,
-       CAST(s.bounces AS DOUBLE) / NULLIF(s.sessions, 0) AS bounce_rate,
-       s.avg_session_duration_s,
-       CAST(s.converted AS DOUBLE) / NULLIF(s.sessions, 0) AS conversion_rate,
-       t.revenue
-FROM totals t CROSS JOIN session_totals s;
+SELECT COUNT(DISTINCT visitor_id) AS visitors,
+       COUNT(*) AS sessions,
+       COALESCE(SUM(page_views), 0) AS pageviews,
+       CAST(COUNT_IF(is_bounce) AS DOUBLE) / NULLIF(COUNT(*), 0) AS bounce_rate,
+       AVG(CAST(duration_ms AS DOUBLE) / 1000) AS avg_session_duration_s,
+       CAST(COUNT_IF(converted) AS DOUBLE) / NULLIF(COUNT(*), 0) AS conversion_rate,
+       COALESCE(SUM(revenue), 0) AS revenue
+FROM sessions_in_range;
 
 -- name: timeseries hourly
 -- Events and visitors per hour (ranges up to 2 days)
@@ -67,7 +35,7 @@ WITH events AS (
 )
 SELECT date_trunc('hour', event_time) AS bucket,
        COUNT(*) AS events,
-       COUNT(DISTINCT user_id) AS visitors
+       COUNT(DISTINCT COALESCE(element_at(properties, 'anonymous_id'), user_id)) AS visitors
 FROM events
 GROUP BY 1
 ORDER BY 1;
@@ -81,7 +49,7 @@ WITH events AS (
 )
 SELECT event_date AS bucket,
        COUNT(*) AS events,
-       COUNT(DISTINCT user_id) AS visitors
+       COUNT(DISTINCT COALESCE(element_at(properties, 'anonymous_id'), user_id)) AS visitors
 FROM events
 GROUP BY 1
 ORDER BY 1;
@@ -103,33 +71,31 @@ ORDER BY events DESC, page
 LIMIT 10;
 
 -- name: sources
--- Sources: the referrer of each session's first event (its landing, for sessions that start in the range),
--- same-site referrers excluded, in sessions
-WITH events AS (
+-- Sources: the referrer of each session's first event, same-site referrers excluded, in sessions
+WITH sessions_in_range AS (
   SELECT *
-  FROM transformed
+  FROM sessions
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
 )
 SELECT COALESCE(url_extract_host(referrer), referrer, '(direct)') AS source,
-       COUNT(DISTINCT session_id) AS sessions
-FROM events
-WHERE is_session_start
-  AND (referrer IS NULL
-       OR COALESCE(url_extract_host(referrer), referrer) <> COALESCE(url_extract_host(page_url), ''))
+       COUNT(*) AS sessions
+FROM sessions_in_range
+WHERE referrer IS NULL
+   OR COALESCE(url_extract_host(referrer), referrer) <> COALESCE(url_extract_host(entry_page), '')
 GROUP BY 1
 ORDER BY sessions DESC, source
 LIMIT 10;
 
 -- name: devices
--- Devices, in sessions
-WITH events AS (
+-- Devices (of each session's first event), in sessions
+WITH sessions_in_range AS (
   SELECT *
-  FROM transformed
+  FROM sessions
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
 )
 SELECT COALESCE(device_type, '(unknown)') AS device,
-       COUNT(DISTINCT session_id) AS sessions
-FROM events
+       COUNT(*) AS sessions
+FROM sessions_in_range
 GROUP BY 1
 ORDER BY sessions DESC, device;
 
@@ -166,29 +132,22 @@ LIMIT 10;
 
 -- name: funnel
 -- Product funnel by session: product_view, add_to_cart, checkout_start, purchase, with drop-off
-WITH events AS (
+WITH sessions_in_range AS (
   SELECT *
-  FROM transformed
+  FROM sessions
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
 ),
-session_steps AS (
-  SELECT session_id,
-         MAX(CASE WHEN event_type = 'product_view' THEN 1 ELSE 0 END) AS viewed,
-         MAX(CASE WHEN event_type = 'add_to_cart' THEN 1 ELSE 0 END) AS carted,
-         MAX(CASE WHEN event_type = 'checkout_start' THEN 1 ELSE 0 END) AS checked_out,
-         MAX(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS purchased
-  FROM events
-  WHERE event_type IN ('product_view', 'add_to_cart', 'checkout_start', 'purchase')
-  GROUP BY session_id
-),
 steps AS (
-  SELECT 1 AS step, 'product_view' AS stage, COALESCE(SUM(viewed), 0) AS sessions FROM session_steps
+  SELECT 1 AS step, 'product_view' AS stage, COUNT_IF(product_views > 0) AS sessions FROM sessions_in_range
   UNION ALL
-  SELECT 2, 'add_to_cart', COALESCE(SUM(viewed * carted), 0) FROM session_steps
+  SELECT 2, 'add_to_cart', COUNT_IF(product_views > 0 AND add_to_carts > 0) FROM sessions_in_range
   UNION ALL
-  SELECT 3, 'checkout_start', COALESCE(SUM(viewed * carted * checked_out), 0) FROM session_steps
+  SELECT 3, 'checkout_start', COUNT_IF(product_views > 0 AND add_to_carts > 0 AND checkout_starts > 0)
+  FROM sessions_in_range
   UNION ALL
-  SELECT 4, 'purchase', COALESCE(SUM(viewed * carted * checked_out * purchased), 0) FROM session_steps
+  SELECT 4, 'purchase',
+         COUNT_IF(product_views > 0 AND add_to_carts > 0 AND checkout_starts > 0 AND purchases > 0)
+  FROM sessions_in_range
 )
 SELECT step,
        stage,

@@ -5,7 +5,7 @@ import type { QueryParam, RunOptions } from "../query/query-engine.js";
 import { parseQueryFile } from "../query/query-file.js";
 import type { QueryResult } from "../query/query-result.js";
 import { toObjects } from "../query/result-formatter.js";
-import { filteredStatement } from "./filtered-dashboard-sql.js";
+import { filteredStatement, readsSessions } from "./filtered-dashboard-sql.js";
 import { packageRoot } from "./package-paths.js";
 import type { DayRange, FilterName, OverviewAnswer, OverviewFigures, PanelAnswer } from "./api-types.js";
 
@@ -76,9 +76,10 @@ export class DashboardQueries {
   /** The tiles for a range and the same figures for the period of equal length just before it. */
   async overview(runner: StatementRunner, query: DashboardQuery): Promise<OverviewAnswer> {
     const previous = previousRange(query);
+    const sql = this.sql("overview", query);
     const [now, before] = await Promise.all([
-      runner.run(this.sql("overview", query), { params: params(query) }),
-      runner.run(this.sql("overview", query), { params: params({ ...query, ...previous }) }),
+      runner.run(sql, { params: params(query, sql) }),
+      runner.run(sql, { params: params({ ...query, ...previous }, sql) }),
     ]);
     return {
       ...figures(now),
@@ -97,9 +98,14 @@ export class DashboardQueries {
     if (name === "timeseries") {
       const granularity = rangeDays(query) <= hourlyUpToDays ? "hour" : "day";
       const sql = this.sql(granularity === "hour" ? "timeseries hourly" : "timeseries daily", query);
-      return { panel: name, granularity, rows: toObjects(await runner.run(sql, { params: params(query) })) };
+      return {
+        panel: name,
+        granularity,
+        rows: toObjects(await runner.run(sql, { params: params(query, sql) })),
+      };
     }
-    const result = await runner.run(this.sql(panelStatements[name], query), { params: params(query) });
+    const sql = this.sql(panelStatements[name], query);
+    const result = await runner.run(sql, { params: params(query, sql) });
     return { panel: name, rows: toObjects(result) };
   }
 
@@ -129,11 +135,14 @@ const filtered = (query: DashboardQuery): boolean => filterNames.some((f) => que
 
 export type Range = DayRange;
 
-/** Bound values of a dashboard statement: the range, then (when any is set) the four filters. */
-function params(query: DashboardQuery): QueryParam[] {
-  return filtered(query)
-    ? [query.from, query.to, ...filterNames.map((f) => query.filters[f])]
-    : [query.from, query.to];
+/**
+ * Bound values of a dashboard statement: the range, then (when any is set) the four filters, and the
+ * range again for a filtered statement over the sessions table.
+ */
+function params(query: DashboardQuery, sql: string): QueryParam[] {
+  if (!filtered(query)) return [query.from, query.to];
+  const values = [query.from, query.to, ...filterNames.map((f) => query.filters[f])];
+  return readsSessions(sql) ? [...values, query.from, query.to] : values;
 }
 
 function figures(result: QueryResult): OverviewFigures {

@@ -13,6 +13,13 @@ const rangeCte = `WITH events AS (
   WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
 )`;
 
+/** How statements over the sessions table begin: the sessions that start in the range. */
+const sessionsRangeCte = `WITH sessions_in_range AS (
+  SELECT *
+  FROM sessions
+  WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
+)`;
+
 /** Its filtered replacement: parameters 3–6 are the filters, '' = no filter. */
 const filteredCte = `WITH in_range AS (
   SELECT *
@@ -38,6 +45,15 @@ events AS (
   SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
 )`;
 
+/** The sessions statements' filtered range: the kept sessions (the range again as parameters 7, 8). */
+const filteredSessionsCte = `${filteredCte.slice(0, filteredCte.lastIndexOf(",\nevents AS ("))},
+sessions_in_range AS (
+  SELECT *
+  FROM sessions
+  WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
+    AND session_id IN (SELECT session_id FROM kept_sessions)
+)`;
+
 const header = `-- The web console's dashboard with its filters (clickstream console), in the Athena dialect: the statements
 -- of queries/dashboard.sql over the sessions the filters keep. Each takes six bound parameters (\`?\`, never
 -- pasted):
@@ -45,7 +61,8 @@ const header = `-- The web console's dashboard with its filters (clickstream con
 --   3..6  filters: event_type, device_type, referrer (host, or the referrer itself when it has none),
 --         page (the path of page_url); '' = no filter
 -- A filter keeps the sessions with at least one in-range event matching it; figures are computed over all
--- in-range events of the kept sessions. Run one with, for example:
+-- in-range events of the kept sessions. Statements over the sessions table take the range again as
+-- parameters 7 and 8 (the kept sessions' rows, by their start). Run one with, for example:
 --   clickstream query --file queries/dashboard-filtered.sql --name overview \\
 --     --param 2026-11-18 --param 2026-11-24 --param '' --param mobile --param '' --param ''
 
@@ -53,15 +70,23 @@ const header = `-- The web console's dashboard with its filters (clickstream con
 
 /** One statement of dashboard.sql with the filters applied. */
 export function filteredStatement(sql: string, name: string): string {
-  const at = sql.indexOf(rangeCte);
-  if (at === -1 || sql.indexOf(rangeCte, at + 1) !== -1) {
-    throw new Error(`dashboard.sql: statement "${name}" must begin its WITH with the range CTE exactly once`);
+  const [from, to] = readsSessions(sql) ? [sessionsRangeCte, filteredSessionsCte] : [rangeCte, filteredCte];
+  const at = sql.indexOf(from);
+  if (at === -1 || sql.indexOf(from, at + 1) !== -1) {
+    throw new Error(
+      `dashboard.sql: statement "${name}" must begin its WITH with the range CTE (events or sessions) exactly once`,
+    );
   }
-  return sql.replace(rangeCte, filteredCte);
+  return sql.replace(from, to);
+}
+
+/** Whether a statement reads the sessions table (its filtered form binds the range twice). */
+export function readsSessions(sql: string): boolean {
+  return sql.includes(sessionsRangeCte) || sql.includes("\nsessions_in_range AS (\n");
 }
 
 /** The text of queries/dashboard-filtered.sql for a text of queries/dashboard.sql. */
 export function filteredDashboardFile(plainText: string): string {
   const body = plainText.slice(plainText.indexOf("-- name:"));
-  return header + body.replaceAll(rangeCte, filteredCte);
+  return header + body.replaceAll(sessionsRangeCte, filteredSessionsCte).replaceAll(rangeCte, filteredCte);
 }

@@ -83,7 +83,8 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     const entries: CatalogTable[] = (await store.getDatabase(db)) ? await store.loadTables(db) : [];
     const view = await readTableView(storage, config.warehouse.dir);
     const served: ServedTable[] = [];
-    for (const entry of entries) served.push(await servedTable(entry, view.files, cache));
+    const objects = [...view.files, ...view.sessionFiles];
+    for (const entry of entries) served.push(await servedTable(entry, objects, cache));
     return { served, version: view.version };
   };
 

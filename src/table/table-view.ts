@@ -7,7 +7,6 @@ import {
   isTableDataFile,
   loadSnapshot,
   sessionObjects,
-  sessionsFolder,
   snapshotKey,
   snapshotObjects,
 } from "./table-snapshot.js";
@@ -19,8 +18,10 @@ import {
  * part of it, so a reader sees every row once, whatever state a run was interrupted in.
  */
 export interface TableView {
-  /** The tables' data files (events under `transformed/`, sessions under `sessions/`). */
+  /** The events table's data files (`transformed/`). */
   readonly files: readonly ObjectInfo[];
+  /** The sessions table's data files (`sessions/`). */
+  readonly sessionFiles: readonly ObjectInfo[];
   /** The snapshot the files come from; undefined for a warehouse without one (Spark, first release). */
   readonly version: string | undefined;
   /** Whether a listed key is one of the table's data files. */
@@ -42,18 +43,19 @@ export async function readTableView(storage: Storage, workDir: string): Promise<
     const snapshot = await loadSnapshot(storage);
     if (!snapshot) break;
     if ((await snapshotVersion(storage)) !== version) continue;
-    const files = [...snapshotObjects(snapshot), ...sessionObjects(snapshot)];
-    const keys = new Set(files.map((f) => f.key));
-    return { files, version, includes: (key) => keys.has(key) };
+    const files = snapshotObjects(snapshot);
+    const sessionFiles = sessionObjects(snapshot);
+    const keys = new Set([...files, ...sessionFiles].map((f) => f.key));
+    return { files, sessionFiles, version, includes: (key) => keys.has(key) };
   }
   const files: ObjectInfo[] = [];
-  const isData = (key: string) => isTableDataFile(key) || isSessionsDataFile(key);
-  for (const prefix of ["transformed/", `${sessionsFolder}/`]) {
-    for await (const object of storage.list("transformed", prefix)) {
-      if (isData(object.key)) files.push(object);
-    }
+  const sessionFiles: ObjectInfo[] = [];
+  for await (const object of storage.list("transformed")) {
+    if (isTableDataFile(object.key)) files.push(object);
+    else if (isSessionsDataFile(object.key)) sessionFiles.push(object);
   }
-  return { files, version: undefined, includes: isData };
+  const includes = (key: string) => isTableDataFile(key) || isSessionsDataFile(key);
+  return { files, sessionFiles, version: undefined, includes };
 }
 
 /** A cheap token that changes whenever a commit writes a new snapshot (undefined: no snapshot). */

@@ -1,6 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { DuckDBListValue, quotedString } from "@duckdb/node-api";
+import { DuckDBListValue, quotedIdentifier, quotedString } from "@duckdb/node-api";
+import { transformedColumns } from "../contract/data-contract.js";
 import { stagingPrefix } from "../table/commit-log.js";
 import { dataKey, sessionsKey, type TableFile } from "../table/table-snapshot.js";
 import type { RunContext } from "./run-context.js";
@@ -79,9 +80,19 @@ export async function writeSessions(ctx: RunContext): Promise<StepResult> {
     }
     if (eventPaths.length > 0) {
       values.event_paths = new DuckDBListValue(eventPaths);
-      partials.push(
-        `SELECT * FROM ${eventPartialRowsSql("read_parquet($event_paths, hive_partitioning = false, union_by_name = true)")}`,
+      const files = `read_parquet($event_paths, hive_partitioning = false, union_by_name = true)`;
+      // Files of an older release may lack a column: it reads as NULL.
+      const present = new Set(
+        (await sql.rows(`DESCRIBE SELECT * FROM ${files}`, { event_paths: values.event_paths })).map((r) =>
+          String(r.column_name),
+        ),
       );
+      const columns = transformedColumns
+        .map(({ name, duckdb }) =>
+          present.has(name) ? quotedIdentifier(name) : `NULL::${duckdb} AS ${quotedIdentifier(name)}`,
+        )
+        .join(", ");
+      partials.push(`SELECT * FROM ${eventPartialRowsSql(`(SELECT ${columns} FROM ${files})`)}`);
     }
   }
   const outDir = join(ctx.scratch, "sessions");

@@ -35,7 +35,7 @@ test("generate → transform → crawl → query: the catalog and the engine see
   });
 
   const crawl = await runCrawler({ storage, config });
-  const table = crawl.tables[0]!;
+  const table = crawl.tables.find((t) => t.name === "transformed")!;
   assert.equal(table.rows, transform.records.written);
   assert.deepEqual(table.partitionsAdded, [
     "year=2026/month=11/day=20",

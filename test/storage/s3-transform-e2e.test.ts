@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { parseConfig } from "../../src/config/load-config.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import type { BucketRole, Storage } from "../../src/storage/storage.js";
@@ -69,6 +70,21 @@ async function mirror(storage: Storage, role: BucketRole, into: string) {
   }
 }
 
+/** The sessions table's rows in a warehouse folder (every file under sessions/ is current). */
+async function sessionRows(warehouse: string): Promise<unknown[]> {
+  const db = await DuckDBInstance.create(":memory:");
+  const connection = await db.connect();
+  try {
+    const reader = await connection.runAndReadAll(
+      `SELECT * EXCLUDE (processed_timestamp) FROM read_parquet($glob) ORDER BY session_id`,
+      { glob: join(warehouse, "sessions", "**", "*.parquet") },
+    );
+    return reader.getRowObjectsJson();
+  } finally {
+    connection.closeSync();
+  }
+}
+
 const comparable = (rows: Awaited<ReturnType<typeof readTransformed>>) =>
   rows.map(({ processed_timestamp: _p, ...rest }) => rest).sort((a, b) => (a.event_id < b.event_id ? -1 : 1));
 
@@ -98,6 +114,10 @@ describe("the transform with its buckets on S3 (s3rver)", () => {
     await mirror(s3, "state", view); // the table snapshot says which files are the table
     const rows = await readTransformed(view);
     assert.deepEqual(comparable(rows), comparable(await readTransformed(local.root)));
+    // The sessions table too: S3's listing of the bucket holds sessions/ beside transformed/.
+    const s3Sessions = await sessionRows(view);
+    assert.ok(s3Sessions.length > 0);
+    assert.deepEqual(s3Sessions, await sessionRows(local.root));
     // Session s1 across both runs: e0 (late) first, then e1, e4, e2; e1's twin was a duplicate.
     const s1 = rows
       .filter((r) => r.session_id === "s1")
