@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { DuckDBInstance, listValue, type DuckDBConnection } from "@duckdb/node-api";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { isHiddenKey } from "../../src/storage/object-key.js";
-import { isSessionsDataFile, isTableDataFile } from "../../src/table/table-snapshot.js";
 import { readTableView } from "../../src/table/table-view.js";
 
 /** The differences of one table between two warehouses. */
@@ -52,9 +51,8 @@ export async function visibleFiles(warehouse: string, prefix: string, suffix: st
 /** A table's data files as readers see them: the local engine's snapshot, or every data file. */
 async function tableFiles(warehouse: string, table: TableName = "transformed"): Promise<string[]> {
   const storage = new LocalStorage(warehouse);
-  const isTable = table === "transformed" ? isTableDataFile : isSessionsDataFile;
-  return (await readTableView(storage, warehouse)).files
-    .filter((o) => isTable(o.key))
+  const view = await readTableView(storage, warehouse);
+  return (table === "transformed" ? view.files : view.sessionFiles)
     .map((o) => storage.localPath("transformed", o.key)!)
     .sort();
 }
