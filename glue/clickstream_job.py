@@ -1,5 +1,5 @@
-"""The Glue job's data path: new raw objects → deduplicated, sessionised Parquet in transformed/, rejects
-in errors/, a ledger and a run report in _state/glue/.
+"""The Glue job's data path: new raw objects → deduplicated, sessionised Parquet in transformed/, one row
+per session in sessions/, rejects in errors/, a ledger and a run report in _state/glue/.
 
 Plain PySpark and boto3, nothing Glue-specific: the Glue entry (clickstream_transform.py) and the local
 runner (clickstream_local.py, behind `clickstream transform --engine spark`) both call run_job(), so the
@@ -7,8 +7,13 @@ code that runs on local Spark is the code that runs in Glue. What differs is onl
 S3Store (boto3) and s3:// URLs in Glue, LocalStore and file:// URLs over a warehouse folder locally.
 
 The data path is a chain of pure DataFrame → DataFrame steps (frame, dedupe, partitions, sequence,
-rejects), applied with DataFrame.transform; run_job() alone counts, materialises and publishes. Every
-step takes what it reads from the contract (rules.load_contract()) as an argument.
+sessions, rejects), applied with DataFrame.transform; run_job() alone counts, materialises and publishes.
+Every step takes what it reads from the contract (rules.load_contract()) as an argument.
+
+Two tables go to the transformed bucket: the events under transformed/, and one row per session under
+sessions/ (contract["sessions"]), partitioned by the session's start. A run merges its new events into the
+stored rows of the sessions they touch and rewrites only the sessions partitions those rows start in, before
+and after the merge.
 """
 
 from __future__ import annotations
@@ -113,6 +118,45 @@ def table_schema(contract: Contract) -> TableSchema:
         record=record,
         map_columns=frozenset(f.name for f in output.fields if isinstance(f.dataType, T.MapType)),
         rule_columns=rule_columns,
+    )
+
+
+@dataclass(frozen=True)
+class SessionsSchema:
+    """The Spark shapes of the contract's sessions table (contract["sessions"]): what is written, what is
+    read back, where it lives in the transformed bucket."""
+
+    output: T.StructType
+    partition_columns: tuple[str, ...]
+    stored: T.StructType
+    folder: str
+
+    @property
+    def output_columns(self) -> list[str]:
+        return [f.name for f in self.output.fields]
+
+
+def sessions_schema(contract: Contract) -> SessionsSchema:
+    """The SessionsSchema of the contract; ValueError when its columns and this job's rules differ (a
+    column without a rule, a rule without a column), or it orders events by anything but (event_time,
+    event_id)."""
+    sessions = contract.sessions
+    names = [name for name, _ in sessions.columns]
+    unknown = [name for name in names if name not in _SESSION_RULES]
+    if unknown:
+        raise ValueError("%s: sessions columns this job has no rule for: %s" % (contract.path, unknown))
+    extra = [name for name in _SESSION_RULES if name not in names]
+    if extra:
+        raise ValueError("%s: sessions rules of columns the contract does not name: %s" % (contract.path, extra))
+    if sessions.order != _SESSION_ORDER:
+        raise ValueError("%s: sessions.order must be %s" % (contract.path, list(_SESSION_ORDER)))
+    output = T.StructType([T.StructField(name, _SPARK_TYPES[kind]) for name, kind in sessions.columns])
+    partitions = tuple(k.name for k in contract.partition_keys)
+    return SessionsSchema(
+        output=output,
+        partition_columns=partitions,
+        stored=T.StructType(output.fields + [T.StructField(p, T.StringType()) for p in partitions]),
+        folder=sessions.folder.strip("/") + "/",
     )
 
 
@@ -360,18 +404,22 @@ def first_arrivals(ranked: DataFrame) -> DataFrame:
     return ranked.where((F.col("_rank") == 1) & ~F.col("_seen_before"))
 
 
-def with_partition_columns(rows: DataFrame, contract: Contract) -> DataFrame:
+def with_partition_columns(rows: DataFrame, contract: Contract, source: str | None = None) -> DataFrame:
     """The contract's partition keys as columns (`year`, `month`, `day`: zero-padded strings of
-    `event_time`, as the folder names hold them)."""
+    `event_time`, or of `source` when given, as the folder names hold them)."""
     for key in contract.partition_keys:
-        rows = rows.withColumn(key.name, F.date_format(key.source, _SPARK_DATE_PATTERNS[key.format]))
+        rows = rows.withColumn(key.name, F.date_format(source or key.source, _SPARK_DATE_PATTERNS[key.format]))
     return rows
 
 
 def with_processed_timestamp(rows: DataFrame, now: dt.datetime) -> DataFrame:
     """`processed_timestamp`: the run's processing time, UTC wall-clock (TIMESTAMP_NTZ)."""
-    now_text = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return rows.withColumn("processed_timestamp", F.lit(now_text).cast(T.TimestampNTZType()))
+    return rows.withColumn("processed_timestamp", _timestamp_literal(now))
+
+
+def _timestamp_literal(now: dt.datetime) -> Column:
+    """A time as a TIMESTAMP_NTZ literal of its UTC wall-clock."""
+    return F.lit(now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")).cast(T.TimestampNTZType())
 
 
 def touched_sessions(accepted: DataFrame) -> DataFrame:
@@ -476,6 +524,141 @@ def partition_path(partition: Row, columns: Sequence[str]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Sessions: one row per session_id, merged from partial rows (an event is a session of one event)
+# ---------------------------------------------------------------------------------------------
+
+# The order that makes an event a session's first or last (contract["sessions"]["order"]).
+_SESSION_ORDER = ("event_time", "event_id")
+# How the contract's sessions columns are computed: each column's rule (contract["sessions"]["columns"][].rule)
+# as ("first" | "last" | "sum", its value for a session of one event), or ("derived", a function of the
+# merged row's columns and the run's time). "first" and "last" follow (start_time, first_event_id) and
+# (end_time, last_event_id), so merging partial rows in any grouping gives the row of all their events.
+# Functions, not Columns: a Column needs a SparkContext, and importing this module must not.
+_SESSION_RULES: Mapping[str, tuple[str, Callable[..., Column]]] = {
+    "session_id": ("key", lambda: F.col("session_id")),
+    "visitor_id": ("first", lambda: F.coalesce(F.col("properties").getItem("anonymous_id"), F.col("user_id"))),
+    "user_id": ("last", lambda: F.col("user_id")),
+    "start_time": ("first", lambda: F.col("event_time")),
+    "end_time": ("last", lambda: F.col("event_time")),
+    "first_event_id": ("first", lambda: F.col("event_id")),
+    "last_event_id": ("last", lambda: F.col("event_id")),
+    "events": ("sum", lambda: F.lit(1)),
+    **{
+        column: ("sum", lambda event_type=event_type: (F.col("event_type") == event_type).cast(T.LongType()))
+        for column, event_type in (
+            ("page_views", "page_view"),
+            ("product_views", "product_view"),
+            ("add_to_carts", "add_to_cart"),
+            ("checkout_starts", "checkout_start"),
+            ("purchases", "purchase"),
+        )
+    },
+    "entry_page": ("first", lambda: F.col("page_url")),
+    "exit_page": ("last", lambda: F.col("page_url")),
+    "referrer": ("first", lambda: F.col("referrer")),
+    "device_type": ("first", lambda: F.col("device_type")),
+    "revenue": (
+        "sum",
+        lambda: F.when(
+            (F.col("event_type") == "purchase") & F.col("price").isNotNull() & F.col("quantity").isNotNull(),
+            F.col("price") * F.col("quantity"),
+        ).otherwise(F.lit(0.0)),
+    ),
+    "duration_ms": (
+        "derived",
+        lambda now: F.expr(
+            "(unix_micros(CAST(end_time AS TIMESTAMP)) - unix_micros(CAST(start_time AS TIMESTAMP))) DIV 1000"
+        ),
+    ),
+    "converted": ("derived", lambda now: F.col("purchases") > 0),
+    "is_bounce": ("derived", lambda now: F.col("events") == 1),
+    "processed_timestamp": ("derived", lambda now: _timestamp_literal(now)),
+}
+# The keys of a session's first and last partial row: the merge takes each side's columns from them.
+_FIRST_KEYS = ("start_time", "first_event_id")
+_LAST_KEYS = ("end_time", "last_event_id")
+
+
+def _session_columns(schema: SessionsSchema, kind: str) -> list[str]:
+    return [c for c in schema.output_columns if _SESSION_RULES[c][0] == kind]
+
+
+def session_partials(rows: DataFrame, schema: SessionsSchema) -> DataFrame:
+    """Events → one partial sessions row each (the rows with a session_id): the session of that one event,
+    its derived columns left to merge_sessions."""
+    kept = [c for c in schema.output_columns if _SESSION_RULES[c][0] != "derived"]
+    return rows.where(F.col("session_id").isNotNull()).select(
+        *[_SESSION_RULES[c][1]().cast(schema.output[c].dataType).alias(c) for c in kept]
+    )
+
+
+def with_existing_sessions(partials: DataFrame, existing: DataFrame | None, touched: DataFrame) -> DataFrame:
+    """The partial rows plus the stored rows of the sessions they touch (a stored row is the partial row
+    of every earlier event of its session)."""
+    if existing is None:
+        return partials
+    stored = existing.join(touched, "session_id", "left_semi").select(*partials.columns)
+    return partials.unionByName(stored)
+
+
+def merge_sessions(partials: DataFrame, now: dt.datetime, schema: SessionsSchema) -> DataFrame:
+    """Partial rows → one sessions row per session_id, the contract's columns in order: the first side's
+    columns from the partial with the least (start_time, first_event_id), the last side's from the greatest
+    (end_time, last_event_id), counts summed, then the derived columns. Revenue is added up in the first
+    side's order, so a session's sum does not depend on how Spark split the rows."""
+    first = _session_columns(schema, "first")
+    last = _session_columns(schema, "last")
+    sums = [c for c in _session_columns(schema, "sum") if schema.output[c].dataType != T.DoubleType()]
+    fractional = [c for c in _session_columns(schema, "sum") if schema.output[c].dataType == T.DoubleType()]
+    ordered = [*_FIRST_KEYS, *fractional]
+    merged = partials.groupBy("session_id").agg(
+        F.min(F.struct(*_FIRST_KEYS, *[c for c in first if c not in _FIRST_KEYS])).alias("_first"),
+        F.max(F.struct(*_LAST_KEYS, *[c for c in last if c not in _LAST_KEYS])).alias("_last"),
+        *[F.sum(c).cast(schema.output[c].dataType).alias(c) for c in sums],
+        F.array_sort(F.collect_list(F.struct(*ordered))).alias("_ordered"),
+    )
+    for column in fractional:
+        merged = merged.withColumn(column, F.aggregate("_ordered", F.lit(0.0), _adding(column)))
+    for column in first:
+        merged = merged.withColumn(column, F.col("_first")[column])
+    for column in last:
+        merged = merged.withColumn(column, F.col("_last")[column])
+    for column in _session_columns(schema, "derived"):
+        merged = merged.withColumn(column, _SESSION_RULES[column][1](now).cast(schema.output[column].dataType))
+    return merged.select(*schema.output_columns)
+
+
+def _adding(column: str) -> Callable[[Column, Column], Column]:
+    """The step of a fold adding up one field of structs (F.aggregate counts its lambda's parameters)."""
+    return lambda total, part: total + part[column]
+
+
+def session_partitions_to_rewrite(
+    merged: DataFrame, existing: DataFrame | None, touched: DataFrame, schema: SessionsSchema
+) -> DataFrame:
+    """The sessions partitions a run rewrites: those its merged rows start in, and those the same sessions'
+    stored rows started in (a late event can move a session's start to an earlier day)."""
+    columns = schema.partition_columns
+    after = merged.select(*columns).distinct()
+    if existing is None:
+        return after
+    before = existing.join(touched, "session_id", "left_semi").select(*columns).distinct()
+    return after.union(before).distinct()
+
+
+def with_kept_sessions(
+    merged: DataFrame, existing: DataFrame | None, partitions: DataFrame, touched: DataFrame, schema: SessionsSchema
+) -> DataFrame:
+    """The merged rows plus the stored rows of the partitions rewritten that belong to other sessions."""
+    if existing is None:
+        return merged
+    kept = existing.join(partitions, list(schema.partition_columns), "left_semi").join(
+        touched, "session_id", "left_anti"
+    )
+    return kept.select(*merged.columns).unionByName(merged)
+
+
+# ---------------------------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------------------------
 
@@ -566,6 +749,9 @@ def _empty_report(options: RunOptions, contract: Contract) -> dict[str, Any]:
         "unknownFields": {},
         "unknownFieldsOmitted": 0,
         "partitionsWritten": [],
+        # The sessions table (contract["sessions"]): the partitions rewritten and the rows written there.
+        "sessionPartitionsWritten": [],
+        "sessionRowsWritten": 0,
         "rowsRewritten": 0,
         # Dynamic partition overwrite rewrites every file of a touched partition, and leaves one file per
         # partition (so nothing is left to compact).
@@ -612,7 +798,7 @@ def _process(
     read = records.count()  # counted where the records are found, not derived from the outcome
     rule_rejects = records.where(F.col("_reject").isNotNull())
 
-    existing = None if options.full_refresh else _read_table(spark, transformed_url, schema)
+    existing = None if options.full_refresh else _read_table(spark, transformed_url, schema.stored)
     ranked = records.where(F.col("_reject").isNull()).transform(rank_arrivals, existing)
     duplicates = ranked.transform(duplicate_rejects, contract)
     accepted = (
@@ -631,6 +817,7 @@ def _process(
         .localCheckpoint(eager=True)
     )
     report["rowsRewritten"] = sequenced.transform(rewritten_rows).count()
+    sessions, session_partitions = _session_rows(spark, store, accepted, existing, touched, options, contract)
 
     # Materialised now: evaluated after the overwrite below, the duplicate check would re-read the table
     # and find this run's own rows in it.
@@ -649,10 +836,40 @@ def _process(
     _publish_table(
         spark, sequenced.transform(table_output, schema), partitions, transformed_url, options, contract, report
     )
+    _publish_sessions(spark, store, sessions, session_partitions, options, contract, report)
     _publish_rejects(store, rejects, rejected, options, report)
     _publish_ledger(store, fresh, options)
     records.unpersist()
     accepted.unpersist()
+
+
+def _session_rows(
+    spark: SparkSession,
+    store: Store,
+    accepted: DataFrame,
+    existing: DataFrame | None,
+    touched: DataFrame,
+    options: RunOptions,
+    contract: Contract,
+) -> tuple[DataFrame, list[str]]:
+    """The sessions rows to write (materialised: they are read from the folders they overwrite) and the
+    partitions they replace. The sessions the new rows touch are merged with their stored rows; a table
+    written before the sessions table existed has its sessions built once from all its events."""
+    schema = sessions_schema(contract)
+    url = store.spark_url("transformed", schema.folder)
+    stored = None if options.full_refresh else _read_table(spark, url, schema.stored)
+    partials = accepted.transform(session_partials, schema)
+    if stored is None and existing is not None:
+        partials = partials.unionByName(existing.transform(session_partials, schema))
+    merged = (
+        partials.transform(with_existing_sessions, stored, touched)
+        .transform(merge_sessions, options.now, schema)
+        .transform(with_partition_columns, contract, contract.sessions.partition_from)
+    )
+    partitions = merged.transform(session_partitions_to_rewrite, stored, touched, schema)
+    rewritten = sorted(partition_path(p, schema.partition_columns) for p in partitions.collect())
+    rows = merged.transform(with_kept_sessions, stored, partitions, touched, schema).localCheckpoint(eager=True)
+    return rows, rewritten
 
 
 def _publish_table(
@@ -683,6 +900,38 @@ def _publish_table(
         )
     report["partitionsWritten"] = written
     report["bytesWritten"] = sum(_file_sizes(spark, transformed_url + p) for p in written)
+
+
+def _publish_sessions(
+    spark: SparkSession,
+    store: Store,
+    rows: DataFrame,
+    rewritten: list[str],
+    options: RunOptions,
+    contract: Contract,
+    report: dict[str, Any],
+) -> None:
+    """Overwrites the sessions partitions rewritten (a full refresh replaces the whole table); a partition
+    left with no row (its sessions now start earlier) is deleted, which dynamic overwrite would not do."""
+    schema = sessions_schema(contract)
+    url = store.spark_url("transformed", schema.folder)
+    columns = list(schema.partition_columns)
+    if options.full_refresh:
+        _delete_path(spark, url)
+    if rewritten:
+        (
+            rows.repartition(*columns)
+            .write.mode("overwrite")
+            .option("compression", contract.parquet_compression)
+            .partitionBy(*columns)
+            .parquet(url)
+        )
+    present = {partition_path(p, columns) for p in rows.select(*columns).distinct().collect()}
+    for emptied in sorted(set(rewritten) - present):
+        _delete_path(spark, url + emptied)
+    report["sessionPartitionsWritten"] = rewritten
+    report["sessionRowsWritten"] = rows.count()
+    report["bytesWritten"] += sum(_file_sizes(spark, url + p) for p in rewritten)
 
 
 def _publish_rejects(
@@ -731,12 +980,13 @@ def _hadoop_fs(spark: SparkSession, url: str) -> tuple[Any, Any]:
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
-def _read_table(spark: SparkSession, url: str, schema: TableSchema) -> DataFrame | None:
-    """The table as it stands, or None when it has no data file yet."""
+def _read_table(spark: SparkSession, url: str, stored: T.StructType) -> DataFrame | None:
+    """The table as it stands (its columns and partition folders: `stored`), or None when it has no data
+    file yet."""
     fs, path = _hadoop_fs(spark, url)
     if not fs.exists(path) or _file_count(spark, url) == 0:
         return None
-    return spark.read.schema(schema.stored).option("basePath", url).parquet(url)
+    return spark.read.schema(stored).option("basePath", url).parquet(url)
 
 
 def _parquet_files(spark: SparkSession, url: str) -> list[int]:

@@ -67,6 +67,18 @@ class PartitionKey:
 
 
 @dataclass(frozen=True)
+class SessionsTable:
+    """The contract's `sessions` table: its folder in the transformed bucket (`sessions/`), its columns in
+    order with their Spark types, the column its partitions come from, and the event order that decides a
+    session's first and last event."""
+
+    folder: str
+    columns: tuple[tuple[str, str], ...]
+    partition_from: str
+    order: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Contract:
     """contract/data-contract.json as loaded (`data`, from `path`), with the values the rules and the job
     read from it. Immutable and picklable: the job ships it to the executors with the work."""
@@ -97,6 +109,7 @@ class Contract:
     reject_fields: tuple[str, ...]
     parquet_compression: str
     duplicate_across_runs_message: str
+    sessions: SessionsTable
 
     def message(self, reason: str, **values: object) -> str:
         """A reject's message, from the contract's template for its reason."""
@@ -142,6 +155,12 @@ def contract_from(data: Mapping[str, Any], path: str) -> Contract:
         reject_fields=tuple(data["rejectFields"]),
         parquet_compression=data["parquet"]["compression"],
         duplicate_across_runs_message=data["duplicateAcrossRunsMessage"],
+        sessions=SessionsTable(
+            folder=data["sessions"]["folder"],
+            columns=tuple((column["name"], column["spark"]) for column in data["sessions"]["columns"]),
+            partition_from=data["sessions"]["partitionFrom"],
+            order=tuple(data["sessions"]["order"]),
+        ),
     )
 
 

@@ -1,9 +1,10 @@
-# The Glue job is the cloud twin of `clickstream transform`; the crawler catalogs transformed/ as the
-# table `transformed` (named after the folder), partitioned by year/month/day strings.
+# The Glue job is the cloud twin of `clickstream transform`; the crawler catalogs transformed/ and
+# sessions/ as the tables `transformed` and `sessions` (each named after its folder), partitioned by
+# year/month/day strings.
 
 resource "aws_glue_catalog_database" "clickstream" {
   name        = local.database_name
-  description = "Clickstream events: the transformed table, partitioned by event date."
+  description = "Clickstream events: the transformed table, partitioned by event date, and the sessions table, by session start."
 }
 
 # What the job and crawler write (S3 objects, their CloudWatch logs, the job's bookmarks) is encrypted
@@ -122,13 +123,19 @@ resource "aws_glue_job" "transform" {
 
 resource "aws_glue_crawler" "transformed" {
   name                   = local.crawler_name
-  description            = "Catalogs s3://<transformed>/transformed/ as ${local.database_name}.transformed."
+  description            = "Catalogs s3://<transformed>/transformed/ and sessions/ as ${local.database_name}.transformed and .sessions."
   role                   = aws_iam_role.glue_crawler.arn
   database_name          = aws_glue_catalog_database.clickstream.name
   security_configuration = aws_glue_security_configuration.pipeline.name
 
   s3_target {
     path       = "s3://${aws_s3_bucket.this["transformed"].id}/${local.transformed_prefix}"
+    exclusions = ["**/_temporary/**", "**/_SUCCESS", "**/.*"]
+  }
+
+  # One row per session (the job writes it in the same run), partitioned by the session's start.
+  s3_target {
+    path       = "s3://${aws_s3_bucket.this["transformed"].id}/${local.sessions_prefix}"
     exclusions = ["**/_temporary/**", "**/_SUCCESS", "**/.*"]
   }
 

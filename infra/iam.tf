@@ -131,12 +131,14 @@ data "aws_iam_policy_document" "glue_job" {
     resources = ["${local.bucket_arns["scripts"]}/${local.scripts_prefix}*"]
   }
 
-  # Rewrites whole partitions (dynamic overwrite), so it deletes as well as writes under transformed/.
+  # Rewrites whole partitions (dynamic overwrite), so it deletes as well as writes under transformed/
+  # and sessions/ (a session whose start moves to an earlier day leaves its old partition, maybe empty).
   statement {
     sid     = "WriteTransformedErrorsStateTemp"
     actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     resources = [
       "${local.bucket_arns["transformed"]}/${local.transformed_prefix}*",
+      "${local.bucket_arns["transformed"]}/${local.sessions_prefix}*",
       "${local.bucket_arns["errors"]}/${local.errors_prefix}*",
       "${local.bucket_arns["errors"]}/${local.state_prefix}*",
       "${local.bucket_arns["scripts"]}/${local.glue_temp_prefix}*",
@@ -191,9 +193,12 @@ data "aws_iam_policy_document" "glue_crawler" {
   }
 
   statement {
-    sid       = "ReadTransformed"
-    actions   = ["s3:GetObject"]
-    resources = ["${local.bucket_arns["transformed"]}/${local.transformed_prefix}*"]
+    sid     = "ReadTransformed"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${local.bucket_arns["transformed"]}/${local.transformed_prefix}*",
+      "${local.bucket_arns["transformed"]}/${local.sessions_prefix}*",
+    ]
   }
 
   statement {

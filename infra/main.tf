@@ -41,9 +41,11 @@ locals {
     for role, suffix in local.bucket_roles : role => "${var.project_name}-${suffix}-${local.account_id}-${var.aws_region}"
   }
 
-  # Home prefixes, identical to bucketHomePrefix in src/storage/storage.ts.
+  # Home prefixes, identical to bucketHomePrefix in src/storage/storage.ts; sessions/ is the sessions
+  # table's folder beside transformed/ in the transformed bucket (contract/data-contract.json, sessions.folder).
   raw_prefix            = "raw/"
   transformed_prefix    = "transformed/"
+  sessions_prefix       = "sessions/"
   errors_prefix         = "errors/"
   state_prefix          = "_state/"
   athena_results_prefix = "athena-results/"

@@ -11,7 +11,7 @@ output "raw_bucket_name" {
 }
 
 output "transformed_bucket_name" {
-  description = "The Glue job writes Parquet to s3://<transformed_bucket_name>/transformed/year=…/month=…/day=…/."
+  description = "The Glue job writes Parquet to s3://<transformed_bucket_name>/transformed/year=…/month=…/day=…/ and sessions/year=…/month=…/day=…/."
   value       = aws_s3_bucket.this["transformed"].id
 }
 
@@ -61,12 +61,12 @@ output "glue_job_name" {
 }
 
 output "crawler_name" {
-  description = "Glue crawler of transformed/."
+  description = "Glue crawler of transformed/ and sessions/."
   value       = aws_glue_crawler.transformed.name
 }
 
 output "database_name" {
-  description = "Glue Data Catalog database; the table is `transformed`."
+  description = "Glue Data Catalog database; the tables are `transformed` and `sessions`."
   value       = aws_glue_catalog_database.clickstream.name
 }
 

@@ -260,6 +260,283 @@ class SequenceTest(unittest.TestCase):
         return tuple(values[c] for c in SCHEMA.stored.fieldNames())
 
 
+SESSIONS = job.sessions_schema(CONTRACT)
+
+
+def events(*rows: dict[str, Any]) -> DataFrame:
+    """Table rows (the contract's columns): each dict sets some, event_time as ISO text; the rest null."""
+    values = []
+    for given in rows:
+        row: dict[str, Any] = {name: None for name in SCHEMA.output_columns}
+        row.update({"user_id": "u1", "event_type": "page_view"})
+        row.update(given)
+        row["event_time"] = dt.datetime.fromisoformat(row["event_time"])
+        values.append(tuple(row[c] for c in SCHEMA.output_columns))
+    return SPARK.createDataFrame(values, SCHEMA.output)
+
+
+def sessions_of(rows: DataFrame, stored: DataFrame | None = None, now: dt.datetime = NOW) -> dict[str, Any]:
+    """session_id → its merged row (as a dict) over the rows' events and the stored rows they touch."""
+    touched = rows.transform(job.touched_sessions)
+    merged = (
+        rows.transform(job.session_partials, SESSIONS)
+        .transform(job.with_existing_sessions, stored, touched)
+        .transform(job.merge_sessions, now, SESSIONS)
+    )
+    return {r.session_id: r.asDict() for r in merged.collect()}
+
+
+def stored_session(**values: Any) -> DataFrame:
+    """One stored sessions row (its partition columns from start_time)."""
+    row: dict[str, Any] = {name: None for name in SESSIONS.output_columns}
+    row.update(values)
+    frame = SPARK.createDataFrame([tuple(row[c] for c in SESSIONS.output_columns)], SESSIONS.output)
+    return frame.transform(job.with_partition_columns, CONTRACT, CONTRACT.sessions.partition_from)
+
+
+class SessionsTest(unittest.TestCase):
+    def test_the_columns_are_the_contracts_and_each_needs_a_rule(self) -> None:
+        self.assertEqual(SESSIONS.output_columns, [c["name"] for c in CONTRACT.data["sessions"]["columns"]])
+        self.assertEqual(SESSIONS.stored.fieldNames()[-3:], ["year", "month", "day"])
+        self.assertEqual(SESSIONS.folder, "sessions/")
+        self.assertEqual(SESSIONS.output["duration_ms"].dataType, T.LongType())
+        self.assertEqual(SESSIONS.output["start_time"].dataType, T.TimestampNTZType())
+        odd = dict(CONTRACT.data["sessions"])
+        odd["columns"] = [*odd["columns"], {"name": "bounce_rate", "spark": "double"}]
+        with self.assertRaisesRegex(ValueError, "bounce_rate"):
+            job.sessions_schema(changed_contract(sessions=odd))
+        fewer = dict(CONTRACT.data["sessions"], columns=CONTRACT.data["sessions"]["columns"][:-1])
+        with self.assertRaisesRegex(ValueError, "processed_timestamp"):
+            job.sessions_schema(changed_contract(sessions=fewer))
+        with self.assertRaisesRegex(ValueError, "order"):
+            job.sessions_schema(changed_contract(sessions=dict(CONTRACT.data["sessions"], order=["event_id"])))
+
+    def test_one_row_per_session_first_and_last_by_time_then_event_id(self) -> None:
+        got = sessions_of(
+            events(
+                # e2 and e1 share the first instant: e1 (the lesser id, as a string) is the first event.
+                dict(event_id="e2", session_id="s1", event_time="2026-11-25T10:00:00", page_url="/b"),
+                dict(
+                    event_id="e1",
+                    session_id="s1",
+                    event_time="2026-11-25T10:00:00",
+                    page_url="/home",
+                    referrer="https://search.example/",
+                    device_type="mobile",
+                    properties={"anonymous_id": "a-1"},
+                ),
+                dict(event_id="e3", session_id="s1", event_time="2026-11-25T10:01:00.250", event_type="product_view"),
+                dict(event_id="e4", session_id="s1", event_time="2026-11-25T10:02:00", event_type="add_to_cart"),
+                dict(
+                    event_id="e5",
+                    session_id="s1",
+                    event_time="2026-11-25T10:03:00",
+                    event_type="purchase",
+                    user_id="u-identified",
+                    page_url="/thanks",
+                    price=19.99,
+                    quantity=2,
+                ),
+                dict(event_id="e6", session_id="s1", event_time="2026-11-25T10:02:30", event_type="purchase"),
+                dict(event_id="e7", session_id="s1", event_time="2026-11-25T10:02:40", event_type="checkout_start"),
+                dict(event_id="n1", session_id=None, event_time="2026-11-25T10:00:00"),
+            )
+        )
+        self.assertEqual(list(got), ["s1"], "events without a session_id make no row")
+        self.assertEqual(
+            got["s1"],
+            {
+                "session_id": "s1",
+                "visitor_id": "a-1",
+                "user_id": "u-identified",
+                "start_time": dt.datetime(2026, 11, 25, 10, 0),
+                "end_time": dt.datetime(2026, 11, 25, 10, 3),
+                "duration_ms": 180000,
+                "first_event_id": "e1",
+                "last_event_id": "e5",
+                "events": 7,
+                "page_views": 2,
+                "product_views": 1,
+                "add_to_carts": 1,
+                "checkout_starts": 1,
+                "purchases": 2,
+                "entry_page": "/home",
+                "exit_page": "/thanks",
+                "referrer": "https://search.example/",
+                "device_type": "mobile",
+                "converted": True,
+                "revenue": 19.99 * 2,
+                "is_bounce": False,
+                "processed_timestamp": dt.datetime(2026, 11, 25, 12, 0),
+            },
+        )
+
+    def test_a_bounce_without_anonymous_id_or_purchase(self) -> None:
+        got = sessions_of(
+            events(dict(event_id="x", session_id="s2", event_time="2026-11-25T10:00:00.123", user_id="u9"))
+        )["s2"]
+        self.assertEqual((got["visitor_id"], got["user_id"]), ("u9", "u9"), "visitor falls back to user_id")
+        self.assertEqual((got["events"], got["is_bounce"], got["converted"]), (1, True, False))
+        self.assertEqual((got["revenue"], got["duration_ms"]), (0.0, 0))
+
+    def test_a_stored_row_merges_with_new_events(self) -> None:
+        stored = stored_session(
+            session_id="s1",
+            visitor_id="a-old",
+            user_id="u-old",
+            start_time=dt.datetime(2026, 11, 25, 10, 0),
+            end_time=dt.datetime(2026, 11, 25, 10, 5),
+            duration_ms=300000,
+            first_event_id="m",
+            last_event_id="z",
+            events=1,
+            page_views=1,
+            product_views=0,
+            add_to_carts=0,
+            checkout_starts=0,
+            purchases=1,
+            entry_page="/old-entry",
+            exit_page="/old-exit",
+            referrer="old-ref",
+            device_type="desktop",
+            converted=True,
+            revenue=10.0,
+            is_bounce=True,
+            processed_timestamp=dt.datetime(2026, 11, 25, 11, 0),
+        )
+        other = stored_session(session_id="s9", start_time=dt.datetime(2026, 11, 25, 9, 0), first_event_id="q")
+        later = NOW + dt.timedelta(hours=1)
+        got = sessions_of(
+            events(
+                # Same start as the stored row, lesser id: the new event becomes the first.
+                dict(event_id="a", session_id="s1", event_time="2026-11-25T10:00:00", page_url="/new-entry"),
+                # Same end, lesser id: the stored row stays the last.
+                dict(event_id="b", session_id="s1", event_time="2026-11-25T10:05:00", page_url="/not-exit"),
+                dict(
+                    event_id="c",
+                    session_id="s1",
+                    event_time="2026-11-25T10:04:00",
+                    event_type="purchase",
+                    price=2.5,
+                    quantity=3,
+                ),
+            ),
+            stored.unionByName(other),
+            later,
+        )
+        self.assertEqual(list(got), ["s1"], "only the sessions the new events touch")
+        row = got["s1"]
+        self.assertEqual(
+            (row["first_event_id"], row["entry_page"], row["visitor_id"], row["referrer"]),
+            ("a", "/new-entry", "u1", None),
+            "the first side from the earlier (start_time, first_event_id)",
+        )
+        self.assertEqual((row["last_event_id"], row["exit_page"], row["user_id"]), ("z", "/old-exit", "u-old"))
+        self.assertEqual((row["events"], row["page_views"], row["purchases"]), (4, 3, 2))
+        self.assertEqual((row["revenue"], row["converted"], row["is_bounce"]), (17.5, True, False))
+        self.assertEqual((row["duration_ms"], row["processed_timestamp"]), (300000, dt.datetime(2026, 11, 25, 13)))
+
+    def test_a_late_event_moves_the_start_to_an_earlier_day(self) -> None:
+        def session(session_id: str, start: dt.datetime, first: str) -> DataFrame:
+            return stored_session(
+                session_id=session_id,
+                start_time=start,
+                end_time=start + dt.timedelta(minutes=5),
+                first_event_id=first,
+                last_event_id=first,
+                events=1,
+                **{c: 0 for c in ("page_views", "product_views", "add_to_carts", "checkout_starts", "purchases")},
+                revenue=0.0,
+            )
+
+        stored = (
+            session("s1", dt.datetime(2026, 11, 25, 0, 1), "e1")
+            .unionByName(session("s2", dt.datetime(2026, 11, 25, 8, 0), "f1"))  # same day, untouched
+            .unionByName(session("s3", dt.datetime(2026, 11, 24, 8, 0), "g1"))  # the new day, untouched
+            .unionByName(session("s4", dt.datetime(2026, 11, 23, 8, 0), "h1"))  # another day, untouched
+        )
+        late = events(dict(event_id="e0", session_id="s1", event_time="2026-11-24T23:59:00"))
+        touched = late.transform(job.touched_sessions)
+        merged = (
+            late.transform(job.session_partials, SESSIONS)
+            .transform(job.with_existing_sessions, stored, touched)
+            .transform(job.merge_sessions, NOW, SESSIONS)
+            .transform(job.with_partition_columns, CONTRACT, CONTRACT.sessions.partition_from)
+        )
+        partitions = merged.transform(job.session_partitions_to_rewrite, stored, touched, SESSIONS)
+        self.assertEqual(
+            sorted(job.partition_path(p, SESSIONS.partition_columns) for p in partitions.collect()),
+            ["year=2026/month=11/day=24", "year=2026/month=11/day=25"],
+            "the day it started in before, and the day it starts in now",
+        )
+        rows = merged.transform(job.with_kept_sessions, stored, partitions, touched, SESSIONS)
+        self.assertEqual(rows.columns, [*SESSIONS.output_columns, *SESSIONS.partition_columns])
+        got = {r.session_id: (r.day, r.first_event_id, r.events, r.start_time) for r in rows.collect()}
+        self.assertEqual(
+            got,
+            {
+                "s1": ("24", "e0", 2, dt.datetime(2026, 11, 24, 23, 59)),
+                "s2": ("25", "f1", 1, dt.datetime(2026, 11, 25, 8, 0)),
+                "s3": ("24", "g1", 1, dt.datetime(2026, 11, 24, 8, 0)),
+            },
+        )
+
+
+class SessionsRunTest(unittest.TestCase):
+    """Two runs of the job over a warehouse folder: sessions/ beside transformed/ in the same bucket."""
+
+    def test_runs_write_merge_and_move_sessions_and_a_full_refresh_rebuilds_them(self) -> None:
+        root = tempfile.mkdtemp(prefix="clickstream-spark-sessions-")
+        self.addCleanup(shutil.rmtree, root, True)
+        store = job.LocalStore(root)
+
+        def run(run_id: str, key: str, lines: list[str], full_refresh: bool = False) -> dict[str, Any]:
+            store.write("raw", key, "\n".join(lines).encode())
+            urls = [store.spark_url("raw", k) for k, _ in store.list("raw", "raw/")]
+            options = job.RunOptions(run_id=run_id, now=NOW, engine="spark", full_refresh=full_refresh)
+            return job.run_job(SPARK, store, urls, options, CONTRACT)
+
+        def folders() -> list[str]:
+            found = []
+            for folder, _, names in os.walk(os.path.join(root, "sessions")):
+                found += [os.path.relpath(folder, os.path.join(root, "sessions")) for n in names]
+                self.assertTrue(all(n.endswith(".zstd.parquet") for n in names), names)
+            return sorted(set(found))
+
+        def rows() -> dict[str, tuple[Any, ...]]:
+            back = SPARK.read.parquet(store.spark_url("transformed", "sessions/"))
+            return {r.session_id: (r.day, r.first_event_id, r.last_event_id, r.events) for r in back.collect()}
+
+        first = run(
+            "run-1",
+            "raw/a",
+            [
+                event("e1", "s1", "2026-11-25T00:01:00Z"),
+                event("e2", "s1", "2026-11-25T00:02:00Z"),
+                event("f1", "s2", "2026-11-25T08:00:00Z"),
+                event("n1", None, "2026-11-25T08:00:00Z"),
+            ],
+        )
+        self.assertEqual(first["sessionPartitionsWritten"], ["year=2026/month=11/day=25"])
+        self.assertEqual(rows(), {"s1": ("25", "e1", "e2", 2), "s2": ("25", "f1", "f1", 1)})
+        back = SPARK.read.parquet(store.spark_url("transformed", "sessions/"))
+        self.assertEqual(back.schema["start_time"].dataType, T.TimestampNTZType(), "TIMESTAMP_NTZ, like transformed")
+
+        second = run("run-2", "raw/b", [event("e0", "s1", "2026-11-24T23:59:00Z")])
+        self.assertEqual(second["sessionPartitionsWritten"], ["year=2026/month=11/day=24", "year=2026/month=11/day=25"])
+        self.assertEqual(rows(), {"s1": ("24", "e0", "e2", 3), "s2": ("25", "f1", "f1", 1)})
+
+        third = run("run-3", "raw/c", [event("f2", "s2", "2026-11-23T12:00:00Z")])
+        self.assertEqual(rows(), {"s1": ("24", "e0", "e2", 3), "s2": ("23", "f2", "f1", 2)})
+        self.assertEqual(folders(), ["year=2026/month=11/day=23", "year=2026/month=11/day=24"], "day 25 emptied")
+        self.assertEqual(third["sessionRowsWritten"], 1)
+
+        read = lambda: SPARK.read.parquet(store.spark_url("transformed", "sessions/"))  # noqa: E731
+        incremental = sorted(tuple(r) for r in read().drop("processed_timestamp").collect())
+        run("run-4", "raw/d", [], full_refresh=True)
+        self.assertEqual(sorted(tuple(r) for r in read().drop("processed_timestamp").collect()), incremental)
+
+
 class RejectsAndCountsTest(unittest.TestCase):
     def test_rejects_of_both_kinds_are_counted_by_reason(self) -> None:
         line = lambda reason: json.dumps({"reason": reason})  # noqa: E731

@@ -322,7 +322,7 @@ describe("infra/ (Terraform, checked offline)", () => {
     );
   });
 
-  it("the job is bookmarked Glue Spark with its scripts in S3, and the crawler targets transformed/", () => {
+  it("the job is bookmarked Glue Spark with its scripts in S3, and the crawler targets transformed/ and sessions/", () => {
     const job = resource("aws_glue_job.transform");
     const command = block(job.command);
     assert.equal(command.name, "glueetl");
@@ -364,12 +364,24 @@ describe("infra/ (Terraform, checked offline)", () => {
 
     const crawler = resource("aws_glue_crawler.transformed");
     assert.equal(crawler.security_configuration, "${aws_glue_security_configuration.pipeline.name}");
-    const target = block(crawler.s3_target);
-    assert.equal(
-      expandLocals(String(target.path)),
-      's3://${aws_s3_bucket.this["transformed"].id}/transformed/',
+    // One target per table, each named after its folder: transformed/ and the sessions table's folder.
+    const sessionsFolder = (
+      JSON.parse(readFileSync(join(root, "contract", "data-contract.json"), "utf8")) as {
+        sessions: { folder: string };
+      }
+    ).sessions.folder;
+    const targets = blocks(crawler.s3_target);
+    assert.deepEqual(
+      targets.map((target) => expandLocals(String(target.path))),
+      [
+        's3://${aws_s3_bucket.this["transformed"].id}/transformed/',
+        `s3://\${aws_s3_bucket.this["transformed"].id}/${sessionsFolder}/`,
+      ],
     );
+    for (const target of targets)
+      assert.deepEqual(target.exclusions, ["**/_temporary/**", "**/_SUCCESS", "**/.*"]);
     assert.equal(expandLocals("${local.transformed_prefix}"), bucketHomePrefix.transformed);
+    assert.equal(expandLocals("${local.sessions_prefix}"), `${sessionsFolder}/`);
     const recrawl = block(crawler.recrawl_policy).recrawl_behavior;
     const policy = block(crawler.schema_change_policy);
     if (recrawl === "CRAWL_NEW_FOLDERS_ONLY")
@@ -533,7 +545,21 @@ describe("infra/ (Terraform, checked offline)", () => {
       !statements("glue_job").some((s) => (s.actions as string[]).some((a) => a.startsWith("glue:"))),
     );
 
-    // The crawler reads transformed/ and maintains the catalog of its own database only.
+    // Both write and read the sessions table's folder beside transformed/, and nothing else there.
+    const transformedObjects = (doc: string): string[] =>
+      statements(doc)
+        .flatMap((st) => allStrings(st.resources))
+        .filter((r) => r.startsWith('${local.bucket_arns["transformed"]}/'))
+        .map(expandLocals)
+        .sort();
+    const onTransformed = [
+      '${local.bucket_arns["transformed"]}/sessions/*',
+      '${local.bucket_arns["transformed"]}/transformed/*',
+    ];
+    assert.deepEqual(transformedObjects("glue_job"), onTransformed);
+    assert.deepEqual(transformedObjects("glue_crawler"), onTransformed);
+
+    // The crawler reads transformed/ and sessions/ and maintains the catalog of its own database only.
     assert.deepEqual(bucketsOf("glue_crawler"), ["transformed"]);
     assert.deepEqual(actionsOn("glue_crawler", "transformed"), [
       "s3:GetBucketLocation",

@@ -95,14 +95,19 @@ async function runBoth(
 
 async function assertSameWarehouses(pair: Pair): Promise<void> {
   const diff = await compareWarehouses(pair.local, pair.spark);
-  assert.deepEqual(diff.columnTypes[1], diff.columnTypes[0], "columns and their DuckDB types");
-  assert.deepEqual(diff.parquetTypes[1], diff.parquetTypes[0], "Parquet physical and logical types");
-  assert.deepEqual(diff.rowCounts[1], diff.rowCounts[0], "row count");
-  assert.deepEqual(
-    { onlyLocal: diff.onlyInFirst, onlySpark: diff.onlyInSecond },
-    { onlyLocal: [], onlySpark: [] },
-    "every row, every column, in the same partition",
-  );
+  for (const [table, d] of [
+    ["transformed", diff],
+    ["sessions", diff.sessions],
+  ] as const) {
+    assert.deepEqual(d.columnTypes[1], d.columnTypes[0], `${table}: columns and their DuckDB types`);
+    assert.deepEqual(d.parquetTypes[1], d.parquetTypes[0], `${table}: Parquet physical and logical types`);
+    assert.deepEqual(d.rowCounts[1], d.rowCounts[0], `${table}: row count`);
+    assert.deepEqual(
+      { onlyLocal: d.onlyInFirst, onlySpark: d.onlyInSecond },
+      { onlyLocal: [], onlySpark: [] },
+      `${table}: every row, every column, in the same partition`,
+    );
+  }
   // Which records were rejected, where and why: exact.
   const place = (lines: string[]): string[] =>
     lines.map((l) => JSON.stringify((JSON.parse(l) as unknown[]).slice(0, 4)));
@@ -172,6 +177,7 @@ describe("parity over the golden vectors (test/vectors/)", () => {
     const reports = await runBoth(t, pair, rules.now);
     const expectRow = (c: object): boolean => "row" in (c as { expect: object }).expect;
     if (reports) {
+      assert.ok((await tableRows(pair.spark, [], "sessions")).length > 0, "the vectors make sessions rows");
       assert.ok(
         reports[1].records.written >= rules.cases.filter(expectRow).length,
         "every valid rules case is written",
@@ -181,7 +187,7 @@ describe("parity over the golden vectors (test/vectors/)", () => {
   });
 });
 
-describe("parity over runs: generated corpus, late data, nothing new, full refresh", () => {
+describe("parity over runs: generated corpus, late data, nothing new, full refresh (events and sessions)", () => {
   let pair: Pair;
   let firstRows: string[] = [];
   const start = "2026-11-24";
@@ -216,6 +222,7 @@ describe("parity over runs: generated corpus, late data, nothing new, full refre
     assert.ok(report.records.rejected > 100, "dirty records were rejected");
     assert.ok(Object.values(report.rejectedByReason).filter((n) => n > 0).length >= 7, "most reasons occur");
     firstRows = await tableRows(pair.spark);
+    assert.ok((await tableRows(pair.spark, [], "sessions")).length > 100, "sessions rows were compared");
   });
 
   it("run 2: late events, re-sent ids and sessions extended across runs (event_sequence over whole sessions)", async (t) => {
@@ -225,8 +232,8 @@ describe("parity over runs: generated corpus, late data, nothing new, full refre
     for (const r of rows)
       if (r.session_id !== null)
         bySession.set(String(r.session_id), [...(bySession.get(String(r.session_id)) ?? []), r]);
-    const sessions = [...bySession.entries()].filter(([, rs]) => rs.length >= 3).slice(0, 3);
-    assert.equal(sessions.length, 3);
+    const sessions = [...bySession.entries()].filter(([, rs]) => rs.length >= 3).slice(0, 4);
+    assert.equal(sessions.length, 4);
     const shift = (iso: string | number | null, ms: number): string =>
       new Date(new Date(String(iso)).getTime() + ms).toISOString();
     const first = (rs: Record<string, string | number | null>[]): string =>
@@ -245,11 +252,22 @@ describe("parity over runs: generated corpus, late data, nothing new, full refre
         timestamp,
         ...extra,
       });
-    const [[s1, r1], [s2, r2], [s3, r3]] = sessions as [string, Record<string, string | number | null>[]][];
+    const [[s1, r1], [s2, r2], [s3, r3], [s4, r4]] = sessions as [
+      string,
+      Record<string, string | number | null>[],
+    ][];
     const lines = [
       event("late-1", s1, shift(first(r1), -60_000)), // before every event of s1: shifts its sequence
       event("late-2", s2, shift(last(r2), 60_000), { price: "9.50" }), // extends s2 after its last event
       event("late-3", s3, shift(first(r3), 1), { quantity: 2 }), // between s3's first and second events
+      // A day before s4 began, a purchase from another device: s4's sessions row moves to an earlier
+      // partition, with a new first event (visitor from its anonymous_id) and more revenue.
+      event("late-8", s4, shift(first(r4), -86_400_000), {
+        event_type: "purchase",
+        price: "12.50",
+        quantity: 2,
+        properties: { anonymous_id: "anon-late", plan: "pro" },
+      }),
       event("late-4", "s-new-old-day", "2026-11-20T08:00:00.000Z"), // a late day: a new partition
       event("late-5", "s-new-old-day", "2026-11-20T08:00:00.000Z"),
       event("late-6", null, "2026-11-21T09:30:00+02:00"),
@@ -278,37 +296,72 @@ describe("parity over runs: generated corpus, late data, nothing new, full refre
     assert.ok(reports);
     const [local, report] = reports;
     assert.equal(report.rejectedByReason.duplicate, 4);
-    assert.equal(report.records.written, 7);
+    assert.equal(report.records.written, 8);
     // rowsRewritten: the rows of run 1 whose event_sequence changed, counted from the tables themselves.
     const before = new Map(rows.map((r) => [r.event_id, r.event_sequence]));
     const changed = (await tableRows(pair.spark))
       .map((r) => JSON.parse(r) as Record<string, string | number | null>)
       .filter((r) => before.has(r.event_id) && before.get(r.event_id) !== r.event_sequence).length;
-    assert.equal(changed, r1.length + r3.length - 1, "s1 shifts entirely, s3 all but its first event");
+    assert.equal(
+      changed,
+      r1.length + r3.length - 1 + r4.length,
+      "s1 and s4 shift entirely, s3 all but its first event",
+    );
     assert.equal(
       report.rowsRewritten,
       changed,
       "spark: rowsRewritten = existing rows whose sequence changed",
     );
     assert.equal(local.rowsRewritten, changed, "local: the same meaning");
+
+    // The sessions rows (identical in both engines, checked above): s4 moved to the day before, merged.
+    const sessionRows = (await tableRows(pair.spark, [], "sessions")).map(
+      (r) => JSON.parse(r) as Record<string, string | number | boolean | null>,
+    );
+    const ids = sessionRows.map((r) => r.session_id);
+    assert.equal(new Set(ids).size, ids.length, "one row per session");
+    const moved = sessionRows.find((r) => r.session_id === s4)!;
+    const lateStart = shift(first(r4), -86_400_000);
+    assert.deepEqual(
+      [moved.first_event_id, moved.visitor_id, moved.events, moved.converted],
+      ["late-8", "anon-late", r4.length + 1, true],
+    );
+    assert.equal(`${moved.year}-${moved.month}-${moved.day}`, lateStart.slice(0, 10), "its new start's day");
+    assert.equal(new Date(`${String(moved.start_time).replace(" ", "T")}Z`).toISOString(), lateStart);
+    assert.equal(sessionRows.find((r) => r.session_id === s2)!.last_event_id, "late-7", "s2 extended");
+    assert.equal(sessionRows.find((r) => r.session_id === "s-new-old-day")!.events, 2);
   });
 
   it("run 3: nothing new changes nothing (the ledger holds)", async (t) => {
     if (!spark(t) || firstRows.length === 0) return;
     const files = await visibleFiles(pair.spark, "transformed", ".parquet");
     const mtimes = await Promise.all(files.map(async (f) => (await stat(f)).mtimeMs));
+    const sessionFiles = await visibleFiles(pair.spark, "sessions", ".parquet");
+    assert.ok(sessionFiles.length > 0);
+    const sessionMtimes = await Promise.all(sessionFiles.map(async (f) => (await stat(f)).mtimeMs));
     const reports = await runBoth(t, pair, "2026-11-27T12:00:00Z");
     assert.ok(reports);
     assert.equal(reports[1].status, "no_new_data");
     assert.deepEqual(await visibleFiles(pair.spark, "transformed", ".parquet"), files);
     assert.deepEqual(await Promise.all(files.map(async (f) => (await stat(f)).mtimeMs)), mtimes);
+    assert.deepEqual(await visibleFiles(pair.spark, "sessions", ".parquet"), sessionFiles);
+    assert.deepEqual(
+      await Promise.all(sessionFiles.map(async (f) => (await stat(f)).mtimeMs)),
+      sessionMtimes,
+    );
   });
 
   it("--full-refresh equals the incremental result (all columns but processed_timestamp)", async (t) => {
     if (!spark(t) || firstRows.length === 0) return;
     const incremental = await tableRows(pair.spark, ["processed_timestamp"]);
+    const incrementalSessions = await tableRows(pair.spark, ["processed_timestamp"], "sessions");
     const reports = await runBoth(t, pair, "2026-11-27T18:00:00Z", true);
     assert.ok(reports);
     assert.deepEqual(await tableRows(pair.spark, ["processed_timestamp"]), incremental);
+    assert.deepEqual(
+      await tableRows(pair.spark, ["processed_timestamp"], "sessions"),
+      incrementalSessions,
+      "sessions: merged run by run = built from every event at once",
+    );
   });
 });

@@ -13,6 +13,8 @@ const suites = [
   "DedupeTest",
   "PartitionTest",
   "SequenceTest",
+  "SessionsTest",
+  "SessionsRunTest",
   "RejectsAndCountsTest",
   "ContractReachesTheFilesTest",
 ];
@@ -47,7 +49,7 @@ describe("the Glue job's steps (DataFrame → DataFrame) on small local frames",
       assert.match(result.stderr, new RegExp(`\\.${suite}\\.test_\\w+\\) \\.\\.\\. ok`), `${suite} ran`);
     // Spark's log interleaves with unittest's per-test lines: the totals are what count.
     const ran = /\nRan (\d+) tests? in /.exec(result.stderr);
-    assert.ok(ran && Number(ran[1]) >= 18, `at least 18 step tests ran: ${ran?.[0] ?? "none"}`);
+    assert.ok(ran && Number(ran[1]) >= 24, `at least 24 step tests ran: ${ran?.[0] ?? "none"}`);
     assert.match(result.stderr, /\nOK\s*$/);
     assert.doesNotMatch(result.stderr, /skipped/);
   });

@@ -5,12 +5,8 @@ import { LocalStorage } from "../../src/storage/local-storage.js";
 import { isHiddenKey } from "../../src/storage/object-key.js";
 import { readTableView } from "../../src/table/table-view.js";
 
-/**
- * Reads two warehouses written by different engines and reports every difference: rows (every
- * column, exactly, and the partition folder each row is in), the Parquet type of every column, and
- * the reject lines. Layouts (file names, how many files) may differ; nothing else may.
- */
-export interface ParityDifferences {
+/** The differences of one table between two warehouses. */
+interface TableDifferences {
   /** Rows in the first warehouse and not the second (EXCEPT ALL), rendered as text; and the reverse. */
   onlyInFirst: string[];
   onlyInSecond: string[];
@@ -19,9 +15,22 @@ export interface ParityDifferences {
   columnTypes: [string[], string[]];
   /** Column → Parquet physical and logical type, over every file of each warehouse. */
   parquetTypes: [string[], string[]];
+}
+
+/**
+ * Reads two warehouses written by different engines and reports every difference: rows of both tables
+ * of the transformed bucket (every column, exactly, and the partition folder each row is in), the Parquet
+ * type of every column, and the reject lines. Layouts (file names, how many files) may differ; nothing
+ * else may. The events table's differences are at the top level, the sessions table's under `sessions`.
+ */
+export interface ParityDifferences extends TableDifferences {
+  sessions: TableDifferences;
   /** Reject lines (reason, field, source, line, raw), sorted, as JSON text. */
   rejects: [string[], string[]];
 }
+
+/** The tables of the transformed bucket: the events (`transformed/`) and the sessions (`sessions/`). */
+type TableName = "transformed" | "sessions";
 
 /** Visible files under `<warehouse>/<prefix>` ending with the suffix (hidden = a segment starting `_` or `.`). */
 export async function visibleFiles(warehouse: string, prefix: string, suffix: string): Promise<string[]> {
@@ -39,10 +48,11 @@ export async function visibleFiles(warehouse: string, prefix: string, suffix: st
     .sort();
 }
 
-/** The table's data files as readers see them: the local engine's snapshot, or every data file. */
-async function tableFiles(warehouse: string): Promise<string[]> {
+/** A table's data files as readers see them: the local engine's snapshot, or every data file. */
+async function tableFiles(warehouse: string, table: TableName = "transformed"): Promise<string[]> {
   const storage = new LocalStorage(warehouse);
-  return (await readTableView(storage, warehouse)).files
+  const view = await readTableView(storage, warehouse);
+  return (table === "transformed" ? view.files : view.sessionFiles)
     .map((o) => storage.localPath("transformed", o.key)!)
     .sort();
 }
@@ -107,9 +117,13 @@ async function rejectLines(warehouse: string): Promise<string[]> {
   return lines.sort();
 }
 
-/** Every row of transformed/ (all columns, partition folders included) as sorted JSON text. */
-export async function tableRows(warehouse: string, exclude: string[] = []): Promise<string[]> {
-  const files = await tableFiles(warehouse);
+/** Every row of a table (all columns, partition folders included) as sorted JSON text. */
+export async function tableRows(
+  warehouse: string,
+  exclude: string[] = [],
+  table: TableName = "transformed",
+): Promise<string[]> {
+  const files = await tableFiles(warehouse, table);
   if (files.length === 0) return [];
   return withDuckDB(async (c) => {
     const except = exclude.length > 0 ? ` EXCLUDE (${exclude.join(", ")})` : "";
@@ -128,7 +142,17 @@ export async function tableRows(warehouse: string, exclude: string[] = []): Prom
 
 /** Compares two warehouses' tables, Parquet types and rejects. */
 export async function compareWarehouses(first: string, second: string): Promise<ParityDifferences> {
-  const [filesA, filesB] = await Promise.all([tableFiles(first), tableFiles(second)]);
+  const events = await compareTable(first, second, "transformed");
+  return {
+    ...events,
+    sessions: await compareTable(first, second, "sessions"),
+    rejects: [await rejectLines(first), await rejectLines(second)],
+  };
+}
+
+/** Compares one table of two warehouses: rows, DuckDB types, Parquet types. */
+async function compareTable(first: string, second: string, table: TableName): Promise<TableDifferences> {
+  const [filesA, filesB] = await Promise.all([tableFiles(first, table), tableFiles(second, table)]);
   const tables = await withDuckDB(async (c) => {
     const load = async (name: string, files: string[]): Promise<string[]> => {
       if (files.length === 0) {
@@ -158,6 +182,5 @@ export async function compareWarehouses(first: string, second: string): Promise<
   return {
     ...tables,
     parquetTypes: [await parquetColumnTypes(filesA), await parquetColumnTypes(filesB)],
-    rejects: [await rejectLines(first), await rejectLines(second)],
   };
 }
