@@ -1,4 +1,4 @@
-import { quotedIdentifier } from "@duckdb/node-api";
+import { quotedIdentifier, quotedString } from "@duckdb/node-api";
 import { sessionColumns } from "../contract/data-contract.js";
 
 /**
@@ -12,51 +12,49 @@ import { sessionColumns } from "../contract/data-contract.js";
 interface ColumnRule {
   /** The column for one event (a relation with the events table's columns). */
   readonly fromEvent: string;
-  /** The column over a group of partial rows of one session. */
-  readonly merge: string;
+  /**
+   * How partial rows of one session merge: the value of the first or last row, the min, max or sum, or
+   * an expression over the merged columns (`derived`).
+   */
+  readonly merge: "first" | "last" | "min" | "max" | "sum" | { readonly derived: string };
 }
 
-const first = (column: string) => `arg_min_null(${column}, (start_time, first_event_id))`;
-const last = (column: string) => `arg_max_null(${column}, (end_time, last_event_id))`;
-const countOf = (eventType: string) => ({
+const countOf = (eventType: string): ColumnRule => ({
   fromEvent: `(event_type = '${eventType}')::BIGINT`,
-  merge: "", // filled below: the sum of the column
+  merge: "sum",
 });
 
 const rules: Readonly<Record<string, ColumnRule>> = {
-  session_id: { fromEvent: "session_id", merge: "session_id" },
-  visitor_id: {
-    fromEvent: "coalesce(properties['anonymous_id'], user_id)",
-    merge: first("visitor_id"),
-  },
-  user_id: { fromEvent: "user_id", merge: last("user_id") },
-  start_time: { fromEvent: "event_time", merge: "min(start_time)" },
-  end_time: { fromEvent: "event_time", merge: "max(end_time)" },
+  session_id: { fromEvent: "session_id", merge: { derived: "session_id" } },
+  visitor_id: { fromEvent: "coalesce(properties['anonymous_id'], user_id)", merge: "first" },
+  user_id: { fromEvent: "user_id", merge: "last" },
+  start_time: { fromEvent: "event_time", merge: "min" },
+  end_time: { fromEvent: "event_time", merge: "max" },
   duration_ms: {
     fromEvent: "0::BIGINT",
-    merge: "date_diff('millisecond', min(start_time), max(end_time))::BIGINT",
+    merge: { derived: "date_diff('millisecond', start_time, end_time)" },
   },
-  first_event_id: { fromEvent: "event_id", merge: first("first_event_id") },
-  last_event_id: { fromEvent: "event_id", merge: last("last_event_id") },
-  events: { fromEvent: "1::BIGINT", merge: "" },
+  first_event_id: { fromEvent: "event_id", merge: "first" },
+  last_event_id: { fromEvent: "event_id", merge: "last" },
+  events: { fromEvent: "1::BIGINT", merge: "sum" },
   page_views: countOf("page_view"),
   product_views: countOf("product_view"),
   add_to_carts: countOf("add_to_cart"),
   checkout_starts: countOf("checkout_start"),
   purchases: countOf("purchase"),
-  entry_page: { fromEvent: "page_url", merge: first("entry_page") },
-  exit_page: { fromEvent: "page_url", merge: last("exit_page") },
-  referrer: { fromEvent: "referrer", merge: first("referrer") },
-  device_type: { fromEvent: "device_type", merge: first("device_type") },
-  converted: { fromEvent: "event_type = 'purchase'", merge: "sum(purchases) > 0" },
+  entry_page: { fromEvent: "page_url", merge: "first" },
+  exit_page: { fromEvent: "page_url", merge: "last" },
+  referrer: { fromEvent: "referrer", merge: "first" },
+  device_type: { fromEvent: "device_type", merge: "first" },
+  converted: { fromEvent: "event_type = 'purchase'", merge: { derived: "purchases > 0" } },
   revenue: {
     fromEvent: "CASE WHEN event_type = 'purchase' THEN coalesce(price * quantity, 0) ELSE 0 END::DOUBLE",
-    merge: "",
+    merge: "sum",
   },
-  is_bounce: { fromEvent: "true", merge: "sum(events) = 1" },
+  is_bounce: { fromEvent: "true", merge: { derived: "events = 1" } },
   processed_timestamp: {
     fromEvent: "(SELECT processed_timestamp FROM run_clock)",
-    merge: "(SELECT processed_timestamp FROM run_clock)",
+    merge: { derived: "(SELECT processed_timestamp FROM run_clock)" },
   },
 };
 
@@ -68,11 +66,6 @@ if (missing.length > 0 || extra.length > 0) {
   );
 }
 
-const mergeOf = (name: string, spec: { duckdb: string }): string => {
-  const rule = rules[name]!;
-  return rule.merge === "" ? `sum(${quotedIdentifier(name)})::${spec.duckdb}` : rule.merge;
-};
-
 /** The partial row of each event of a relation (the session's columns, in the contract's order). */
 export function eventPartialRowsSql(events: string): string {
   const columns = sessionColumns
@@ -81,12 +74,41 @@ export function eventPartialRowsSql(events: string): string {
   return `(SELECT ${columns} FROM ${events} WHERE session_id IS NOT NULL)`;
 }
 
-/** Session rows merged from a relation of partial rows: one row per session_id. */
+const named = (merge: ColumnRule["merge"]) =>
+  sessionColumns.filter((c) => rules[c.name]!.merge === merge).map((c) => quotedIdentifier(c.name));
+
+/**
+ * Session rows merged from a relation of partial rows: one row per session_id. The first row's and the
+ * last row's columns are taken as one struct each (one aggregate state per session, not one per column:
+ * what keeps a run over millions of sessions within the transform's memory), then unpacked.
+ */
 export function mergedSessionsSql(partialRows: string): string {
+  const struct = (columns: string[]) =>
+    `{${columns.map((c) => `${quotedString(c.replaceAll('"', ""))}: ${c}`).join(", ")}}`;
+  const inner = [
+    "session_id",
+    `arg_min_null(${struct(named("first"))}, (start_time, first_event_id)) AS first_row`,
+    `arg_max_null(${struct(named("last"))}, (end_time, last_event_id)) AS last_row`,
+    ...named("min").map((c) => `min(${c}) AS ${c}`),
+    ...named("max").map((c) => `max(${c}) AS ${c}`),
+    ...named("sum").map((c) => `sum(${c}) AS ${c}`),
+  ].join(", ");
   const columns = sessionColumns
-    .map((c) => `(${mergeOf(c.name, c)})::${c.duckdb} AS ${quotedIdentifier(c.name)}`)
+    .map((c) => {
+      const merge = rules[c.name]!.merge;
+      const name = quotedIdentifier(c.name);
+      const value =
+        merge === "first"
+          ? `first_row[${quotedString(c.name)}]`
+          : merge === "last"
+            ? `last_row[${quotedString(c.name)}]`
+            : typeof merge === "object"
+              ? merge.derived
+              : name;
+      return `(${value})::${c.duckdb} AS ${name}`;
+    })
     .join(", ");
-  return `(SELECT ${columns} FROM ${partialRows} GROUP BY session_id)`;
+  return `(SELECT ${columns} FROM (SELECT ${inner} FROM ${partialRows} GROUP BY session_id))`;
 }
 
 /** The contract's sessions columns, quoted, in order. */

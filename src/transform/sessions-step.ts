@@ -14,6 +14,9 @@ import {
   partitionPathSql,
 } from "./table-format-sql.js";
 
+/** Sessions merged by one statement at most (a few hundred bytes of aggregate state each). */
+const SESSIONS_PER_BATCH = 250_000;
+
 /**
  * Step 8, sessions: the sessions table's rows for every session this run's accepted events belong to,
  * staged for the same commit as the events, so a reader sees both tables at one version. A session the
@@ -95,18 +98,27 @@ export async function writeSessions(ctx: RunContext): Promise<StepResult> {
       partials.push(`SELECT * FROM ${eventPartialRowsSql(`(SELECT ${columns} FROM ${files})`)}`);
     }
   }
+  // Merged in batches of sessions (by hash), so the aggregate's memory stays bounded however many
+  // sessions a run touches; each batch writes its own file per partition.
+  const [touched] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM touched_sessions`);
+  const indexed = rebuild ? (baseline.indexes.sessions ?? []).reduce((sum, f) => sum + f.rows, 0) : 0;
+  const batches = Math.max(1, Math.ceil((Number(touched!.n) + indexed) / SESSIONS_PER_BATCH));
   const outDir = join(ctx.scratch, "sessions");
-  await sql.run(
-    `COPY (
-      SELECT *, ${partitionColumnsFrom("start_time")} FROM (
-        SELECT * FROM sessions_old WHERE session_id NOT IN (SELECT session_id FROM touched_sessions)
-        UNION ALL
-        SELECT * FROM ${mergedSessionsSql(`(${partials.join(" UNION ALL BY NAME ")})`)})
-      ORDER BY start_time, session_id)
-     TO $out_dir (FORMAT parquet, ${parquetCompressionSql}, PARTITION_BY (${partitionListSql}),
-       FILENAME_PATTERN ${quotedString(`sessions-${ctx.runId}-{i}`)})`,
-    { ...values, out_dir: outDir },
-  );
+  for (let batch = 0; batch < batches; batch++) {
+    const inBatch = batches === 1 ? "" : `WHERE hash(session_id) % ${batches} = ${batch}`;
+    const of = (relation: string) => `(SELECT * FROM ${relation} ${inBatch})`;
+    await sql.run(
+      `COPY (
+        SELECT *, ${partitionColumnsFrom("start_time")} FROM (
+          SELECT * FROM ${of("sessions_old")} WHERE session_id NOT IN (SELECT session_id FROM touched_sessions)
+          UNION ALL
+          SELECT * FROM ${mergedSessionsSql(of(`(${partials.join(" UNION ALL BY NAME ")})`))})
+        ORDER BY start_time, session_id)
+       TO $out_dir (FORMAT parquet, ${parquetCompressionSql}, PARTITION_BY (${partitionListSql}),
+         OVERWRITE_OR_IGNORE, FILENAME_PATTERN ${quotedString(`sessions-${ctx.runId}-${batch}-{i}`)})`,
+      { ...values, out_dir: outDir },
+    );
+  }
 
   const { sessionsAdded, sessionsReplaced } = ctx.outputs;
   sessionsReplaced.push(...oldFiles.map((f) => f.key));
