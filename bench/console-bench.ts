@@ -10,7 +10,13 @@ import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../test/support/chromium-launch.js";
 import { parseConfig } from "../src/config/load-config.js";
 import { startConsoleServer, type RunningConsole } from "../src/console/console-server.js";
-import { DashboardQueries, dashboardSqlFile, parseDashboardQuery } from "../src/console/dashboard-queries.js";
+import {
+  DashboardQueries,
+  dashboardSqlFile,
+  panelStatements,
+  parseDashboardQuery,
+  type PanelName,
+} from "../src/console/dashboard-queries.js";
 import { webAssetsDir } from "../src/console/package-paths.js";
 import { openQueryEngine, type QueryEngine } from "../src/query/query-engine.js";
 import { parseQueryFile } from "../src/query/query-file.js";
@@ -25,17 +31,8 @@ const days = 30;
 const goalMs = 1500;
 const filterGoalMs = 300;
 const firstLoadBudgetBytes = 300 * 1024;
+const panelNames = ["timeseries", ...Object.keys(panelStatements)] as PanelName[];
 const eventsOnlyDashboardFile = join(root, "bench", "baselines", "dashboard-over-events.sql");
-/** The dashboard's panels besides the tiles, as the page requests them. */
-const panelNames = [
-  "timeseries",
-  "pages",
-  "sources",
-  "devices",
-  "event-types",
-  "categories",
-  "funnel",
-] as const;
 
 /**
  * A warehouse of `events` generated events over 30 days, made the way a user makes one
@@ -135,7 +132,10 @@ async function bytesScanned(
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const statement of parseQueryFile(await readFile(file, "utf8"))) {
-    out.set(statement.title ?? statement.sql, (await engine.profile(statement.sql, { params })).bytesOfFilesRead);
+    out.set(
+      statement.title ?? statement.sql,
+      (await engine.profile(statement.sql, { params })).bytesOfFilesRead,
+    );
   }
   return out;
 }
