@@ -1,14 +1,16 @@
 -- The web console's dashboard with its filters (clickstream console), in the Athena dialect: the statements
--- of queries/dashboard.sql over the sessions the filters keep. Each takes six bound parameters (`?`, never
+-- of queries/dashboard.sql over the sessions the filters keep. Each takes eight bound parameters (`?`, never
 -- pasted):
 --   1, 2  first and last event date of the range, 'YYYY-MM-DD' (inclusive, UTC)
---   3..6  filters: event_type, device_type, referrer (host, or the referrer itself when it has none),
---         page (the path of page_url); '' = no filter
--- A filter keeps the sessions with at least one in-range event matching it; figures are computed over all
--- in-range events of the kept sessions. Statements over the sessions table take the range again as
--- parameters 7 and 8 (the kept sessions' rows, by their start). Run one with, for example:
+--   3..6  filters: event_type, device_type, referrer (host, or the referrer itself when it has none, or
+--         '(direct)'), page (the path of page_url); '' = no filter
+--   7, 8  the range again (the sessions that start in it)
+-- A filter keeps the sessions starting in the range whose device or source (their first event's) is the
+-- one filtered on, or that have an in-range event of the event type or on the page; figures are computed
+-- over the kept sessions and their in-range events. Run one with, for example:
 --   clickstream query --file queries/dashboard-filtered.sql --name overview \
---     --param 2026-11-18 --param 2026-11-24 --param '' --param mobile --param '' --param ''
+--     --param 2026-11-18 --param 2026-11-24 --param '' --param mobile --param '' --param '' \
+--     --param 2026-11-18 --param 2026-11-24
 
 -- name: overview
 -- Tiles: visitors, sessions, page views, bounce rate, visit duration, conversion, revenue, over the
@@ -22,22 +24,24 @@ filters AS (
   SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
          CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
 ),
-kept_sessions AS (
+event_hits AS (
   SELECT e.session_id
   FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
+  GROUP BY e.session_id, f.event_type, f.page
   HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(CASE WHEN f.referrer = '' THEN false
-                                           ELSE COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer END) > 0)
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
 ),
+kept_sessions AS (
+  SELECT s.*
+  FROM sessions s CROSS JOIN filters f
+  WHERE s.year || '-' || s.month || '-' || s.day BETWEEN ? AND ?
+    AND (f.device_type = '' OR s.device_type = f.device_type)
+    AND (f.referrer = '' OR COALESCE(url_extract_host(s.referrer), s.referrer, '(direct)') = f.referrer)
+    AND s.session_id IN (SELECT session_id FROM event_hits)
+),
 sessions_in_range AS (
-  SELECT *
-  FROM sessions
-  WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-    AND session_id IN (SELECT session_id FROM kept_sessions)
+  SELECT * FROM kept_sessions
 )
 SELECT COUNT(DISTINCT visitor_id) AS visitors,
        COUNT(*) AS sessions,
@@ -59,16 +63,21 @@ filters AS (
   SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
          CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
 ),
-kept_sessions AS (
+event_hits AS (
   SELECT e.session_id
   FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
+  GROUP BY e.session_id, f.event_type, f.page
   HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(CASE WHEN f.referrer = '' THEN false
-                                           ELSE COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer END) > 0)
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
+),
+kept_sessions AS (
+  SELECT s.*
+  FROM sessions s CROSS JOIN filters f
+  WHERE s.year || '-' || s.month || '-' || s.day BETWEEN ? AND ?
+    AND (f.device_type = '' OR s.device_type = f.device_type)
+    AND (f.referrer = '' OR COALESCE(url_extract_host(s.referrer), s.referrer, '(direct)') = f.referrer)
+    AND s.session_id IN (SELECT session_id FROM event_hits)
 ),
 events AS (
   SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
@@ -91,16 +100,21 @@ filters AS (
   SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
          CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
 ),
-kept_sessions AS (
+event_hits AS (
   SELECT e.session_id
   FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
+  GROUP BY e.session_id, f.event_type, f.page
   HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(CASE WHEN f.referrer = '' THEN false
-                                           ELSE COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer END) > 0)
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
+),
+kept_sessions AS (
+  SELECT s.*
+  FROM sessions s CROSS JOIN filters f
+  WHERE s.year || '-' || s.month || '-' || s.day BETWEEN ? AND ?
+    AND (f.device_type = '' OR s.device_type = f.device_type)
+    AND (f.referrer = '' OR COALESCE(url_extract_host(s.referrer), s.referrer, '(direct)') = f.referrer)
+    AND s.session_id IN (SELECT session_id FROM event_hits)
 ),
 events AS (
   SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
@@ -123,16 +137,21 @@ filters AS (
   SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
          CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
 ),
-kept_sessions AS (
+event_hits AS (
   SELECT e.session_id
   FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
+  GROUP BY e.session_id, f.event_type, f.page
   HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(CASE WHEN f.referrer = '' THEN false
-                                           ELSE COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer END) > 0)
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
+),
+kept_sessions AS (
+  SELECT s.*
+  FROM sessions s CROSS JOIN filters f
+  WHERE s.year || '-' || s.month || '-' || s.day BETWEEN ? AND ?
+    AND (f.device_type = '' OR s.device_type = f.device_type)
+    AND (f.referrer = '' OR COALESCE(url_extract_host(s.referrer), s.referrer, '(direct)') = f.referrer)
+    AND s.session_id IN (SELECT session_id FROM event_hits)
 ),
 events AS (
   SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
@@ -157,22 +176,24 @@ filters AS (
   SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
          CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
 ),
-kept_sessions AS (
+event_hits AS (
   SELECT e.session_id
   FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
+  GROUP BY e.session_id, f.event_type, f.page
   HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(CASE WHEN f.referrer = '' THEN false
-                                           ELSE COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer END) > 0)
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
 ),
+kept_sessions AS (
+  SELECT s.*
+  FROM sessions s CROSS JOIN filters f
+  WHERE s.year || '-' || s.month || '-' || s.day BETWEEN ? AND ?
+    AND (f.device_type = '' OR s.device_type = f.device_type)
+    AND (f.referrer = '' OR COALESCE(url_extract_host(s.referrer), s.referrer, '(direct)') = f.referrer)
+    AND s.session_id IN (SELECT session_id FROM event_hits)
+),
 sessions_in_range AS (
-  SELECT *
-  FROM sessions
-  WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-    AND session_id IN (SELECT session_id FROM kept_sessions)
+  SELECT * FROM kept_sessions
 )
 SELECT COALESCE(url_extract_host(referrer), referrer, '(direct)') AS source,
        COUNT(*) AS sessions
@@ -194,22 +215,24 @@ filters AS (
   SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
          CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
 ),
-kept_sessions AS (
+event_hits AS (
   SELECT e.session_id
   FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
+  GROUP BY e.session_id, f.event_type, f.page
   HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(CASE WHEN f.referrer = '' THEN false
-                                           ELSE COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer END) > 0)
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
 ),
+kept_sessions AS (
+  SELECT s.*
+  FROM sessions s CROSS JOIN filters f
+  WHERE s.year || '-' || s.month || '-' || s.day BETWEEN ? AND ?
+    AND (f.device_type = '' OR s.device_type = f.device_type)
+    AND (f.referrer = '' OR COALESCE(url_extract_host(s.referrer), s.referrer, '(direct)') = f.referrer)
+    AND s.session_id IN (SELECT session_id FROM event_hits)
+),
 sessions_in_range AS (
-  SELECT *
-  FROM sessions
-  WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-    AND session_id IN (SELECT session_id FROM kept_sessions)
+  SELECT * FROM kept_sessions
 )
 SELECT COALESCE(device_type, '(unknown)') AS device,
        COUNT(*) AS sessions
@@ -228,16 +251,21 @@ filters AS (
   SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
          CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
 ),
-kept_sessions AS (
+event_hits AS (
   SELECT e.session_id
   FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
+  GROUP BY e.session_id, f.event_type, f.page
   HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(CASE WHEN f.referrer = '' THEN false
-                                           ELSE COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer END) > 0)
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
+),
+kept_sessions AS (
+  SELECT s.*
+  FROM sessions s CROSS JOIN filters f
+  WHERE s.year || '-' || s.month || '-' || s.day BETWEEN ? AND ?
+    AND (f.device_type = '' OR s.device_type = f.device_type)
+    AND (f.referrer = '' OR COALESCE(url_extract_host(s.referrer), s.referrer, '(direct)') = f.referrer)
+    AND s.session_id IN (SELECT session_id FROM event_hits)
 ),
 events AS (
   SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
@@ -260,16 +288,21 @@ filters AS (
   SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
          CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
 ),
-kept_sessions AS (
+event_hits AS (
   SELECT e.session_id
   FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
+  GROUP BY e.session_id, f.event_type, f.page
   HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(CASE WHEN f.referrer = '' THEN false
-                                           ELSE COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer END) > 0)
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
+),
+kept_sessions AS (
+  SELECT s.*
+  FROM sessions s CROSS JOIN filters f
+  WHERE s.year || '-' || s.month || '-' || s.day BETWEEN ? AND ?
+    AND (f.device_type = '' OR s.device_type = f.device_type)
+    AND (f.referrer = '' OR COALESCE(url_extract_host(s.referrer), s.referrer, '(direct)') = f.referrer)
+    AND s.session_id IN (SELECT session_id FROM event_hits)
 ),
 events AS (
   SELECT * FROM in_range WHERE session_id IN (SELECT session_id FROM kept_sessions)
@@ -295,22 +328,24 @@ filters AS (
   SELECT CAST(? AS VARCHAR) AS event_type, CAST(? AS VARCHAR) AS device_type,
          CAST(? AS VARCHAR) AS referrer, CAST(? AS VARCHAR) AS page
 ),
-kept_sessions AS (
+event_hits AS (
   SELECT e.session_id
   FROM in_range e CROSS JOIN filters f
-  GROUP BY e.session_id, f.event_type, f.device_type, f.referrer, f.page
+  GROUP BY e.session_id, f.event_type, f.page
   HAVING (f.event_type = '' OR COUNT_IF(e.event_type = f.event_type) > 0)
-     AND (f.device_type = '' OR COUNT_IF(e.device_type = f.device_type) > 0)
-     AND (f.referrer = '' OR COUNT_IF(CASE WHEN f.referrer = '' THEN false
-                                           ELSE COALESCE(url_extract_host(e.referrer), e.referrer) = f.referrer END) > 0)
      AND (f.page = '' OR COUNT_IF(CASE WHEN f.page = '' THEN false
                                        ELSE url_extract_path(e.page_url) = f.page END) > 0)
 ),
+kept_sessions AS (
+  SELECT s.*
+  FROM sessions s CROSS JOIN filters f
+  WHERE s.year || '-' || s.month || '-' || s.day BETWEEN ? AND ?
+    AND (f.device_type = '' OR s.device_type = f.device_type)
+    AND (f.referrer = '' OR COALESCE(url_extract_host(s.referrer), s.referrer, '(direct)') = f.referrer)
+    AND s.session_id IN (SELECT session_id FROM event_hits)
+),
 sessions_in_range AS (
-  SELECT *
-  FROM sessions
-  WHERE year || '-' || month || '-' || day BETWEEN ? AND ?
-    AND session_id IN (SELECT session_id FROM kept_sessions)
+  SELECT * FROM kept_sessions
 ),
 steps AS (
   SELECT 1 AS step, 'product_view' AS stage, COUNT_IF(product_views > 0) AS sessions FROM sessions_in_range

@@ -5,7 +5,7 @@ import type { QueryParam, RunOptions } from "../query/query-engine.js";
 import { parseQueryFile } from "../query/query-file.js";
 import type { QueryResult } from "../query/query-result.js";
 import { toObjects } from "../query/result-formatter.js";
-import { filteredStatement, readsSessions } from "./filtered-dashboard-sql.js";
+import { filteredStatement } from "./filtered-dashboard-sql.js";
 import { packageRoot } from "./package-paths.js";
 import type { DayRange, FilterName, OverviewAnswer, OverviewFigures, PanelAnswer } from "./api-types.js";
 
@@ -65,12 +65,17 @@ export class DashboardQueries {
   private constructor(
     private readonly plain: Map<string, string>,
     private readonly filtered: Map<string, string>,
+    /** The filtered statements for device and source filters alone: no pass over the events. */
+    private readonly sessionFiltered: Map<string, string>,
   ) {}
 
   static async load(): Promise<DashboardQueries> {
     const plain = await loadStatements(dashboardSqlFile);
     const filtered = new Map([...plain].map(([name, sql]) => [name, filteredStatement(sql, name)]));
-    return new DashboardQueries(plain, filtered);
+    const sessionFiltered = new Map(
+      [...plain].map(([name, sql]) => [name, filteredStatement(sql, name, false)]),
+    );
+    return new DashboardQueries(plain, filtered, sessionFiltered);
   }
 
   /** The tiles for a range and the same figures for the period of equal length just before it. */
@@ -78,8 +83,8 @@ export class DashboardQueries {
     const previous = previousRange(query);
     const sql = this.sql("overview", query);
     const [now, before] = await Promise.all([
-      runner.run(sql, { params: params(query, sql) }),
-      runner.run(sql, { params: params({ ...query, ...previous }, sql) }),
+      runner.run(sql, { params: params(query) }),
+      runner.run(sql, { params: params({ ...query, ...previous }) }),
     ]);
     return {
       ...figures(now),
@@ -101,16 +106,18 @@ export class DashboardQueries {
       return {
         panel: name,
         granularity,
-        rows: toObjects(await runner.run(sql, { params: params(query, sql) })),
+        rows: toObjects(await runner.run(sql, { params: params(query) })),
       };
     }
     const sql = this.sql(panelStatements[name], query);
-    const result = await runner.run(sql, { params: params(query, sql) });
+    const result = await runner.run(sql, { params: params(query) });
     return { panel: name, rows: toObjects(result) };
   }
 
   private sql(name: string, query: DashboardQuery): string {
-    return (filtered(query) ? this.filtered : this.plain).get(name)!;
+    if (!filtered(query)) return this.plain.get(name)!;
+    const eventFilters = query.filters.event_type !== "" || query.filters.page !== "";
+    return (eventFilters ? this.filtered : this.sessionFiltered).get(name)!;
   }
 }
 
@@ -136,13 +143,13 @@ const filtered = (query: DashboardQuery): boolean => filterNames.some((f) => que
 export type Range = DayRange;
 
 /**
- * Bound values of a dashboard statement: the range, then (when any is set) the four filters, and the
- * range again for a filtered statement over the sessions table.
+ * Bound values of a dashboard statement: the range, then (when any is set) the four filters and the
+ * range again (the sessions the filters keep).
  */
-function params(query: DashboardQuery, sql: string): QueryParam[] {
-  if (!filtered(query)) return [query.from, query.to];
-  const values = [query.from, query.to, ...filterNames.map((f) => query.filters[f])];
-  return readsSessions(sql) ? [...values, query.from, query.to] : values;
+function params(query: DashboardQuery): QueryParam[] {
+  return filtered(query)
+    ? [query.from, query.to, ...filterNames.map((f) => query.filters[f]), query.from, query.to]
+    : [query.from, query.to];
 }
 
 function figures(result: QueryResult): OverviewFigures {

@@ -56,8 +56,9 @@ export interface Figures {
 /**
  * The tiles computed independently of queries/dashboard.sql and of the sessions table: bare DuckDB over
  * the events' Parquet files, written out here. The figures are over the sessions that start in the
- * range (their first event's date), whole; a filter keeps the sessions with a matching event in the
- * range; a visitor is the first event's anonymous_id property, else its user_id.
+ * range (their first event's date), whole; a visitor is the first event's anonymous_id property, else
+ * its user_id. A device or source filter keeps the sessions whose first event has it; an event type or
+ * page filter, those with such an event in the range.
  */
 export async function expectedFigures(
   warehouse: string,
@@ -70,28 +71,35 @@ export async function expectedFigures(
   try {
     const glob = quotedString(join(warehouse, "transformed", "**", "*.parquet"));
     const conditions: string[] = [];
-    const values: string[] = [from, to];
+    const values: string[] = [from, to, from, to];
     const condition = (sql: string, value: string | undefined): void => {
       if (!value) return;
-      conditions.push(`bool_or(${sql} = ?)`);
+      conditions.push(sql);
       values.push(value);
     };
-    condition("event_type", filters.event_type);
-    condition("device_type", filters.device);
-    condition("coalesce(regexp_extract(referrer, '^[a-z]+://([^/:?#]+)', 1), referrer)", filters.referrer);
-    condition("regexp_extract(page_url, '^[a-z]+://[^/]+(/[^?#]*)', 1)", filters.page);
-    values.push(from, to);
+    condition("device = ?", filters.device);
+    condition(
+      "coalesce(nullif(regexp_extract(first_referrer, '^[a-z]+://([^/:?#]+)', 1), ''), first_referrer, '(direct)') = ?",
+      filters.referrer,
+    );
+    condition("session_id IN (SELECT session_id FROM ranged WHERE event_type = ?)", filters.event_type);
+    condition(
+      "session_id IN (SELECT session_id FROM ranged WHERE regexp_extract(page_url, '^[a-z]+://[^/]+(/[^?#]*)', 1) = ?)",
+      filters.page,
+    );
     const reader = await connection.runAndReadAll(
       `WITH events AS (SELECT * FROM read_parquet(${glob}, hive_partitioning = false) WHERE session_id IS NOT NULL),
        ranged AS (SELECT * FROM events WHERE event_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)),
-       kept AS (SELECT session_id FROM ranged GROUP BY session_id ${conditions.length ? `HAVING ${conditions.join(" AND ")}` : ""}),
-       s AS (SELECT session_id, count(*) AS n, epoch_ms(max(event_time)) - epoch_ms(min(event_time)) AS ms,
+       whole AS (SELECT session_id, count(*) AS n, epoch_ms(max(event_time)) - epoch_ms(min(event_time)) AS ms,
                     bool_or(event_type = 'purchase') AS bought, min(event_date) AS start_date,
                     count(*) FILTER (WHERE event_type = 'page_view') AS pageviews,
                     coalesce(sum(price * quantity) FILTER (WHERE event_type = 'purchase'), 0) AS revenue,
-                    arg_min(coalesce(properties['anonymous_id'], user_id), (event_time, event_id)) AS visitor
-             FROM events WHERE session_id IN (SELECT session_id FROM kept) GROUP BY session_id
-             HAVING min(event_date) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE))
+                    arg_min_null(coalesce(properties['anonymous_id'], user_id), (event_time, event_id)) AS visitor,
+                    arg_min_null(device_type, (event_time, event_id)) AS device,
+                    arg_min_null(referrer, (event_time, event_id)) AS first_referrer
+             FROM events GROUP BY session_id),
+       s AS (SELECT * FROM whole WHERE start_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+             ${conditions.map((c) => `AND ${c}`).join(" ")})
        SELECT count(DISTINCT visitor) AS visitors,
               count(*) AS sessions,
               coalesce(sum(pageviews), 0) AS pageviews,

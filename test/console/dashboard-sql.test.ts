@@ -7,11 +7,7 @@ import { AthenaClient } from "@aws-sdk/client-athena";
 import { runAthenaQuery } from "../../src/aws/athena-query-engine.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { dashboardSqlFile, filteredDashboardSqlFile } from "../../src/console/dashboard-queries.js";
-import {
-  filteredDashboardFile,
-  filteredStatement,
-  readsSessions,
-} from "../../src/console/filtered-dashboard-sql.js";
+import { filteredDashboardFile, filteredStatement } from "../../src/console/filtered-dashboard-sql.js";
 import { openQueryEngine } from "../../src/query/query-engine.js";
 import { parseQueryFile } from "../../src/query/query-file.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
@@ -59,13 +55,10 @@ test("both dashboard files have the same statements, bound parameters, and read 
   try {
     for (const [statements, params] of [
       [plain, ["2026-11-05", "2026-11-06"]],
-      [filtered, ["2026-11-05", "2026-11-06", "", "mobile", "", ""]],
+      [filtered, ["2026-11-05", "2026-11-06", "", "mobile", "", "", "2026-11-05", "2026-11-06"]],
     ] as const) {
       for (const statement of statements) {
-        // A filtered statement over the sessions table takes the range again (parameters 7, 8).
-        const values =
-          params.length > 2 && readsSessions(statement.sql) ? [...params, ...params.slice(0, 2)] : params;
-        const profile = await engine.profile(statement.sql, { params: [...values] });
+        const profile = await engine.profile(statement.sql, { params: [...params] });
         assert.deepEqual(
           [...new Set(profile.filesRead.map((k) => /day=(\d+)/.exec(k)![1]))].sort(),
           ["05", "06"],
@@ -77,8 +70,7 @@ test("both dashboard files have the same statements, bound parameters, and read 
     // Without filters, both files give the same answers (doubles to 1e-9: the order of addition differs).
     for (const [i, statement] of plain.entries()) {
       const a = (await engine.run(statement.sql, { params: ["2026-11-03", "2026-11-12"] })).rows;
-      const unfiltered = ["2026-11-03", "2026-11-12", "", "", "", ""];
-      if (readsSessions(filtered[i]!.sql)) unfiltered.push("2026-11-03", "2026-11-12");
+      const unfiltered = ["2026-11-03", "2026-11-12", "", "", "", "", "2026-11-03", "2026-11-12"];
       const b = (await engine.run(filtered[i]!.sql, { params: unfiltered })).rows;
       assert.equal(a.length, b.length, names[i]);
       a.forEach((row, r) =>
@@ -89,6 +81,21 @@ test("both dashboard files have the same statements, bound parameters, and read 
           assert.ok(same, `${names[i]} row ${r} column ${c}: ${String(cell)} vs ${String(other)}`);
         }),
       );
+    }
+    // The console's variant for device and source filters alone (no pass over the events) answers as
+    // the full filtered statement does.
+    for (const [i, statement] of plain.entries()) {
+      for (const values of [
+        ["2026-11-03", "2026-11-12", "", "mobile", "", "", "2026-11-03", "2026-11-12"],
+        ["2026-11-03", "2026-11-12", "", "", "www.google.com", "", "2026-11-03", "2026-11-12"],
+      ]) {
+        const full = (await engine.run(filtered[i]!.sql, { params: values })).rows;
+        const lean = (
+          await engine.run(filteredStatement(statement.sql, names[i]!, false), { params: values })
+        ).rows;
+        assert.deepEqual(lean, full, `${names[i]} with ${values.join(",")}`);
+        if (names[i] === "overview") assert.ok(Number(full[0]![1]) > 0, "the filter keeps sessions");
+      }
     }
   } finally {
     engine.close();
