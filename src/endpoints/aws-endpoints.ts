@@ -4,7 +4,7 @@ import { athenaApi } from "./athena-api.js";
 import { EndpointRouter } from "./endpoint-router.js";
 import { glueCatalogApi } from "./glue-catalog-api.js";
 import { localStack } from "./local-stack.js";
-import { s3ReadApi } from "./s3-read-api.js";
+import { s3Api } from "./s3-api.js";
 import type { ServiceEndpoints } from "./service-endpoints.js";
 import { stsApi } from "./sts-api.js";
 
@@ -24,7 +24,7 @@ export function awsEndpoints(options: {
     {
       json: [athena, glueCatalogApi(storage, stack)],
       query: [stsApi(stack)],
-      rest: s3ReadApi(storage, stack),
+      rest: s3Api(storage, stack),
     },
     region,
     () => athena.close(),
