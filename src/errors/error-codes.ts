@@ -70,6 +70,11 @@ export const errorCodes = {
     message: "Transform run failed: no space left on the device",
     fix: "Nothing was published; the message names the failing step and the path. Free space on that device (the warehouse, or the scratch folder under `_state/transform/scratch/`, where DuckDB spills), then rerun: the run is idempotent.",
   },
+  CS_ERR_TRANSFORM_STOPPED: {
+    status: 409,
+    message: "Transform run stopped before its commit",
+    fix: "Nothing was published: the run was asked to stop (Glue BatchStopJobRun on the local endpoint) before it committed. Start it again when wanted: the run is idempotent.",
+  },
   CS_ERR_ENGINE_MISMATCH: {
     status: 409,
     message: "Another transform engine has processed this warehouse",
