@@ -294,6 +294,11 @@ export const errorCodes = {
     message: "terraform-outputs.json not found",
     fix: "Run ./deploy.sh (it writes terraform-outputs.json), pass --terraform-outputs FILE, or give the resource names as flags.",
   },
+  CS_ERR_OUTPUTS_NOT_LOCAL: {
+    status: 409,
+    message: "Refusing to overwrite an outputs file that does not name the local stack",
+    fix: "`--outputs FILE` of `clickstream serve` / `clickstream pipeline` replaces only a file it wrote (every bucket in the local account 000000000000). This one names a real deployment, or is not an outputs file: pass another path (e.g. `--outputs local-outputs.json`), or move the file away first.",
+  },
   CS_ERR_AWS_OUTPUTS_INVALID: {
     status: 500,
     message: "terraform-outputs.json is not a Clickstream deployment's outputs",
