@@ -18,7 +18,7 @@ interface OutputEntry {
  * `{"sensitive": false, "type": "string", "value": …}` (named_queries a map of key → id), so a script
  * written for a real deployment (`jq -r .raw_bucket_name.value terraform-outputs.json`) reads it unchanged.
  */
-export async function localOutputs(
+async function localOutputs(
   stack: LocalStack,
   streamName: string,
 ): Promise<Record<string, OutputEntry>> {

@@ -7,7 +7,7 @@ import { AwsError } from "./aws-error.js";
  * (`x-amz-checksum-crc32|crc32c|crc64nvme|sha1|sha256`, base64 of the big-endian digest), each verified
  * when present, as S3 does. The AWS CLI v1 (botocore ≥ 1.36) sends CRC32 on every upload by default.
  */
-export const checksumAlgorithms = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"] as const;
+const checksumAlgorithms = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"] as const;
 export type ChecksumAlgorithm = (typeof checksumAlgorithms)[number];
 
 /** A running digest: `update` with each chunk, then `digest` (base64, as the headers carry it). */
@@ -98,7 +98,7 @@ const digests: Record<ChecksumAlgorithm, () => Digest> = {
 };
 
 /** The base64 checksum of `body` with `algorithm`. */
-export function checksumOf(algorithm: ChecksumAlgorithm, body: Buffer): string {
+function checksumOf(algorithm: ChecksumAlgorithm, body: Buffer): string {
   const d = digests[algorithm]();
   d.update(body);
   return d.digest();
