@@ -4,6 +4,7 @@ import { CatalogStore } from "../catalog/catalog-store.js";
 import type { GlueTable } from "../catalog/catalog-model.js";
 import { isClickstreamError } from "../errors/clickstream-error.js";
 import { EnginePool } from "../console/engine-pool.js";
+import type { QueryParam } from "../query/query-engine.js";
 import type { QueryResult } from "../query/query-result.js";
 import { classifyStatement } from "../query/sql-guard.js";
 import { splitStatements } from "../query/sql-tokenizer.js";
@@ -27,6 +28,8 @@ interface Execution {
   readonly catalog: string;
   readonly workgroup: string;
   readonly statementType: StatementType;
+  /** ExecutionParameters as values bound to the statement's `?` placeholders, in order. */
+  readonly params: QueryParam[];
   /** Storage key of `<id>.csv` in the results bucket, and its s3:// URI. */
   readonly resultKey: string;
   readonly outputLocation: string;
@@ -147,7 +150,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
       if (e.controller.signal.aborted) throw new Error("stopped before it started"); // CANCELLED below
       e.state = "RUNNING";
       e.started = Date.now();
-      const result = await q.run(e.sql, { signal: e.controller.signal });
+      const result = await q.run(e.sql, { signal: e.controller.signal, params: e.params });
       e.engineMs = Date.now() - e.started;
       if (e.statementType === "DML") e.scannedBytes = await scanned(q, e);
       const cells = athenaCells(result.columns, result.rows);
@@ -235,6 +238,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
         catalog,
         workgroup: wg,
         statementType: statementTypeOf(sql),
+        params: executionParameters(call.ExecutionParameters),
         resultKey: place.key,
         outputLocation: place.uri,
         submitted: Date.now(),
@@ -442,11 +446,34 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
 /** The engine's own figure of what a query read (its scan profile); 0 when the profile names no total. */
 async function scanned(engine: EnginePool, e: Execution): Promise<number> {
   try {
-    const profile = await engine.profile(e.sql, { signal: e.controller.signal });
+    const profile = await engine.profile(e.sql, { signal: e.controller.signal, params: e.params });
     return Number.isFinite(profile.bytesOfFilesRead) ? profile.bytesOfFilesRead : 0;
   } catch {
     return 0;
   }
+}
+
+/**
+ * Athena's ExecutionParameters: each a SQL literal as text (`'web'`, `42`, `1.5`, `true`, `NULL`), bound to
+ * the `?` placeholders in order, never pasted into the statement. Anything else is refused, as Athena
+ * refuses a parameter that is not a literal.
+ */
+function executionParameters(value: unknown): QueryParam[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === "string"))
+    throw input.invalid("executionParameters", "Member must be a list of at least 1 string");
+  return (value as string[]).map((text, i) => {
+    const t = text.trim();
+    const quoted = /^'((?:[^']|'')*)'$/s.exec(t);
+    if (quoted) return quoted[1]!.replaceAll("''", "'");
+    if (/^[+-]?\d+$/.test(t) || /^[+-]?(\d+\.\d*|\.\d+|\d+)(e[+-]?\d+)?$/i.test(t)) return Number(t);
+    if (/^(true|false)$/i.test(t)) return t.toLowerCase() === "true";
+    if (/^null$/i.test(t)) return null;
+    throw new AwsError(
+      "InvalidRequestException",
+      `ExecutionParameters[${i}] ${JSON.stringify(text)} is not a literal (quote strings: 'text'; numbers, true, false and NULL as they are)`,
+    );
+  });
 }
 
 /** Athena's StatementType: DML for queries, DDL for SHOW/DESCRIBE/MSCK, UTILITY for EXPLAIN. */

@@ -324,3 +324,41 @@ describe("Athena metadata through @aws-sdk/client-athena", () => {
     );
   });
 });
+
+describe("ExecutionParameters", () => {
+  test("literals bound to the ? placeholders in order, never pasted; a non-literal is refused", async () => {
+    const sql = "SELECT count(*) AS n FROM transformed WHERE event_type = ? AND hour >= ?";
+    const run = async (params: string[]): Promise<string | undefined> => {
+      const { QueryExecutionId } = await f.athena.send(
+        new StartQueryExecutionCommand({
+          QueryString: sql,
+          QueryExecutionContext: { Database: names.database },
+          WorkGroup: names.workgroup,
+          ExecutionParameters: params,
+        }),
+      );
+      const e = await finished(QueryExecutionId!);
+      assert.equal(e.Status!.State, "SUCCEEDED", e.Status!.StateChangeReason);
+      const { ResultSet } = await f.athena.send(new GetQueryResultsCommand({ QueryExecutionId }));
+      return ResultSet!.Rows![1]!.Data![0]!.VarCharValue;
+    };
+    const expected = await f.engineRun(
+      "SELECT count(*) AS n FROM transformed WHERE event_type = 'page_view' AND hour >= 3",
+    );
+    assert.ok(Number(expected.rows[0]![0]) > 0);
+    assert.equal(await run(["'page_view'", "3"]), String(expected.rows[0]![0]));
+    // A quote inside a string literal stays part of the value: the statement's text never changes.
+    assert.equal(await run(["'page_view'' OR ''1''=''1'", "0"]), "0");
+    await rejects(
+      f.athena.send(
+        new StartQueryExecutionCommand({
+          QueryString: sql,
+          WorkGroup: names.workgroup,
+          ExecutionParameters: ["page_view", "3"],
+        }),
+      ),
+      "InvalidRequestException",
+      /not a literal/,
+    );
+  });
+});
