@@ -5,6 +5,7 @@ import { EndpointRouter } from "./endpoint-router.js";
 import { glueCatalogOperations, glueService } from "./glue-catalog-api.js";
 import { glueWork } from "./glue-job-work.js";
 import { glueJobs } from "./glue-jobs-api.js";
+import { glueTableWrites } from "./glue-table-writes.js";
 import { localStack } from "./local-stack.js";
 import { s3Api } from "./s3-api.js";
 import type { ServiceEndpoints } from "./service-endpoints.js";
@@ -25,7 +26,14 @@ export function awsEndpoints(options: {
   const jobs = glueJobs(stack, glueWork(storage, config));
   return new EndpointRouter(
     {
-      json: [athena, glueService({ ...glueCatalogOperations(storage, stack), ...jobs.operations })],
+      json: [
+        athena,
+        glueService({
+          ...glueCatalogOperations(storage, stack),
+          ...glueTableWrites(storage, stack),
+          ...jobs.operations,
+        }),
+      ],
       query: [stsApi(stack)],
       rest: s3Api(storage, stack),
     },

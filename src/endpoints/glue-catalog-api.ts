@@ -182,7 +182,7 @@ function databaseShape(db: GlueDatabase, stack: LocalStack, s3: Locations): Reco
   };
 }
 
-function tableShape(t: GlueTable, stack: LocalStack, s3: Locations): Record<string, unknown> {
+export function tableShape(t: GlueTable, stack: LocalStack, s3: Locations): Record<string, unknown> {
   return {
     ...t,
     StorageDescriptor: { ...t.StorageDescriptor, Location: s3(t.StorageDescriptor.Location) },

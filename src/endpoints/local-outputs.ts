@@ -18,10 +18,7 @@ interface OutputEntry {
  * `{"sensitive": false, "type": "string", "value": …}` (named_queries a map of key → id), so a script
  * written for a real deployment (`jq -r .raw_bucket_name.value terraform-outputs.json`) reads it unchanged.
  */
-async function localOutputs(
-  stack: LocalStack,
-  streamName: string,
-): Promise<Record<string, OutputEntry>> {
+async function localOutputs(stack: LocalStack, streamName: string): Promise<Record<string, OutputEntry>> {
   const text = (value: string): OutputEntry => ({ sensitive: false, type: "string", value });
   const bucket = (suffix: string): string => `${stack.project}-${suffix}-${stack.accountId}-${stack.region}`;
   const queries = await localNamedQueries(stack);
