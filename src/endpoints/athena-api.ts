@@ -12,6 +12,7 @@ import { keyProblem } from "../storage/object-key.js";
 import { bucketHomePrefix, type Storage } from "../storage/storage.js";
 import { epochSeconds, inputReader, namePattern, pageToken, tokenOffset } from "./api-input.js";
 import { athenaCells, athenaCsv, columnInfo, parseAthenaCsv, type Cells } from "./athena-values.js";
+import { athenaCatalogWrite } from "./athena-ddl.js";
 import { namedQueryOperations } from "./athena-named-queries.js";
 import { AwsError, unknownOperation } from "./aws-error.js";
 import type { JsonService } from "./endpoint-router.js";
@@ -28,6 +29,8 @@ interface Execution {
   readonly catalog: string;
   readonly workgroup: string;
   readonly statementType: StatementType;
+  /** A catalog write the endpoint does itself (athena-ddl.ts: CREATE/DROP DATABASE, DROP TABLE/VIEW), if it is one. */
+  readonly catalogWrite: (() => Promise<void>) | undefined;
   /** ExecutionParameters as values bound to the statement's `?` placeholders, in order. */
   readonly params: QueryParam[];
   /** Storage key of `<id>.csv` in the results bucket, and its s3:// URI. */
@@ -139,6 +142,17 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
 
   const run = async (e: Execution): Promise<void> => {
     try {
+      if (e.catalogWrite) {
+        e.state = "RUNNING";
+        e.started = Date.now();
+        await e.catalogWrite();
+        e.engineMs = Date.now() - e.started;
+        await storage.writeAtomic("athena-results", e.resultKey, "", { ownerOnly: true });
+        e.columns = [];
+        keep(e, []);
+        e.state = "SUCCEEDED";
+        return;
+      }
       if (e.database !== stack.database) {
         await databaseOf(e.database);
         throw new AwsError(
@@ -231,13 +245,15 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
         input.string(resultConfiguration, "OutputLocation") ?? stack.resultsLocation,
         id,
       );
+      const catalogWrite = athenaCatalogWrite(sql, { database }, storage, stack);
       const e: Execution = {
         id,
         sql,
         database,
         catalog,
         workgroup: wg,
-        statementType: statementTypeOf(sql),
+        catalogWrite,
+        statementType: catalogWrite ? "DDL" : statementTypeOf(sql),
         params: executionParameters(call.ExecutionParameters),
         resultKey: place.key,
         outputLocation: place.uri,

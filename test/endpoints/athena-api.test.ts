@@ -362,3 +362,51 @@ describe("ExecutionParameters", () => {
     );
   });
 });
+
+describe("Athena catalog writes (CREATE/DROP DATABASE, DROP TABLE/VIEW); clickstream_db read-only", () => {
+  const ddl = async (sql: string): Promise<QueryExecution> => finished(await start(sql));
+
+  test("CREATE DATABASE, DROP DATABASE in other databases; writes to clickstream_db fail with a clear error", async () => {
+    const created = await ddl("CREATE DATABASE IF NOT EXISTS `analytics` COMMENT 'mine'");
+    assert.equal(created.Status!.State, "SUCCEEDED", created.Status!.StateChangeReason);
+    assert.equal(created.StatementType, "DDL");
+    const { ResultSet } = await f.athena.send(
+      new GetQueryResultsCommand({ QueryExecutionId: created.QueryExecutionId }),
+    );
+    assert.deepEqual(ResultSet!.Rows, []);
+    const { DatabaseList } = await f.athena.send(new ListDatabasesCommand({ CatalogName: "AwsDataCatalog" }));
+    assert.deepEqual(DatabaseList!.map((d) => [d.Name, d.Description]).sort(), [
+      ["analytics", "mine"],
+      [names.database, DatabaseList!.find((d) => d.Name === names.database)!.Description],
+    ]);
+    assert.equal((await ddl("CREATE SCHEMA IF NOT EXISTS analytics")).Status!.State, "SUCCEEDED");
+    const again = await ddl("CREATE DATABASE analytics");
+    assert.equal(again.Status!.State, "FAILED");
+    assert.match(again.Status!.StateChangeReason!, /already exists/);
+
+    for (const sql of [
+      "CREATE TABLE clickstream_db.t AS SELECT 1 AS x",
+      "CREATE VIEW v AS SELECT 1 AS x",
+      "DROP TABLE transformed",
+      "DROP DATABASE clickstream_db CASCADE",
+    ]) {
+      const e = await ddl(sql);
+      assert.equal(e.Status!.State, "FAILED", sql);
+      assert.match(e.Status!.StateChangeReason!, /clickstream_db is read-only here/, sql);
+      assert.equal(e.Status!.AthenaError!.ErrorCategory, 2, "a user error");
+    }
+    const ctas = await ddl("CREATE TABLE analytics.t AS SELECT 1 AS x");
+    assert.equal(ctas.Status!.State, "FAILED");
+    assert.match(ctas.Status!.StateChangeReason!, /NOT_SUPPORTED: CREATE TABLE/);
+    assert.equal((await ddl("DROP TABLE IF EXISTS analytics.nothing")).Status!.State, "SUCCEEDED");
+
+    assert.equal((await ddl("DROP DATABASE analytics")).Status!.State, "SUCCEEDED");
+    assert.equal((await ddl("DROP DATABASE IF EXISTS analytics")).Status!.State, "SUCCEEDED");
+    const gone = await f.athena.send(new ListDatabasesCommand({ CatalogName: "AwsDataCatalog" }));
+    assert.deepEqual(
+      gone.DatabaseList!.map((d) => d.Name),
+      [names.database],
+    );
+    await rejects(start("CREATE DATABASE `bad name`"), "InvalidRequestException");
+  });
+});
