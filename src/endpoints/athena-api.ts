@@ -12,7 +12,7 @@ import { keyProblem } from "../storage/object-key.js";
 import { bucketHomePrefix, type Storage } from "../storage/storage.js";
 import { epochSeconds, inputReader, namePattern, pageToken, tokenOffset } from "./api-input.js";
 import { athenaCells, athenaCsv, columnInfo, parseAthenaCsv, type Cells } from "./athena-values.js";
-import { athenaCatalogWrite } from "./athena-ddl.js";
+import { athenaCatalogWrite, type CatalogWrite } from "./athena-ddl.js";
 import { namedQueryOperations } from "./athena-named-queries.js";
 import { AwsError, unknownOperation } from "./aws-error.js";
 import type { JsonService } from "./endpoint-router.js";
@@ -30,7 +30,9 @@ interface Execution {
   readonly workgroup: string;
   readonly statementType: StatementType;
   /** A catalog write the endpoint does itself (athena-ddl.ts: CREATE/DROP DATABASE, DROP TABLE/VIEW), if it is one. */
-  readonly catalogWrite: (() => Promise<void>) | undefined;
+  readonly catalogWrite: CatalogWrite | undefined;
+  /** A CTAS's manifest (`<id>-manifest.csv`, listing its data files), as Statistics.DataManifestLocation. */
+  manifestLocation?: string;
   /** ExecutionParameters as values bound to the statement's `?` placeholders, in order. */
   readonly params: QueryParam[];
   /** Storage key of `<id>.csv` in the results bucket, and its s3:// URI. */
@@ -145,7 +147,13 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
       if (e.catalogWrite) {
         e.state = "RUNNING";
         e.started = Date.now();
-        await e.catalogWrite();
+        const outcome = await e.catalogWrite({
+          run: async (query) =>
+            (await engineOf()).run(query, { signal: e.controller.signal, params: e.params }),
+          queryId: e.id,
+          resultKey: e.resultKey,
+        });
+        if (outcome) e.manifestLocation = `s3://${stack.buckets["athena-results"]}/${outcome.manifestKey}`;
         e.engineMs = Date.now() - e.started;
         await storage.writeAtomic("athena-results", e.resultKey, "", { ownerOnly: true });
         e.columns = [];
@@ -534,7 +542,11 @@ function executionShape(e: Execution): Record<string, unknown> {
     QueryExecutionId: e.id,
     Query: e.sql,
     StatementType: e.statementType,
-    ...(e.statementType === "DML" ? { SubstatementType: "SELECT" } : {}),
+    ...(e.statementType === "DML"
+      ? { SubstatementType: "SELECT" }
+      : e.manifestLocation !== undefined
+        ? { SubstatementType: "CREATE_TABLE_AS_SELECT" }
+        : {}),
     ResultConfiguration: { OutputLocation: e.outputLocation },
     QueryExecutionContext: { Database: e.database, Catalog: e.catalog },
     Status: {
@@ -558,6 +570,7 @@ function executionShape(e: Execution): Record<string, unknown> {
       DataScannedInBytes: e.scannedBytes ?? 0,
       TotalExecutionTimeInMillis: total,
       QueryQueueTimeInMillis: (e.started ?? e.completed ?? Date.now()) - e.submitted,
+      ...(e.manifestLocation !== undefined ? { DataManifestLocation: e.manifestLocation } : {}),
       ServicePreProcessingTimeInMillis: 0,
       QueryPlanningTimeInMillis: 0,
       ServiceProcessingTimeInMillis: 0,

@@ -1,8 +1,21 @@
 import { CatalogStore } from "../catalog/catalog-store.js";
+import type { QueryResult } from "../query/query-result.js";
+import { bucketHomePrefix } from "../storage/storage.js";
 import type { Storage } from "../storage/storage.js";
 import { splitStatements, type Token } from "../query/sql-tokenizer.js";
+import { writeCtasTable, type CtasOutcome } from "./athena-ctas.js";
 import { AwsError } from "./aws-error.js";
 import type { LocalStack } from "./local-stack.js";
+
+/** What a catalog write may use: the engine for a CTAS's query, and where its results go. */
+export interface CatalogWriteContext {
+  run(sql: string): Promise<QueryResult>;
+  readonly queryId: string;
+  /** Key of `<id>.csv` in the results bucket (the manifest goes beside it). */
+  readonly resultKey: string;
+}
+
+export type CatalogWrite = (context: CatalogWriteContext) => Promise<CtasOutcome | undefined>;
 
 /**
  * Athena's catalog writes the local endpoint answers itself, in the catalog (never through the query
@@ -16,7 +29,7 @@ export function athenaCatalogWrite(
   context: { database: string },
   storage: Storage,
   stack: LocalStack,
-): (() => Promise<void>) | undefined {
+): CatalogWrite | undefined {
   const statements = splitStatements(sql);
   if (statements.length !== 1) return undefined;
   const words = backquoted(statements[0]!.tokens.filter((t) => t.kind !== "space" && t.kind !== "comment"));
@@ -62,7 +75,7 @@ export function athenaCatalogWrite(
       }
       return async () => {
         if ((await store.getDatabase(name)) || name === stack.database) {
-          if (ifNotExists) return;
+          if (ifNotExists) return undefined;
           throw new AwsError("InvalidRequestException", `Database ${name} already exists`);
         }
         await store.putDatabase({
@@ -72,20 +85,108 @@ export function athenaCatalogWrite(
           CreateTime: new Date().toISOString(),
           Parameters: {},
         });
+        return undefined;
       };
     }
     const view = take("VIEW");
     const table = !view && (take("TABLE") || take("EXTERNAL", "TABLE"));
     if (!view && !table) return undefined;
-    if (!view) take("IF", "NOT", "EXISTS");
+    const ifNotExists = !view && take("IF", "NOT", "EXISTS");
     const target = qualifiedName();
     const what = view ? `CREATE ${orReplace ? "OR REPLACE " : ""}VIEW` : "CREATE TABLE";
-    return async () => {
+    // CREATE TABLE … [WITH (…)] AS <query> [WITH [NO] DATA]: the query runs on the engine, its guard included.
+    const properties: Record<string, string> = {};
+    if (!view && take("WITH")) {
+      if (words[at]?.text !== "(") throw syntax("WITH must be followed by ( properties )");
+      at++;
+      while (at < words.length && words[at]!.text !== ")") {
+        const key = words[at]!.text.toLowerCase();
+        if (words[at + 1]?.text !== "=") throw syntax(`property ${key} needs = value`);
+        const value = words[at + 2];
+        properties[key] = value?.kind === "string" ? literal(value) : (value?.text ?? "");
+        at += 3;
+        if (words[at]?.text === ",") at++;
+      }
+      at++;
+    }
+    const asToken = words[at];
+    const isCtas = !view && upper(at) === "AS";
+    if (!view && !isCtas)
+      return async () => {
+        if (target.db === stack.database) throw readOnly(target.db, what);
+        throw new AwsError(
+          "InvalidRequestException",
+          `NOT_SUPPORTED: CREATE TABLE without AS SELECT is not served by this local endpoint yet (docs/aws-endpoints.md); create tables with Glue CreateTable`,
+        );
+      };
+    const tokens = statements[0]!.tokens;
+    const queryTokens = isCtas ? tokens.slice(tokens.indexOf(asToken!) + 1) : [];
+    let query = queryTokens
+      .map((t) => t.text)
+      .join("")
+      .trim()
+      .replace(/;\s*$/, "");
+    let withData = true;
+    const tail = /\s+WITH\s+(NO\s+)?DATA\s*$/i.exec(query);
+    if (tail) {
+      withData = tail[1] === undefined;
+      query = query.slice(0, tail.index);
+    }
+    return async (write) => {
       if (target.db === stack.database) throw readOnly(target.db, what);
-      throw new AwsError(
-        "InvalidRequestException",
-        `NOT_SUPPORTED: ${what} is not served by this local endpoint yet (docs/aws-endpoints.md); create tables with Glue CreateTable`,
-      );
+      if (view)
+        throw new AwsError(
+          "InvalidRequestException",
+          `NOT_SUPPORTED: ${what} is not served by this local endpoint yet (docs/aws-endpoints.md)`,
+        );
+      for (const key of Object.keys(properties))
+        if (
+          !["format", "external_location", "write_compression", "parquet_compression", "table_type"].includes(
+            key,
+          )
+        )
+          throw new AwsError(
+            "InvalidRequestException",
+            `NOT_SUPPORTED: CTAS property ${key} is not served by this local endpoint`,
+          );
+      if (properties.format !== undefined && properties.format.toUpperCase() !== "PARQUET")
+        throw new AwsError(
+          "InvalidRequestException",
+          `NOT_SUPPORTED: CTAS format ${properties.format} (this endpoint writes PARQUET)`,
+        );
+      if (properties.table_type !== undefined && properties.table_type.toUpperCase() !== "HIVE")
+        throw new AwsError("InvalidRequestException", `NOT_SUPPORTED: table_type ${properties.table_type}`);
+      if (!(await store.getDatabase(target.db)))
+        throw new AwsError("InvalidRequestException", `SCHEMA_NOT_FOUND: Schema ${target.db} does not exist`);
+      if (await store.getTable(target.db, target.name)) {
+        if (ifNotExists) return undefined;
+        throw new AwsError("InvalidRequestException", `Table ${target.db}.${target.name} already exists`);
+      }
+      const bucket = stack.buckets["athena-results"]!;
+      const home = bucketHomePrefix["athena-results"];
+      let prefix = `${home}tables/${write.queryId}/`;
+      if (properties.external_location !== undefined) {
+        const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(properties.external_location);
+        let key = m?.[2] ?? "";
+        if (key !== "" && !key.endsWith("/")) key += "/";
+        if (!m || m[1] !== bucket || !key.startsWith(home))
+          throw new AwsError(
+            "InvalidRequestException",
+            `external_location ${properties.external_location} must be under s3://${bucket}/${home} (the local endpoint writes tables only in the results bucket, never inside transformed/)`,
+          );
+        prefix = key;
+      }
+      const result = await write.run(query);
+      return writeCtasTable({
+        storage,
+        bucket,
+        target,
+        prefix,
+        queryId: write.queryId,
+        resultKey: write.resultKey,
+        result,
+        withData,
+      });
     };
   }
 
@@ -102,7 +203,7 @@ export function athenaCatalogWrite(
     return async () => {
       if (name === stack.database) throw readOnly(name, "DROP DATABASE");
       if (!(await store.getDatabase(name))) {
-        if (ifExists) return;
+        if (ifExists) return undefined;
         throw new AwsError("InvalidRequestException", `Database ${name} does not exist`);
       }
       if (!cascade && (await store.listTables(name)).length > 0)
@@ -111,6 +212,7 @@ export function athenaCatalogWrite(
           `Database ${name} is not empty. One or more tables exist (DROP DATABASE ${name} CASCADE drops them too)`,
         );
       await store.deleteDatabase(name);
+      return undefined;
     };
   }
   const target = qualifiedName();
@@ -120,7 +222,7 @@ export function athenaCatalogWrite(
     const found = await store.getTable(target.db, target.name);
     const isView = found?.TableType === "VIRTUAL_VIEW";
     if (!found || isView !== (kind === "view")) {
-      if (ifExists && !found) return;
+      if (ifExists && !found) return undefined;
       throw new AwsError(
         "InvalidRequestException",
         found
@@ -129,6 +231,7 @@ export function athenaCatalogWrite(
       );
     }
     await store.deleteTable(target.db, target.name);
+    return undefined;
   };
 }
 

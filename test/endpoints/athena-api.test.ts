@@ -363,7 +363,7 @@ describe("ExecutionParameters", () => {
   });
 });
 
-describe("Athena catalog writes (CREATE/DROP DATABASE, DROP TABLE/VIEW); clickstream_db read-only", () => {
+describe("Athena writes (CREATE/DROP DATABASE, CTAS, DROP TABLE/VIEW) in other databases; clickstream_db read-only", () => {
   const ddl = async (sql: string): Promise<QueryExecution> => finished(await start(sql));
 
   test("CREATE DATABASE, DROP DATABASE in other databases; writes to clickstream_db fail with a clear error", async () => {
@@ -395,11 +395,71 @@ describe("Athena catalog writes (CREATE/DROP DATABASE, DROP TABLE/VIEW); clickst
       assert.match(e.Status!.StateChangeReason!, /clickstream_db is read-only here/, sql);
       assert.equal(e.Status!.AthenaError!.ErrorCategory, 2, "a user error");
     }
-    const ctas = await ddl("CREATE TABLE analytics.t AS SELECT 1 AS x");
-    assert.equal(ctas.Status!.State, "FAILED");
-    assert.match(ctas.Status!.StateChangeReason!, /NOT_SUPPORTED: CREATE TABLE/);
+    const view = await ddl("CREATE VIEW analytics.v AS SELECT 1 AS x");
+    assert.equal(view.Status!.State, "FAILED");
+    assert.match(view.Status!.StateChangeReason!, /NOT_SUPPORTED: CREATE VIEW/);
     assert.equal((await ddl("DROP TABLE IF EXISTS analytics.nothing")).Status!.State, "SUCCEEDED");
 
+    // CTAS: the query on the engine (its guard), the rows as Parquet in a folder of the results bucket of
+    // their own, the table in the catalog, a manifest listing the file.
+    const select =
+      "SELECT event_type, count(*) AS n, max(price) AS top FROM transformed GROUP BY 1 ORDER BY 1";
+    const ctas = await ddl(`CREATE TABLE analytics.by_type WITH (format = 'PARQUET') AS ${select}`);
+    assert.equal(ctas.Status!.State, "SUCCEEDED", ctas.Status!.StateChangeReason);
+    assert.equal(ctas.SubstatementType, "CREATE_TABLE_AS_SELECT");
+    const manifest = /^s3:\/\/([^/]+)\/(.+)$/.exec(ctas.Statistics!.DataManifestLocation!)!;
+    assert.equal(manifest[1], names.resultsBucket);
+    const files = (await f.storage.readBytes("athena-results", manifest[2]!))
+      .toString("utf8")
+      .trim()
+      .split("\n");
+    assert.deepEqual(files, [
+      `s3://${names.resultsBucket}/athena-results/tables/${ctas.QueryExecutionId}/${ctas.QueryExecutionId}_00000.parquet`,
+    ]);
+    const { TableMetadata } = await f.athena.send(
+      new GetTableMetadataCommand({
+        CatalogName: "AwsDataCatalog",
+        DatabaseName: "analytics",
+        TableName: "by_type",
+      }),
+    );
+    assert.deepEqual(
+      TableMetadata!.Columns!.map((c) => [c.Name, c.Type]),
+      [
+        ["event_type", "string"],
+        ["n", "bigint"],
+        ["top", "double"],
+      ],
+    );
+    const { DuckDBInstance } = await import("@duckdb/node-api");
+    const duck = await (await DuckDBInstance.create(":memory:")).connect();
+    const parquet = f.storage.localPath(
+      "athena-results",
+      files[0]!.replace(`s3://${names.resultsBucket}/`, ""),
+    )!;
+    const written = await duck.runAndReadAll(`SELECT * FROM read_parquet('${parquet}') ORDER BY 1`);
+    // getRowsJson gives a BIGINT as text.
+    assert.deepEqual(
+      written.getRowsJson(),
+      (await f.engineRun(select)).rows.map(([type, n, top]) => [type, String(n), top]),
+    );
+    duck.closeSync();
+    const exists = await ddl(`CREATE TABLE analytics.by_type AS ${select}`);
+    assert.match(exists.Status!.StateChangeReason!, /already exists/);
+    assert.equal(
+      (await ddl(`CREATE TABLE IF NOT EXISTS analytics.by_type AS ${select}`)).Status!.State,
+      "SUCCEEDED",
+    );
+    const outside = await ddl(
+      `CREATE TABLE analytics.x WITH (external_location = 's3://${names.resultsBucket}/transformed/x/') AS SELECT 1 AS x`,
+    );
+    assert.match(outside.Status!.StateChangeReason!, /must be under s3:/);
+    const refused = await ddl("CREATE TABLE analytics.y AS SELECT * FROM read_csv('/etc/passwd')");
+    assert.equal(refused.Status!.State, "FAILED", "the engine's guard refuses the query as for a SELECT");
+
+    const notEmpty = await ddl("DROP DATABASE analytics");
+    assert.match(notEmpty.Status!.StateChangeReason!, /not empty/);
+    assert.equal((await ddl("DROP TABLE analytics.by_type")).Status!.State, "SUCCEEDED");
     assert.equal((await ddl("DROP DATABASE analytics")).Status!.State, "SUCCEEDED");
     assert.equal((await ddl("DROP DATABASE IF EXISTS analytics")).Status!.State, "SUCCEEDED");
     const gone = await f.athena.send(new ListDatabasesCommand({ CatalogName: "AwsDataCatalog" }));
