@@ -21,6 +21,9 @@ interface WranglerAnswer {
   columns: string[];
   dtypes: string[];
   rows: (string | number | null)[][];
+  ctasDtypes: string[];
+  ctasRows: (string | number | null)[][];
+  ctasTablesLeft: number;
   databases: string[];
   tables: [string, string][];
   partitions: string[][];
@@ -33,7 +36,7 @@ before(async () => {
 after(() => f?.stop());
 
 describe("awswrangler with AWS_ENDPOINT_URL at clickstream serve", () => {
-  test("wr.athena.read_sql_query(ctas_approach=False), wr.catalog.databases/tables/get_partitions(expression=…)", async (t) => {
+  test("wr.athena.read_sql_query (ctas_approach=False, and CTAS into ctas_parameters.database), wr.catalog.databases/tables/get_partitions(expression=…)", async (t) => {
     if (!requireTool(t, awsWrangler)) return;
     const sql = "SELECT event_id, hour, price FROM transformed ORDER BY event_id LIMIT 25";
     const env = {
@@ -48,6 +51,7 @@ describe("awswrangler with AWS_ENDPOINT_URL at clickstream serve", () => {
       database: names.database,
       workgroup: names.workgroup,
       output: `s3://${names.resultsBucket}/athena-results/`,
+      ctasDatabase: "wrangler_tmp",
     };
     const { stdout } = await run(venvPython, [script, JSON.stringify(args)], { env, timeout: 120_000 });
     const answer = JSON.parse(stdout) as WranglerAnswer;
@@ -55,7 +59,10 @@ describe("awswrangler with AWS_ENDPOINT_URL at clickstream serve", () => {
     assert.deepEqual(answer.columns, ["event_id", "hour", "price"]);
     assert.deepEqual(answer.dtypes.slice(1), ["Int32", "float64"], "typed from Athena's column types");
     assert.deepEqual(answer.rows, expected.rows);
-    assert.deepEqual(answer.databases, [names.database]);
+    assert.deepEqual(answer.ctasDtypes, answer.dtypes, "the CTAS approach types the columns alike");
+    assert.deepEqual(answer.ctasRows, expected.rows);
+    assert.equal(answer.ctasTablesLeft, 0, "its temporary table is dropped");
+    assert.deepEqual(answer.databases, [names.database, "wrangler_tmp"]);
     assert.deepEqual(answer.tables, [["transformed", "year, month, day"]]);
     assert.deepEqual(answer.partitions, [["2026", "11", "05"]]);
   });
