@@ -1,7 +1,13 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBDataChunk } from "@duckdb/node-api";
+import {
+  DuckDBInstance,
+  quotedIdentifier,
+  StatementType,
+  type DuckDBConnection,
+  type DuckDBDataChunk,
+} from "@duckdb/node-api";
 import { ClickstreamError, isClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import { athenaMacros } from "./athena-macros.js";
 import { createTableView, type ServedTable } from "./catalog-views.js";
@@ -68,7 +74,11 @@ export class DuckDBSession {
         await connection.run(setting);
       }
       for (const macro of athenaMacros) await connection.run(macro);
-      for (const table of tables) await createTableView(connection, db, table);
+      for (const schema of new Set(
+        tables.flatMap((t) => (t.schema === undefined || t.schema === db ? [] : [t.schema])),
+      ))
+        await connection.run(`CREATE SCHEMA ${quotedIdentifier(schema)}`);
+      for (const table of tables) await createTableView(connection, table.schema ?? db, table);
       const refused = await stateFunctionNames(connection);
       await lockDown(
         connection,
@@ -92,7 +102,10 @@ export class DuckDBSession {
     const common = {
       tableFunctions: new Set(tableFunctions),
       stateFunctions: this.refused,
-      tables: new Set(this.tables.map((t) => t.name.toLowerCase())),
+      tables: new Set(this.tables.filter((t) => t.schema === undefined).map((t) => t.name.toLowerCase())),
+      otherTables: new Set(
+        this.tables.filter((t) => t.schema !== undefined).map((t) => `${t.schema}.${t.name}`.toLowerCase()),
+      ),
       database: this.database.toLowerCase(),
       catalog: catalogName,
     };

@@ -8,7 +8,7 @@ import type { Storage } from "../storage/storage.js";
 import { readTableView, snapshotVersion } from "../table/table-view.js";
 import { rewriteAthena } from "./athena-dialect.js";
 import { runCatalogStatement } from "./catalog-statements.js";
-import { servedTable, type ServedTable } from "./catalog-views.js";
+import { servedResultsTable, servedTable, type ServedTable } from "./catalog-views.js";
 import { scanProfileOf, type ScanProfile } from "./explain-plan.js";
 import type { QueryResult } from "./query-result.js";
 import { QueryWorker } from "./query-worker-client.js";
@@ -84,6 +84,12 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     const view = await readTableView(storage, config.warehouse.dir);
     const served: ServedTable[] = [];
     for (const entry of entries) served.push(await servedTable(entry, view.files, cache));
+    // Other databases' tables (CTAS of the local Athena endpoint), each in a schema of its own name.
+    for (const other of await store.listDatabases()) {
+      if (other.Name === db) continue;
+      for (const entry of await store.loadTables(other.Name))
+        served.push(await servedResultsTable(entry, storage, cache));
+    }
     return { served, version: view.version };
   };
 

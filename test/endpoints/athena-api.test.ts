@@ -444,6 +444,16 @@ describe("Athena writes (CREATE/DROP DATABASE, CTAS, DROP TABLE/VIEW) in other d
       (await f.engineRun(select)).rows.map(([type, n, top]) => [type, String(n), top]),
     );
     duck.closeSync();
+    // The table is queryable, qualified with its database, through the same engine.
+    const back = await ddl("SELECT event_type, n, top FROM analytics.by_type ORDER BY 1");
+    assert.equal(back.Status!.State, "SUCCEEDED", back.Status!.StateChangeReason);
+    const { ResultSet: rs } = await f.athena.send(
+      new GetQueryResultsCommand({ QueryExecutionId: back.QueryExecutionId }),
+    );
+    assert.deepEqual(
+      rs!.Rows!.slice(1).map((r) => r.Data!.map((d) => d.VarCharValue)),
+      asAthena(await f.engineRun(select)),
+    );
     const exists = await ddl(`CREATE TABLE analytics.by_type AS ${select}`);
     assert.match(exists.Status!.StateChangeReason!, /already exists/);
     assert.equal(
