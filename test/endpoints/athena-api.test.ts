@@ -454,6 +454,8 @@ describe("Athena writes (CREATE/DROP DATABASE, CTAS, DROP TABLE/VIEW) in other d
       rs!.Rows!.slice(1).map((r) => r.Data!.map((d) => d.VarCharValue)),
       asAthena(await f.engineRun(select)),
     );
+    const local = await f.engineRun("SELECT count(*) AS n FROM analytics.by_type");
+    assert.equal(local.rows[0]![0], rs!.Rows!.length - 1, "clickstream query's engine serves it too");
     const exists = await ddl(`CREATE TABLE analytics.by_type AS ${select}`);
     assert.match(exists.Status!.StateChangeReason!, /already exists/);
     assert.equal(
