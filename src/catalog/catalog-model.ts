@@ -48,6 +48,9 @@ export interface GlueTable {
   PartitionKeys: GlueColumn[];
   /** Bumped on every schema change, as Glue's table versions. */
   VersionId: string;
+  /** A VIRTUAL_VIEW's SQL, as Athena records a view (`/* Presto View: <base64 JSON> *\/`). */
+  ViewOriginalText?: string;
+  ViewExpandedText?: string;
 }
 
 export interface GluePartition {

@@ -154,6 +154,8 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
           resultKey: e.resultKey,
         });
         if (outcome) e.manifestLocation = `s3://${stack.buckets["athena-results"]}/${outcome.manifestKey}`;
+        // The next statement sees the new database, table or view, not a catalog looked at a moment ago.
+        if (engine) (await engineOf()).catalogChanged();
         e.engineMs = Date.now() - e.started;
         await storage.writeAtomic("athena-results", e.resultKey, "", { ownerOnly: true });
         e.columns = [];

@@ -3,7 +3,7 @@ import type { QueryResult } from "../query/query-result.js";
 import { bucketHomePrefix } from "../storage/storage.js";
 import type { Storage } from "../storage/storage.js";
 import { splitStatements, type Token } from "../query/sql-tokenizer.js";
-import { writeCtasTable, type CtasOutcome } from "./athena-ctas.js";
+import { glueTypeOfAthena, writeCtasTable, type CtasOutcome } from "./athena-ctas.js";
 import { AwsError } from "./aws-error.js";
 import type { LocalStack } from "./local-stack.js";
 
@@ -120,7 +120,8 @@ export function athenaCatalogWrite(
         );
       };
     const tokens = statements[0]!.tokens;
-    const queryTokens = isCtas ? tokens.slice(tokens.indexOf(asToken!) + 1) : [];
+    if (view && upper(at) !== "AS") throw syntax("CREATE VIEW needs AS <query>");
+    const queryTokens = isCtas || view ? tokens.slice(tokens.indexOf(asToken!) + 1) : [];
     let query = queryTokens
       .map((t) => t.text)
       .join("")
@@ -134,11 +135,10 @@ export function athenaCatalogWrite(
     }
     return async (write) => {
       if (target.db === stack.database) throw readOnly(target.db, what);
-      if (view)
-        throw new AwsError(
-          "InvalidRequestException",
-          `NOT_SUPPORTED: ${what} is not served by this local endpoint yet (docs/aws-endpoints.md)`,
-        );
+      if (view) {
+        await createView(store, target, query, orReplace, write);
+        return undefined;
+      }
       for (const key of Object.keys(properties))
         if (
           !["format", "external_location", "write_compression", "parquet_compression", "table_type"].includes(
@@ -233,6 +233,59 @@ export function athenaCatalogWrite(
     await store.deleteTable(target.db, target.name);
     return undefined;
   };
+}
+
+/**
+ * CREATE [OR REPLACE] VIEW: the query is checked by running it on the engine (its guard; no rows read,
+ * LIMIT 0), and the view recorded as Athena records one: a VIRTUAL_VIEW whose ViewOriginalText is
+ * `/* Presto View: <base64 JSON with originalSql and columns> *\/`. The engine creates it from there.
+ */
+async function createView(
+  store: CatalogStore,
+  target: { db: string; name: string },
+  query: string,
+  orReplace: boolean,
+  write: CatalogWriteContext,
+): Promise<void> {
+  if (!(await store.getDatabase(target.db)))
+    throw new AwsError("InvalidRequestException", `SCHEMA_NOT_FOUND: Schema ${target.db} does not exist`);
+  const existing = await store.getTable(target.db, target.name);
+  if (existing && existing.TableType !== "VIRTUAL_VIEW")
+    throw new AwsError("InvalidRequestException", `${target.db}.${target.name} is a table, not a view`);
+  if (existing && !orReplace)
+    throw new AwsError("InvalidRequestException", `View ${target.db}.${target.name} already exists`);
+  const probe = await write.run(`SELECT * FROM (${query}) AS view_columns LIMIT 0`);
+  const presto = Buffer.from(
+    JSON.stringify({
+      originalSql: query,
+      catalog: "awsdatacatalog",
+      schema: target.db,
+      columns: probe.columns.map((c) => ({ name: c.name, type: c.type })),
+    }),
+  ).toString("base64");
+  const now = new Date().toISOString();
+  await store.putTable({
+    Name: target.name,
+    DatabaseName: target.db,
+    TableType: "VIRTUAL_VIEW",
+    CreateTime: existing?.CreateTime ?? now,
+    UpdateTime: now,
+    Parameters: { presto_view: "true", comment: "Presto View" },
+    StorageDescriptor: {
+      Columns: probe.columns.map((c) => ({ Name: c.name.toLowerCase(), Type: glueTypeOfAthena(c.type) })),
+      Location: "",
+      InputFormat: "",
+      OutputFormat: "",
+      Compressed: false,
+      NumberOfBuckets: 0,
+      SerdeInfo: { SerializationLibrary: "", Parameters: {} },
+      StoredAsSubDirectories: false,
+    },
+    PartitionKeys: [],
+    VersionId: String(existing ? Number(existing.VersionId) + 1 : 1),
+    ViewOriginalText: `/* Presto View: ${presto} */`,
+    ViewExpandedText: "/* Presto View */",
+  });
 }
 
 /** Hive's `` `name` `` (Athena's DDL takes it; the tokenizer sees three tokens) as one quoted identifier. */

@@ -11,6 +11,8 @@ export interface ServedTable {
   name: string;
   /** The database (DuckDB schema) of a table of another database than the pipeline's; unset for the pipeline's. */
   schema?: string;
+  /** A view (Athena CREATE VIEW): its Athena SQL and the DuckDB rewrite, each checked by the guard before it is created. */
+  view?: { athena: string; duckdb: string };
   entry: CatalogTable;
   /** Local path → storage object, for every file the view reads. */
   files: Map<string, ObjectInfo>;

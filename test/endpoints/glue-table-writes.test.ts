@@ -193,4 +193,26 @@ describe("the Data Catalog's write side through @aws-sdk/client-glue", () => {
     );
     assert.equal(Table!.Name, "transformed");
   });
+
+  test("a view recorded through Glue is served only when its SQL passes the engine's guard", async () => {
+    await f.glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: "views" } }));
+    const view = (name: string, sql: string) =>
+      f.glue.send(
+        new CreateTableCommand({
+          DatabaseName: "views",
+          TableInput: {
+            Name: name,
+            TableType: "VIRTUAL_VIEW",
+            ViewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify({ originalSql: sql })).toString("base64")} */`,
+            StorageDescriptor: { Columns: [] },
+          },
+        }),
+      );
+    await view("ok", "SELECT count(*) AS n FROM clickstream_db.transformed");
+    await view("evil", "SELECT * FROM read_csv('/etc/passwd')");
+    const ok = await f.engineRun("SELECT n FROM views.ok");
+    assert.equal(ok.rows[0]![0], f.events.length);
+    await assert.rejects(f.engineRun("SELECT * FROM views.evil"), { code: "CS_ERR_CATALOG_NOT_FOUND" });
+    await f.glue.send(new DeleteDatabaseCommand({ Name: "views" }));
+  });
 });
