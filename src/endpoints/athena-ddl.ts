@@ -8,7 +8,7 @@ import { AwsError } from "./aws-error.js";
 import type { LocalStack } from "./local-stack.js";
 
 /** What a catalog write may use: the engine for a CTAS's query, and where its results go. */
-export interface CatalogWriteContext {
+interface CatalogWriteContext {
   run(sql: string): Promise<QueryResult>;
   readonly queryId: string;
   /** Key of `<id>.csv` in the results bucket (the manifest goes beside it). */
