@@ -44,7 +44,7 @@ const keptRuns = 200;
 /** When the local job and crawler "were created": fixed, so answers are stable. */
 const created = Date.parse("2026-01-01T00:00:00Z") / 1000;
 /** infra/variables.tf's defaults, as GetJob reports them. */
-const jobDefaults = { GlueVersion: "4.0", WorkerType: "G.1X", NumberOfWorkers: 2, Timeout: 60 } as const;
+const jobDefaults = { GlueVersion: "5.1", WorkerType: "G.1X", NumberOfWorkers: 2, Timeout: 60 } as const;
 
 /**
  * Glue's job and crawler operations over the local pipeline: the job (`<project>-transform-job`) runs the
