@@ -49,6 +49,16 @@ export function athenaCatalogWrite(
     );
   /** `[db.]name`, lower-cased as the Glue catalog keeps names. */
   const qualifiedName = (): { db: string; name: string } => {
+    // `awsdatacatalog.db.name` (dbt-athena names relations so): the catalog must be the local one.
+    if (words[at + 1]?.text === "." && words[at + 3]?.text === ".") {
+      const catalog = identifier(words[at]);
+      if (catalog !== stack.dataCatalog.toLowerCase())
+        throw new AwsError(
+          "InvalidRequestException",
+          `Catalog ${catalog} is not found (this endpoint has ${stack.dataCatalog})`,
+        );
+      at += 2;
+    }
     const first = identifier(words[at]);
     if (words[at + 1]?.text === ".") {
       const second = identifier(words[at + 2]);

@@ -498,6 +498,19 @@ describe("Athena writes (CREATE/DROP DATABASE, CTAS, DROP TABLE/VIEW) in other d
     const refused = await ddl("CREATE TABLE analytics.y AS SELECT * FROM read_csv('/etc/passwd')");
     assert.equal(refused.Status!.State, "FAILED", "the engine's guard refuses the query as for a SELECT");
 
+    // Catalog-qualified names, as dbt-athena writes them; a query with another database as its context.
+    const three = await ddl(`CREATE TABLE "awsdatacatalog"."analytics"."by_type2" AS ${select}`);
+    assert.equal(three.Status!.State, "SUCCEEDED", three.Status!.StateChangeReason);
+    const { QueryExecutionId: inContext } = await f.athena.send(
+      new StartQueryExecutionCommand({
+        QueryString: "SELECT count(*) FROM analytics.by_type2",
+        QueryExecutionContext: { Database: "analytics" },
+        WorkGroup: names.workgroup,
+      }),
+    );
+    const contextRun = await finished(inContext!);
+    assert.equal(contextRun.Status!.State, "SUCCEEDED", contextRun.Status!.StateChangeReason);
+    assert.equal((await ddl("DROP TABLE awsdatacatalog.analytics.by_type2")).Status!.State, "SUCCEEDED");
     const notEmpty = await ddl("DROP DATABASE analytics");
     assert.match(notEmpty.Status!.StateChangeReason!, /not empty/);
     assert.equal((await ddl("DROP TABLE analytics.by_type")).Status!.State, "SUCCEEDED");
