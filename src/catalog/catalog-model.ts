@@ -38,7 +38,8 @@ export interface GlueDatabase {
 export interface GlueTable {
   Name: string;
   DatabaseName: string;
-  TableType: "EXTERNAL_TABLE";
+  /** The crawler writes EXTERNAL_TABLE; tools keeping their own tables (Glue CreateTable) may write VIRTUAL_VIEW. */
+  TableType: "EXTERNAL_TABLE" | "VIRTUAL_VIEW";
   CreateTime: string;
   UpdateTime: string;
   /** Crawler bookkeeping, as Glue keeps it: classification, crawler name, object counts… */
@@ -47,6 +48,9 @@ export interface GlueTable {
   PartitionKeys: GlueColumn[];
   /** Bumped on every schema change, as Glue's table versions. */
   VersionId: string;
+  /** A VIRTUAL_VIEW's SQL, as Athena records a view (`/* Presto View: <base64 JSON> *\/`). */
+  ViewOriginalText?: string;
+  ViewExpandedText?: string;
 }
 
 export interface GluePartition {

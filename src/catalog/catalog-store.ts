@@ -80,6 +80,18 @@ export class CatalogStore {
     await this.writeJson(partitionsKey(list.DatabaseName, list.TableName), list);
   }
 
+  /** Deletes a table and its partitions (a missing one is no error, as with Storage.delete). */
+  async deleteTable(db: string, table: string): Promise<void> {
+    await this.storage.delete("state", partitionsKey(db, table));
+    await this.storage.delete("state", tableKey(db, table));
+  }
+
+  /** Deletes a database and every table in it. */
+  async deleteDatabase(db: string): Promise<void> {
+    for (const table of await this.listTables(db)) await this.deleteTable(db, table.Name);
+    await this.storage.delete("state", databaseKey(db));
+  }
+
   private async writeJson(key: string, value: unknown): Promise<void> {
     await this.storage.writeAtomic("state", key, `${JSON.stringify(value, null, 2)}\n`);
   }

@@ -177,8 +177,8 @@ function registerRoutes(
       .code(failure.status)
       .send({ error: failure.code, message: failure.detail, fix: failure.fix });
   });
-  app.setNotFoundHandler(async (request, reply) => {
-    // Paths of no collector route may be another service's (S3's buckets): theirs to answer.
+  // Paths of no collector route may be another service's (S3's buckets): theirs to answer.
+  const answerOther = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const answer = services ? await services.handle(endpointRequest(request, verifier)) : undefined;
     if (answer) {
       servedBy.set(request, answer.service);
@@ -189,7 +189,11 @@ function registerRoutes(
       message: `${request.method} ${request.url} is not an endpoint of the collector`,
       fix: new CollectorRequestError("CS_ERR_COLLECTOR_NOT_FOUND", "").fix,
     });
-  });
+  };
+  app.setNotFoundHandler(answerOther);
+  // Uploads (S3 PutObject, UploadPart) may be larger than the collector's own requests.
+  if (services?.maxPutBodyBytes !== undefined && services.maxPutBodyBytes > config.maxBodyBytes)
+    app.put("/*", { bodyLimit: services.maxPutBodyBytes }, answerOther);
   app.addHook("onResponse", (request, reply, done) => {
     core.metrics.answered(apiOf(request), reply.statusCode);
     done();

@@ -74,6 +74,11 @@ export class EnginePool {
     return this.withEngine((engine) => engine.profile(sql, options));
   }
 
+  /** Makes the next query look at the catalog again at once (a writer of the catalog calls it after a write). */
+  catalogChanged(): void {
+    this.checkedAt = 0;
+  }
+
   /** Re-reads the catalog now if it changed since the last look (also done before every query). */
   async refreshIfChanged(): Promise<void> {
     if (Date.now() - this.checkedAt < recheckIntervalMs) return this.checking;

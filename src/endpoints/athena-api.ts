@@ -4,6 +4,7 @@ import { CatalogStore } from "../catalog/catalog-store.js";
 import type { GlueTable } from "../catalog/catalog-model.js";
 import { isClickstreamError } from "../errors/clickstream-error.js";
 import { EnginePool } from "../console/engine-pool.js";
+import type { QueryParam } from "../query/query-engine.js";
 import type { QueryResult } from "../query/query-result.js";
 import { classifyStatement } from "../query/sql-guard.js";
 import { splitStatements } from "../query/sql-tokenizer.js";
@@ -11,6 +12,7 @@ import { keyProblem } from "../storage/object-key.js";
 import { bucketHomePrefix, type Storage } from "../storage/storage.js";
 import { epochSeconds, inputReader, namePattern, pageToken, tokenOffset } from "./api-input.js";
 import { athenaCells, athenaCsv, columnInfo, parseAthenaCsv, type Cells } from "./athena-values.js";
+import { athenaCatalogWrite, type CatalogWrite } from "./athena-ddl.js";
 import { namedQueryOperations } from "./athena-named-queries.js";
 import { AwsError, unknownOperation } from "./aws-error.js";
 import type { JsonService } from "./endpoint-router.js";
@@ -27,6 +29,12 @@ interface Execution {
   readonly catalog: string;
   readonly workgroup: string;
   readonly statementType: StatementType;
+  /** A catalog write the endpoint does itself (athena-ddl.ts: CREATE/DROP DATABASE, DROP TABLE/VIEW), if it is one. */
+  readonly catalogWrite: CatalogWrite | undefined;
+  /** A CTAS's manifest (`<id>-manifest.csv`, listing its data files), as Statistics.DataManifestLocation. */
+  manifestLocation?: string;
+  /** ExecutionParameters as values bound to the statement's `?` placeholders, in order. */
+  readonly params: QueryParam[];
   /** Storage key of `<id>.csv` in the results bucket, and its s3:// URI. */
   readonly resultKey: string;
   readonly outputLocation: string;
@@ -136,18 +144,33 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
 
   const run = async (e: Execution): Promise<void> => {
     try {
-      if (e.database !== stack.database) {
-        await databaseOf(e.database);
-        throw new AwsError(
-          "InvalidRequestException",
-          `SCHEMA_NOT_FOUND: Schema ${e.database} is not queryable here (the engine serves ${stack.database})`,
-        );
+      if (e.catalogWrite) {
+        e.state = "RUNNING";
+        e.started = Date.now();
+        const outcome = await e.catalogWrite({
+          run: async (query) =>
+            (await engineOf()).run(query, { signal: e.controller.signal, params: e.params }),
+          queryId: e.id,
+          resultKey: e.resultKey,
+        });
+        if (outcome) e.manifestLocation = `s3://${stack.buckets["athena-results"]}/${outcome.manifestKey}`;
+        // The next statement sees the new database, table or view, not a catalog looked at a moment ago.
+        if (engine) (await engineOf()).catalogChanged();
+        e.engineMs = Date.now() - e.started;
+        await storage.writeAtomic("athena-results", e.resultKey, "", { ownerOnly: true });
+        e.columns = [];
+        keep(e, []);
+        e.state = "SUCCEEDED";
+        return;
       }
+      // Another database as the context (dbt runs in its own schema) must exist; the engine resolves
+      // unqualified names in clickstream_db, so its tables are named with their database (analytics.t).
+      if (e.database !== stack.database) await databaseOf(e.database);
       const q = await engineOf();
       if (e.controller.signal.aborted) throw new Error("stopped before it started"); // CANCELLED below
       e.state = "RUNNING";
       e.started = Date.now();
-      const result = await q.run(e.sql, { signal: e.controller.signal });
+      const result = await q.run(e.sql, { signal: e.controller.signal, params: e.params });
       e.engineMs = Date.now() - e.started;
       if (e.statementType === "DML") e.scannedBytes = await scanned(q, e);
       const cells = athenaCells(result.columns, result.rows);
@@ -228,13 +251,16 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
         input.string(resultConfiguration, "OutputLocation") ?? stack.resultsLocation,
         id,
       );
+      const catalogWrite = athenaCatalogWrite(sql, { database }, storage, stack);
       const e: Execution = {
         id,
         sql,
         database,
         catalog,
         workgroup: wg,
-        statementType: statementTypeOf(sql),
+        catalogWrite,
+        statementType: catalogWrite ? "DDL" : statementTypeOf(sql),
+        params: executionParameters(call.ExecutionParameters),
         resultKey: place.key,
         outputLocation: place.uri,
         submitted: Date.now(),
@@ -442,11 +468,34 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
 /** The engine's own figure of what a query read (its scan profile); 0 when the profile names no total. */
 async function scanned(engine: EnginePool, e: Execution): Promise<number> {
   try {
-    const profile = await engine.profile(e.sql, { signal: e.controller.signal });
+    const profile = await engine.profile(e.sql, { signal: e.controller.signal, params: e.params });
     return Number.isFinite(profile.bytesOfFilesRead) ? profile.bytesOfFilesRead : 0;
   } catch {
     return 0;
   }
+}
+
+/**
+ * Athena's ExecutionParameters: each a SQL literal as text (`'web'`, `42`, `1.5`, `true`, `NULL`), bound to
+ * the `?` placeholders in order, never pasted into the statement. Anything else is refused, as Athena
+ * refuses a parameter that is not a literal.
+ */
+function executionParameters(value: unknown): QueryParam[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === "string"))
+    throw input.invalid("executionParameters", "Member must be a list of at least 1 string");
+  return (value as string[]).map((text, i) => {
+    const t = text.trim();
+    const quoted = /^'((?:[^']|'')*)'$/s.exec(t);
+    if (quoted) return quoted[1]!.replaceAll("''", "'");
+    if (/^[+-]?\d+$/.test(t) || /^[+-]?(\d+\.\d*|\.\d+|\d+)(e[+-]?\d+)?$/i.test(t)) return Number(t);
+    if (/^(true|false)$/i.test(t)) return t.toLowerCase() === "true";
+    if (/^null$/i.test(t)) return null;
+    throw new AwsError(
+      "InvalidRequestException",
+      `ExecutionParameters[${i}] ${JSON.stringify(text)} is not a literal (quote strings: 'text'; numbers, true, false and NULL as they are)`,
+    );
+  });
 }
 
 /** Athena's StatementType: DML for queries, DDL for SHOW/DESCRIBE/MSCK, UTILITY for EXPLAIN. */
@@ -491,7 +540,11 @@ function executionShape(e: Execution): Record<string, unknown> {
     QueryExecutionId: e.id,
     Query: e.sql,
     StatementType: e.statementType,
-    ...(e.statementType === "DML" ? { SubstatementType: "SELECT" } : {}),
+    ...(e.statementType === "DML"
+      ? { SubstatementType: "SELECT" }
+      : e.manifestLocation !== undefined
+        ? { SubstatementType: "CREATE_TABLE_AS_SELECT" }
+        : {}),
     ResultConfiguration: { OutputLocation: e.outputLocation },
     QueryExecutionContext: { Database: e.database, Catalog: e.catalog },
     Status: {
@@ -515,6 +568,7 @@ function executionShape(e: Execution): Record<string, unknown> {
       DataScannedInBytes: e.scannedBytes ?? 0,
       TotalExecutionTimeInMillis: total,
       QueryQueueTimeInMillis: (e.started ?? e.completed ?? Date.now()) - e.submitted,
+      ...(e.manifestLocation !== undefined ? { DataManifestLocation: e.manifestLocation } : {}),
       ServicePreProcessingTimeInMillis: 0,
       QueryPlanningTimeInMillis: 0,
       ServiceProcessingTimeInMillis: 0,

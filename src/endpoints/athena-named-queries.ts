@@ -8,6 +8,34 @@ import type { LocalStack } from "./local-stack.js";
 
 const input = inputReader("InvalidRequestException");
 
+/**
+ * The named queries of the local stack with their keys (`query_NN`, infra/athena.tf's `for_each` keys,
+ * which `terraform output named_queries` maps to the ids).
+ */
+export async function localNamedQueries(
+  stack: LocalStack,
+  file = namedQueriesFile,
+): Promise<{ key: string; query: NamedQuery }[]> {
+  const workgroup = stack.workgroups[0]!;
+  return parseQueryFile(await readFile(file, "utf8"))
+    .filter((q) => q.number !== undefined && /^\d+$/.test(q.number))
+    .map((q) => {
+      const key = `query_${q.number!.padStart(2, "0")}`;
+      const hex = createHash("sha256").update(`${workgroup}/${key}`).digest("hex");
+      return {
+        key,
+        query: {
+          NamedQueryId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`,
+          Name: `${Number(q.number)}. ${q.title ?? ""}`.slice(0, 128),
+          Description: `From queries/athena_queries.sql, query ${Number(q.number)}.`,
+          Database: stack.database,
+          QueryString: q.sql.replace(/^--[ \t]*Query[^\n]*\n?/, "").trim(),
+          WorkGroup: workgroup,
+        },
+      };
+    });
+}
+
 interface NamedQuery {
   NamedQueryId: string;
   Name: string;
@@ -29,22 +57,7 @@ export function namedQueryOperations(
   const workgroup = stack.workgroups[0]!;
   let loaded: Promise<NamedQuery[]> | undefined;
   const all = (): Promise<NamedQuery[]> =>
-    (loaded ??= readFile(file, "utf8").then((text) =>
-      parseQueryFile(text)
-        .filter((q) => q.number !== undefined && /^\d+$/.test(q.number))
-        .map((q) => {
-          const key = `query_${q.number!.padStart(2, "0")}`;
-          const hex = createHash("sha256").update(`${workgroup}/${key}`).digest("hex");
-          return {
-            NamedQueryId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`,
-            Name: `${Number(q.number)}. ${q.title ?? ""}`.slice(0, 128),
-            Description: `From queries/athena_queries.sql, query ${Number(q.number)}.`,
-            Database: stack.database,
-            QueryString: q.sql.replace(/^--[ \t]*Query[^\n]*\n?/, "").trim(),
-            WorkGroup: workgroup,
-          };
-        }),
-    ));
+    (loaded ??= localNamedQueries(stack, file).then((qs) => qs.map((q) => q.query)));
   const find = async (id: string): Promise<NamedQuery | undefined> =>
     (await all()).find((q) => q.NamedQueryId === id);
   return {

@@ -35,6 +35,8 @@ export interface QueryService {
 /** A service on a REST protocol (S3): addressed by method and path; answers whole responses. */
 export interface RestService {
   readonly signingName: string;
+  /** The largest PUT body it takes (S3 uploads). */
+  readonly maxPutBodyBytes?: number;
   /** True when an unsigned request is addressed to this service (a path under one of its buckets). */
   owns(request: EndpointRequest): boolean;
   /** The answer, errors included in the service's shape (never throws). */
@@ -56,6 +58,7 @@ export class EndpointRouter implements ServiceEndpoints {
   private readonly json = new Map<string, JsonService>();
   private readonly query = new Map<string, QueryService>();
   private readonly rest: RestService | undefined;
+  readonly maxPutBodyBytes: number | undefined;
 
   constructor(
     services: { json: readonly JsonService[]; query: readonly QueryService[]; rest?: RestService },
@@ -66,6 +69,7 @@ export class EndpointRouter implements ServiceEndpoints {
     for (const s of services.json) this.json.set(s.signingName, s);
     for (const s of services.query) this.query.set(s.signingName, s);
     this.rest = services.rest;
+    this.maxPutBodyBytes = services.rest?.maxPutBodyBytes;
   }
 
   async handle(request: EndpointRequest): Promise<EndpointResponse | undefined> {

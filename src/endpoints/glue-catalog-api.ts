@@ -9,12 +9,15 @@ import { parsePartitionExpression } from "./partition-expression.js";
 
 const input = inputReader("InvalidInputException");
 
+/** Glue's operations by name: each takes the request's members and answers its output (throws AwsError). */
+export type GlueOperations = Record<string, (call: Record<string, unknown>) => Promise<unknown>>;
+
 /**
  * The Glue Data Catalog's read side over the local catalog (src/catalog/, the crawler's files):
  * GetDatabases, GetDatabase, GetTables, GetTable, GetPartitions (Expression, Segment, MaxResults,
  * NextToken), with Glue's shapes (timestamps as epoch seconds) and errors.
  */
-export function glueCatalogApi(storage: Storage, stack: LocalStack): JsonService {
+export function glueCatalogOperations(storage: Storage, stack: LocalStack): GlueOperations {
   const store = new CatalogStore(storage);
   const s3 = s3Locations(storage, stack);
 
@@ -38,7 +41,7 @@ export function glueCatalogApi(storage: Storage, stack: LocalStack): JsonService
       );
   };
 
-  const operations: Record<string, (call: Record<string, unknown>) => Promise<unknown>> = {
+  const operations: GlueOperations = {
     GetDatabases: async (call) => {
       catalogId(call);
       const max = input.integer(call, "MaxResults", 1, 100) ?? 100;
@@ -126,6 +129,11 @@ export function glueCatalogApi(storage: Storage, stack: LocalStack): JsonService
     },
   };
 
+  return operations;
+}
+
+/** Glue's JSON 1.1 service over the operations given (the catalog's and the jobs'). */
+export function glueService(operations: GlueOperations): JsonService {
   return {
     signingName: "glue",
     targetPrefix: "AWSGlue.",
@@ -174,7 +182,7 @@ function databaseShape(db: GlueDatabase, stack: LocalStack, s3: Locations): Reco
   };
 }
 
-function tableShape(t: GlueTable, stack: LocalStack, s3: Locations): Record<string, unknown> {
+export function tableShape(t: GlueTable, stack: LocalStack, s3: Locations): Record<string, unknown> {
   return {
     ...t,
     StorageDescriptor: { ...t.StorageDescriptor, Location: s3(t.StorageDescriptor.Location) },

@@ -21,6 +21,15 @@ export interface LocalStack {
   readonly buckets: Readonly<Partial<Record<BucketRole, string>>>;
   /** Where query results go when neither the request nor the workgroup names a place (the workgroup's setting). */
   readonly resultsLocation: string;
+  /** The project every name derives from (infra/'s `project_name`). */
+  readonly project: string;
+  /** Glue job of the transform (infra/main.tf's `job_name`, as the seed walk-through calls it). */
+  readonly jobName: string;
+  /** Glue crawler of transformed/. */
+  readonly crawlerName: string;
+  /** IAM roles the job and the crawler run as (infra/iam.tf). */
+  readonly jobRole: string;
+  readonly crawlerRole: string;
 }
 
 /** infra/variables.tf's default `project_name`. */
@@ -55,6 +64,11 @@ export function localStack(
     workgroups: [`${project}-workgroup`, "primary"],
     buckets,
     resultsLocation: `s3://${buckets["athena-results"]}/${bucketHomePrefix["athena-results"]}`,
+    project,
+    jobName: `${project}-transform-job`,
+    crawlerName: `${project}-crawler`,
+    jobRole: `arn:aws:iam::${localAccountId}:role/${project}-glue-job`,
+    crawlerRole: `arn:aws:iam::${localAccountId}:role/${project}-glue-crawler`,
   };
 }
 

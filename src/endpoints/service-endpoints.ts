@@ -31,6 +31,11 @@ export interface ServiceEndpoints {
    * path the collector answers 404 to). Asked about every `POST /` and every request no collector route takes.
    */
   handle(request: EndpointRequest): Promise<EndpointResponse | undefined>;
+  /**
+   * The largest body of a PUT (an S3 upload or part; S3's clients send parts of 8 MiB), when larger than
+   * the collector's own `maxBodyBytes`. Held in memory while it is verified, as every request body is.
+   */
+  readonly maxPutBodyBytes?: number;
   /** Stops running work (queries) and frees the engine. */
   close(): Promise<void>;
 }

@@ -74,6 +74,11 @@ export const errorCodes = {
     message: "Transform run failed: no space left on the device",
     fix: "Nothing was published; the message names the failing step and the path. Free space on that device (the warehouse, or the scratch folder under `_state/transform/scratch/`, where DuckDB spills), then rerun: the run is idempotent.",
   },
+  CS_ERR_TRANSFORM_STOPPED: {
+    status: 409,
+    message: "Transform run stopped before its commit",
+    fix: "Nothing was published: the run was asked to stop (Glue BatchStopJobRun on the local endpoint) before it committed. Start it again when wanted: the run is idempotent.",
+  },
   CS_ERR_ENGINE_MISMATCH: {
     status: 409,
     message: "Another transform engine has processed this warehouse",
@@ -292,6 +297,11 @@ export const errorCodes = {
     status: 500,
     message: "terraform-outputs.json not found",
     fix: "Run ./deploy.sh (it writes terraform-outputs.json), pass --terraform-outputs FILE, or give the resource names as flags.",
+  },
+  CS_ERR_OUTPUTS_NOT_LOCAL: {
+    status: 409,
+    message: "Refusing to overwrite an outputs file that does not name the local stack",
+    fix: "`--outputs FILE` of `clickstream serve` / `clickstream pipeline` replaces only a file it wrote (every bucket in the local account 000000000000). This one names a real deployment, or is not an outputs file: pass another path (e.g. `--outputs local-outputs.json`), or move the file away first.",
   },
   CS_ERR_AWS_OUTPUTS_INVALID: {
     status: 500,

@@ -4,11 +4,15 @@ import { partitionName } from "../catalog/catalog-model.js";
 import { duckdbTypeOf } from "../catalog/hive-types.js";
 import type { LocalFileCache } from "../storage/local-file-cache.js";
 import { isHiddenKey } from "../storage/object-key.js";
-import type { ObjectInfo } from "../storage/storage.js";
+import type { ObjectInfo, Storage } from "../storage/storage.js";
 
 /** One catalog table as the engine serves it: the files of its catalogued partitions. */
 export interface ServedTable {
   name: string;
+  /** The database (DuckDB schema) of a table of another database than the pipeline's; unset for the pipeline's. */
+  schema?: string;
+  /** A view (Athena CREATE VIEW): its Athena SQL and the DuckDB rewrite, each checked by the guard before it is created. */
+  view?: { athena: string; duckdb: string };
   entry: CatalogTable;
   /** Local path → storage object, for every file the view reads. */
   files: Map<string, ObjectInfo>;
@@ -46,6 +50,28 @@ export async function servedTable(
     files.set(await cache.path("transformed", object), object);
   }
   return { name: entry.table.Name, entry, files };
+}
+
+/**
+ * A table of another database (a CTAS of the local Athena endpoint): every Parquet file under its
+ * Location when that is a folder of the results bucket's `athena-results/` (where the endpoint writes
+ * them), else none (a table recorded through Glue CreateTable elsewhere reads as empty).
+ */
+export async function servedResultsTable(
+  entry: CatalogTable,
+  storage: Storage,
+  cache: LocalFileCache,
+): Promise<ServedTable> {
+  const files = new Map<string, ObjectInfo>();
+  const key = /^s3:\/\/[^/]+\/(athena-results\/.+)$/.exec(entry.table.StorageDescriptor.Location)?.[1];
+  if (key !== undefined && entry.table.TableType === "EXTERNAL_TABLE") {
+    const prefix = key.endsWith("/") ? key : `${key}/`;
+    for await (const object of storage.list("athena-results", prefix)) {
+      if (!object.key.endsWith(".parquet") || isHiddenKey(object.key)) continue;
+      files.set(await cache.path("athena-results", object), object);
+    }
+  }
+  return { name: entry.table.Name, schema: entry.table.DatabaseName, entry, files };
 }
 
 /**

@@ -1,7 +1,13 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBDataChunk } from "@duckdb/node-api";
+import {
+  DuckDBInstance,
+  quotedIdentifier,
+  StatementType,
+  type DuckDBConnection,
+  type DuckDBDataChunk,
+} from "@duckdb/node-api";
 import { ClickstreamError, isClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import { athenaMacros } from "./athena-macros.js";
 import { createTableView, type ServedTable } from "./catalog-views.js";
@@ -68,13 +74,42 @@ export class DuckDBSession {
         await connection.run(setting);
       }
       for (const macro of athenaMacros) await connection.run(macro);
-      for (const table of tables) await createTableView(connection, db, table);
+      for (const schema of new Set(
+        tables.flatMap((t) => (t.schema === undefined || t.schema === db ? [] : [t.schema])),
+      ))
+        await connection.run(`CREATE SCHEMA ${quotedIdentifier(schema)}`);
+      for (const table of tables)
+        if (!table.view) await createTableView(connection, table.schema ?? db, table);
       const refused = await stateFunctionNames(connection);
+      // Views last, each only once its SQL passes the same parse checks as a query over what exists so far
+      // (a view whose check fails, say one recorded through Glue with a forbidden call, is left out).
+      const served = tables.filter((t) => !t.view);
+      for (const table of tables) {
+        if (!table.view) continue;
+        try {
+          await checkParsedQueries(connection, [
+            {
+              sql: table.view.athena,
+              policy: { ...parsePolicy(served, db, refused), functions: athenaFunctionNames },
+            },
+            {
+              sql: table.view.duckdb,
+              policy: { ...parsePolicy(served, db, refused), functions: engineFunctionNames },
+            },
+          ]);
+          await connection.run(
+            `CREATE VIEW ${quotedIdentifier(table.schema ?? db)}.${quotedIdentifier(table.name)} AS ${table.view.duckdb}`,
+          );
+          served.push(table);
+        } catch {
+          continue;
+        }
+      }
       await lockDown(
         connection,
         tables.flatMap((t) => [...t.files.keys()]),
       );
-      return new DuckDBSession(instance, connection, tempDir, tables, db, refused);
+      return new DuckDBSession(instance, connection, tempDir, served, db, refused);
     } catch (error) {
       connection?.closeSync();
       instance?.closeSync();
@@ -89,13 +124,7 @@ export class DuckDBSession {
     // statement run again (a dashboard's, with new parameters) is not parsed again.
     const key = JSON.stringify(checks);
     if (this.passed.has(key)) return;
-    const common = {
-      tableFunctions: new Set(tableFunctions),
-      stateFunctions: this.refused,
-      tables: new Set(this.tables.map((t) => t.name.toLowerCase())),
-      database: this.database.toLowerCase(),
-      catalog: catalogName,
-    };
+    const common = parsePolicy(this.tables, this.database, this.refused);
     await checkParsedQueries(
       this.connection,
       checks.map((c) => ({
@@ -256,4 +285,18 @@ function duckdbError(error: unknown): ClickstreamError {
     return new ClickstreamError("CS_ERR_QUERY_TYPE_MISMATCH", firstLine, { cause: error });
   }
   return new ClickstreamError("CS_ERR_QUERY_FAILED", message.trim(), { cause: error });
+}
+
+/** The parse guard's policy over the tables a session serves (the pipeline's, and other databases' as `db.name`). */
+function parsePolicy(tables: readonly ServedTable[], database: string, refused: ReadonlySet<string>) {
+  return {
+    tableFunctions: new Set(tableFunctions),
+    stateFunctions: refused,
+    tables: new Set(tables.filter((t) => t.schema === undefined).map((t) => t.name.toLowerCase())),
+    otherTables: new Set(
+      tables.filter((t) => t.schema !== undefined).map((t) => `${t.schema}.${t.name}`.toLowerCase()),
+    ),
+    database: database.toLowerCase(),
+    catalog: catalogName,
+  };
 }

@@ -20,6 +20,8 @@ export interface ParsedQueryPolicy {
   tables: ReadonlySet<string>;
   database: string;
   catalog: string;
+  /** Tables of other databases (CTAS tables of the local Athena endpoint), as `database.table`, lower case. */
+  otherTables?: ReadonlySet<string>;
 }
 
 type Node = Record<string, unknown>;
@@ -238,6 +240,7 @@ function checkTable(n: Node, { policy, cteNames }: Context): void {
     throw new ClickstreamError("CS_ERR_CATALOG_NOT_FOUND", `catalog ${catalog}`);
   }
   if (schema !== "" && schema !== policy.database) {
+    if (policy.otherTables?.has(`${schema}.${name}`)) return;
     throw new ClickstreamError("CS_ERR_CATALOG_NOT_FOUND", `database ${schema}`);
   }
   if (!policy.tables.has(name)) {

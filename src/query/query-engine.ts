@@ -1,3 +1,4 @@
+import type { GlueTable } from "../catalog/catalog-model.js";
 import { CatalogStore, type CatalogTable } from "../catalog/catalog-store.js";
 import { runCrawler } from "../catalog/crawler.js";
 import { cacheDirFor, LocalFileCache } from "../storage/local-file-cache.js";
@@ -8,7 +9,7 @@ import type { Storage } from "../storage/storage.js";
 import { readTableView, snapshotVersion } from "../table/table-view.js";
 import { rewriteAthena } from "./athena-dialect.js";
 import { runCatalogStatement } from "./catalog-statements.js";
-import { servedTable, type ServedTable } from "./catalog-views.js";
+import { servedResultsTable, servedTable, type ServedTable } from "./catalog-views.js";
 import { scanProfileOf, type ScanProfile } from "./explain-plan.js";
 import type { QueryResult } from "./query-result.js";
 import { QueryWorker } from "./query-worker-client.js";
@@ -18,6 +19,25 @@ import type { QueryParam } from "./worker-protocol.js";
 
 export type { QueryParam } from "./worker-protocol.js";
 export type { ScanProfile } from "./explain-plan.js";
+
+/**
+ * A view's Athena SQL from its catalog entry: Athena keeps it as `/* Presto View: <base64 JSON> *\/` in
+ * ViewOriginalText, with the SQL in `originalSql`; plain SQL there is taken as it is.
+ */
+function viewSql(table: GlueTable): string | undefined {
+  const text = table.ViewOriginalText;
+  if (typeof text !== "string") return undefined;
+  const presto = /^\/\*\s*Presto View:\s*([A-Za-z0-9+/=]+)\s*\*\/$/.exec(text.trim());
+  if (!presto) return text;
+  try {
+    const parsed = JSON.parse(Buffer.from(presto[1]!, "base64").toString("utf8")) as {
+      originalSql?: unknown;
+    };
+    return typeof parsed.originalSql === "string" ? parsed.originalSql : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface QueryEngineOptions {
   storage: Storage;
@@ -85,6 +105,32 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     const served: ServedTable[] = [];
     const objects = [...view.files, ...view.sessionFiles];
     for (const entry of entries) served.push(await servedTable(entry, objects, cache));
+    // Other databases' tables (CTAS of the local Athena endpoint), each in a schema of its own name.
+    const views: CatalogTable[] = [];
+    for (const other of await store.listDatabases()) {
+      if (other.Name === db) continue;
+      for (const entry of await store.loadTables(other.Name)) {
+        if (entry.table.TableType === "VIRTUAL_VIEW") views.push(entry);
+        else served.push(await servedResultsTable(entry, storage, cache));
+      }
+    }
+    // Views (Athena CREATE VIEW): their SQL rewritten as a query's is; the worker checks both texts with
+    // the guard before it creates one. A view that is no single query is left out.
+    const partitionKeys = new Set(served.flatMap((t) => t.entry.table.PartitionKeys.map((k) => k.Name)));
+    for (const entry of views) {
+      const sql = viewSql(entry.table);
+      const statements = sql === undefined ? [] : splitStatements(sql);
+      if (statements.length !== 1 || classifyStatement(sql!, statements[0]!.tokens, new Set()) !== "query")
+        continue;
+      const tokens = statements[0]!.tokens;
+      served.push({
+        name: entry.table.Name,
+        schema: entry.table.DatabaseName,
+        entry,
+        files: new Map(),
+        view: { athena: sql!, duckdb: rewriteAthena(sql!, tokens, { now: clock(), partitionKeys }) },
+      });
+    }
     return { served, version: view.version };
   };
 

@@ -104,8 +104,10 @@ export class QueryWorker {
     if (!child || ![...this.pending.values()].some((p) => p.child === child)) return;
     // A worker that is going away anyway cannot take the message; the grace timer below still applies.
     child.send({ id: 0, op: "interrupt" } satisfies WorkerRequest, () => undefined);
+    // Only the requests running now: one sent after the cancelled query ended is not the one to kill.
+    const interrupted = [...this.pending.entries()].filter(([, p]) => p.child === child).map(([id]) => id);
     setTimeout(() => {
-      if (![...this.pending.values()].some((p) => p.child === child)) return;
+      if (!interrupted.some((id) => this.pending.has(id))) return;
       this.failAll(child, new ClickstreamError("CS_ERR_QUERY_CANCELLED", "the query was cancelled"));
       child.kill("SIGKILL");
       if (this.child === child) this.child = undefined;

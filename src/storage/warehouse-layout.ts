@@ -115,6 +115,8 @@ export const stateKeys = {
   collectorPrefix: "_state/collector/",
   collectorWal: "_state/collector/wal",
   rawArrivalsPrefix: "_state/raw-arrivals/",
+  /** The local S3 endpoint's multipart uploads in progress: `<uploadId>/upload.json` and its parts. */
+  s3UploadsPrefix: "_state/s3-uploads/",
   glue: {
     processedPrefix: "_state/glue/processed/",
     runReport: (runId: string): string => `_state/glue/runs/${runId}.json`,

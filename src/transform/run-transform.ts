@@ -44,6 +44,12 @@ export interface TransformOptions {
   /** List every sealed raw folder again (S3 does on its own every `transform.reconcileEveryMs`). */
   readonly reconcile?: boolean;
   readonly onProgress?: (event: TransformProgress) => void;
+  /**
+   * Stops the run when aborted (Glue's BatchStopJobRun on the local endpoint): checked before each step
+   * up to the commit, so a stopped run publishes nothing (CS_ERR_TRANSFORM_STOPPED); once the commit has
+   * begun the run completes.
+   */
+  readonly signal?: AbortSignal;
   /** Called with the run's DuckDB session after the write step, before the commit (tests read its tables). */
   readonly onTables?: (sql: SqlRunner) => Promise<void>;
 }
@@ -92,7 +98,11 @@ async function transformRun(options: TransformOptions, run: RunSession): Promise
   // A table from before the sessions table existed gets it on its next run, new data or not.
   const sessionsDue = ctx.previous.sessions === undefined && Object.keys(ctx.previous.partitions).length > 0;
   const nothingNew = ctx.sources.length === 0 && !ctx.fullRefresh && !sessionsDue;
+  let committed = false;
   for (const step of nothingNew ? noNewDataSteps : transformSteps) {
+    if (step.name === "commit") committed = true;
+    if (!committed && options.signal?.aborted)
+      throw new ClickstreamError("CS_ERR_TRANSFORM_STOPPED", `before step "${step.name}"`);
     ctx.tally.add(await runStep(step.name, () => step.run(ctx), ctx.tally.stepsMs));
     if (step.name === "write") await options.onTables?.(ctx.sql);
   }

@@ -324,3 +324,203 @@ describe("Athena metadata through @aws-sdk/client-athena", () => {
     );
   });
 });
+
+describe("ExecutionParameters", () => {
+  test("literals bound to the ? placeholders in order, never pasted; a non-literal is refused", async () => {
+    const sql = "SELECT count(*) AS n FROM transformed WHERE event_type = ? AND hour >= ?";
+    const run = async (params: string[]): Promise<string | undefined> => {
+      const { QueryExecutionId } = await f.athena.send(
+        new StartQueryExecutionCommand({
+          QueryString: sql,
+          QueryExecutionContext: { Database: names.database },
+          WorkGroup: names.workgroup,
+          ExecutionParameters: params,
+        }),
+      );
+      const e = await finished(QueryExecutionId!);
+      assert.equal(e.Status!.State, "SUCCEEDED", e.Status!.StateChangeReason);
+      const { ResultSet } = await f.athena.send(new GetQueryResultsCommand({ QueryExecutionId }));
+      return ResultSet!.Rows![1]!.Data![0]!.VarCharValue;
+    };
+    const expected = await f.engineRun(
+      "SELECT count(*) AS n FROM transformed WHERE event_type = 'page_view' AND hour >= 3",
+    );
+    assert.ok(Number(expected.rows[0]![0]) > 0);
+    assert.equal(await run(["'page_view'", "3"]), String(expected.rows[0]![0]));
+    // A quote inside a string literal stays part of the value: the statement's text never changes.
+    assert.equal(await run(["'page_view'' OR ''1''=''1'", "0"]), "0");
+    await rejects(
+      f.athena.send(
+        new StartQueryExecutionCommand({
+          QueryString: sql,
+          WorkGroup: names.workgroup,
+          ExecutionParameters: ["page_view", "3"],
+        }),
+      ),
+      "InvalidRequestException",
+      /not a literal/,
+    );
+  });
+});
+
+describe("Athena writes (CREATE/DROP DATABASE, CTAS, DROP TABLE/VIEW) in other databases; clickstream_db read-only", () => {
+  const ddl = async (sql: string): Promise<QueryExecution> => finished(await start(sql));
+
+  test("CREATE DATABASE, DROP DATABASE in other databases; writes to clickstream_db fail with a clear error", async () => {
+    const created = await ddl("CREATE DATABASE IF NOT EXISTS `analytics` COMMENT 'mine'");
+    assert.equal(created.Status!.State, "SUCCEEDED", created.Status!.StateChangeReason);
+    assert.equal(created.StatementType, "DDL");
+    const { ResultSet } = await f.athena.send(
+      new GetQueryResultsCommand({ QueryExecutionId: created.QueryExecutionId }),
+    );
+    assert.deepEqual(ResultSet!.Rows, []);
+    const { DatabaseList } = await f.athena.send(new ListDatabasesCommand({ CatalogName: "AwsDataCatalog" }));
+    assert.deepEqual(DatabaseList!.map((d) => [d.Name, d.Description]).sort(), [
+      ["analytics", "mine"],
+      [names.database, DatabaseList!.find((d) => d.Name === names.database)!.Description],
+    ]);
+    assert.equal((await ddl("CREATE SCHEMA IF NOT EXISTS analytics")).Status!.State, "SUCCEEDED");
+    const again = await ddl("CREATE DATABASE analytics");
+    assert.equal(again.Status!.State, "FAILED");
+    assert.match(again.Status!.StateChangeReason!, /already exists/);
+
+    for (const sql of [
+      "CREATE TABLE clickstream_db.t AS SELECT 1 AS x",
+      "CREATE VIEW v AS SELECT 1 AS x",
+      "DROP TABLE transformed",
+      "DROP DATABASE clickstream_db CASCADE",
+    ]) {
+      const e = await ddl(sql);
+      assert.equal(e.Status!.State, "FAILED", sql);
+      assert.match(e.Status!.StateChangeReason!, /clickstream_db is read-only here/, sql);
+      assert.equal(e.Status!.AthenaError!.ErrorCategory, 2, "a user error");
+    }
+    // CREATE VIEW: recorded as Athena records a view, served by the engine, checked by its guard.
+    const viewSql = "SELECT event_type, count(*) AS n FROM clickstream_db.transformed GROUP BY 1";
+    const view = await ddl(`CREATE VIEW analytics.counts AS ${viewSql}`);
+    assert.equal(view.Status!.State, "SUCCEEDED", view.Status!.StateChangeReason);
+    const viewed = await ddl("SELECT * FROM analytics.counts ORDER BY 1");
+    assert.equal(viewed.Status!.State, "SUCCEEDED", viewed.Status!.StateChangeReason);
+    const { ResultSet: vs } = await f.athena.send(
+      new GetQueryResultsCommand({ QueryExecutionId: viewed.QueryExecutionId }),
+    );
+    assert.deepEqual(
+      vs!.Rows!.slice(1).map((r) => r.Data!.map((d) => d.VarCharValue)),
+      asAthena(await f.engineRun(`${viewSql} ORDER BY 1`)),
+    );
+    const { TableMetadata: vm } = await f.athena.send(
+      new GetTableMetadataCommand({
+        CatalogName: "AwsDataCatalog",
+        DatabaseName: "analytics",
+        TableName: "counts",
+      }),
+    );
+    assert.equal(vm!.TableType, "VIRTUAL_VIEW");
+    assert.match(
+      (await ddl(`CREATE VIEW analytics.counts AS ${viewSql}`)).Status!.StateChangeReason!,
+      /already exists/,
+    );
+    assert.equal(
+      (await ddl(`CREATE OR REPLACE VIEW analytics.counts AS ${viewSql} HAVING count(*) > 5`)).Status!.State,
+      "SUCCEEDED",
+    );
+    const forbidden = await ddl("CREATE VIEW analytics.bad AS SELECT * FROM read_csv('/etc/passwd')");
+    assert.equal(forbidden.Status!.State, "FAILED", "the engine's guard refuses the view's query");
+    assert.equal((await ddl("DROP VIEW analytics.counts")).Status!.State, "SUCCEEDED");
+    assert.equal((await ddl("DROP TABLE IF EXISTS analytics.nothing")).Status!.State, "SUCCEEDED");
+
+    // CTAS: the query on the engine (its guard), the rows as Parquet in a folder of the results bucket of
+    // their own, the table in the catalog, a manifest listing the file.
+    const select =
+      "SELECT event_type, count(*) AS n, max(price) AS top FROM transformed GROUP BY 1 ORDER BY 1";
+    const ctas = await ddl(`CREATE TABLE analytics.by_type WITH (format = 'PARQUET') AS ${select}`);
+    assert.equal(ctas.Status!.State, "SUCCEEDED", ctas.Status!.StateChangeReason);
+    assert.equal(ctas.SubstatementType, "CREATE_TABLE_AS_SELECT");
+    const manifest = /^s3:\/\/([^/]+)\/(.+)$/.exec(ctas.Statistics!.DataManifestLocation!)!;
+    assert.equal(manifest[1], names.resultsBucket);
+    const files = (await f.storage.readBytes("athena-results", manifest[2]!))
+      .toString("utf8")
+      .trim()
+      .split("\n");
+    assert.deepEqual(files, [
+      `s3://${names.resultsBucket}/athena-results/tables/${ctas.QueryExecutionId}/${ctas.QueryExecutionId}_00000.parquet`,
+    ]);
+    const { TableMetadata } = await f.athena.send(
+      new GetTableMetadataCommand({
+        CatalogName: "AwsDataCatalog",
+        DatabaseName: "analytics",
+        TableName: "by_type",
+      }),
+    );
+    assert.deepEqual(
+      TableMetadata!.Columns!.map((c) => [c.Name, c.Type]),
+      [
+        ["event_type", "string"],
+        ["n", "bigint"],
+        ["top", "double"],
+      ],
+    );
+    const { DuckDBInstance } = await import("@duckdb/node-api");
+    const duck = await (await DuckDBInstance.create(":memory:")).connect();
+    const parquet = f.storage.localPath(
+      "athena-results",
+      files[0]!.replace(`s3://${names.resultsBucket}/`, ""),
+    )!;
+    const written = await duck.runAndReadAll(`SELECT * FROM read_parquet('${parquet}') ORDER BY 1`);
+    // getRowsJson gives a BIGINT as text.
+    assert.deepEqual(
+      written.getRowsJson(),
+      (await f.engineRun(select)).rows.map(([type, n, top]) => [type, String(n), top]),
+    );
+    duck.closeSync();
+    // The table is queryable, qualified with its database, through the same engine.
+    const back = await ddl("SELECT event_type, n, top FROM analytics.by_type ORDER BY 1");
+    assert.equal(back.Status!.State, "SUCCEEDED", back.Status!.StateChangeReason);
+    const { ResultSet: rs } = await f.athena.send(
+      new GetQueryResultsCommand({ QueryExecutionId: back.QueryExecutionId }),
+    );
+    assert.deepEqual(
+      rs!.Rows!.slice(1).map((r) => r.Data!.map((d) => d.VarCharValue)),
+      asAthena(await f.engineRun(select)),
+    );
+    const local = await f.engineRun("SELECT count(*) AS n FROM analytics.by_type");
+    assert.equal(local.rows[0]![0], rs!.Rows!.length - 1, "clickstream query's engine serves it too");
+    const exists = await ddl(`CREATE TABLE analytics.by_type AS ${select}`);
+    assert.match(exists.Status!.StateChangeReason!, /already exists/);
+    assert.equal(
+      (await ddl(`CREATE TABLE IF NOT EXISTS analytics.by_type AS ${select}`)).Status!.State,
+      "SUCCEEDED",
+    );
+    const outside = await ddl(
+      `CREATE TABLE analytics.x WITH (external_location = 's3://${names.resultsBucket}/transformed/x/') AS SELECT 1 AS x`,
+    );
+    assert.match(outside.Status!.StateChangeReason!, /must be under s3:/);
+    const refused = await ddl("CREATE TABLE analytics.y AS SELECT * FROM read_csv('/etc/passwd')");
+    assert.equal(refused.Status!.State, "FAILED", "the engine's guard refuses the query as for a SELECT");
+
+    // Catalog-qualified names, as dbt-athena writes them; a query with another database as its context.
+    const three = await ddl(`CREATE TABLE "awsdatacatalog"."analytics"."by_type2" AS ${select}`);
+    assert.equal(three.Status!.State, "SUCCEEDED", three.Status!.StateChangeReason);
+    const { QueryExecutionId: inContext } = await f.athena.send(
+      new StartQueryExecutionCommand({
+        QueryString: "SELECT count(*) FROM analytics.by_type2",
+        QueryExecutionContext: { Database: "analytics" },
+        WorkGroup: names.workgroup,
+      }),
+    );
+    const contextRun = await finished(inContext!);
+    assert.equal(contextRun.Status!.State, "SUCCEEDED", contextRun.Status!.StateChangeReason);
+    assert.equal((await ddl("DROP TABLE awsdatacatalog.analytics.by_type2")).Status!.State, "SUCCEEDED");
+    const notEmpty = await ddl("DROP DATABASE analytics");
+    assert.match(notEmpty.Status!.StateChangeReason!, /not empty/);
+    assert.equal((await ddl("DROP TABLE analytics.by_type")).Status!.State, "SUCCEEDED");
+    assert.equal((await ddl("DROP DATABASE analytics")).Status!.State, "SUCCEEDED");
+    assert.equal((await ddl("DROP DATABASE IF EXISTS analytics")).Status!.State, "SUCCEEDED");
+    const gone = await f.athena.send(new ListDatabasesCommand({ CatalogName: "AwsDataCatalog" }));
+    assert.deepEqual(
+      gone.DatabaseList!.map((d) => d.Name),
+      [names.database],
+    );
+    await rejects(start("CREATE DATABASE `bad name`"), "InvalidRequestException");
+  });
+});

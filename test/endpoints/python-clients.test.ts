@@ -27,6 +27,7 @@ interface PythonAnswer {
     description: [string, string, number, number, string][];
     rows: ([string, string] | null)[][];
     queryId: string;
+    qmarkCount: number;
   };
 }
 
@@ -105,5 +106,9 @@ describe("Python clients (boto3, PyAthena) with AWS_ENDPOINT_URL at clickstream 
       assert.equal(Number(row[1]![1]), typed.rows[i]![1]);
       assert.equal(row[5]![1], typed.rows[i]![5]);
     });
+    const qmark = await f!.engineRun(
+      "SELECT count(*) FROM transformed WHERE event_type = 'page_view' AND hour >= 3",
+    );
+    assert.equal(cursor.qmarkCount, qmark.rows[0]![0], "qmark parameters, as ExecutionParameters");
   });
 });

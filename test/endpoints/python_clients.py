@@ -79,10 +79,19 @@ def pyathena_cursor(
     ).cursor()
     cursor.execute(sql)
     description = [[d[0], d[1], d[4], d[5], d[6]] for d in cursor.description]
+    rows = [[plain(v) for v in row] for row in cursor.fetchall()]
+    query_id = cursor.query_id
+    # qmark parameters go to Athena as ExecutionParameters (bound server-side, never pasted by PyAthena).
+    cursor.execute(
+        "SELECT count(*) FROM transformed WHERE event_type = ? AND hour >= ?",
+        ["'page_view'", "3"],  # Athena's literals, as PyAthena passes them on
+        paramstyle="qmark",
+    )
     return {
         "description": description,
-        "rows": [[plain(v) for v in row] for row in cursor.fetchall()],
-        "queryId": cursor.query_id,
+        "rows": rows,
+        "queryId": query_id,
+        "qmarkCount": cursor.fetchone()[0],
     }
 
 

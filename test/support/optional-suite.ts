@@ -65,6 +65,19 @@ export const pythonClients: OptionalTool = {
   }),
 };
 
+/** awswrangler (AWS SDK for pandas, with pandas and pyarrow) in `.venv`, for the endpoints' notebook-style test. */
+export const awsWrangler: OptionalTool = {
+  name: "python clients (awswrangler)",
+  enable: "npm run setup:python",
+  missing: once("awswrangler", () => {
+    if (!existsSync(venvPython)) return `${venvPython} does not exist`;
+    const probe = spawnSync(venvPython, ["-c", "import awswrangler"], { encoding: "utf8" });
+    return probe.status === 0
+      ? undefined
+      : `the virtualenv lacks a module: ${probe.stderr.trim().split("\n").pop()}`;
+  }),
+};
+
 /** Debian's Chromium, driven by playwright-core (its own browser download does not work here). */
 export const chromiumPath = process.env.CLICKSTREAM_CHROMIUM ?? "/usr/bin/chromium";
 export const chromium: OptionalTool = {

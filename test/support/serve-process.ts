@@ -18,17 +18,27 @@ export interface ServeProcess {
 }
 
 /**
- * `clickstream serve` as a child process on a free port, once it listens: over a fresh warehouse, or over
- * `options.warehouse` (a prepared one).
+ * `clickstream serve` (or `options.command`, e.g. `pipeline`) as a child process on a free port, once it
+ * listens: over a fresh warehouse, or over `options.warehouse` (a prepared one), with `options.args` added.
  */
 export async function serveProcess(
   prefix = "clickstream-serve-",
-  options: { warehouse?: string } = {},
+  options: { warehouse?: string; command?: "serve" | "pipeline"; args?: readonly string[] } = {},
 ): Promise<ServeProcess> {
   const warehouse = options.warehouse ?? (await tempDir(prefix));
   const child = spawn(
     process.execPath,
-    [bin, "serve", "--warehouse", warehouse, "--port", "0", "--log-format", "json"],
+    [
+      bin,
+      options.command ?? "serve",
+      "--warehouse",
+      warehouse,
+      "--port",
+      "0",
+      "--log-format",
+      "json",
+      ...(options.args ?? []),
+    ],
     {
       stdio: ["ignore", "pipe", "pipe"],
     },

@@ -22,6 +22,7 @@ interface PipelineFlags {
   adminPort?: number;
   consolePort?: number;
   logFormat?: LogFormat;
+  outputs?: string;
 }
 
 /** `clickstream pipeline`: the collector plus transform → crawl on a schedule, in one process. */
@@ -57,6 +58,12 @@ export function pipelineCommand(): Command {
       ).argParser(integerFlag("--console-port", { min: -1, max: 65535 })),
     )
     .addOption(logFormatOption())
+    .addOption(
+      new Option(
+        "--outputs <file>",
+        "write the local stack's names (buckets, workgroup, database, stream, job, crawler) to FILE in the shape of `terraform output -json`, for scripts written for a deployment; never replaces a file naming a real one",
+      ),
+    )
     .action(
       action(async (flags: PipelineFlags) => {
         const config = loadConfig({
@@ -68,6 +75,11 @@ export function pipelineCommand(): Command {
           },
         });
         const storage = createStorage(config);
+        if (flags.outputs !== undefined) {
+          // Before listening: a refused file stops the command before anything runs.
+          const { writeLocalOutputs } = await import("../../endpoints/local-outputs.js");
+          await writeLocalOutputs(flags.outputs, config);
+        }
         const { startPipeline } = await import("../../pipeline/run-pipeline.js");
         const logOutput = createLogOutput(flags.logFormat ?? "text");
         const stopping = stopSignal();

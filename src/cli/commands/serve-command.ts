@@ -21,13 +21,14 @@ interface ServeFlags {
   port?: number;
   walDir?: string;
   logFormat?: LogFormat;
+  outputs?: string;
 }
 
 /** `clickstream serve`: the collector, a local twin of Kinesis Data Firehose (Direct PUT → raw/). */
 export function serveCommand(): Command {
   const command = new Command("serve")
     .description(
-      "Run the collector: a durable, Firehose-compatible HTTP ingest (Firehose API on POST /, JSON on POST /v1/events) that lands raw events in <warehouse>/raw/; the same port answers Athena, the Glue Data Catalog, S3 reads and STS over the warehouse (docs/aws-endpoints.md)",
+      "Run the collector: a durable, Firehose-compatible HTTP ingest (Firehose API on POST /, JSON on POST /v1/events) that lands raw events in <warehouse>/raw/; the same port answers Athena, Glue (the Data Catalog, the transform job, the crawler), S3 (reads, uploads into raw/) and STS over the warehouse (docs/aws-endpoints.md)",
     )
     .addOption(warehouseOption())
     .addOption(configOption())
@@ -42,6 +43,12 @@ export function serveCommand(): Command {
       new Option("--wal-dir <dir>", "write-ahead log folder (default <warehouse>/_state/collector/wal)"),
     )
     .addOption(logFormatOption())
+    .addOption(
+      new Option(
+        "--outputs <file>",
+        "write the local stack's names (buckets, workgroup, database, stream, job, crawler) to FILE in the shape of `terraform output -json`, for scripts written for a deployment; never replaces a file naming a real one",
+      ),
+    )
     .action(
       action(async (flags: ServeFlags) => {
         const config = loadConfig({
@@ -52,6 +59,11 @@ export function serveCommand(): Command {
           },
         });
         const storage = createStorage(config);
+        if (flags.outputs !== undefined) {
+          // Before listening: a refused file stops the command before anything runs.
+          const { writeLocalOutputs } = await import("../../endpoints/local-outputs.js");
+          await writeLocalOutputs(flags.outputs, config);
+        }
         const logOutput = createLogOutput(flags.logFormat ?? "text");
         const stopping = stopSignal();
         const { defaultWalDir, startCollector } = await import("../../collector/collector-server.js");

@@ -1,28 +1,29 @@
-import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
 import { Transform } from "node:stream";
-import { CollectorRequestError } from "../collector/collector-request-error.js";
-import { isClickstreamError } from "../errors/clickstream-error.js";
 import { keyProblem } from "../storage/object-key.js";
 import { bucketHomePrefix, type BucketRole, type ObjectInfo, type Storage } from "../storage/storage.js";
 import { AwsError } from "./aws-error.js";
 import { xmlText, type CallContext, type RestService } from "./endpoint-router.js";
 import type { LocalStack } from "./local-stack.js";
+import { s3Writes } from "./s3-write-api.js";
+import { decode, etag, header, notImplemented, s3Error, xml, XMLNS } from "./s3-wire.js";
 import type { EndpointRequest, EndpointResponse } from "./service-endpoints.js";
 
-const XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/";
-const XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n';
+/** The largest PutObject or UploadPart body: S3 clients switch to multipart above 8 MiB, in parts of 8 MiB. */
+const maxPutBodyBytes = 64 * 1024 * 1024; // 64 MiB
+
 /** When the local buckets "were created": a fixed instant, so listings are stable. */
 const CREATED = "2026-01-01T00:00:00.000Z";
 
 /**
- * S3's read side over the warehouse folders (path-style and virtual-hosted-style): ListBuckets,
+ * S3 over the warehouse folders (path-style and virtual-hosted-style). The read side: ListBuckets,
  * HeadBucket, GetBucketLocation, ListObjectsV2 (prefix, delimiter, continuation, StartAfter, MaxKeys,
  * encoding-type=url), HeadObject and GetObject (Range, If-None-Match). Each bucket of the local stack is
- * its warehouse folder, keys unchanged (`athena-results/<id>.csv`); writes answer NotImplemented.
+ * its warehouse folder, keys unchanged (`athena-results/<id>.csv`). Writes (s3-write-api.ts): uploads
+ * into the raw bucket's `raw/`, deletes in the results bucket's `athena-results/`.
  */
-export function s3ReadApi(storage: Storage, stack: LocalStack): RestService {
+export function s3Api(storage: Storage, stack: LocalStack): RestService {
   const roles = new Map<string, BucketRole>(
     Object.entries(stack.buckets).map(([role, name]) => [name, role as BucketRole]),
   );
@@ -176,8 +177,11 @@ export function s3ReadApi(storage: Storage, stack: LocalStack): RestService {
     return { service: "s3", status, headers, body: await readRange(storage, role, key, start, end) };
   };
 
+  const writes = s3Writes(storage, stack);
+
   return {
     signingName: "s3",
+    maxPutBodyBytes,
     owns: (request) => {
       const { bucket } = address(request);
       return bucket !== undefined && roles.has(bucket);
@@ -192,6 +196,7 @@ export function s3ReadApi(storage: Storage, stack: LocalStack): RestService {
           throw notImplemented(`${method} /`);
         }
         const role = roleOf(bucket);
+        if (method !== "GET" && method !== "HEAD") return await writes(request, { bucket, role, key, query });
         if (key === undefined) {
           if (method === "HEAD")
             return {
@@ -200,7 +205,6 @@ export function s3ReadApi(storage: Storage, stack: LocalStack): RestService {
               headers: { "x-amz-bucket-region": stack.region },
               body: Buffer.alloc(0),
             };
-          if (method !== "GET") throw notImplemented(`${method} on a bucket`);
           if (query.has("location"))
             return xml(
               request,
@@ -209,46 +213,14 @@ export function s3ReadApi(storage: Storage, stack: LocalStack): RestService {
           if (query.get("list-type") === "2") return listObjectsV2(request, bucket, role, query);
           throw notImplemented("ListObjects (version 1); use ListObjectsV2");
         }
-        if (method === "GET" || method === "HEAD") {
-          if ([...query.keys()].some((k) => ["uploadId", "acl", "tagging", "attributes"].includes(k)))
-            throw notImplemented(`GetObject with ?${[...query.keys()].join("&")}`);
-          return await getObject(request, bucket, role, key, method === "HEAD");
-        }
-        throw notImplemented(`${method} of an object (this endpoint serves S3's read side only)`);
+        if ([...query.keys()].some((k) => ["uploadId", "acl", "tagging", "attributes"].includes(k)))
+          throw notImplemented(`GetObject with ?${[...query.keys()].join("&")}`);
+        return await getObject(request, bucket, role, key, method === "HEAD");
       } catch (error) {
         return s3Error(request, error);
       }
     },
   };
-}
-
-function notImplemented(what: string): AwsError {
-  return new AwsError(
-    "NotImplemented",
-    `${what} is not served by this local endpoint (see docs/aws-endpoints.md)`,
-    501,
-  );
-}
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new AwsError("InvalidURI", "Couldn't parse the specified URI.");
-  }
-}
-
-function header(request: EndpointRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** A stable ETag from the object's identity (key, size, modification time): the warehouse keeps no MD5s. */
-function etag(info: ObjectInfo): string {
-  const digest = createHash("md5")
-    .update(`${info.key}\0${info.size}\0${info.lastModified.getTime()}`)
-    .digest("hex");
-  return `"${digest}"`;
 }
 
 function contentTypeOf(key: string): string {
@@ -300,48 +272,4 @@ async function readRange(
       },
     }),
   );
-}
-
-function xml(request: EndpointRequest, body: string): EndpointResponse {
-  return {
-    service: "s3",
-    status: 200,
-    headers: { "content-type": "application/xml", "x-amz-request-id": request.id },
-    body: Buffer.from(XML_HEAD + body),
-  };
-}
-
-function s3Error(request: EndpointRequest, error: unknown): EndpointResponse {
-  const e =
-    error instanceof AwsError
-      ? error
-      : error instanceof CollectorRequestError
-        ? signatureError(error)
-        : new AwsError(
-            "InternalError",
-            `internal error: ${isClickstreamError(error) ? error.message : String(error)}`,
-            500,
-          );
-  const extra = Object.entries(e.fields)
-    .map(([k, v]) => `<${k}>${xmlText(String(v))}</${k}>`)
-    .join("");
-  const body = `<Error><Code>${xmlText(e.type)}</Code><Message>${xmlText(e.message)}</Message>${extra}<RequestId>${request.id}</RequestId></Error>`;
-  return {
-    service: "s3",
-    status: e.status,
-    headers: { "content-type": "application/xml", "x-amz-request-id": request.id },
-    // A HEAD answer has no body: the status and headers carry the error, as S3 answers them.
-    body: request.method === "HEAD" ? Buffer.alloc(0) : Buffer.from(XML_HEAD + body),
-  };
-}
-
-/** S3's names for the signature check's refusals (sigv4-auth.ts names them as the JSON services do). */
-function signatureError(error: CollectorRequestError): AwsError {
-  const code =
-    error.firehoseType === "UnrecognizedClientException"
-      ? "InvalidAccessKeyId"
-      : error.firehoseType === "InvalidSignatureException"
-        ? "SignatureDoesNotMatch"
-        : "AccessDenied";
-  return new AwsError(code, error.detail, 403);
 }
