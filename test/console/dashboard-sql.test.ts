@@ -93,7 +93,17 @@ test("both dashboard files have the same statements, bound parameters, and read 
         const lean = (
           await engine.run(filteredStatement(statement.sql, names[i]!, false), { params: values })
         ).rows;
-        assert.deepEqual(lean, full, `${names[i]} with ${values.join(",")}`);
+        assert.equal(lean.length, full.length, names[i]);
+        lean.forEach((row, r) =>
+          row.forEach((cell, c) => {
+            const other = full[r]![c];
+            const same =
+              typeof cell === "number" && typeof other === "number"
+                ? sameFigure(cell, other)
+                : cell === other;
+            assert.ok(same, `${names[i]} with ${values.join(",")}: row ${r} column ${c}`);
+          }),
+        );
         if (names[i] === "overview") assert.ok(Number(full[0]![1]) > 0, "the filter keeps sessions");
       }
     }

@@ -143,7 +143,8 @@ describe("Glue job and crawler over the local pipeline", () => {
     assert.ok(inOrder(r.crawlStates, ["RUNNING", "STOPPING", "READY"]), r.crawlStates.join(" → "));
     assert.equal(r.lastCrawl, "SUCCEEDED");
     assert.deepEqual(r.crawlerNames, [crawler]);
-    assert.deepEqual(r.metrics, [[crawler, 1]]);
+    // The crawl created two tables: transformed and sessions.
+    assert.deepEqual(r.metrics, [[crawler, 2]]);
 
     // The stopped run published nothing: only the first run's 30 events are in the table.
     assert.equal(await count("SELECT count(*) FROM transformed"), "30");
