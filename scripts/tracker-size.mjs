@@ -108,13 +108,6 @@ const variants = {
     else if (navigator.sendBeacon(url, batch[1])) for (const key of batch[0]) flying.add(key);`,
       "    if (!batch) return;\n    send(batch).catch(() => undefined);",
     ),
-  "device type": (d) =>
-    edit(
-      d,
-      "page-context.ts",
-      "export function deviceType(): string {",
-      "export function deviceType(): string { return 'desktop';",
-    ),
 };
 const base = await size("src/tracker");
 console.log(`tracker.js: ${base} B gzipped (goal 2,560 B)`);

@@ -1,13 +1,7 @@
 import { openStore } from "./browser-store.js";
 import { batchBytes, batches, postBatch, type Batch } from "./event-delivery.js";
 import { eventQueue, ownerOf, type EventQueue } from "./event-queue.js";
-import {
-  defaultRedactedPattern,
-  deviceType,
-  namesPattern,
-  privacySignal,
-  urlRedactor,
-} from "./page-context.js";
+import { defaultRedactedPattern, namesPattern, privacySignal, urlRedactor } from "./page-context.js";
 import { queueOwnership, type QueueOwnership } from "./queue-ownership.js";
 import { optedOutKey, userIdKey, uuid, visitorIdentity, type VisitorIdentity } from "./visitor-identity.js";
 
@@ -94,7 +88,6 @@ export function startTracker(
   let releaseLocks: QueueOwnership[3];
   let renewOwner: QueueOwnership[4];
   let redact: (url: string) => string;
-  let device: string;
   let url: string;
   let lastMs = 0;
   let pending = 0;
@@ -122,7 +115,6 @@ export function startTracker(
       timestamp: new Date(now).toISOString(),
       page_url: redact(location.href),
       referrer,
-      device_type: device,
       properties: extra,
     };
     for (const name in properties) {
@@ -235,7 +227,6 @@ export function startTracker(
     if ((!options.allowAutomation && navigator.webdriver) || (options.respectDnt && privacySignal())) return;
     redact = urlRedactor(options.redactParams ? namesPattern(options.redactParams) : defaultRedactedPattern);
     referrer = redact(document.referrer); // without a DOM (server-side rendering) setup stops here
-    device = deviceType();
     identity = visitorIdentity(store);
     [enqueue, queuedKeys] = eventQueue(store, (n) => count("dropped_overflow", n));
     [owner, mine, adopt, releaseLocks, renewOwner] = queueOwnership();
