@@ -115,7 +115,7 @@ export function splitDataKey(key: string): { partition: string; name: string } |
 export const dataKey = (partition: string, name: string): string => `transformed/${partition}/${name}`;
 
 /** Folder of the sessions table in the transformed bucket (beside `transformed/`), from the contract. */
-export const sessionsFolder = contract.sessions.folder;
+const sessionsFolder = contract.sessions.folder;
 
 export const sessionsKey = (partition: string, name: string): string =>
   `${sessionsFolder}/${partition}/${name}`;
