@@ -42,10 +42,10 @@ const edit = (dir, file, from, to) => {
 };
 /** Each feature, and how to cut it out (the rest of the tracker unchanged). */
 const variants = {
-  "Web Locks ownership": (d) =>
+  "tab ownership (sessionStorage, lease, release at pagehide)": (d) =>
     writeFileSync(
       `${d}/queue-ownership.ts`,
-      `export type QueueOwnership = readonly [() => string, (o: string) => boolean, (o: readonly string[]) => Promise<void>, () => void, () => void];\nexport function queueOwnership(): QueueOwnership { return [() => "o", () => true, async () => {}, () => {}, () => {}]; }\n`,
+      `export type QueueOwnership = readonly [string, (key: string) => boolean, () => void];\nexport function queueOwnership(_store: unknown): QueueOwnership { return ["o", () => true, () => {}]; }\n`,
     ),
   "backoff with jitter": (d) =>
     edit(
@@ -99,21 +99,12 @@ const variants = {
       `    0 && addEventListener(
       "pageshow",`,
     ),
-  "keepalive budget / beacon on hide": (d) =>
+  "keepalive budget": (d) =>
     edit(
       d,
       "create-tracker.ts",
-      `    if (!batch) return;
-    if ("keepalive" in Request.prototype) send(batch).catch(() => undefined);
-    else if (navigator.sendBeacon(url, batch[1])) for (const key of batch[0]) flying.add(key);`,
-      "    if (!batch) return;\n    send(batch).catch(() => undefined);",
-    ),
-  "device type": (d) =>
-    edit(
-      d,
-      "page-context.ts",
-      "export function deviceType(): string {",
-      "export function deviceType(): string { return 'desktop';",
+      "const keepalive = bytes <= batchBytes - keepaliveBytes;",
+      "const keepalive = true;",
     ),
 };
 const base = await size("src/tracker");

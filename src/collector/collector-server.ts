@@ -268,6 +268,8 @@ function registerRoutes(
     const result = await handleEvents(core, eventsStream, {
       contentType: request.headers["content-type"],
       contentEncoding: request.headers["content-encoding"],
+      userAgent: request.headers["user-agent"],
+      mobileHint: String(request.headers["sec-ch-ua-mobile"] ?? ""),
       body: (request.body as Buffer | undefined) ?? Buffer.alloc(0),
     });
     return reply.send(result);

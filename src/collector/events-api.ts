@@ -7,6 +7,7 @@ import type { CollectorCore } from "./collector-core.js";
 import type { DeliveryStream } from "./delivery-stream.js";
 import { firehoseLimits } from "./firehose-api.js";
 import { arrayElementTexts, compactJson } from "./json-span-scanner.js";
+import { deviceTypeOf, withDeviceType } from "./user-agent-device.js";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -28,12 +29,21 @@ export interface EventsResponse {
  * Each accepted event is stored as the client wrote it, only the whitespace between its tokens removed
  * (so it is exactly one line in the raw object): parsing validates it, and is never written back, which
  * would round 64-bit ids, keep the last of a repeated key and rewrite numbers (json-span-scanner.ts).
+ * An event without `device_type` sent by a browser gets the one its User-Agent names (user-agent-device.ts),
+ * as its first member, the rest of its text untouched.
  * `index` in `rejected` is the event's 0-based position (array element, or non-blank NDJSON line).
  */
 export async function handleEvents(
   core: CollectorCore,
   stream: DeliveryStream,
-  request: { contentType: string | undefined; contentEncoding: string | undefined; body: Buffer },
+  request: {
+    contentType: string | undefined;
+    contentEncoding: string | undefined;
+    /** `User-Agent` and `Sec-CH-UA-Mobile`, for the device type of events that carry none. */
+    userAgent?: string | undefined;
+    mobileHint?: string | undefined;
+    body: Buffer;
+  },
 ): Promise<EventsResponse> {
   const mediaType = request.contentType?.split(";")[0]?.trim().toLowerCase();
   if (!mediaType || !acceptedTypes.has(mediaType))
@@ -43,6 +53,7 @@ export async function handleEvents(
     );
   const body = await decode(request.body, request.contentEncoding, core.config.maxBodyBytes);
   const { events, rejected } = parseEvents(body);
+  const device = deviceTypeOf(request.userAgent, request.mobileHint);
 
   const lines: string[] = [];
   for (const { index, value, text } of events) {
@@ -64,7 +75,9 @@ export async function handleEvents(
       });
       continue;
     }
-    const line = compactJson(text) + "\n";
+    const compact = compactJson(text);
+    const line =
+      (device && !Object.hasOwn(value, "device_type") ? withDeviceType(compact, device) : compact) + "\n";
     if (
       line.length > firehoseLimits.maxRecordBytes / 3 &&
       Buffer.byteLength(line) > firehoseLimits.maxRecordBytes

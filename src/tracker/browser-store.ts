@@ -47,7 +47,7 @@ export function openStore(): BrowserStore {
     (prefix) => {
       const found = new Set(memory.keys());
       try {
-        for (let i = 0; i < local!.length; i++) found.add(local!.key(i)!);
+        Object.keys(local!).map((key) => found.add(key)); // a Storage's own keys are its items' names
       } catch {
         // memory only
       }

@@ -1,14 +1,8 @@
 import { openStore } from "./browser-store.js";
 import { batchBytes, batches, postBatch, type Batch } from "./event-delivery.js";
-import { eventQueue, ownerOf, type EventQueue } from "./event-queue.js";
-import {
-  defaultRedactedPattern,
-  deviceType,
-  namesPattern,
-  privacySignal,
-  urlRedactor,
-} from "./page-context.js";
-import { queueOwnership, type QueueOwnership } from "./queue-ownership.js";
+import { eventQueue, type EventQueue } from "./event-queue.js";
+import { defaultRedactedPattern, namesPattern, privacySignal, urlRedactor } from "./page-context.js";
+import { queueOwnership } from "./queue-ownership.js";
 import { optedOutKey, userIdKey, uuid, visitorIdentity, type VisitorIdentity } from "./visitor-identity.js";
 
 export interface TrackerOptions {
@@ -25,6 +19,18 @@ export interface TrackerOptions {
   /** URL parameters removed from page and referrer URLs before anything is sent (default: `defaultRedactedPattern`). */
   readonly redactParams?: readonly string[];
 }
+
+/**
+ * What `startTracker` takes: the ES module's options, or the script tag's `data-*` attributes as they are
+ * (`dataset` has the same names; a flag alone is `""` and on, `"false"` is off, a list is comma-separated):
+ * one reading of both costs the script fewer bytes than converting the attributes.
+ */
+type StartOptions = { readonly [K in keyof TrackerOptions]?: TrackerOptions[K] | string } & {
+  readonly endpoint: string;
+};
+
+/** A flag of `StartOptions` is on. */
+const on = (value: unknown): boolean => value != null && value !== false && value != "false";
 
 /** Event properties; `product_id`, `product_name`, `product_category`, `price`, `quantity` are contract fields. */
 export type EventProperties = Record<string, unknown>;
@@ -60,7 +66,7 @@ export function createTracker(options: TrackerOptions): Tracker {
  * event, so an `identify` queued before it already applies to it.
  */
 export function startTracker(
-  options: TrackerOptions,
+  options: StartOptions,
   queued: readonly ArrayLike<unknown>[],
 ): [tracker: Tracker, dispatch: (args: ArrayLike<unknown>) => void] {
   // Dropped events and swallowed errors, sent as a `tracker_health` event with the next batch.
@@ -81,20 +87,17 @@ export function startTracker(
 
   const store = openStore();
   const [get, set, del] = store;
-  const flying = new Set<string>(); // keys in a keepalive request or beacon right now
+  const flying = new Set<string>(); // keys in a keepalive request right now
   let blocked = true; // until set up: automation, a privacy signal, or no DOM (server-side rendering)
   let auto = false;
   // Set up once the page is known to be recorded (tuples: see browser-store.ts for why).
   let identity: VisitorIdentity;
   let enqueue: EventQueue[0];
   let queuedKeys: EventQueue[1];
-  let owner: QueueOwnership[0];
-  let mine: QueueOwnership[1];
-  let adopt: QueueOwnership[2];
-  let releaseLocks: QueueOwnership[3];
-  let renewOwner: QueueOwnership[4];
+  let owner: string;
+  let mine: (key: string) => boolean;
+  let release: () => void;
   let redact: (url: string) => string;
-  let device: string;
   let url: string;
   let lastMs = 0;
   let pending = 0;
@@ -122,7 +125,6 @@ export function startTracker(
       timestamp: new Date(now).toISOString(),
       page_url: redact(location.href),
       referrer,
-      device_type: device,
       properties: extra,
     };
     for (const name in properties) {
@@ -132,7 +134,7 @@ export function startTracker(
       else if (value != null) extra[name] = typeof value == "string" ? value : JSON.stringify(value);
     }
     extra.anonymous_id = anonymousId;
-    enqueue(owner(), eventId, JSON.stringify(event), now);
+    enqueue(owner, eventId, JSON.stringify(event), now);
     if (++pending >= batchEvents && !attempt) void flush();
     else timer ??= setTimeout(flush, batchMs);
   });
@@ -158,10 +160,9 @@ export function startTracker(
   };
 
   /** The queued keys this page may send, oldest first. */
-  const sendable = (): string[] => queuedKeys().filter((key) => mine(ownerOf(key)));
+  const sendable = (): string[] => queuedKeys().filter(mine);
 
   const deliver = async (): Promise<void> => {
-    await adopt([...new Set(queuedKeys().map(ownerOf))]);
     for (const batch of batches(store, sendable(), batchBytes)) await send(batch); // a failure stops here
   };
 
@@ -199,8 +200,8 @@ export function startTracker(
 
   /**
    * The page is hidden or left: whatever this page may send and has not in flight goes out now, with
-   * keepalive (or a beacon), as much as fits the budget; the rest stays queued for the next page load.
-   * A beacon says nothing about delivery, so nothing is removed for it: a double is deduplicated later.
+   * keepalive, as much as fits the budget; the rest stays queued for the next page load. (No sendBeacon
+   * fallback: it cost 49 of the script's gzipped bytes for browsers out of support, issue 17.)
    */
   const hide = (): void => {
     if (blocked) return;
@@ -210,9 +211,8 @@ export function startTracker(
       batchBytes - keepaliveBytes,
       true,
     );
-    if (!batch) return;
-    if ("keepalive" in Request.prototype) send(batch).catch(() => undefined);
-    else if (navigator.sendBeacon(url, batch[1])) for (const key of batch[0]) flying.add(key);
+    // Browsers without keepalive (Firefox before 133) may cancel it at unload: it then stays queued.
+    if (batch) send(batch).catch(() => undefined);
   };
 
   /**
@@ -231,14 +231,18 @@ export function startTracker(
   });
 
   guard(() => {
-    auto = options.auto !== false;
-    if ((!options.allowAutomation && navigator.webdriver) || (options.respectDnt && privacySignal())) return;
-    redact = urlRedactor(options.redactParams ? namesPattern(options.redactParams) : defaultRedactedPattern);
+    auto = options.auto == null || on(options.auto);
+    if ((!on(options.allowAutomation) && navigator.webdriver) || (on(options.respectDnt) && privacySignal()))
+      return;
+    redact = urlRedactor(
+      options.redactParams != null
+        ? namesPattern(String(options.redactParams).split(","))
+        : defaultRedactedPattern,
+    );
     referrer = redact(document.referrer); // without a DOM (server-side rendering) setup stops here
-    device = deviceType();
     identity = visitorIdentity(store);
     [enqueue, queuedKeys] = eventQueue(store, (n) => count("dropped_overflow", n));
-    [owner, mine, adopt, releaseLocks, renewOwner] = queueOwnership();
+    [owner, mine, release] = queueOwnership(store);
     url =
       options.endpoint.replace(/\/+$/, "") +
       "/v1/events" +
@@ -247,7 +251,7 @@ export function startTracker(
       "pagehide",
       guard(() => {
         hide();
-        releaseLocks(); // from here on, another page may adopt what is left
+        release(); // from here on, another page may send what is left
       }),
     );
     addEventListener(
@@ -258,7 +262,6 @@ export function startTracker(
       "pageshow",
       guard((event: PageTransitionEvent) => {
         if (!event.persisted) return;
-        renewOwner();
         if (auto) page(true); // restored from the back/forward cache: a new page view
         void flush();
       }),
@@ -271,8 +274,8 @@ export function startTracker(
       const routed = guard(() => page(false));
       for (const method of ["pushState", "replaceState"] as const) {
         const original = history[method];
-        history[method] = function (this: History, ...args: Parameters<History["pushState"]>) {
-          original.apply(this, args);
+        history[method] = (...args: Parameters<History["pushState"]>) => {
+          original.apply(history, args);
           routed();
         };
       }

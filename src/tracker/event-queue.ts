@@ -39,6 +39,3 @@ export function eventQueue([, set, del, list]: BrowserStore, dropped: (count: nu
     keys,
   ];
 }
-
-/** The owner id in a queue key. */
-export const ownerOf = (key: string): string => key.split(".")[1]!;

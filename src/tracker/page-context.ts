@@ -24,22 +24,6 @@ export function urlRedactor(pattern: string): (url: string) => string {
       .replace(/[?&#]+(#|$)/, "$1"); // "?a=1&" → "?a=1", "?#h" → "#h", "x=1#" → "x=1"
 }
 
-interface ClientHints {
-  readonly mobile?: boolean;
-}
-
-/** mobile / tablet / desktop: User-Agent Client Hints where the browser has them, else the user agent. */
-export function deviceType(): string {
-  const ua = navigator.userAgent;
-  if (
-    /iPad|Tablet|PlayBook|Silk|Android(?!.*Mobi)/i.test(ua) ||
-    (/Macintosh/.test(ua) && navigator.maxTouchPoints > 1)
-  )
-    return "tablet"; // iPadOS Safari claims to be a Mac; only touch gives it away
-  const hints = (navigator as Navigator & { userAgentData?: ClientHints }).userAgentData;
-  return hints?.mobile || /Mobi|iPhone|iPod/i.test(ua) ? "mobile" : "desktop";
-}
-
 /** Do Not Track or Global Privacy Control is on. */
 export function privacySignal(): boolean {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };

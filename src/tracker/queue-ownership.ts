@@ -1,72 +1,49 @@
-import { uuid } from "./visitor-identity.js";
+import type { BrowserStore } from "./browser-store.js";
+import { queueKeyPrefix, uuid } from "./visitor-identity.js";
+
+/** Another tab's queued events become anyone's to send once they are this old: that tab is likely gone. */
+const leaseMs = 60_000;
+/** The owner whose page was hidden last (`pagehide`): its events are anyone's to send at once. */
+const releasedKey = "clickstream:r";
 
 /**
- * Which queued events this page may send, so that tabs flushing at once never send one event twice.
- * Locks alone cannot do it: one tab's localStorage removals reach another tab's renderer later than a
- * lock handed over between them (measured: every round doubled), so tabs must not share events at all.
+ * Which queued events this page may send, so that tabs flushing at once do not send one event twice: one
+ * tab's localStorage removals reach another tab later than its next flush (measured in Chromium: every
+ * round of simultaneous flushes doubled), so live tabs must not share events at all.
  *
- * Each page queues under an owner id and holds a Web Lock named after it while it lives. A page sends
- * the events of its owners only; the events of a page that is gone (no lock held) are adopted by
- * claiming its lock (granted to one page only) and holding it for good. On `pagehide` every lock is
- * released (so a bfcache'd page's events can be adopted); a restored page continues under a new id.
- * Without Web Locks (insecure origins, old browsers) every page sends every event: tabs flushing at
- * once may then send one twice, which the transform's dedup removes.
+ * Each tab queues under its own owner id, kept in `sessionStorage` (one per tab; it lasts through the tab's
+ * navigations, reloads and back/forward cache restores, so the tab's next page sends what the last one left
+ * at once). A page sends its tab's events; those of the owner hidden last (a tab just closed: the next page
+ * of the site, in any tab, sends them); and any owner's queued more than a minute ago (a tab closed before
+ * that one, or one that cannot deliver): a lease that costs no code to renew. Two pages may then send such
+ * an event at once, as may a duplicated tab (same sessionStorage) or pages without sessionStorage (a new id
+ * per page): the transform's dedup on event_id keeps one (at least once, stored exactly once). Web Locks
+ * did this exactly, for 182 of the script's gzipped bytes (issue 17).
  */
 export type QueueOwnership = readonly [
-  /** The id this page queues new events under. */
-  owner: () => string,
-  /** True when this page may send the events of `owner`. */
-  mine: (owner: string) => boolean,
-  /** Claims the owners of `owners` whose pages are gone. */
-  adopt: (owners: readonly string[]) => Promise<void>,
-  /** Releases every lock held (the page is being hidden for good, or frozen). */
+  /** The id this tab queues new events under. */
+  owner: string,
+  /** True when this page may send the queued event of `key`. */
+  mine: (key: string) => boolean,
+  /** The page is hidden: its tab's events are anyone's (the tab may be closing). */
   release: () => void,
-  /** A new owner id, held from now on (after a back/forward cache restore). */
-  renew: () => void,
 ];
 
-const lockPrefix = "clickstream:";
-
-export function queueOwnership(): QueueOwnership {
-  const locks = navigator.locks as LockManager | undefined;
-  let owner = "";
-  let owners: Set<string> | undefined; // undefined: no Web Locks here, every event is this page's to send
-  let releases: (() => void)[] = [];
-  /** Takes `id`'s lock if free and holds it until release(); tells whether it got it. */
-  const hold = (id: string, granted?: (got: boolean) => void): void =>
-    void locks!
-      .request(lockPrefix + id, { ifAvailable: true }, (lock) => {
-        granted?.(!!lock);
-        return lock && new Promise<void>((release) => releases.push(release));
-      })
-      .catch(() => {
-        owners = undefined; // refused (opaque origin): nobody to share the queue with
-        granted?.(false);
-      });
-  const renew = (): void => {
-    owner = uuid().slice(0, 8);
-    owners = locks && new Set([owner]);
-    if (owners) hold(owner);
-  };
-  renew();
+export function queueOwnership([get, set]: BrowserStore): QueueOwnership {
+  let owner = uuid().slice(0, 8);
+  try {
+    owner = sessionStorage[queueKeyPrefix] ||= owner;
+  } catch {
+    // no sessionStorage (blocked, opaque origin): an owner for this page only
+  }
+  // `.<owner>.` can only be a key's owner part: its time has no dots, its event id none.
+  const owns = (id: string | null, key: string): boolean => key.includes(`.${id}.`);
   return [
-    () => owner,
-    (id) => !owners || owners.has(id),
-    async (ids) => {
-      if (!owners) return;
-      const alive = ((await locks!.query()).held ?? []).map((lock) => lock.name);
-      for (const id of ids)
-        if (
-          !owners.has(id) &&
-          !alive.includes(lockPrefix + id) &&
-          (await new Promise((got) => hold(id, got)))
-        )
-          owners?.add(id);
-    },
-    () => {
-      releases.forEach((release) => release());
-      releases = [];
-    },
-    renew,
+    owner,
+    (key) =>
+      owns(owner, key) ||
+      owns(get(releasedKey), key) ||
+      parseInt(key.slice(queueKeyPrefix.length), 36) < Date.now() - leaseMs,
+    () => set(releasedKey, owner),
   ];
 }

@@ -11,17 +11,9 @@ try {
   // Loaded twice (two snippets)? The first one wins; a second would count every page view twice.
   if (!page.clickstream?.loaded) {
     const script = document.currentScript as HTMLScriptElement;
-    const data = script.dataset;
-    const on = (value?: string): boolean => value != null && value != "false"; // `data-x` alone is on
+    // The attributes are the options' names (data-write-key is dataset.writeKey): startTracker reads them as they are.
     const [, dispatch] = startTracker(
-      {
-        endpoint: data.endpoint ?? new URL(script.src).origin,
-        writeKey: data.writeKey,
-        auto: data.auto != "false",
-        respectDnt: on(data.respectDnt),
-        allowAutomation: on(data.allowAutomation),
-        redactParams: data.redactParams?.split(","),
-      },
+      { endpoint: new URL(script.src).origin, ...script.dataset },
       page.clickstream?.q ?? [],
     );
     page.clickstream = Object.assign((...args: unknown[]) => dispatch(args), { loaded: true as const });

@@ -39,7 +39,7 @@ export function visitorIdentity([get, set]: BrowserStore): VisitorIdentity {
     (nowMs) => {
       // "<id> <last event ms>", shared by the site's tabs through storage.
       const [id, lastMs] = (get(sessionKey) ?? "").split(" ");
-      const current = id && nowMs - Number(lastMs) < sessionIdleMs ? id : uuid();
+      const current = id && nowMs - +lastMs! < sessionIdleMs ? id : uuid();
       set(sessionKey, `${current} ${nowMs}`);
       return current;
     },

@@ -19,8 +19,8 @@ interface InertTracker {
   flush(): Promise<void>;
 }
 
-/** The hard limit of issue 10 (the goal, 2,560 bytes, is reported by `npm run bench`). */
-const maxGzipBytes = 3072;
+/** The goal of issue 17 (Plausible's script is about 2.5 KB without persistence); `npm run bench` reports it too. */
+const maxGzipBytes = 2560;
 
 describe("the tracker build", () => {
   test(`the script tag's tracker is at most ${maxGzipBytes} bytes minified and gzipped`, () => {

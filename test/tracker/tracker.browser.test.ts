@@ -485,7 +485,7 @@ describe("the browser tracker in Chromium", () => {
     assert.equal(view!.page_url, `${w.site.url}/r?email=kept%40example.com&token=t&x=1`);
   });
 
-  test("device type from client hints and the user agent: mobile, tablet, desktop", async (t) => {
+  test("device type, added by the collector from the User-Agent: mobile, tablet, desktop", async (t) => {
     const w = await world(t);
     if (!w) return;
     w.site.pages.set("/device", trackerPage(w.collector.collector.url));
