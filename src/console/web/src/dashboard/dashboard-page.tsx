@@ -205,7 +205,8 @@ export function DashboardPage({ params }: { params: URLSearchParams }) {
               </button>
             ))}
           <span class="note">
-            Sessions with at least one matching event; figures over all their events in the range.
+            Sessions starting in the range whose device or source is the one chosen, or with a matching event;
+            figures over those sessions.
           </span>
         </div>
       )}
