@@ -12,8 +12,9 @@ import {
 } from "./table-snapshot.js";
 
 /**
- * The transformed bucket's tables (`transformed/` and `sessions/`) as readers (query, crawl, the console) see it: the data files of the last applied
- * commit, never a directory listing of whatever is on disk. Files a later run replaced (waiting in the
+ * The transformed bucket's tables (`transformed/` and `sessions/`) as readers (query, crawl, the
+ * console) see them: the data files of the last applied commit, never a directory listing of whatever is
+ * on disk. Files a later run replaced (waiting in the
  * trash for their grace time), files a killed run published but never recorded, and staging are not
  * part of it, so a reader sees every row once, whatever state a run was interrupted in.
  */

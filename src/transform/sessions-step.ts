@@ -1,11 +1,10 @@
-import { readdir } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
 import { DuckDBListValue, quotedIdentifier, quotedString } from "@duckdb/node-api";
 import { transformedColumns } from "../contract/data-contract.js";
-import { stagingPrefix } from "../table/commit-log.js";
-import { dataKey, sessionsKey, type TableFile } from "../table/table-snapshot.js";
+import { dataKey, sessionsKey } from "../table/table-snapshot.js";
 import type { RunContext } from "./run-context.js";
 import { eventPartialRowsSql, mergedSessionsSql, sessionColumnListSql } from "./session-rows-sql.js";
+import { stagePartitionFiles } from "./stage-partition-files.js";
 import type { StepResult } from "./step-result.js";
 import {
   parquetCompressionSql,
@@ -33,7 +32,7 @@ export async function writeSessions(ctx: RunContext): Promise<StepResult> {
 
   // The partitions to rewrite: where touched sessions started before, and where their new events start.
   const touchedPartitions = rebuild
-    ? Object.keys(previous ?? {})
+    ? []
     : (
         await sql.rows(
           `SELECT DISTINCT ${partitionPathSql} AS p FROM (
@@ -122,31 +121,8 @@ export async function writeSessions(ctx: RunContext): Promise<StepResult> {
 
   const { sessionsAdded, sessionsReplaced } = ctx.outputs;
   sessionsReplaced.push(...oldFiles.map((f) => f.key));
-  for (const file of await parquetFiles(outDir)) {
-    const relativeKey = relative(outDir, file).split(sep).join("/");
-    const partition = relativeKey.split("/").slice(0, -1).join("/");
-    const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet($file)`, { file });
-    const staged = `${stagingPrefix("transformed", ctx.runId)}sessions/${relativeKey}`;
-    const info = await ctx.storage.moveFileIn("transformed", staged, file);
-    ctx.tally.bytesWritten += info.size;
-    const name = relativeKey.split("/").at(-1)!;
-    ctx.manifest.publish.push({ bucket: "transformed", from: staged, to: sessionsKey(partition, name) });
-    const entry: TableFile = { name, rows: Number(row!.n), bytes: info.size };
-    sessionsAdded.set(partition, [...(sessionsAdded.get(partition) ?? []), entry]);
+  for (const { partition, file } of await stagePartitionFiles(ctx, outDir, "sessions")) {
+    sessionsAdded.set(partition, [...(sessionsAdded.get(partition) ?? []), file]);
   }
   return {};
-}
-
-/** Parquet files under a folder, at any depth (none when COPY wrote nothing). */
-async function parquetFiles(dir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    return entries
-      .filter((e) => e.isFile() && e.name.endsWith(".parquet"))
-      .map((e) => join(e.parentPath, e.name))
-      .sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
 }

@@ -1,5 +1,5 @@
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { DuckDBListValue, quotedIdentifier, quotedString } from "@duckdb/node-api";
 import { contract, limits, transformedColumns } from "../contract/data-contract.js";
 import { datePartitionPath } from "../storage/warehouse-layout.js";
@@ -8,6 +8,7 @@ import { judgeBatchBytes, linesSql, textFileBatches, textFileValues } from "./ju
 import type { RunContext } from "./run-context.js";
 import type { StepResult } from "./step-result.js";
 import { sequencedRowsSql } from "./sequence-step.js";
+import { stagePartitionFiles } from "./stage-partition-files.js";
 import { stagedRecordsSql, stagingValues } from "./staging-writer.js";
 import type { SqlRunner } from "./sql-runner.js";
 import { defineTable } from "./table-definition.js";
@@ -93,21 +94,10 @@ export async function writeOutputs(ctx: RunContext): Promise<StepResult> {
 
   for (const dir of [outDir, rewriteDir]) {
     const newRows = dir === outDir;
-    for (const file of await listFiles(dir)) {
-      const relativeKey = relative(dir, file).split(sep).join("/");
-      const partition = relativeKey.split("/").slice(0, 3).join("/");
-      const name = relativeKey.split("/").at(-1)!;
-      const [row] = await sql.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet($file)`, { file });
-      const staged = `${stagingPrefix("transformed", ctx.runId)}${relativeKey}`;
-      const info = await ctx.storage.moveFileIn("transformed", staged, file);
-      ctx.tally.bytesWritten += info.size;
-      ctx.manifest.publish.push({ bucket: "transformed", from: staged, to: `transformed/${relativeKey}` });
-      added.set(partition, [
-        ...(added.get(partition) ?? []),
-        { name, rows: Number(row!.n), bytes: info.size },
-      ]);
+    for (const { partition, file } of await stagePartitionFiles(ctx, dir, "transformed")) {
+      added.set(partition, [...(added.get(partition) ?? []), file]);
       ctx.tally.partitionsWritten.add(partition);
-      if (newRows) written += Number(row!.n);
+      if (newRows) written += file.rows;
     }
   }
   await writeRejects(ctx);
@@ -257,23 +247,4 @@ async function fillDuplicateRaw(ctx: RunContext): Promise<void> {
       stagingValues(ctx.stagingPath),
     );
   }
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) out.push(p);
-    }
-  };
-  await walk(dir);
-  return out.sort();
 }
