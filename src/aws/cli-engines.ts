@@ -15,6 +15,8 @@ import { writeTerminal } from "../terminal/terminal-text.js";
 export interface AwsEngineFlags {
   terraformOutputs?: string | undefined;
   region?: string | undefined;
+  /** `--endpoint`: every AWS call (Glue, Athena, S3) to this URL instead of AWS, e.g. a local `clickstream serve`. */
+  endpoint?: string | undefined;
   json?: boolean | undefined;
 }
 
@@ -27,10 +29,17 @@ export async function transformOnGlue(flags: AwsEngineFlags & { now?: Date | und
   const outputs = await deployment(flags);
   const region = flags.region ?? outputs.region;
   const reportStorage = createStorage(
-    parseConfig({ warehouse: { storage: "s3", region, buckets: bucketsFromOutputs(outputs) } }),
+    parseConfig({
+      warehouse: {
+        storage: "s3",
+        region,
+        buckets: bucketsFromOutputs(outputs),
+        ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+      },
+    }),
   );
   const result = await runGlueJob({
-    client: createGlueClient({ region }),
+    client: createGlueClient({ region, endpoint: flags.endpoint }),
     jobName: outputs.glueJob,
     // The job's run argument --now pins the processing time, as --now does locally.
     ...(flags.now ? { arguments: { "--now": flags.now.toISOString() } } : {}),
@@ -45,7 +54,7 @@ export async function transformOnGlue(flags: AwsEngineFlags & { now?: Date | und
 export async function crawlOnGlue(flags: AwsEngineFlags): Promise<void> {
   const outputs = await deployment(flags);
   const result = await runGlueCrawler({
-    client: createGlueClient({ region: flags.region ?? outputs.region }),
+    client: createGlueClient({ region: flags.region ?? outputs.region, endpoint: flags.endpoint }),
     crawlerName: outputs.crawler,
     ...(flags.json ? { display: null } : {}),
   });
@@ -63,7 +72,7 @@ export async function queryOnAthena(
   },
 ): Promise<void> {
   const outputs = await deployment(flags);
-  const client = createAthenaClient({ region: flags.region ?? outputs.region });
+  const client = createAthenaClient({ region: flags.region ?? outputs.region, endpoint: flags.endpoint });
   for (const statement of statements) {
     if (statements.length > 1 && flags.format === "table" && statement.label) {
       writeTerminal(process.stdout, `-- ${statement.label}\n`);

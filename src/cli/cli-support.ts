@@ -93,7 +93,10 @@ export function storageOptions(): Option[] {
     new Option("--storage <kind>", "where the buckets live: a local warehouse folder or S3")
       .choices(["local", "s3"])
       .env("CLICKSTREAM_STORAGE"),
-    new Option("--endpoint <url>", "S3-compatible endpoint (with --storage s3; omit for AWS S3)")
+    new Option(
+      "--endpoint <url>",
+      "S3-compatible endpoint (with --storage s3; omit for AWS S3); with --engine glue|athena, the endpoint of every AWS call (a local `clickstream serve`, LocalStack)",
+    )
       .env("CLICKSTREAM_S3_ENDPOINT")
       .argParser(urlFlag("--endpoint")),
     new Option(

@@ -15,14 +15,28 @@ export function glueWork(
   config: Pick<ClickstreamConfig, "catalog" | "warehouse" | "transform">,
 ): GlueWork {
   return {
-    transform: async (signal) => {
+    transform: async (signal, run) => {
+      let report: object;
       if (await usesSpark(storage, config.warehouse.dir)) {
         const { runSparkJob } = await import("../spark/spark-job-runner.js");
-        await runSparkJob({ warehouseDir: config.warehouse.dir, config: config.transform });
-        return;
+        report = await runSparkJob({ warehouseDir: config.warehouse.dir, config: config.transform });
+      } else {
+        const { runTransform } = await import("../transform/run-transform.js");
+        report = await runTransform({
+          storage,
+          config: config.transform,
+          workDir: config.warehouse.dir,
+          signal,
+        });
       }
-      const { runTransform } = await import("../transform/run-transform.js");
-      await runTransform({ storage, config: config.transform, workDir: config.warehouse.dir, signal });
+      // The report where the Glue job writes its own (glue/clickstream_transform.py): keyed by the job
+      // run's id, so `transform --engine glue` reads the counts as it does on AWS.
+      const glueReport = { ...report, engine: "glue", jobName: run.jobName, runId: run.id };
+      await storage.writeAtomic(
+        "state",
+        stateKeys.glue.runReport(run.id),
+        JSON.stringify(glueReport, null, 2),
+      );
     },
     crawl: async () => {
       const { runCrawler } = await import("../catalog/crawler.js");

@@ -12,7 +12,7 @@ const input = inputReader("InvalidInputException");
 /** What the job and the crawler run: the transform and the crawl over the warehouse (glue-job-work.ts). */
 export interface GlueWork {
   /** One run of the transform, with the engine the warehouse uses; stops before its commit when `signal` aborts. */
-  transform(signal: AbortSignal): Promise<void>;
+  transform(signal: AbortSignal, run: { id: string; jobName: string }): Promise<void>;
   crawl(): Promise<CrawlReport>;
 }
 
@@ -97,7 +97,7 @@ export function glueJobs(
     if (run.stop.signal.aborted) return setState(run, "STOPPED");
     setState(run, "RUNNING");
     try {
-      await work.transform(run.stop.signal);
+      await work.transform(run.stop.signal, { id: run.id, jobName: stack.jobName });
       setState(run, run.stop.signal.aborted ? "STOPPED" : "SUCCEEDED");
     } catch (error) {
       if (isClickstreamError(error) && error.code === "CS_ERR_TRANSFORM_STOPPED")

@@ -54,7 +54,9 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
     const info =
       keyProblem(key) === undefined && key.startsWith(bucketHomePrefix[role])
         ? await storage.stat(role, key)
-        : undefined;
+        : isGlueRunReport(role, key)
+          ? await storage.stat("state", key)
+          : undefined;
     if (!info)
       throw new AwsError("NoSuchKey", "The specified key does not exist.", 404, {
         Key: key,
@@ -174,7 +176,8 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
     if (range) headers["content-range"] = `bytes ${start}-${end}/${info.size}`;
     const status = range ? 206 : 200;
     if (head || length === 0) return { service: "s3", status, headers, body: Buffer.alloc(0) };
-    return { service: "s3", status, headers, body: await readRange(storage, role, key, start, end) };
+    const from = isGlueRunReport(role, key) ? "state" : role;
+    return { service: "s3", status, headers, body: await readRange(storage, from, key, start, end) };
   };
 
   const writes = s3Writes(storage, stack);
@@ -221,6 +224,14 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
       }
     },
   };
+}
+
+/**
+ * The Glue job's run reports are the one part of `_state/` served (read-only, in the state bucket, which the
+ * local stack shares with errors): `transform --engine glue` reads its counts there, as on AWS.
+ */
+function isGlueRunReport(role: BucketRole, key: string): boolean {
+  return role === "errors" && /^_state\/glue\/runs\/[A-Za-z0-9_-]+\.json$/.test(key);
 }
 
 function contentTypeOf(key: string): string {

@@ -28,6 +28,10 @@ interface PythonAnswer {
     rows: ([string, string] | null)[][];
     queryId: string;
     qmarkCount: number;
+    pandas: { rows: number; columns: string[]; first: string };
+    sqlalchemy: { schemas: string[]; tables: string[]; columns: [string, string][]; partitionKeys: string[] };
+    paged: { rows: number; last: number };
+    cancelled: string;
   };
 }
 
@@ -50,7 +54,7 @@ async function python(args: Record<string, unknown>): Promise<PythonAnswer> {
 }
 
 describe("Python clients (boto3, PyAthena) with AWS_ENDPOINT_URL at clickstream serve", () => {
-  test("boto3: STS, Glue partitions by expression, Athena start/poll/paged results; PyAthena's default cursor", async (t) => {
+  test("boto3: STS, Glue partitions by expression, Athena start/poll/paged results; PyAthena's default cursor, pandas cursor, SQLAlchemy reflection, 100k rows paged, a cancelled query", async (t) => {
     if (!requireTool(t, pythonClients)) return;
     const sql = "SELECT event_id, user_id, price FROM transformed ORDER BY event_id LIMIT 25";
     const typedSql =
@@ -110,5 +114,22 @@ describe("Python clients (boto3, PyAthena) with AWS_ENDPOINT_URL at clickstream 
       "SELECT count(*) FROM transformed WHERE event_type = 'page_view' AND hour >= 3",
     );
     assert.equal(cursor.qmarkCount, qmark.rows[0]![0], "qmark parameters, as ExecutionParameters");
+    const ids = await f!.engineRun("SELECT event_id FROM transformed ORDER BY event_id");
+    assert.deepEqual(cursor.pandas, {
+      rows: ids.rows.length,
+      columns: ["event_id", "event_type"],
+      first: ids.rows[0]![0],
+    });
+    assert.ok(cursor.sqlalchemy.schemas.includes("clickstream_db"), cursor.sqlalchemy.schemas.join());
+    assert.ok(cursor.sqlalchemy.tables.includes("transformed"), cursor.sqlalchemy.tables.join());
+    const described = await f!.engineRun("DESCRIBE transformed");
+    assert.deepEqual(
+      cursor.sqlalchemy.columns.map((c) => c[0]),
+      described.rows.map((r) => r[0]),
+      "SQLAlchemy reflects every column, partition keys included",
+    );
+    assert.deepEqual(cursor.sqlalchemy.partitionKeys, ["year", "month", "day"]);
+    assert.deepEqual(cursor.paged, { rows: 100_000, last: 100_000 }, "100k rows paged to the end");
+    assert.equal(cursor.cancelled, "CANCELLED");
   });
 });

@@ -32,6 +32,7 @@ def plain(value: Any) -> list[str] | None:
 def boto3_athena(
     sql: str, database: str, workgroup: str, output: str
 ) -> dict[str, Any]:
+    # A cross join far too big to finish: StopQueryExecution interrupts the worker, the query ends CANCELLED.
     athena = boto3.client("athena")
     started = athena.start_query_execution(
         QueryString=sql,
@@ -87,11 +88,87 @@ def pyathena_cursor(
         ["'page_view'", "3"],  # Athena's literals, as PyAthena passes them on
         paramstyle="qmark",
     )
+    qmark_count = cursor.fetchone()[0]
     return {
         "description": description,
         "rows": rows,
         "queryId": query_id,
-        "qmarkCount": cursor.fetchone()[0],
+        "qmarkCount": qmark_count,
+        **pyathena_extras(database, workgroup, output),
+    }
+
+
+def pyathena_extras(database: str, workgroup: str, output: str) -> dict[str, Any]:
+    """The pandas cursor, SQLAlchemy reflection, a cancelled query and a 100k-row result paged to the end."""
+    from urllib.parse import quote_plus
+
+    from pyathena import connect
+    from pyathena.pandas.cursor import PandasCursor
+    from sqlalchemy import create_engine, inspect
+
+    options = {
+        "s3_staging_dir": output,
+        "schema_name": database,
+        "work_group": workgroup,
+        "poll_interval": 0.05,
+    }
+    # The pandas cursor reads the result's CSV through S3 (GetObject), not GetQueryResults.
+    frame = (
+        connect(cursor_class=PandasCursor, **options)
+        .cursor()
+        .execute("SELECT event_id, event_type FROM transformed ORDER BY event_id")
+        .as_pandas()
+    )
+    engine = create_engine(
+        f"awsathena+rest://:@athena.{boto3.session.Session().region_name}.amazonaws.com:443/"
+        f"{database}?s3_staging_dir={quote_plus(output)}&work_group={workgroup}"
+    )
+    inspector = inspect(engine)
+    reflected = {
+        "schemas": inspector.get_schema_names(),
+        "tables": inspector.get_table_names(schema=database),
+        "columns": [
+            [c["name"], str(c["type"])]
+            for c in inspector.get_columns("transformed", schema=database)
+        ],
+        "partitionKeys": [
+            c["name"]
+            for c in inspector.get_columns("transformed", schema=database)
+            if c.get("dialect_options", {}).get("awsathena_partition")
+        ],
+    }
+    engine.dispose()
+    cursor = connect(**options).cursor()
+    # GetQueryResults in pages of 1000 (PyAthena's arraysize) until the last NextToken.
+    big = cursor.execute(
+        "SELECT row_number() OVER () AS x FROM transformed a CROSS JOIN transformed b"
+        " CROSS JOIN transformed c CROSS JOIN transformed d LIMIT 100000"
+    )
+    total = 0
+    last = 0
+    for row in big:
+        total += 1
+        last = max(last, row[0])
+    # A cross join far too big to finish: StopQueryExecution interrupts the worker, the query ends CANCELLED.
+    athena = boto3.client("athena")
+    started = athena.start_query_execution(
+        QueryString="SELECT count(*) FROM transformed a, transformed b, transformed c, transformed d, transformed e",
+        QueryExecutionContext={"Database": database},
+        WorkGroup=workgroup,
+    )["QueryExecutionId"]
+    athena.stop_query_execution(QueryExecutionId=started)
+    state = athena.get_query_execution(QueryExecutionId=started)["QueryExecution"][
+        "Status"
+    ]["State"]
+    return {
+        "pandas": {
+            "rows": len(frame),
+            "columns": list(frame.columns),
+            "first": str(frame.iloc[0, 0]),
+        },
+        "sqlalchemy": reflected,
+        "paged": {"rows": total, "last": last},
+        "cancelled": state,
     }
 
 

@@ -54,11 +54,11 @@ export const pythonSide: OptionalTool = {
 
 /** boto3 (and PyAthena, for the endpoints' client tests) in `.venv`: the Python clients of the AWS endpoints. */
 export const pythonClients: OptionalTool = {
-  name: "python clients (boto3, PyAthena)",
+  name: "python clients (boto3, PyAthena, SQLAlchemy)",
   enable: "npm run setup:python",
   missing: once("python-clients", () => {
     if (!existsSync(venvPython)) return `${venvPython} does not exist`;
-    const probe = spawnSync(venvPython, ["-c", "import boto3, pyathena"], { encoding: "utf8" });
+    const probe = spawnSync(venvPython, ["-c", "import boto3, pyathena, sqlalchemy"], { encoding: "utf8" });
     return probe.status === 0
       ? undefined
       : `the virtualenv lacks a module: ${probe.stderr.trim().split("\n").pop()}`;
