@@ -75,7 +75,8 @@ const logDir = mkdtempSync(join(tmpdir(), "clickstream-skips-"));
 const skipLog = join(logDir, "skips.ndjson");
 const result = spawnSync(
   process.execPath,
-  ["--test", "--test-reporter=spec", "--test-concurrency=2", ...files],
+  // A hung test fails after 20 minutes instead of holding the run to CI's hard limit.
+  ["--test", "--test-reporter=spec", "--test-concurrency=2", "--test-timeout=1200000", ...files],
   { stdio: "inherit", env: { ...process.env, CLICKSTREAM_SKIP_LOG: skipLog } },
 );
 let skips = [];

@@ -168,7 +168,12 @@ export async function startConsoleProcess(warehouse: string, args: string[] = []
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
+        // A console that does not exit within 10 s of SIGTERM is killed, so a stuck one cannot hang the suite.
+        const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        child.once("exit", () => {
+          clearTimeout(force);
+          resolve();
+        });
         child.kill("SIGTERM");
       }),
   };

@@ -15,6 +15,8 @@ export interface ServeProcess {
   readonly child: ChildProcess;
   /** SIGTERM, which flushes the collector's buffers into raw/, then waits for the exit. */
   stop(): Promise<void>;
+  /** Resolves once the child's log (stderr and stdout so far) matches `pattern`; rejects after `timeoutMs`. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -44,18 +46,25 @@ export async function serveProcess(
     },
   );
   children.add(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    // The log (JSON lines, --log-format json) is on stderr.
-    child.stderr!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) resolve(match[1]!);
+  let out = "";
+  child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const waitForLog = (pattern: RegExp, timeoutMs = 60_000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const started = Date.now();
+      const poll = (): void => {
+        if (pattern.test(out)) resolve();
+        else if (child.exitCode !== null)
+          reject(new Error(`exited (${child.exitCode}) before ${pattern}: ${out}`));
+        else if (Date.now() - started > timeoutMs)
+          reject(new Error(`no ${pattern} within ${timeoutMs} ms: ${out}`));
+        else setTimeout(poll, 50);
+      };
+      poll();
     });
-    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.once("exit", (code) => reject(new Error(`collector exited (${code}): ${out}`)));
-  });
-  child.stderr!.resume();
+  // The log (JSON lines, --log-format json) is on stderr.
+  await waitForLog(/"url":"http:\/\/[^"]+"/, 120_000);
+  const url = /"url":"(http:\/\/[^"]+)"/.exec(out)![1]!;
   const stop = async (): Promise<void> => {
     if (!children.has(child)) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -63,7 +72,7 @@ export async function serveProcess(
     await exited;
     children.delete(child);
   };
-  return { url, warehouse, child, stop };
+  return { url, warehouse, child, stop, waitForLog };
 }
 
 /**
