@@ -8,6 +8,7 @@ import type { BenchSection } from "./bench-section.js";
 const stream = "clickstream-pipeline-stream";
 const bin = new URL("../../bin/clickstream", import.meta.url).pathname;
 const bareServer = new URL("./bare-http-server.js", import.meta.url).pathname;
+const withoutEndpoints = new URL("./collector-without-endpoints.js", import.meta.url).pathname;
 
 interface Server {
   readonly child: ChildProcess;
@@ -18,11 +19,14 @@ async function spawnServer(args: string[]): Promise<Server> {
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
+    // The bench servers print {"url": …} on stdout; `serve --log-format json` logs it on stderr.
+    const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
       if (match) resolve(match[1]!);
-    });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
     child.on("exit", (code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
   });
   child.stdout!.resume(); // keep draining its log lines
@@ -106,6 +110,7 @@ export async function runCollectorBench(options: { quick: boolean }): Promise<Be
   const durationS = options.quick ? 1 : 10;
   const sustainedS = options.quick ? 3 : 60;
   const warehouse = await mkdtemp(join(tmpdir(), "clickstream-bench-"));
+  const plainWarehouse = await mkdtemp(join(tmpdir(), "clickstream-bench-plain-"));
   const config = join(warehouse, "collector.json");
   await writeFile(config, JSON.stringify({ collector: { streams: [{ name: stream }] } }));
 
@@ -137,7 +142,11 @@ export async function runCollectorBench(options: { quick: boolean }): Promise<Be
     config,
     "--port",
     "0",
+    "--log-format",
+    "json",
   ]);
+  // The same collector with no AWS endpoints in front (the router asks them first about every POST /).
+  const plain = await spawnServer([withoutEndpoints, plainWarehouse, config]);
   const rows: BenchSection["rows"] = [];
   const notes: string[] = [
     `machine: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at start (other work on the machine shifts both sides)`,
@@ -148,6 +157,7 @@ export async function runCollectorBench(options: { quick: boolean }): Promise<Be
       // Warm up both (JIT, WAL segment creation).
       await load(bare.url, batchLoad, { connections: 4, durationS: 2 });
       await load(collector.url, batchLoad, { connections: 4, durationS: 2 });
+      await load(plain.url, batchLoad, { connections: 4, durationS: 2 });
     }
 
     const bareBatch = await load(bare.url, batchLoad, { connections: 16, durationS });
@@ -185,6 +195,24 @@ export async function runCollectorBench(options: { quick: boolean }): Promise<Be
       },
     );
 
+    // Before/after the router, back to back: the Firehose path and the tracker's path.
+    const plainBatch = await load(plain.url, batchLoad, { connections: 16, durationS });
+    const routedBatch = await load(collector.url, batchLoad, { connections: 16, durationS });
+    const plainEvents = await load(plain.url, eventLoad, { connections: EVENT_CONNECTIONS, durationS });
+    const routedEvents = await load(collector.url, eventLoad, { connections: EVENT_CONNECTIONS, durationS });
+    const ratio = (after: autocannon.Result, before: autocannon.Result): number =>
+      after["2xx"] / after.duration / Math.max(1e-9, before["2xx"] / before.duration);
+    const batchRatio = ratio(routedBatch, plainBatch);
+    const eventsRatio = ratio(routedEvents, plainEvents);
+    rows.push({
+      name: "with the AWS endpoints' router in front vs without (PutRecordBatch / single events)",
+      value:
+        `${fmt((routedBatch["2xx"] * 500) / routedBatch.duration)} vs ${fmt((plainBatch["2xx"] * 500) / plainBatch.duration)} records/s (${Math.round(100 * batchRatio)}%) / ` +
+        `${fmt(routedEvents["2xx"] / routedEvents.duration)} vs ${fmt(plainEvents["2xx"] / plainEvents.duration)} req/s (${Math.round(100 * eventsRatio)}%)`,
+      goal: "≥ 95% of without",
+      met: batchRatio >= 0.95 && eventsRatio >= 0.95,
+    });
+
     const halfEvents = await load(collector.url, eventLoad, {
       connections: EVENT_CONNECTIONS,
       durationS,
@@ -214,7 +242,9 @@ export async function runCollectorBench(options: { quick: boolean }): Promise<Be
   } finally {
     await stop(bare);
     await stop(collector);
+    await stop(plain);
     await rm(warehouse, { recursive: true, force: true });
+    await rm(plainWarehouse, { recursive: true, force: true });
   }
   return { title: "Collector (loopback, durable acknowledgement)", rows, notes };
 }
