@@ -67,6 +67,8 @@ export interface CrawlerOptions {
   partitionsOnly?: boolean;
   /** Clock, for tests. */
   now?: () => Date;
+  /** Aborting before the catalog writes begin cancels the crawl with nothing written (Glue's StopCrawler). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -85,6 +87,7 @@ export async function runCrawler(options: CrawlerOptions): Promise<CrawlReport> 
 
   // 1. Read every footer before writing anything, so a bad file leaves the catalog untouched.
   const scanned = await scanTables(storage, config, skippedObjects);
+  options.signal?.throwIfAborted();
 
   let database = await store.getDatabase(db);
   const databaseCreated = database === undefined && !options.partitionsOnly;

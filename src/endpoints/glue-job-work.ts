@@ -38,9 +38,9 @@ export function glueWork(
         JSON.stringify(glueReport, null, 2),
       );
     },
-    crawl: async () => {
+    crawl: async (signal) => {
       const { runCrawler } = await import("../catalog/crawler.js");
-      return runCrawler({ storage, config });
+      return runCrawler({ storage, config, signal });
     },
   };
 }

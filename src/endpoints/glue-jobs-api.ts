@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { CrawlReport } from "../catalog/crawler.js";
 import { isClickstreamError } from "../errors/clickstream-error.js";
-import { bucketHomePrefix } from "../storage/storage.js";
+import { bucketFolders } from "../storage/storage.js";
 import { inputReader, pageToken, tokenOffset } from "./api-input.js";
 import { AwsError } from "./aws-error.js";
 import type { GlueOperations } from "./glue-catalog-api.js";
@@ -13,7 +13,8 @@ const input = inputReader("InvalidInputException");
 export interface GlueWork {
   /** One run of the transform, with the engine the warehouse uses; stops before its commit when `signal` aborts. */
   transform(signal: AbortSignal, run: { id: string; jobName: string }): Promise<void>;
-  crawl(): Promise<CrawlReport>;
+  /** One crawl; cancelled with nothing written when `signal` aborts before its catalog writes. */
+  crawl(signal: AbortSignal): Promise<CrawlReport>;
 }
 
 type JobRunState = "STARTING" | "RUNNING" | "STOPPING" | "STOPPED" | "SUCCEEDED" | "FAILED";
@@ -32,7 +33,9 @@ interface JobRun {
 interface CrawlerStatus {
   state: "READY" | "RUNNING" | "STOPPING";
   startedAt?: number;
-  last?: { status: "SUCCEEDED" | "FAILED"; startTime: number; errorMessage?: string };
+  /** Aborted by StopCrawler. */
+  stop?: AbortController;
+  last?: { status: "SUCCEEDED" | "FAILED" | "CANCELLED"; startTime: number; errorMessage?: string };
   /** Seconds of each finished crawl, for GetCrawlerMetrics. */
   readonly runtimes: number[];
   tablesCreated: number;
@@ -52,7 +55,8 @@ const jobDefaults = { GlueVersion: "5.1", WorkerType: "G.1X", NumberOfWorkers: 2
  * StartJobRun, GetJobRun, GetJobRuns, BatchStopJobRun (states STARTING → RUNNING → SUCCEEDED / FAILED,
  * or STOPPING → STOPPED; one run at a time, as MaxConcurrentRuns 1: ConcurrentRunsExceededException);
  * GetCrawler, GetCrawlers, ListCrawlers, StartCrawler (READY → RUNNING → STOPPING → READY;
- * CrawlerRunningException during a crawl), GetCrawlerMetrics.
+ * CrawlerRunningException during a crawl), StopCrawler (a crawl still reading footers ends CANCELLED with
+ * nothing written; CrawlerNotRunningException, CrawlerStoppingException), GetCrawlerMetrics.
  */
 export function glueJobs(
   stack: LocalStack,
@@ -166,17 +170,20 @@ export function glueJobs(
     ExecutionClass: "STANDARD",
   });
 
-  const crawl = async (): Promise<void> => {
+  const crawl = async (stop: AbortController): Promise<void> => {
     const started = Date.now();
     try {
-      const report = await work.crawl();
+      const report = await work.crawl(stop.signal);
       crawler.tablesCreated += report.tables.filter((t) => t.action === "created").length;
       crawler.tablesUpdated += report.tables.filter((t) => t.action === "updated").length;
       crawler.last = { status: "SUCCEEDED", startTime: started / 1000 };
     } catch (error) {
       const message = isClickstreamError(error) ? `${error.code}: ${error.message}` : String(error);
-      crawler.last = { status: "FAILED", startTime: started / 1000, errorMessage: message };
+      crawler.last = stop.signal.aborted
+        ? { status: "CANCELLED", startTime: started / 1000 }
+        : { status: "FAILED", startTime: started / 1000, errorMessage: message };
     }
+    crawler.stop = undefined;
     // Glue's crawler passes STOPPING while it wraps up (here: recording the crawl), then READY.
     crawler.state = "STOPPING";
     crawler.runtimes.push((Date.now() - started) / 1000);
@@ -190,12 +197,11 @@ export function glueJobs(
     Name: stack.crawlerName,
     Role: stack.crawlerRole,
     Targets: {
-      S3Targets: [
-        {
-          Path: `s3://${stack.buckets.transformed}/${bucketHomePrefix.transformed}`,
-          Exclusions: ["**/_temporary/**", "**/_SUCCESS", "**/.*"],
-        },
-      ],
+      // One target per table folder of the transformed bucket, as infra/'s crawler has.
+      S3Targets: bucketFolders.transformed.map((folder) => ({
+        Path: `s3://${stack.buckets.transformed}/${folder}`,
+        Exclusions: ["**/_temporary/**", "**/_SUCCESS", "**/.*"],
+      })),
     },
     DatabaseName: stack.database,
     Description: `Catalogs s3://<transformed>/transformed/ as ${stack.database}.transformed (runs \`clickstream crawl\` locally).`,
@@ -345,7 +351,22 @@ export function glueJobs(
         );
       crawler.state = "RUNNING";
       crawler.startedAt = Date.now();
-      track(crawl());
+      crawler.stop = new AbortController();
+      track(crawl(crawler.stop));
+      return {};
+    },
+    StopCrawler: async (call) => {
+      crawlerNamed(input.required(call, "Name"));
+      if (crawler.state === "READY")
+        throw new AwsError(
+          "CrawlerNotRunningException",
+          `Crawler with name ${stack.crawlerName} isn't running`,
+        );
+      if (crawler.state === "STOPPING" || crawler.stop?.signal.aborted)
+        throw new AwsError("CrawlerStoppingException", `Crawler with name ${stack.crawlerName} is stopping`);
+      // A crawl already writing the catalog finishes (its writes are one commit); one still reading stops.
+      crawler.state = "STOPPING";
+      crawler.stop?.abort();
       return {};
     },
     GetCrawlerMetrics: async (call) => {

@@ -9,7 +9,15 @@ import {
   StartQueryExecutionCommand,
   AthenaClient,
 } from "@aws-sdk/client-athena";
-import { GetJobRunCommand, GlueClient, StartJobRunCommand } from "@aws-sdk/client-glue";
+import {
+  GetCrawlerCommand,
+  GetJobRunCommand,
+  GetTablesCommand,
+  GlueClient,
+  StartCrawlerCommand,
+  StartJobRunCommand,
+  StopCrawlerCommand,
+} from "@aws-sdk/client-glue";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { RunLock, runLockPath } from "../../src/table/run-lock.js";
 import { pythonClients, requireTool, venvPython } from "../support/optional-suite.js";
@@ -166,5 +174,58 @@ describe("Glue job and crawler over the local pipeline", () => {
     } finally {
       await lock.release();
     }
+  });
+
+  test("StopCrawler: a crawl still reading footers ends CANCELLED with the catalog untouched; not running and stopping are Glue's errors", async () => {
+    const crawlerNow = async () => (await glue.send(new GetCrawlerCommand({ Name: crawler }))).Crawler!;
+    const settled = async () => {
+      let c = await crawlerNow();
+      while (c.State !== "READY") c = await crawlerNow();
+      return c;
+    };
+    await settled();
+    assert.deepEqual(
+      (await crawlerNow()).Targets!.S3Targets!.map((target) => target.Path),
+      [
+        `s3://clickstream-pipeline-transformed-000000000000-us-east-1/transformed/`,
+        `s3://clickstream-pipeline-transformed-000000000000-us-east-1/sessions/`,
+      ],
+      "one target per table folder, as infra/'s crawler",
+    );
+    await assert.rejects(glue.send(new StopCrawlerCommand({ Name: crawler })), {
+      name: "CrawlerNotRunningException",
+    });
+    const tables = async () =>
+      JSON.stringify(
+        (await glue.send(new GetTablesCommand({ DatabaseName: names.database }))).TableList ?? [],
+      );
+    const before = await tables();
+    // A new day's events, so a crawl that ran to the end would add a partition.
+    await storage.writeAtomic(
+      "raw",
+      "raw/year=2026/month=11/day=27/stop.json",
+      events("2026-11-27", 5, "stop"),
+    );
+    const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: job }));
+    let runState: string | undefined;
+    do
+      runState = (await glue.send(new GetJobRunCommand({ JobName: job, RunId: JobRunId }))).JobRun!
+        .JobRunState;
+    while (runState === "STARTING" || runState === "RUNNING");
+    assert.equal(runState, "SUCCEEDED");
+
+    await glue.send(new StartCrawlerCommand({ Name: crawler }));
+    await glue.send(new StopCrawlerCommand({ Name: crawler }));
+    assert.equal((await crawlerNow()).State, "STOPPING");
+    await assert.rejects(glue.send(new StopCrawlerCommand({ Name: crawler })), {
+      name: "CrawlerStoppingException",
+    });
+    const stopped = await settled();
+    assert.equal(stopped.LastCrawl!.Status, "CANCELLED");
+    assert.equal(await tables(), before, "a cancelled crawl writes nothing to the catalog");
+
+    await glue.send(new StartCrawlerCommand({ Name: crawler }));
+    assert.equal((await settled()).LastCrawl!.Status, "SUCCEEDED");
+    assert.notEqual(await tables(), before, "the next crawl catalogues the new day");
   });
 });
