@@ -3,7 +3,7 @@ import type { ClickstreamConfig } from "../config/config-schema.js";
 import type { Storage } from "../storage/storage.js";
 import type { DashboardQueries } from "./dashboard-queries.js";
 import type { DataQuality } from "./data-quality.js";
-import type { EnginePool } from "./engine-pool.js";
+import type { EnginePool } from "../query/engine-pool.js";
 import type { QueryHistory } from "./query-history.js";
 import type { ResultCache } from "./result-cache.js";
 

@@ -1,6 +1,6 @@
 import type { QueryParam, RunOptions } from "../query/query-engine.js";
 import type { QueryResult } from "../query/query-result.js";
-import type { EnginePool } from "./engine-pool.js";
+import type { EnginePool } from "../query/engine-pool.js";
 
 /** Answers kept; a dashboard view is 9 of them. */
 const maxEntries = 500;

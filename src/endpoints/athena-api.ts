@@ -3,7 +3,7 @@ import type { ClickstreamConfig } from "../config/config-schema.js";
 import { CatalogStore } from "../catalog/catalog-store.js";
 import type { GlueTable } from "../catalog/catalog-model.js";
 import { isClickstreamError } from "../errors/clickstream-error.js";
-import { EnginePool } from "../console/engine-pool.js";
+import { EnginePool } from "../query/engine-pool.js";
 import type { QueryParam } from "../query/query-engine.js";
 import type { QueryResult } from "../query/query-result.js";
 import { classifyStatement } from "../query/sql-guard.js";

@@ -1,12 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { ClickstreamConfig } from "../config/config-schema.js";
-import {
-  openQueryEngine,
-  type QueryEngine,
-  type RunOptions,
-  type ScanProfile,
-} from "../query/query-engine.js";
-import type { QueryResult } from "../query/query-result.js";
+import { openQueryEngine, type QueryEngine, type RunOptions, type ScanProfile } from "./query-engine.js";
+import type { QueryResult } from "./query-result.js";
 import type { Storage } from "../storage/storage.js";
 import { stateKeys } from "../storage/warehouse-layout.js";
 
@@ -27,7 +22,7 @@ export interface EnginePoolOptions {
 }
 
 /**
- * Several query engines over one warehouse, so the dashboard's queries run in parallel, kept current
+ * Several query engines over one warehouse, so queries (the dashboard's, the local Athena's) run in parallel, kept current
  * for a long-running console: before a query (at most once a second), every engine re-reads the
  * catalog when a crawl changed it, and otherwise follows the table's snapshot when a transform or a
  * compaction committed since.
