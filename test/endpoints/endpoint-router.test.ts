@@ -51,8 +51,8 @@ describe("the router on the collector's port", () => {
     assert.equal(r.status, 400);
     assert.equal(r.errorType, "UnknownOperationException");
     assert.match(JSON.parse(r.text).Message, /CreateNamedQuery/);
-    const glue = await post({ ...json11, "x-amz-target": "AWSGlue.StopCrawler" }, "{}");
-    assert.match(JSON.parse(glue.text).Message, /StopCrawler/);
+    const glue = await post({ ...json11, "x-amz-target": "AWSGlue.CreateCrawler" }, "{}");
+    assert.match(JSON.parse(glue.text).Message, /CreateCrawler/);
   });
 
   test("a target of another service than the signature's, or no target: UnknownOperationException", async () => {
