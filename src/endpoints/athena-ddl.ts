@@ -220,7 +220,9 @@ export function athenaCatalogWrite(
         if (target.db === stack.database) throw readOnly(target.db, "ALTER TABLE");
         throw new AwsError(
           "InvalidRequestException",
-          `NOT_SUPPORTED: ALTER TABLE ${words[at]?.text ?? ""} is not served by this local endpoint (SET TBLPROPERTIES is; docs/aws-endpoints.md)`,
+          upper(at) === "RENAME"
+            ? "NOT_SUPPORTED: ALTER TABLE RENAME TO: Athena renames Iceberg tables only, and this endpoint writes Hive tables"
+            : `NOT_SUPPORTED: ALTER TABLE ${upper(at)} is not served by this local endpoint (SET TBLPROPERTIES is; docs/aws-endpoints.md)`,
         );
       };
     const properties = propertyList(words, at);
