@@ -131,6 +131,14 @@ describe("dbt-athena (examples/dbt) with AWS_ENDPOINT_URL at clickstream serve",
       (await f!.engineRun(`SELECT * FROM ${schema}.stg_events ORDER BY event_id`)).rows,
       expectedView.rows,
     );
+    assert.deepEqual((await f!.engineRun(`SHOW TABLES IN ${schema}`)).rows, [
+      ["daily_sessions"],
+      ["stg_events"],
+    ]);
+    assert.deepEqual(
+      (await f!.engineRun(`DESCRIBE ${schema}.daily_sessions`)).rows.map((r) => r[1]),
+      ["string", "string", "date", "timestamp", "bigint", "bigint", "double"],
+    );
     const firstFiles = await keys(f!.storage, "athena-results", tableLocation);
     assert.equal(firstFiles.length, 1, "one Parquet file at the model's location");
     const glueTable = (
