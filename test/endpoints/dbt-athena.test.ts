@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { cp, readFile } from "node:fs/promises";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -25,7 +25,7 @@ const schema = "clickstream_dbt";
 const tableLocation = `athena-results/dbt/tables/${schema}/daily_sessions/`;
 
 interface RunResults {
-  results: { unique_id: string; status: string }[];
+  results: { unique_id: string; status: string; failures?: number | null }[];
 }
 
 let f: EndpointsFixture | undefined;
@@ -38,18 +38,27 @@ after(() => f?.stop());
 async function dbt(
   project: string,
   env: NodeJS.ProcessEnv,
-  command: string,
-): Promise<Record<string, string>> {
+  args: readonly string[],
+  expect: "success" | "failure" = "success",
+): Promise<{ statuses: Record<string, string>; failures: Record<string, number | null> }> {
+  let failed: (Error & { stdout?: string; code?: number }) | undefined;
   try {
-    await run(venvDbt, [command], { cwd: project, env, timeout: 180_000 });
+    await run(venvDbt, args, { cwd: project, env, timeout: 180_000 });
   } catch (error) {
-    const e = error as Error & { stdout?: string };
-    assert.fail(`dbt ${command} failed: ${e.message}\n${e.stdout ?? ""}`);
+    failed = error as Error & { stdout?: string; code?: number };
   }
+  if (expect === "success" && failed)
+    assert.fail(`dbt ${args.join(" ")} failed: ${failed.message}\n${failed.stdout ?? ""}`);
+  // dbt exits with 1 when a test fails (2 for an error of its own).
+  if (expect === "failure")
+    assert.equal(failed?.code, 1, `dbt ${args.join(" ")}: ${failed?.stdout ?? "passed"}`);
   const results = JSON.parse(
     await readFile(join(project, "target", "run_results.json"), "utf8"),
   ) as RunResults;
-  return Object.fromEntries(results.results.map((r) => [r.unique_id, r.status]));
+  return {
+    statuses: Object.fromEntries(results.results.map((r) => [r.unique_id, r.status])),
+    failures: Object.fromEntries(results.results.map((r) => [r.unique_id, r.failures ?? null])),
+  };
 }
 
 /** A model's SQL over the pipeline's own table: its source() and ref() replaced by what they build on. */
@@ -104,8 +113,8 @@ describe("dbt-athena (examples/dbt) with AWS_ENDPOINT_URL at clickstream serve",
       );
     };
 
-    assert.deepEqual(await dbt(project, env, "run"), models);
-    tests(await dbt(project, env, "test"));
+    assert.deepEqual((await dbt(project, env, ["run"])).statuses, models);
+    tests((await dbt(project, env, ["test"])).statuses);
 
     const table = `SELECT * FROM ${schema}.daily_sessions ORDER BY session_id`;
     const tableSql = `SELECT * FROM (${await modelSql("marts/daily_sessions.sql")}) AS m ORDER BY session_id`;
@@ -153,12 +162,22 @@ describe("dbt-athena (examples/dbt) with AWS_ENDPOINT_URL at clickstream serve",
 
     // The second run drops the table (Glue DeleteTable, its objects listed with ListObjects v1 and removed
     // with DeleteObjects) and writes it again at the same location.
-    assert.deepEqual(await dbt(project, env, "run"), models);
-    tests(await dbt(project, env, "test"));
+    assert.deepEqual((await dbt(project, env, ["run"])).statuses, models);
+    tests((await dbt(project, env, ["test"])).statuses);
     const secondFiles = await keys(f!.storage, "athena-results", tableLocation);
     assert.equal(secondFiles.length, 1);
     assert.notDeepEqual(secondFiles, firstFiles, "the old file is gone, a new one written");
     assert.deepEqual((await f!.engineRun(table)).rows, expectedTable.rows);
+
+    // A test that must fail does: the schema tests above pass on rows the endpoint really returned.
+    await mkdir(join(project, "tests"), { recursive: true });
+    await writeFile(
+      join(project, "tests", "no_sessions.sql"),
+      "select session_id from {{ ref('daily_sessions') }}\n",
+    );
+    const failing = await dbt(project, env, ["test", "--select", "no_sessions"], "failure");
+    assert.deepEqual(failing.statuses, { "test.clickstream.no_sessions": "fail" });
+    assert.equal(failing.failures["test.clickstream.no_sessions"], expectedTable.rows.length);
 
     // Nothing of dbt's in the pipeline's own places.
     assert.deepEqual(await keys(f!.storage, "transformed", ""), transformedBefore);
