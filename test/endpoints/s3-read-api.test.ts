@@ -149,6 +149,10 @@ describe("S3's read side through @aws-sdk/client-s3 (path-style)", () => {
     );
     assert.equal(second.IsTruncated, false);
     await rejects(s3.send(new ListObjectsCommand({ Bucket: "someone-elses" })), "NoSuchBucket", 404);
+    // Another sub-resource of the bucket is not a listing: S3's NotImplemented, naming it.
+    const versions = await fetch(`${f.serve.url}/${transformedBucket}?versions`);
+    assert.equal(versions.status, 501);
+    assert.match(await versions.text(), /<Code>NotImplemented<\/Code><Message>GET bucket with \?versions/);
   });
 
   test("HeadObject, GetObject whole and by Range, If-None-Match; NoSuchKey; writes elsewhere than raw/ AccessDenied", async () => {
