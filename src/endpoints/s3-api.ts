@@ -19,9 +19,10 @@ const CREATED = "2026-01-01T00:00:00.000Z";
 /**
  * S3 over the warehouse folders (path-style and virtual-hosted-style). The read side: ListBuckets,
  * HeadBucket, GetBucketLocation, ListObjectsV2 (prefix, delimiter, continuation, StartAfter, MaxKeys,
- * encoding-type=url) and ListObjects (version 1: marker), HeadObject and GetObject (Range, If-None-Match). Each bucket of the local stack is
- * its warehouse folder, keys unchanged (`athena-results/<id>.csv`). Writes (s3-write-api.ts): uploads
- * into the raw bucket's `raw/`, deletes in the results bucket's `athena-results/`.
+ * encoding-type=url) and ListObjects (version 1: marker), HeadObject and GetObject (Range,
+ * If-None-Match). Each bucket of the local stack is its warehouse folder, keys unchanged
+ * (`athena-results/<id>.csv`). Writes (s3-write-api.ts): uploads into the raw bucket's `raw/`, deletes
+ * in the results bucket's `athena-results/`.
  */
 export function s3Api(storage: Storage, stack: LocalStack): RestService {
   const roles = new Map<string, BucketRole>(
