@@ -87,7 +87,11 @@ describe("dbt-athena (examples/dbt) with AWS_ENDPOINT_URL at clickstream serve",
   test("dbt run builds the view and the CTAS table, dbt test passes, both are queried from `clickstream query`; a second run replaces the table", async (t) => {
     if (!requireTool(t, dbtAthena)) return;
     const project = await tempDir("clickstream-dbt-project-");
-    await cp(example, project, { recursive: true });
+    // The project's sources only: not the target/ or logs/ of a run by hand in examples/dbt.
+    await cp(example, project, {
+      recursive: true,
+      filter: (path) => !/[/\\](target|logs)([/\\]|$)/.test(path.slice(example.length - 1)),
+    });
     const env = {
       ...isolatedAwsCliEnv(process.env.PATH ?? "", await tempDir("clickstream-dbt-home-")),
       AWS_ENDPOINT_URL: f!.serve.url,
