@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The optional Python side: a virtualenv in the checkout (.venv/) with the Glue runtime's own versions
-# (glue/requirements-dev.txt: pyspark, boto3, moto, the AWS CLI v1), and Checkov in a virtualenv of its
+# (glue/requirements-dev.txt: pyspark, boto3, moto, the AWS CLI v1, and the AWS clients the local endpoints are
+# tested with: PyAthena, awswrangler, dbt-athena), and Checkov in a virtualenv of its
 # own (.venv/checkov/, infra/requirements-checkov.txt: it pins boto3 to another version). Spark also
 # needs Java 17 on PATH.
 # `npm test` runs the Spark, moto and Checkov suites only when this exists; otherwise it says so in one line.

@@ -19,9 +19,10 @@ export type CatalogWrite = (context: CatalogWriteContext) => Promise<CtasOutcome
 
 /**
  * Athena's catalog writes the local endpoint answers itself, in the catalog (never through the query
- * engine, which stays read-only): CREATE DATABASE/SCHEMA, DROP DATABASE/SCHEMA, DROP TABLE and DROP VIEW,
- * for databases other than the pipeline's own. `clickstream_db` is read-only here (its crawler alone
- * writes it); CREATE TABLE … AS SELECT and CREATE VIEW are refused with a message that says so.
+ * engine, which stays read-only): CREATE DATABASE/SCHEMA, CREATE TABLE … AS SELECT, CREATE [OR REPLACE]
+ * VIEW, ALTER TABLE … SET TBLPROPERTIES, DROP DATABASE/SCHEMA, DROP TABLE and DROP VIEW, for databases
+ * other than the pipeline's own. `clickstream_db` is read-only here (its crawler alone writes it): a write
+ * to it is refused with a message that says so.
  * Returns undefined for every other statement (the engine's to run or refuse).
  */
 export function athenaCatalogWrite(
@@ -34,7 +35,7 @@ export function athenaCatalogWrite(
   if (statements.length !== 1) return undefined;
   const words = backquoted(statements[0]!.tokens.filter((t) => t.kind !== "space" && t.kind !== "comment"));
   const upper = (i: number): string => (words[i]?.kind === "word" ? words[i]!.text.toUpperCase() : "");
-  if (upper(0) !== "CREATE" && upper(0) !== "DROP") return undefined;
+  if (upper(0) !== "CREATE" && upper(0) !== "DROP" && upper(0) !== "ALTER") return undefined;
   const store = new CatalogStore(storage);
   let at = 1;
   const take = (...expected: string[]): boolean => {
@@ -151,9 +152,14 @@ export function athenaCatalogWrite(
       }
       for (const key of Object.keys(properties))
         if (
-          !["format", "external_location", "write_compression", "parquet_compression", "table_type"].includes(
-            key,
-          )
+          ![
+            "format",
+            "external_location",
+            "write_compression",
+            "parquet_compression",
+            "table_type",
+            "is_external",
+          ].includes(key)
         )
           throw new AwsError(
             "InvalidRequestException",
@@ -166,6 +172,12 @@ export function athenaCatalogWrite(
         );
       if (properties.table_type !== undefined && properties.table_type.toUpperCase() !== "HIVE")
         throw new AwsError("InvalidRequestException", `NOT_SUPPORTED: table_type ${properties.table_type}`);
+      // dbt-athena writes `is_external=true` for every Hive table; false is for Iceberg's managed tables.
+      if (properties.is_external !== undefined && properties.is_external.toLowerCase() !== "true")
+        throw new AwsError(
+          "InvalidRequestException",
+          `NOT_SUPPORTED: is_external=${properties.is_external} (a table that is not external is an Iceberg table, which this endpoint does not write)`,
+        );
       if (!(await store.getDatabase(target.db)))
         throw new AwsError("InvalidRequestException", `SCHEMA_NOT_FOUND: Schema ${target.db} does not exist`);
       if (await store.getTable(target.db, target.name)) {
@@ -197,6 +209,40 @@ export function athenaCatalogWrite(
         result,
         withData,
       });
+    };
+  }
+
+  if (upper(0) === "ALTER") {
+    if (!take("TABLE")) return undefined;
+    const target = qualifiedName();
+    if (!take("SET", "TBLPROPERTIES"))
+      return async () => {
+        if (target.db === stack.database) throw readOnly(target.db, "ALTER TABLE");
+        throw new AwsError(
+          "InvalidRequestException",
+          upper(at) === "RENAME"
+            ? "NOT_SUPPORTED: ALTER TABLE RENAME TO: Athena renames Iceberg tables only, and this endpoint writes Hive tables"
+            : `NOT_SUPPORTED: ALTER TABLE ${upper(at)} is not served by this local endpoint (SET TBLPROPERTIES is; docs/aws-endpoints.md)`,
+        );
+      };
+    const properties = propertyList(words, at);
+    return async () => {
+      if (target.db === stack.database) throw readOnly(target.db, "ALTER TABLE");
+      const found = await store.getTable(target.db, target.name);
+      if (!found)
+        throw new AwsError(
+          "InvalidRequestException",
+          `TABLE_NOT_FOUND: Table ${target.db}.${target.name} does not exist`,
+        );
+      if (found.TableType === "VIRTUAL_VIEW")
+        throw new AwsError("InvalidRequestException", `${target.db}.${target.name} is a view, not a table`);
+      await store.putTable({
+        ...found,
+        Parameters: { ...found.Parameters, ...properties },
+        UpdateTime: new Date().toISOString(),
+        VersionId: String(Number(found.VersionId) + 1),
+      });
+      return undefined;
     };
   }
 
@@ -296,6 +342,24 @@ async function createView(
     ViewOriginalText: `/* Presto View: ${presto} */`,
     ViewExpandedText: "/* Presto View */",
   });
+}
+
+/** Hive's `('key' = 'value', …)` (ALTER TABLE … SET TBLPROPERTIES), from `at` to the end of the statement. */
+function propertyList(words: readonly Token[], at: number): Record<string, string> {
+  if (words[at]?.text !== "(") throw syntax("SET TBLPROPERTIES must be followed by ( 'key' = 'value', … )");
+  const properties: Record<string, string> = {};
+  let i = at + 1;
+  for (;;) {
+    const key = literal(words[i]);
+    if (words[i + 1]?.text !== "=") throw syntax(`property '${key}' needs = 'value'`);
+    properties[key] = literal(words[i + 2]);
+    i += 3;
+    if (words[i]?.text === ",") i++;
+    else if (words[i]?.text === ")") break;
+    else throw syntax("a property list must end with )");
+  }
+  if (i + 1 < words.length) throw syntax(`unexpected ${words[i + 1]!.text} after SET TBLPROPERTIES ( … )`);
+  return properties;
 }
 
 /** Hive's `` `name` `` (Athena's DDL takes it; the tokenizer sees three tokens) as one quoted identifier. */

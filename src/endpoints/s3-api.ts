@@ -19,9 +19,10 @@ const CREATED = "2026-01-01T00:00:00.000Z";
 /**
  * S3 over the warehouse folders (path-style and virtual-hosted-style). The read side: ListBuckets,
  * HeadBucket, GetBucketLocation, ListObjectsV2 (prefix, delimiter, continuation, StartAfter, MaxKeys,
- * encoding-type=url), HeadObject and GetObject (Range, If-None-Match). Each bucket of the local stack is
- * its warehouse folder, keys unchanged (`athena-results/<id>.csv`). Writes (s3-write-api.ts): uploads
- * into the raw bucket's `raw/`, deletes in the results bucket's `athena-results/`.
+ * encoding-type=url) and ListObjects (version 1: marker), HeadObject and GetObject (Range,
+ * If-None-Match). Each bucket of the local stack is its warehouse folder, keys unchanged
+ * (`athena-results/<id>.csv`). Writes (s3-write-api.ts): uploads into the raw bucket's `raw/`, deletes
+ * in the results bucket's `athena-results/`.
  */
 export function s3Api(storage: Storage, stack: LocalStack): RestService {
   const roles = new Map<string, BucketRole>(
@@ -75,33 +76,50 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
     );
   };
 
-  const listObjectsV2 = async (
-    request: EndpointRequest,
-    bucket: string,
-    role: BucketRole,
+  /** The listing's common query members (both versions): prefix, delimiter, max-keys, encoding-type. */
+  const listingQuery = (
     query: URLSearchParams,
-  ): Promise<EndpointResponse> => {
-    const prefix = query.get("prefix") ?? "";
-    const delimiter = query.get("delimiter") ?? "";
+  ): {
+    prefix: string;
+    delimiter: string;
+    maxKeys: number;
+    encoding: string | null;
+    enc: (s: string) => string;
+  } => {
     const maxKeysText = query.get("max-keys") ?? "1000";
     if (!/^\d+$/.test(maxKeysText))
       throw new AwsError("InvalidArgument", "Provided max-keys not an integer or within integer range");
-    const maxKeys = Math.min(1000, Number(maxKeysText));
     const encoding = query.get("encoding-type");
     if (encoding !== null && encoding !== "url")
       throw new AwsError("InvalidArgument", "Invalid Encoding Method specified in Request");
-    const token = query.get("continuation-token");
-    const startAfter = query.get("start-after") ?? "";
-    let after = startAfter;
-    if (token !== null) {
-      const decoded = Buffer.from(token, "base64url").toString("utf8");
-      if (!decoded.startsWith("k:"))
-        throw new AwsError("InvalidArgument", "The continuation token provided is incorrect");
-      after = decoded.slice(2);
-    }
-    const enc = (s: string): string =>
-      xmlText(encoding === "url" ? encodeURIComponent(s).replaceAll("%2F", "/") : s);
-    // Everything under the prefix in key order, folded into CommonPrefixes at the delimiter.
+    return {
+      prefix: query.get("prefix") ?? "",
+      delimiter: query.get("delimiter") ?? "",
+      maxKeys: Math.min(1000, Number(maxKeysText)),
+      encoding,
+      enc: (s) => xmlText(encoding === "url" ? encodeURIComponent(s).replaceAll("%2F", "/") : s),
+    };
+  };
+
+  /**
+   * Everything under the prefix after key `after`, in key order, folded into CommonPrefixes at the
+   * delimiter, up to maxKeys entries. `last` is the last entry listed; `resume` the key the next page
+   * continues after (past every key of a folded prefix).
+   */
+  const listing = async (
+    role: BucketRole,
+    q: { prefix: string; delimiter: string; maxKeys: number },
+    after: string,
+  ): Promise<{
+    contents: ObjectInfo[];
+    common: string[];
+    truncated: boolean;
+    last: string;
+    resume: string;
+  }> => {
+    const { prefix, delimiter, maxKeys } = q;
+    // A marker that is a folded prefix skips that whole prefix, as the page that folded it did.
+    const from = delimiter !== "" && after.endsWith(delimiter) ? `${after}\uffff` : after;
     const contents: ObjectInfo[] = [];
     const common: string[] = [];
     let truncated = false;
@@ -110,7 +128,7 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
     const listable = prefix.startsWith(home) || home.startsWith(prefix);
     if (listable && maxKeys > 0) {
       for await (const info of storage.list(role, prefix.startsWith(home) ? prefix : home)) {
-        if (!info.key.startsWith(prefix) || info.key <= after) continue;
+        if (!info.key.startsWith(prefix) || info.key <= from) continue;
         const rest = info.key.slice(prefix.length);
         const cut = delimiter === "" ? -1 : rest.indexOf(delimiter);
         const entry = cut < 0 ? info.key : prefix + rest.slice(0, cut + delimiter.length);
@@ -124,8 +142,37 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
         last = entry;
       }
     }
-    // A prefix folded into CommonPrefixes is skipped whole on the next page: continue after its last key.
-    const nextAfter = last.endsWith(delimiter) && delimiter !== "" ? `${last}\uffff` : last;
+    const resume = last.endsWith(delimiter) && delimiter !== "" ? `${last}\uffff` : last;
+    return { contents, common, truncated, last, resume };
+  };
+
+  const contentsXml = (contents: readonly ObjectInfo[], enc: (s: string) => string): string =>
+    contents
+      .map(
+        (o) =>
+          `<Contents><Key>${enc(o.key)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified>` +
+          `<ETag>${xmlText(etag(o))}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+      )
+      .join("");
+
+  const listObjectsV2 = async (
+    request: EndpointRequest,
+    bucket: string,
+    role: BucketRole,
+    query: URLSearchParams,
+  ): Promise<EndpointResponse> => {
+    const q = listingQuery(query);
+    const { prefix, delimiter, maxKeys, encoding, enc } = q;
+    const token = query.get("continuation-token");
+    const startAfter = query.get("start-after") ?? "";
+    let after = startAfter;
+    if (token !== null) {
+      const decoded = Buffer.from(token, "base64url").toString("utf8");
+      if (!decoded.startsWith("k:"))
+        throw new AwsError("InvalidArgument", "The continuation token provided is incorrect");
+      after = decoded.slice(2);
+    }
+    const { contents, common, truncated, resume } = await listing(role, q, after);
     const body =
       `<ListBucketResult xmlns="${XMLNS}"><Name>${xmlText(bucket)}</Name><Prefix>${enc(prefix)}</Prefix>` +
       `<KeyCount>${contents.length + common.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>` +
@@ -134,16 +181,38 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
       (encoding ? "<EncodingType>url</EncodingType>" : "") +
       (token !== null ? `<ContinuationToken>${xmlText(token)}</ContinuationToken>` : "") +
       (truncated
-        ? `<NextContinuationToken>${Buffer.from(`k:${nextAfter}`).toString("base64url")}</NextContinuationToken>`
+        ? `<NextContinuationToken>${Buffer.from(`k:${resume}`).toString("base64url")}</NextContinuationToken>`
         : "") +
       (startAfter ? `<StartAfter>${enc(startAfter)}</StartAfter>` : "") +
-      contents
-        .map(
-          (o) =>
-            `<Contents><Key>${enc(o.key)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified>` +
-            `<ETag>${xmlText(etag(o))}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
-        )
-        .join("") +
+      contentsXml(contents, enc) +
+      common.map((p) => `<CommonPrefixes><Prefix>${enc(p)}</Prefix></CommonPrefixes>`).join("") +
+      "</ListBucketResult>";
+    return xml(request, body);
+  };
+
+  /**
+   * ListObjects (version 1), as boto3's `bucket.objects.filter(Prefix=…)` still calls it (dbt-athena
+   * deletes a table's files so): `marker` for continuation, NextMarker only with a delimiter (otherwise
+   * the client continues after the last key, as S3 documents).
+   */
+  const listObjectsV1 = async (
+    request: EndpointRequest,
+    bucket: string,
+    role: BucketRole,
+    query: URLSearchParams,
+  ): Promise<EndpointResponse> => {
+    const q = listingQuery(query);
+    const { prefix, delimiter, maxKeys, encoding, enc } = q;
+    const marker = query.get("marker") ?? "";
+    const { contents, common, truncated, last } = await listing(role, q, marker);
+    const body =
+      `<ListBucketResult xmlns="${XMLNS}"><Name>${xmlText(bucket)}</Name><Prefix>${enc(prefix)}</Prefix>` +
+      `<Marker>${enc(marker)}</Marker><MaxKeys>${maxKeys}</MaxKeys>` +
+      (delimiter ? `<Delimiter>${enc(delimiter)}</Delimiter>` : "") +
+      `<IsTruncated>${truncated}</IsTruncated>` +
+      (encoding ? "<EncodingType>url</EncodingType>" : "") +
+      (truncated && delimiter ? `<NextMarker>${enc(last)}</NextMarker>` : "") +
+      contentsXml(contents, enc) +
       common.map((p) => `<CommonPrefixes><Prefix>${enc(p)}</Prefix></CommonPrefixes>`).join("") +
       "</ListBucketResult>";
     return xml(request, body);
@@ -214,7 +283,11 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
               `<LocationConstraint xmlns="${XMLNS}">${stack.region === "us-east-1" ? "" : xmlText(stack.region)}</LocationConstraint>`,
             );
           if (query.get("list-type") === "2") return listObjectsV2(request, bucket, role, query);
-          throw notImplemented("ListObjects (version 1); use ListObjectsV2");
+          const other = [...query.keys()].filter(
+            (k) => !["prefix", "delimiter", "marker", "max-keys", "encoding-type"].includes(k),
+          );
+          if (other.length > 0) throw notImplemented(`GET bucket with ?${other.join("&")}`);
+          return listObjectsV1(request, bucket, role, query);
         }
         if ([...query.keys()].some((k) => ["uploadId", "acl", "tagging", "attributes"].includes(k)))
           throw notImplemented(`GetObject with ?${[...query.keys()].join("&")}`);

@@ -24,7 +24,7 @@ const varchar = (names: string[], rows: string[][]): QueryResult => ({
  */
 export async function runCatalogStatement(tokens: Token[], access: CatalogAccess): Promise<QueryResult> {
   const words = tokens.filter((t) => !isTrivia(t));
-  const cursor = new Cursor(words, access.database);
+  const cursor = new Cursor(words, access.database, new Set(await access.databases()));
   const first = cursor.word();
   if (first === "show") {
     const what = cursor.word();
@@ -36,9 +36,10 @@ export async function runCatalogStatement(tokens: Token[], access: CatalogAccess
       );
     }
     if (what === "tables") {
+      let db = access.database;
       if (cursor.peekWord() === "in" || cursor.peekWord() === "from") {
         cursor.word();
-        cursor.database(cursor.name());
+        db = cursor.database(cursor.name());
       }
       const pattern = cursor.likePattern();
       cursor.end();
@@ -46,6 +47,7 @@ export async function runCatalogStatement(tokens: Token[], access: CatalogAccess
         ["tab_name"],
         access
           .tables()
+          .filter((t) => t.table.DatabaseName === db)
           .map((t) => t.table.Name)
           .filter((n) => matches(n, pattern))
           .sort()
@@ -54,11 +56,14 @@ export async function runCatalogStatement(tokens: Token[], access: CatalogAccess
     }
     if (what === "columns") {
       cursor.expect(["from", "in"]);
-      const table = cursor.table(access);
+      const parts = cursor.qualifiedName();
       if (cursor.peekWord() === "from" || cursor.peekWord() === "in") {
         cursor.word();
-        cursor.database(cursor.name());
+        if (parts.length > 1)
+          throw new ClickstreamError("CS_ERR_QUERY_SYNTAX", "the database is named twice");
+        parts.unshift(cursor.name());
       }
+      const table = cursor.resolve(access, parts);
       cursor.end();
       const cols = [...table.table.StorageDescriptor.Columns, ...table.table.PartitionKeys];
       return varchar(
@@ -119,6 +124,8 @@ class Cursor {
   constructor(
     private readonly words: Token[],
     private readonly db: string,
+    /** Every database of the catalog: dbt's and awswrangler's own beside the pipeline's. */
+    private readonly databases: ReadonlySet<string>,
   ) {}
 
   peekWord(): string {
@@ -153,25 +160,39 @@ class Cursor {
     throw new ClickstreamError("CS_ERR_QUERY_SYNTAX", "expected a table name");
   }
 
-  database(name: string): void {
-    if (name !== this.db) throw new ClickstreamError("CS_ERR_CATALOG_NOT_FOUND", `database ${name}`);
+  /** A database of the catalog, by name. */
+  database(name: string): string {
+    if (name !== this.db && !this.databases.has(name))
+      throw new ClickstreamError("CS_ERR_CATALOG_NOT_FOUND", `database ${name}`);
+    return name;
   }
 
-  /** `[[awsdatacatalog.]db.]table`, resolved against the catalog. */
-  table(access: CatalogAccess): CatalogTable {
+  /** `name[.name[.name]]`, the parts as written. */
+  qualifiedName(): string[] {
     const parts = [this.name()];
     while (this.words[this.i]?.text === ".") {
       this.i++;
       parts.push(this.name());
     }
-    const table = parts.at(-1)!;
-    if (parts.length >= 2) this.database(parts.at(-2)!);
+    return parts;
+  }
+
+  /** `[[awsdatacatalog.]db.]table`, resolved against the catalog (the pipeline's database by default). */
+  resolve(access: CatalogAccess, parts: readonly string[]): CatalogTable {
+    if (parts.length > 3)
+      throw new ClickstreamError("CS_ERR_QUERY_SYNTAX", `too many parts in ${parts.join(".")}`);
     if (parts.length === 3 && parts[0] !== "awsdatacatalog") {
       throw new ClickstreamError("CS_ERR_CATALOG_NOT_FOUND", `catalog ${parts[0]}`);
     }
-    const found = access.tables().find((t) => t.table.Name === table);
-    if (!found) throw new ClickstreamError("CS_ERR_CATALOG_NOT_FOUND", `table ${this.db}.${table}`);
+    const table = parts.at(-1)!;
+    const db = parts.length >= 2 ? this.database(parts.at(-2)!) : this.db;
+    const found = access.tables().find((t) => t.table.Name === table && t.table.DatabaseName === db);
+    if (!found) throw new ClickstreamError("CS_ERR_CATALOG_NOT_FOUND", `table ${db}.${table}`);
     return found;
+  }
+
+  table(access: CatalogAccess): CatalogTable {
+    return this.resolve(access, this.qualifiedName());
   }
 
   likePattern(): string | undefined {

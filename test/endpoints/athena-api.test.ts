@@ -20,6 +20,7 @@ import {
   StopQueryExecutionCommand,
   type QueryExecution,
 } from "@aws-sdk/client-athena";
+import { GetTableCommand } from "@aws-sdk/client-glue";
 import { parseQueryFile } from "../../src/query/query-file.js";
 import {
   asAthena,
@@ -522,5 +523,66 @@ describe("Athena writes (CREATE/DROP DATABASE, CTAS, DROP TABLE/VIEW) in other d
       [names.database],
     );
     await rejects(start("CREATE DATABASE `bad name`"), "InvalidRequestException");
+  });
+
+  test("dbt-athena's table DDL: CTAS WITH (table_type='hive', is_external=true, external_location, format), ALTER TABLE … SET TBLPROPERTIES", async () => {
+    assert.equal((await ddl("create schema if not exists `dbt_like`")).Status!.State, "SUCCEEDED");
+    const location = `s3://${names.resultsBucket}/athena-results/dbt/tables/dbt_like/sessions`;
+    const ctas = await ddl(
+      `create table "awsdatacatalog"."dbt_like"."sessions" with (table_type='hive', is_external=true,external_location='${location}', format='parquet') as select session_id, count(*) as events from clickstream_db.transformed group by 1`,
+    );
+    assert.equal(ctas.Status!.State, "SUCCEEDED", ctas.Status!.StateChangeReason);
+    const { Table } = await f.glue.send(new GetTableCommand({ DatabaseName: "dbt_like", Name: "sessions" }));
+    assert.equal(Table!.StorageDescriptor!.Location, `${location}/`);
+    assert.equal(Table!.VersionId, "1");
+    assert.equal(Table!.Parameters!.classification, "parquet");
+
+    const altered = await ddl(
+      "alter table `dbt_like`.`sessions` set tblproperties ('classification' = 'parquet', 'owner' = 'dbt')",
+    );
+    assert.equal(altered.Status!.State, "SUCCEEDED", altered.Status!.StateChangeReason);
+    assert.equal(altered.StatementType, "DDL");
+    const { Table: after } = await f.glue.send(
+      new GetTableCommand({ DatabaseName: "dbt_like", Name: "sessions" }),
+    );
+    assert.equal(after!.Parameters!.owner, "dbt");
+    assert.equal(after!.Parameters!.parquet_compression, "ZSTD", "the other properties kept");
+    assert.equal(after!.VersionId, "2");
+    assert.deepEqual(
+      after!.StorageDescriptor!.Columns!.map((c) => c.Name),
+      ["session_id", "events"],
+    );
+
+    assert.equal((await ddl("CREATE VIEW dbt_like.v AS SELECT 1 AS x")).Status!.State, "SUCCEEDED");
+    for (const [sql, reason] of [
+      [
+        "create table dbt_like.managed with (is_external=false, table_type='hive') as select 1 as x",
+        /NOT_SUPPORTED: is_external=false/,
+      ],
+      [
+        "alter table clickstream_db.transformed set tblproperties ('a' = 'b')",
+        /clickstream_db is read-only here/,
+      ],
+      ["alter table dbt_like.nothing set tblproperties ('a' = 'b')", /TABLE_NOT_FOUND/],
+      ["alter table dbt_like.v set tblproperties ('a' = 'b')", /is a view/],
+      ["alter table dbt_like.sessions rename to dbt_like.s2", /NOT_SUPPORTED: ALTER TABLE RENAME TO/],
+    ] as const) {
+      const e = await ddl(sql);
+      assert.equal(e.Status!.State, "FAILED", sql);
+      assert.match(e.Status!.StateChangeReason!, reason, sql);
+      assert.equal(e.Status!.AthenaError!.ErrorCategory, 2, "a user error");
+    }
+    await rejects(
+      start("alter table dbt_like.sessions set tblproperties ('a' = 'b'"),
+      "InvalidRequestException",
+      /must end with \)/,
+    );
+    await rejects(
+      start("alter table dbt_like.sessions set tblproperties (a = 'b')"),
+      "InvalidRequestException",
+      /a quoted string is missing/,
+    );
+    assert.equal((await ddl("DROP TABLE dbt_like.sessions")).Status!.State, "SUCCEEDED");
+    assert.equal((await ddl("DROP DATABASE dbt_like CASCADE")).Status!.State, "SUCCEEDED");
   });
 });

@@ -6,6 +6,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
+  ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -99,6 +100,59 @@ describe("S3's read side through @aws-sdk/client-s3 (path-style)", () => {
       new ListObjectsV2Command({ Bucket: transformedBucket, StartAfter: parquet[0]!.key }),
     );
     assert.equal(after.Contents!.length, parquet.length - 1);
+  });
+
+  test("ListObjects (version 1, as boto3's bucket.objects.filter calls it): Marker pages, NextMarker with a delimiter", async () => {
+    const all = await s3.send(new ListObjectsCommand({ Bucket: transformedBucket, Prefix: "transformed/" }));
+    assert.deepEqual(
+      all.Contents!.map((o) => [o.Key, o.Size]),
+      parquet.map((o) => [o.key, o.size]),
+    );
+    assert.equal(all.IsTruncated, false);
+    // Without a delimiter S3 sends no NextMarker: the client continues after the last key it got.
+    const keys: string[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const page = await s3.send(
+        new ListObjectsCommand({ Bucket: transformedBucket, MaxKeys: 1, Marker: marker }),
+      );
+      assert.equal(page.NextMarker, undefined);
+      keys.push(...page.Contents!.map((o) => o.Key!));
+      if (!page.IsTruncated) break;
+      marker = page.Contents!.at(-1)!.Key;
+    }
+    assert.deepEqual(
+      keys,
+      parquet.map((o) => o.key),
+    );
+    // With one, NextMarker names the last entry, a folded prefix included, and the next page skips it whole.
+    const prefix = "transformed/year=2026/month=11/";
+    const first = await s3.send(
+      new ListObjectsCommand({ Bucket: transformedBucket, Prefix: prefix, Delimiter: "/", MaxKeys: 1 }),
+    );
+    assert.deepEqual(
+      first.CommonPrefixes!.map((p) => p.Prefix),
+      [`${prefix}day=03/`],
+    );
+    assert.equal(first.NextMarker, `${prefix}day=03/`);
+    const second = await s3.send(
+      new ListObjectsCommand({
+        Bucket: transformedBucket,
+        Prefix: prefix,
+        Delimiter: "/",
+        Marker: first.NextMarker,
+      }),
+    );
+    assert.deepEqual(
+      second.CommonPrefixes!.map((p) => p.Prefix),
+      [`${prefix}day=04/`, `${prefix}day=05/`],
+    );
+    assert.equal(second.IsTruncated, false);
+    await rejects(s3.send(new ListObjectsCommand({ Bucket: "someone-elses" })), "NoSuchBucket", 404);
+    // Another sub-resource of the bucket is not a listing: S3's NotImplemented, naming it.
+    const versions = await fetch(`${f.serve.url}/${transformedBucket}?versions`);
+    assert.equal(versions.status, 501);
+    assert.match(await versions.text(), /<Code>NotImplemented<\/Code><Message>GET bucket with \?versions/);
   });
 
   test("HeadObject, GetObject whole and by Range, If-None-Match; NoSuchKey; writes elsewhere than raw/ AccessDenied", async () => {

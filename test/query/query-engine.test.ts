@@ -1,6 +1,7 @@
 // test tier: fast (in-process, no child processes)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { CatalogStore } from "../../src/catalog/catalog-store.js";
 import { runCrawler } from "../../src/catalog/crawler.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import type { ClickstreamError } from "../../src/errors/clickstream-error.js";
@@ -324,6 +325,49 @@ describe("catalog statements", () => {
       ["year=2026/month=11/day=06"],
     ]);
     await rejects("DESCRIBE other_db.transformed", "CS_ERR_CATALOG_NOT_FOUND", /other_db/);
+  });
+
+  test("in another database (dbt's, awswrangler's): SHOW TABLES IN, DESCRIBE db.t, SHOW COLUMNS FROM t IN db; SHOW TABLES stays the pipeline's", async () => {
+    const store = new CatalogStore(storage);
+    await store.putDatabase({ Name: "analytics", CreateTime: "2026-11-06T00:00:00.000Z", Parameters: {} });
+    const transformed = (await store.getTable("clickstream_db", "transformed"))!;
+    await store.putTable({
+      ...transformed,
+      Name: "by_type",
+      DatabaseName: "analytics",
+      TableType: "VIRTUAL_VIEW",
+      StorageDescriptor: {
+        ...transformed.StorageDescriptor,
+        Location: "",
+        Columns: [
+          { Name: "event_type", Type: "string" },
+          { Name: "n", Type: "bigint" },
+        ],
+      },
+      PartitionKeys: [],
+      ViewOriginalText: "SELECT event_type, count(*) AS n FROM clickstream_db.transformed GROUP BY 1",
+    });
+    const other = await openQueryEngine({ storage, config });
+    try {
+      assert.deepEqual((await other.run("SHOW TABLES")).rows, [["transformed"]]);
+      assert.deepEqual((await other.run("SHOW TABLES IN analytics")).rows, [["by_type"]]);
+      assert.deepEqual((await other.run("DESCRIBE analytics.by_type")).rows, [
+        ["event_type", "string", ""],
+        ["n", "bigint", ""],
+      ]);
+      for (const sql of [
+        "SHOW COLUMNS FROM by_type IN analytics",
+        'SHOW COLUMNS IN "awsdatacatalog"."analytics"."by_type"',
+      ])
+        assert.deepEqual((await other.run(sql)).rows, [["event_type"], ["n"]], sql);
+      assert.deepEqual((await other.run("SHOW DATABASES")).rows, [["analytics"], ["clickstream_db"]]);
+      await assert.rejects(other.run("DESCRIBE by_type"), /CS_ERR_CATALOG_NOT_FOUND|not found/);
+      await assert.rejects(other.run("DESCRIBE analytics.transformed"), /analytics\.transformed/);
+      await assert.rejects(other.run("SHOW COLUMNS FROM analytics.by_type IN analytics"), /named twice/);
+    } finally {
+      other.close();
+      await store.deleteDatabase("analytics");
+    }
   });
 });
 

@@ -78,6 +78,20 @@ export const awsWrangler: OptionalTool = {
   }),
 };
 
+/** dbt (dbt-core with the dbt-athena adapter) in `.venv`, for the endpoints' examples/dbt/ test. */
+export const venvDbt = join(root, ".venv", "bin", "dbt");
+export const dbtAthena: OptionalTool = {
+  name: "python clients (dbt-athena)",
+  enable: "npm run setup:python",
+  missing: once("dbt-athena", () => {
+    if (!existsSync(venvDbt)) return `${venvDbt} does not exist`;
+    const probe = spawnSync(venvPython, ["-c", "import dbt.adapters.athena"], { encoding: "utf8" });
+    return probe.status === 0
+      ? undefined
+      : `the virtualenv lacks a module: ${probe.stderr.trim().split("\n").pop()}`;
+  }),
+};
+
 /** Debian's Chromium, driven by playwright-core (its own browser download does not work here). */
 export const chromiumPath = process.env.CLICKSTREAM_CHROMIUM ?? "/usr/bin/chromium";
 export const chromium: OptionalTool = {
