@@ -14,8 +14,8 @@ import { epochSeconds, inputReader, namePattern, pageToken, tokenOffset } from "
 import { athenaCells, athenaCsv, columnInfo, parseAthenaCsv, type Cells } from "./athena-values.js";
 import { athenaCatalogWrite, type CatalogWrite } from "./athena-ddl.js";
 import { namedQueryOperations } from "./athena-named-queries.js";
-import { AwsError, unknownOperation } from "./aws-error.js";
-import type { JsonService } from "./endpoint-router.js";
+import { AwsError } from "./aws-error.js";
+import type { JsonOperation, JsonService } from "./endpoint-router.js";
 import { athenaEngineVersion, s3Locations, type LocalStack } from "./local-stack.js";
 
 const input = inputReader("InvalidRequestException");
@@ -233,7 +233,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
     }
   };
 
-  const operations: Record<string, (call: Record<string, unknown>) => Promise<unknown>> = {
+  const operations: Record<string, JsonOperation> = {
     ...namedQueryOperations(stack),
     StartQueryExecution: async (call) => {
       const sql = input.required(call, "QueryString");
@@ -451,11 +451,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
     targetPrefix: "AmazonAthena.",
     contentType: "application/x-amz-json-1.1",
     internalErrorType: "InternalServerException",
-    call: async (operation, call) => {
-      const handler = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
-      if (!handler) throw unknownOperation("athena", operation);
-      return handler(call);
-    },
+    operations,
     close: async () => {
       for (const e of executions.values())
         if (e.state === "QUEUED" || e.state === "RUNNING") e.controller.abort();

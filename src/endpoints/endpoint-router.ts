@@ -1,5 +1,5 @@
 import { CollectorRequestError } from "../collector/collector-request-error.js";
-import { AwsError } from "./aws-error.js";
+import { AwsError, unknownOperation } from "./aws-error.js";
 import type { EndpointRequest, EndpointResponse, ServiceEndpoints } from "./service-endpoints.js";
 
 /** What an operation handler knows about its call. */
@@ -19,9 +19,12 @@ export interface JsonService {
   readonly contentType: string;
   /** The exception name of a fault on our side (Athena: InternalServerException, Glue: InternalServiceException). */
   readonly internalErrorType: string;
-  /** Answers one operation (throws AwsError; `unknownOperation` for one it lacks). */
-  call(operation: string, input: Record<string, unknown>, context: CallContext): Promise<unknown>;
+  /** Its operations by name (each throws AwsError); the router answers `UnknownOperationException` for the rest. */
+  readonly operations: Readonly<Record<string, JsonOperation>>;
 }
+
+/** One operation of a JSON service: its input, parsed, to its output. */
+export type JsonOperation = (input: Record<string, unknown>, context: CallContext) => Promise<unknown>;
 
 /** A service on AWS's query protocol: a form body `Action=<Operation>&Version=…`, XML answers (STS). */
 export interface QueryService {
@@ -140,7 +143,11 @@ export class EndpointRouter implements ServiceEndpoints {
         );
       const operation = target.slice(service.targetPrefix.length);
       const input = parseJsonBody(request.body);
-      const output = await service.call(operation, input, context);
+      const handler = Object.hasOwn(service.operations, operation)
+        ? service.operations[operation]
+        : undefined;
+      if (!handler) throw unknownOperation(service.signingName, operation);
+      const output = await handler(input, context);
       return {
         service: service.signingName,
         status: 200,

@@ -2,15 +2,15 @@ import type { GlueDatabase, GluePartition, GlueTable } from "../catalog/catalog-
 import { CatalogStore } from "../catalog/catalog-store.js";
 import type { Storage } from "../storage/storage.js";
 import { epochSeconds, inputReader, namePattern, pageToken, tokenOffset } from "./api-input.js";
-import { AwsError, unknownOperation } from "./aws-error.js";
-import type { JsonService } from "./endpoint-router.js";
+import { AwsError } from "./aws-error.js";
+import type { JsonOperation, JsonService } from "./endpoint-router.js";
 import { s3Locations, type LocalStack } from "./local-stack.js";
 import { parsePartitionExpression } from "./partition-expression.js";
 
 const input = inputReader("InvalidInputException");
 
 /** Glue's operations by name: each takes the request's members and answers its output (throws AwsError). */
-export type GlueOperations = Record<string, (call: Record<string, unknown>) => Promise<unknown>>;
+export type GlueOperations = Record<string, JsonOperation>;
 
 /**
  * The Glue Data Catalog's read side over the local catalog (src/catalog/, the crawler's files):
@@ -139,11 +139,7 @@ export function glueService(operations: GlueOperations): JsonService {
     targetPrefix: "AWSGlue.",
     contentType: "application/x-amz-json-1.1",
     internalErrorType: "InternalServiceException",
-    call: async (operation, call) => {
-      const handler = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
-      if (!handler) throw unknownOperation("glue", operation);
-      return handler(call);
-    },
+    operations,
   };
 }
 

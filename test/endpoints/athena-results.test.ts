@@ -24,11 +24,17 @@ test("a result evicted from memory pages from its CSV, never by running the quer
   const api = athenaApi({ storage, config, stack: localStack(config, "us-east-1"), maxKeptResultChars: 1 });
   try {
     const start = async (sql: string): Promise<string> => {
-      const { QueryExecutionId } = (await api.call("StartQueryExecution", { QueryString: sql }, context)) as {
+      const { QueryExecutionId } = (await api.operations.StartQueryExecution!(
+        { QueryString: sql },
+        context,
+      )) as {
         QueryExecutionId: string;
       };
       for (;;) {
-        const { QueryExecution } = (await api.call("GetQueryExecution", { QueryExecutionId }, context)) as {
+        const { QueryExecution } = (await api.operations.GetQueryExecution!(
+          { QueryExecutionId },
+          context,
+        )) as {
           QueryExecution: { Status: { State: string } };
         };
         if (QueryExecution.Status.State === "SUCCEEDED") return QueryExecutionId;
@@ -41,8 +47,7 @@ test("a result evicted from memory pages from its CSV, never by running the quer
       const out: (string | undefined)[][] = [];
       let token: string | undefined;
       do {
-        const page = (await api.call(
-          "GetQueryResults",
+        const page = (await api.operations.GetQueryResults!(
           { QueryExecutionId: id, MaxResults: 9, ...(token ? { NextToken: token } : {}) },
           context,
         )) as Page;
