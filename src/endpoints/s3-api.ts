@@ -146,14 +146,19 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
     return { contents, common, truncated, last, resume };
   };
 
-  const contentsXml = (contents: readonly ObjectInfo[], enc: (s: string) => string): string =>
+  /** The objects and common prefixes of a listing page, as both ListObjects versions answer them. */
+  const entriesXml = (
+    contents: readonly ObjectInfo[],
+    common: readonly string[],
+    enc: (s: string) => string,
+  ): string =>
     contents
       .map(
         (o) =>
           `<Contents><Key>${enc(o.key)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified>` +
           `<ETag>${xmlText(etag(o))}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
       )
-      .join("");
+      .join("") + common.map((p) => `<CommonPrefixes><Prefix>${enc(p)}</Prefix></CommonPrefixes>`).join("");
 
   const listObjectsV2 = async (
     request: EndpointRequest,
@@ -184,8 +189,7 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
         ? `<NextContinuationToken>${Buffer.from(`k:${resume}`).toString("base64url")}</NextContinuationToken>`
         : "") +
       (startAfter ? `<StartAfter>${enc(startAfter)}</StartAfter>` : "") +
-      contentsXml(contents, enc) +
-      common.map((p) => `<CommonPrefixes><Prefix>${enc(p)}</Prefix></CommonPrefixes>`).join("") +
+      entriesXml(contents, common, enc) +
       "</ListBucketResult>";
     return xml(request, body);
   };
@@ -212,8 +216,7 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
       `<IsTruncated>${truncated}</IsTruncated>` +
       (encoding ? "<EncodingType>url</EncodingType>" : "") +
       (truncated && delimiter ? `<NextMarker>${enc(last)}</NextMarker>` : "") +
-      contentsXml(contents, enc) +
-      common.map((p) => `<CommonPrefixes><Prefix>${enc(p)}</Prefix></CommonPrefixes>`).join("") +
+      entriesXml(contents, common, enc) +
       "</ListBucketResult>";
     return xml(request, body);
   };

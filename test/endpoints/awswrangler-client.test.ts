@@ -4,15 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { awsWrangler, requireTool, venvPython } from "../support/optional-suite.js";
-import { isolatedAwsCliEnv } from "../support/serve-process.js";
-import { tempDir } from "../support/temp-dir.js";
-import {
-  credentials,
-  names,
-  region,
-  startEndpointsFixture,
-  type EndpointsFixture,
-} from "./endpoints-fixture.js";
+import { clientEnv, names, startEndpointsFixture, type EndpointsFixture } from "./endpoints-fixture.js";
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL("../../../test/endpoints/awswrangler_client.py", import.meta.url));
@@ -40,11 +32,7 @@ describe("awswrangler with AWS_ENDPOINT_URL at clickstream serve", () => {
     if (!requireTool(t, awsWrangler)) return;
     const sql = "SELECT event_id, hour, price FROM transformed ORDER BY event_id LIMIT 25";
     const env = {
-      ...isolatedAwsCliEnv(process.env.PATH ?? "", await tempDir("clickstream-wrangler-home-")),
-      AWS_ENDPOINT_URL: f!.serve.url,
-      AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...(await clientEnv(f!.serve.url)),
     };
     const args = {
       sql,

@@ -8,15 +8,8 @@ import { promisify } from "node:util";
 import { GetTableCommand, GetTablesCommand } from "@aws-sdk/client-glue";
 import type { Storage } from "../../src/storage/storage.js";
 import { dbtAthena, requireTool, venvDbt } from "../support/optional-suite.js";
-import { isolatedAwsCliEnv } from "../support/serve-process.js";
 import { tempDir } from "../support/temp-dir.js";
-import {
-  credentials,
-  names,
-  region,
-  startEndpointsFixture,
-  type EndpointsFixture,
-} from "./endpoints-fixture.js";
+import { clientEnv, names, startEndpointsFixture, type EndpointsFixture } from "./endpoints-fixture.js";
 
 const run = promisify(execFile);
 const example = fileURLToPath(new URL("../../../examples/dbt/", import.meta.url));
@@ -93,11 +86,7 @@ describe("dbt-athena (examples/dbt) with AWS_ENDPOINT_URL at clickstream serve",
       filter: (path) => !/[/\\](target|logs)([/\\]|$)/.test(path.slice(example.length - 1)),
     });
     const env = {
-      ...isolatedAwsCliEnv(process.env.PATH ?? "", await tempDir("clickstream-dbt-home-")),
-      AWS_ENDPOINT_URL: f!.serve.url,
-      AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...(await clientEnv(f!.serve.url)),
       CLICKSTREAM_RESULTS_BUCKET: names.resultsBucket,
       DBT_PROFILES_DIR: project,
       DBT_SEND_ANONYMOUS_USAGE_STATS: "false",

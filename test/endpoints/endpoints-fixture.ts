@@ -6,7 +6,7 @@ import { parseConfig } from "../../src/config/load-config.js";
 import { openQueryEngine } from "../../src/query/query-engine.js";
 import type { QueryResult } from "../../src/query/query-result.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
-import { serveProcess, type ServeProcess } from "../support/serve-process.js";
+import { isolatedAwsCliEnv, serveProcess, type ServeProcess } from "../support/serve-process.js";
 import { tempDir } from "../support/temp-dir.js";
 import {
   generateEvents,
@@ -22,6 +22,20 @@ export const names = {
   workgroup: "clickstream-pipeline-workgroup",
   resultsBucket: "clickstream-pipeline-athena-results-000000000000-us-east-1",
 };
+
+/**
+ * The environment a Python client (boto3, PyAthena, awswrangler, dbt) runs in against `url`: a home of its
+ * own, no config of this machine, AWS_ENDPOINT_URL at the endpoint, the region and any keys.
+ */
+export async function clientEnv(url: string): Promise<NodeJS.ProcessEnv> {
+  return {
+    ...isolatedAwsCliEnv(process.env.PATH ?? "", await tempDir("clickstream-client-home-")),
+    AWS_ENDPOINT_URL: url,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  };
+}
 
 export interface EndpointsFixture {
   readonly serve: ServeProcess;

@@ -4,13 +4,10 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { pythonClients, requireTool, venvPython } from "../support/optional-suite.js";
-import { isolatedAwsCliEnv } from "../support/serve-process.js";
-import { tempDir } from "../support/temp-dir.js";
 import {
   asAthena,
-  credentials,
+  clientEnv,
   names,
-  region,
   startEndpointsFixture,
   type EndpointsFixture,
 } from "./endpoints-fixture.js";
@@ -43,11 +40,7 @@ after(() => f?.stop());
 
 async function python(args: Record<string, unknown>): Promise<PythonAnswer> {
   const env = {
-    ...isolatedAwsCliEnv(process.env.PATH ?? "", await tempDir("clickstream-python-home-")),
-    AWS_ENDPOINT_URL: f!.serve.url,
-    AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...(await clientEnv(f!.serve.url)),
   };
   const { stdout } = await run(venvPython, [script, JSON.stringify(args)], { env });
   return JSON.parse(stdout) as PythonAnswer;
