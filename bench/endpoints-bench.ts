@@ -194,7 +194,7 @@ export async function runEndpointsBench(options: { quick: boolean }): Promise<Be
           },
         ],
         notes: [
-          `best of ${runs} runs after a warm-up; the endpoint's time includes the engine's scan profile for DataScannedInBytes (a second execution of the query) and three HTTP round trips; paging is timed from the first GetQueryResults to the last (the query ran once before, in StartQueryExecution).`,
+          `best of ${runs} runs after a warm-up; the endpoint's time includes DuckDB's profile of the run (DataScannedInBytes, read from the run itself, no second execution), the result CSV and three HTTP round trips; paging is timed from the first GetQueryResults to the last (the query ran once before, in StartQueryExecution).`,
           "PyAthena 3.30.1's default cursor with poll_interval=0.005 (its default of 1 s is sized for AWS, whose own floor is about 1 s); boto3's get_query_results paginator with PageSize 1000, in bench/endpoints_clients.py, both in one Python child process with AWS_ENDPOINT_URL at the endpoint; the rows/s include boto3's own response parsing.",
         ],
       };

@@ -89,7 +89,7 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
   // a crawl or a transform. Opened on first use, so a collector that only ingests starts no query worker.
   let engine: Promise<EnginePool> | undefined;
   const engineOf = (): Promise<EnginePool> => {
-    engine ??= EnginePool.open({ storage, config, size: 1 }).catch((error: unknown) => {
+    engine ??= EnginePool.open({ storage, config, size: 1, profileScans: true }).catch((error: unknown) => {
       engine = undefined;
       throw error;
     });
@@ -172,7 +172,9 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
       e.started = Date.now();
       const result = await q.run(e.sql, { signal: e.controller.signal, params: e.params });
       e.engineMs = Date.now() - e.started;
-      if (e.statementType === "DML") e.scannedBytes = await scanned(q, e);
+      // The engine's own figure of what the run read (DuckDB's profile of it); 0 when it names no total.
+      const read = result.scanProfile?.bytesOfFilesRead ?? 0;
+      if (e.statementType === "DML") e.scannedBytes = Number.isFinite(read) ? read : 0;
       const cells = athenaCells(result.columns, result.rows);
       await storage.writeAtomic("athena-results", e.resultKey, athenaCsv(result.columns, cells), {
         ownerOnly: true,
@@ -459,16 +461,6 @@ export function athenaApi(options: AthenaApiOptions): AthenaApi {
       if (engine) (await engine.catch(() => undefined))?.close();
     },
   };
-}
-
-/** The engine's own figure of what a query read (its scan profile); 0 when the profile names no total. */
-async function scanned(engine: EnginePool, e: Execution): Promise<number> {
-  try {
-    const profile = await engine.profile(e.sql, { signal: e.controller.signal, params: e.params });
-    return Number.isFinite(profile.bytesOfFilesRead) ? profile.bytesOfFilesRead : 0;
-  } catch {
-    return 0;
-  }
 }
 
 /**

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import {
   DuckDBInstance,
   quotedIdentifier,
+  quotedString,
   StatementType,
   type DuckDBConnection,
   type DuckDBDataChunk,
@@ -23,6 +24,7 @@ import {
   type ExecutionLimits,
   type QueryParam,
   type SessionSettings,
+  type WorkerResult,
 } from "./worker-protocol.js";
 
 /**
@@ -43,6 +45,8 @@ export class DuckDBSession {
     private readonly database: string,
     /** Functions that reach files or state (for the token guard and the error codes). */
     readonly refused: ReadonlySet<string>,
+    /** Where DuckDB writes each query's profile, when the session profiles. */
+    private readonly profilePath: string | undefined,
   ) {}
 
   static async open(tables: readonly ServedTable[], settings: SessionSettings): Promise<DuckDBSession> {
@@ -105,11 +109,18 @@ export class DuckDBSession {
           continue;
         }
       }
+      // Before the lockdown, which freezes every setting: DuckDB writes each query's profile into the
+      // session's own temp folder, the one place it may write.
+      const profilePath = settings.profile ? join(tempDir, "profile.json") : undefined;
+      if (profilePath !== undefined) {
+        await connection.run("SET enable_profiling = 'json'");
+        await connection.run(`SET profiling_output = ${quotedString(profilePath)}`);
+      }
       await lockDown(
         connection,
         tables.flatMap((t) => [...t.files.keys()]),
       );
-      return new DuckDBSession(instance, connection, tempDir, served, db, refused);
+      return new DuckDBSession(instance, connection, tempDir, served, db, refused, profilePath);
     } catch (error) {
       connection?.closeSync();
       instance?.closeSync();
@@ -141,14 +152,20 @@ export class DuckDBSession {
     sql: string,
     limits: ExecutionLimits,
     params: readonly QueryParam[] = [],
-  ): Promise<QueryResult> {
+  ): Promise<WorkerResult> {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       this.connection.interrupt();
     }, limits.timeoutMs);
     try {
-      return await this.stream(sql, limits, params);
+      if (this.profilePath === undefined) return await this.stream(sql, limits, params);
+      // The file is this query's profile only if the previous one's is gone first.
+      rmSync(this.profilePath, { force: true });
+      const result = await this.stream(sql, limits, params);
+      return existsSync(this.profilePath)
+        ? { ...result, plan: readFileSync(this.profilePath, "utf8") }
+        : result;
     } catch (error) {
       if (timedOut) {
         throw new ClickstreamError("CS_ERR_QUERY_TIMEOUT", `interrupted after ${limits.timeoutMs} ms`, {

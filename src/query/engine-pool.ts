@@ -19,6 +19,8 @@ export interface EnginePoolOptions {
   config: Pick<ClickstreamConfig, "catalog" | "query" | "warehouse">;
   /** Engines (DuckDB instances) answering at once. */
   size: number;
+  /** Each result says what its query read (openQueryEngine's `profileScans`). */
+  profileScans?: boolean;
 }
 
 /**

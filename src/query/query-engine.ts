@@ -44,6 +44,8 @@ export interface QueryEngineOptions {
   config: Pick<ClickstreamConfig, "catalog" | "query" | "warehouse">;
   /** Pins current_date / now() (overrides `query.now`); otherwise each query sees the wall clock. */
   now?: Date | string;
+  /** Every query's result says what it read (`scanProfile`), from DuckDB's profile of that run. */
+  profileScans?: boolean;
 }
 
 export interface RunOptions {
@@ -90,6 +92,7 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     database: db,
     threads: config.query.duckdbThreads,
     memoryLimitBytes: config.query.duckdbMemoryLimitBytes,
+    profile: options.profileScans ?? false,
   };
   const limits = {
     maxRows: config.query.maxResultRows,
@@ -189,7 +192,8 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     const onAbort = (): void => worker.interrupt();
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      return await worker.run(checks, prefix + rewritten, limits, options.params ?? []);
+      const { plan, ...result } = await worker.run(checks, prefix + rewritten, limits, options.params ?? []);
+      return plan === undefined ? result : { ...result, scanProfile: scanProfileOf(plan, tables) };
     } catch (error) {
       if (signal?.aborted) throw cancelled(error);
       throw error;

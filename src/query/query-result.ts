@@ -1,3 +1,5 @@
+import type { ScanProfile } from "./explain-plan.js";
+
 /**
  * A query's answer in a plain shape shared by the local engine and Athena (src/aws converts Athena's
  * ResultSet into it): column names with Athena type names (`varchar`, `bigint`, `double`, `boolean`,
@@ -7,4 +9,6 @@
 export interface QueryResult {
   columns: { name: string; type: string }[];
   rows: unknown[][];
+  /** What the query read, from the run itself: only from an engine opened with `profileScans`. */
+  scanProfile?: ScanProfile;
 }

@@ -6,13 +6,13 @@ import { fileURLToPath } from "node:url";
 import { ClickstreamError, wrapError } from "../errors/clickstream-error.js";
 import type { ErrorCode } from "../errors/error-codes.js";
 import type { ServedTable } from "./catalog-views.js";
-import type { QueryResult } from "./query-result.js";
 import type {
   ExecutionLimits,
   QueryParam,
   SessionSettings,
   WorkerReply,
   WorkerRequest,
+  WorkerResult,
 } from "./worker-protocol.js";
 
 const workerPath = fileURLToPath(new URL("./query-worker.js", import.meta.url));
@@ -63,7 +63,7 @@ export class QueryWorker {
     sql: string,
     limits: ExecutionLimits,
     params: readonly QueryParam[] = [],
-  ): Promise<QueryResult> {
+  ): Promise<WorkerResult> {
     if (!this.child) await this.open();
     const child = this.child!;
     const deadline = setTimeout(
@@ -89,7 +89,7 @@ export class QueryWorker {
         sql,
         limits,
         params: [...params],
-      })) as QueryResult;
+      })) as WorkerResult;
     } finally {
       clearTimeout(deadline);
     }

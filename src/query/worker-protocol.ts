@@ -17,6 +17,15 @@ export interface SessionSettings {
   tempRoot: string;
   threads: number;
   memoryLimitBytes: number;
+  /** Profile every query (DuckDB's JSON profile, its scans), so a result says what it read without a second run. */
+  profile?: boolean;
+}
+
+/** What the worker answers a run with: the result, and DuckDB's profile of it (JSON) when the session profiles. */
+export interface WorkerResult {
+  columns: { name: string; type: string }[];
+  rows: unknown[][];
+  plan?: string;
 }
 
 /** Caps one execution: rows, bytes of the serialised result, and time across execution and materialisation. */

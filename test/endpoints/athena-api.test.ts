@@ -90,7 +90,14 @@ describe("Athena query executions through @aws-sdk/client-athena", () => {
     assert.equal(e.WorkGroup, names.workgroup);
     assert.equal(e.QueryExecutionContext!.Database, names.database);
     assert.equal(e.EngineVersion!.EffectiveEngineVersion, "Athena engine version 3");
-    assert.ok(e.Statistics!.DataScannedInBytes! > 0, "DataScannedInBytes from the engine's scan profile");
+    const scanned = e.Statistics!.DataScannedInBytes!;
+    assert.ok(scanned > 0);
+    assert.equal(scanned, (await f.engineProfile(sql)).bytesOfFilesRead, "what EXPLAIN ANALYZE says it read");
+    // One day of three: the run's own profile sees the partitions pruned.
+    const oneDay = "SELECT count(*) FROM transformed WHERE day = '04'";
+    const pruned = (await finished(await start(oneDay))).Statistics!.DataScannedInBytes!;
+    assert.ok(pruned > 0 && pruned < scanned, `${pruned} of ${scanned} bytes`);
+    assert.equal(pruned, (await f.engineProfile(oneDay)).bytesOfFilesRead);
     assert.ok(e.Statistics!.TotalExecutionTimeInMillis! >= e.Statistics!.EngineExecutionTimeInMillis!);
     assert.equal(
       e.ResultConfiguration!.OutputLocation,

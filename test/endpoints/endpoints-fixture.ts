@@ -3,7 +3,7 @@ import { AthenaClient } from "@aws-sdk/client-athena";
 import { GlueClient } from "@aws-sdk/client-glue";
 import { runCrawler } from "../../src/catalog/crawler.js";
 import { parseConfig } from "../../src/config/load-config.js";
-import { openQueryEngine } from "../../src/query/query-engine.js";
+import { openQueryEngine, type ScanProfile } from "../../src/query/query-engine.js";
 import type { QueryResult } from "../../src/query/query-result.js";
 import { LocalStorage } from "../../src/storage/local-storage.js";
 import { isolatedAwsCliEnv, serveProcess, type ServeProcess } from "../support/serve-process.js";
@@ -45,6 +45,8 @@ export interface EndpointsFixture {
   readonly glue: GlueClient;
   /** The same statement on `clickstream query`'s engine, in-process, for comparison. */
   engineRun(sql: string): Promise<QueryResult>;
+  /** The same query's scan profile from a separate EXPLAIN ANALYZE on an engine in-process. */
+  engineProfile(sql: string): Promise<ScanProfile>;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,14 @@ export async function startEndpointsFixture(): Promise<EndpointsFixture> {
       const engine = await openQueryEngine({ storage, config });
       try {
         return await engine.run(sql);
+      } finally {
+        engine.close();
+      }
+    },
+    engineProfile: async (sql) => {
+      const engine = await openQueryEngine({ storage, config });
+      try {
+        return await engine.profile(sql);
       } finally {
         engine.close();
       }
