@@ -33,7 +33,11 @@ export function s3Api(storage: Storage, stack: LocalStack): RestService {
   const address = (request: EndpointRequest): { bucket?: string; key?: string; query: URLSearchParams } => {
     const url = new URL(request.url, "http://localhost");
     const host = String(request.headers.host ?? "").split(":")[0] ?? "";
-    const hosted = [...roles.keys()].find((name) => host.startsWith(`${name}.`));
+    // A local bucket's name before the host, or any name before `localhost` (`<bucket>.localhost`,
+    // `<bucket>.s3.localhost`): a bucket that is not the local stack's is then NoSuchBucket, as on S3.
+    const hosted =
+      [...roles.keys()].find((name) => host.startsWith(`${name}.`)) ??
+      /^(.+?)\.(?:s3\.)?localhost$/i.exec(host)?.[1];
     const segments = url.pathname.slice(1);
     if (hosted !== undefined)
       return { bucket: hosted, key: decode(segments) || undefined, query: url.searchParams };

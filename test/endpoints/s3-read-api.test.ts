@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
 import {
   GetBucketLocationCommand,
@@ -197,6 +198,33 @@ describe("S3's read side through @aws-sdk/client-s3 (path-style)", () => {
       403,
     );
     assert.equal(await f.storage.stat("transformed", "transformed/x.parquet"), undefined, "nothing written");
+  });
+
+  test("virtual-hosted style: the bucket in the Host (<bucket>.localhost), the key as the path", async () => {
+    const url = new URL(f.serve.url);
+    // Unsigned, as no access keys are configured; the scope still says which service a request is for.
+    const authorization = `AWS4-HMAC-SHA256 Credential=local/20261207/${region}/s3/aws4_request, SignedHeaders=host, Signature=00`;
+    const get = (path: string, host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const headers = { host, authorization };
+        const req = request({ hostname: url.hostname, port: url.port, path, headers }, (res) => {
+          let body = "";
+          res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+          res.on("end", () => resolve({ status: res.statusCode!, body }));
+        });
+        req.on("error", reject).end();
+      });
+    const host = `${transformedBucket}.localhost:${url.port}`;
+    const listed = await get("/?list-type=2&prefix=transformed/", host);
+    assert.equal(listed.status, 200);
+    const keys = [...listed.body.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]);
+    assert.deepEqual(keys.sort(), parquet.map((o) => o.key).sort());
+    const object = await get(`/${parquet[0]!.key}`, host);
+    assert.equal(object.status, 200);
+    assert.equal(Number(object.body.length > 0), 1);
+    const other = await get("/", `another-bucket.localhost:${url.port}`);
+    assert.equal(other.status, 404);
+    assert.match(other.body, /<Code>NoSuchBucket<\/Code>/);
   });
 
   test("an Athena result is readable through S3 at its OutputLocation", async () => {
