@@ -112,7 +112,7 @@ export async function createTableView(
   const target = `${quotedIdentifier(schema)}.${quotedIdentifier(table.name)}`;
   const paths = [...table.files.keys()];
   if (table.partitions !== undefined && paths.length > 0) {
-    await createPartitionsView(connection, target, table.entry.table, table.partitions, paths);
+    await createPartitionsView(connection, target, table.entry.table, table.partitions);
     return;
   }
   if (paths.length === 0) {
@@ -155,30 +155,29 @@ async function createPartitionsView(
   target: string,
   table: CatalogTable["table"],
   partitions: NonNullable<ServedTable["partitions"]>,
-  paths: readonly string[],
 ): Promise<void> {
   const columns = table.StorageDescriptor.Columns;
   const list = (files: readonly string[]): string => `[${files.map(quotedString).join(", ")}]`;
-  const present = await connection.runAndReadAll(
-    `SELECT * FROM read_parquet(${list(paths)}, hive_partitioning = false, union_by_name = true) LIMIT 0`,
-  );
-  const inFiles = new Set(present.columnNames());
-  const branches = partitions
-    .filter((p) => p.paths.length > 0)
-    .map((p) => {
-      const projection = [
-        ...columns.map((c) => {
-          const name = quotedIdentifier(c.Name);
-          const type = duckdbTypeOf(c.Type);
-          return `CAST(${inFiles.has(c.Name) ? name : "NULL"} AS ${type}) AS ${name}`;
-        }),
-        ...table.PartitionKeys.map((k, i) => {
-          const value = p.values[i];
-          const type = duckdbTypeOf(k.Type);
-          return `CAST(${value === null || value === undefined ? "NULL" : quotedString(value)} AS ${type}) AS ${quotedIdentifier(k.Name)}`;
-        }),
-      ];
-      return `SELECT ${projection.join(", ")} FROM read_parquet(${list(p.paths)}, hive_partitioning = false, union_by_name = true)`;
-    });
+  const branches: string[] = [];
+  for (const p of partitions) {
+    if (p.paths.length === 0) continue;
+    const source = `read_parquet(${list(p.paths)}, hive_partitioning = false, union_by_name = true)`;
+    // Per partition: a column its files lack (written before the column was added) reads as NULL.
+    const inFiles = new Set(
+      (await connection.runAndReadAll(`SELECT * FROM ${source} LIMIT 0`)).columnNames(),
+    );
+    const projection = [
+      ...columns.map((c) => {
+        const name = quotedIdentifier(c.Name);
+        return `CAST(${inFiles.has(c.Name) ? name : "NULL"} AS ${duckdbTypeOf(c.Type)}) AS ${name}`;
+      }),
+      ...table.PartitionKeys.map((k, i) => {
+        const value = p.values[i];
+        const constant = value === null || value === undefined ? "NULL" : quotedString(value);
+        return `CAST(${constant} AS ${duckdbTypeOf(k.Type)}) AS ${quotedIdentifier(k.Name)}`;
+      }),
+    ];
+    branches.push(`SELECT ${projection.join(", ")} FROM ${source}`);
+  }
   await connection.run(`CREATE OR REPLACE VIEW ${target} AS ${branches.join(" UNION ALL ")}`);
 }

@@ -9,7 +9,8 @@ import {
 } from "@aws-sdk/client-athena";
 import { GetPartitionsCommand, GetTableCommand } from "@aws-sdk/client-glue";
 import { CatalogStore } from "../../src/catalog/catalog-store.js";
-import { hiveEscapePathName } from "../../src/endpoints/athena-ctas.js";
+import { hiveEscapePathName, writeCtasTable } from "../../src/endpoints/athena-ctas.js";
+import type { Storage } from "../../src/storage/storage.js";
 import {
   asAthena,
   names,
@@ -277,5 +278,42 @@ describe("partitioned CTAS (WITH partitioned_by = ARRAY[…])", () => {
     );
     assert.deepEqual(Partitions, []);
     assert.deepEqual(await rows(await succeeded("SELECT count(*) FROM parts.empty")), [["0"]]);
+  });
+
+  test("a write that fails halfway leaves no table, no partitions and none of its files", async () => {
+    await succeeded("CREATE DATABASE IF NOT EXISTS parts");
+    let moves = 0;
+    // The storage of the fixture, whose second file move fails (a full disk, a lost connection).
+    const failing = new Proxy(f.storage, {
+      get(target, property) {
+        if (property === "moveFileIn")
+          return async (...args: Parameters<Storage["moveFileIn"]>) => {
+            if (++moves === 2) throw new Error("disk full");
+            return target.moveFileIn(...args);
+          };
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const prefix = "athena-results/tables/halfway/";
+    await assert.rejects(
+      writeCtasTable({
+        storage: failing,
+        bucket: names.resultsBucket,
+        target: { db: "parts", name: "halfway" },
+        prefix,
+        queryId: "halfway",
+        resultKey: "athena-results/halfway.csv",
+        result: await f.engineRun(select),
+        withData: true,
+        partitionedBy: ["event_date", "device_type"],
+      }),
+      /disk full/,
+    );
+    assert.equal(moves, 2, "one file was in place when the second failed");
+    assert.deepEqual(await keysUnder(prefix), []);
+    const store = new CatalogStore(f.storage);
+    assert.equal(await store.getTable("parts", "halfway"), undefined);
+    assert.deepEqual((await store.getPartitions("parts", "halfway")).Partitions, []);
   });
 });
