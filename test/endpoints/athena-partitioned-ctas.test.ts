@@ -268,6 +268,21 @@ describe("partitioned CTAS (WITH partitioned_by = ARRAY[…])", () => {
       ["2", undefined],
       ["3", "a/b:c d"],
     ]);
+    // Keys of other types: folders in Athena's notation, read back as their types.
+    const typed = await succeeded(
+      "CREATE TABLE parts.typed WITH (partitioned_by = ARRAY['b', 'n', 'ts']) AS SELECT * FROM (VALUES (1, true, 7, TIMESTAMP '2026-11-03 10:15:00'), (2, false, 8, TIMESTAMP '2026-11-04 00:00:00')) AS t(x, b, n, ts)",
+    );
+    const typedPrefix = `athena-results/tables/${typed.QueryExecutionId}/`;
+    assert.deepEqual(
+      (await keysUnder(typedPrefix)).map((k) => k.slice(typedPrefix.length, k.lastIndexOf("/"))),
+      ["b=false/n=8/ts=2026-11-04 00%3A00%3A00.000", "b=true/n=7/ts=2026-11-03 10%3A15%3A00.000"],
+    );
+    const typedRows = await f.engineRun("SELECT * FROM parts.typed WHERE n = 7 AND b");
+    assert.deepEqual(
+      typedRows.columns.map((c) => c.type),
+      ["integer", "boolean", "integer", "timestamp"],
+    );
+    assert.deepEqual(asAthena(typedRows), [["1", "true", "7", "2026-11-03 10:15:00.000"]]);
     await succeeded(
       `CREATE TABLE parts.empty WITH (partitioned_by = ARRAY['event_date']) AS ${select.replace(", device_type", "")} WITH NO DATA`,
     );
