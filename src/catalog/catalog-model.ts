@@ -82,6 +82,9 @@ export const parquetFormat = {
   },
 } as const;
 
+/** Hive's partition value of NULL (and of '', which a folder name cannot hold): it reads back as NULL. */
+export const hiveDefaultPartition = "__HIVE_DEFAULT_PARTITION__";
+
 /** Partition values as `year=2026/month=11/day=05`. */
 export function partitionName(keys: readonly GlueColumn[], values: readonly string[]): string {
   return keys.map((key, i) => `${key.Name}=${values[i] ?? ""}`).join("/");

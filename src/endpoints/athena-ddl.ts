@@ -107,16 +107,33 @@ export function athenaCatalogWrite(
     const what = view ? `CREATE ${orReplace ? "OR REPLACE " : ""}VIEW` : "CREATE TABLE";
     // CREATE TABLE … [WITH (…)] AS <query> [WITH [NO] DATA]: the query runs on the engine, its guard included.
     const properties: Record<string, string> = {};
+    const lists: Record<string, string[]> = {};
     if (!view && take("WITH")) {
       if (words[at]?.text !== "(") throw syntax("WITH must be followed by ( properties )");
       at++;
       while (at < words.length && words[at]!.text !== ")") {
         const key = words[at]!.text.toLowerCase();
         if (words[at + 1]?.text !== "=") throw syntax(`property ${key} needs = value`);
-        const value = words[at + 2];
-        properties[key] = value?.kind === "string" ? literal(value) : (value?.text ?? "");
-        at += 3;
+        at += 2;
+        // `ARRAY['a', 'b']` (partitioned_by, bucketed_by): a list of string literals.
+        if (upper(at) === "ARRAY" && words[at + 1]?.text === "[") {
+          const items: string[] = [];
+          at += 2;
+          while (words[at]?.text !== "]") {
+            items.push(literal(words[at]));
+            at++;
+            if (words[at]?.text === ",") at++;
+            else if (words[at]?.text !== "]") throw syntax(`ARRAY of ${key} must end with ]`);
+          }
+          lists[key] = items;
+        } else {
+          const value = words[at];
+          properties[key] = value?.kind === "string" ? literal(value) : (value?.text ?? "");
+        }
+        at++;
         if (words[at]?.text === ",") at++;
+        else if (words[at]?.text !== ")")
+          throw syntax(`unexpected ${words[at]?.text ?? "end"} after property ${key}`);
       }
       at++;
     }
@@ -150,6 +167,17 @@ export function athenaCatalogWrite(
         await createView(store, target, query, orReplace, write);
         return undefined;
       }
+      if (lists.bucketed_by !== undefined || properties.bucket_count !== undefined)
+        throw new AwsError(
+          "InvalidRequestException",
+          "NOT_SUPPORTED: bucketed CTAS (bucketed_by, bucket_count) is not served by this local endpoint; partitioned_by is",
+        );
+      for (const key of Object.keys(lists))
+        if (key !== "partitioned_by")
+          throw new AwsError(
+            "InvalidRequestException",
+            `NOT_SUPPORTED: CTAS property ${key} is not served by this local endpoint`,
+          );
       for (const key of Object.keys(properties))
         if (
           ![
@@ -208,6 +236,7 @@ export function athenaCatalogWrite(
         resultKey: write.resultKey,
         result,
         withData,
+        partitionedBy: (lists.partitioned_by ?? []).map((name) => name.toLowerCase()),
       });
     };
   }

@@ -119,7 +119,7 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     }
     // Views (Athena CREATE VIEW): their SQL rewritten as a query's is; the worker checks both texts with
     // the guard before it creates one. A view that is no single query is left out.
-    const partitionKeys = new Set(served.flatMap((t) => t.entry.table.PartitionKeys.map((k) => k.Name)));
+    const partitionKeys = stringPartitionKeys(served);
     for (const entry of views) {
       const sql = viewSql(entry.table);
       const statements = sql === undefined ? [] : splitStatements(sql);
@@ -181,7 +181,7 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
     options: RunOptions,
     prefix = "",
   ): Promise<QueryResult> => {
-    const partitionKeys = new Set(tables.flatMap((t) => t.entry.table.PartitionKeys.map((k) => k.Name)));
+    const partitionKeys = stringPartitionKeys(tables);
     const rewritten = rewriteAthena(sql, tokens, { now: clock(), partitionKeys });
     const checks = [
       { sql: tokens.map((t) => t.text).join(""), dialect: "athena" as const },
@@ -270,4 +270,11 @@ export async function openQueryEngine(options: QueryEngineOptions): Promise<Quer
 
 function cancelled(cause?: unknown): ClickstreamError {
   return new ClickstreamError("CS_ERR_QUERY_CANCELLED", "the query was cancelled", { cause });
+}
+
+/** String partition keys, which Athena refuses to compare with numbers (a CTAS's typed keys compare as their type). */
+function stringPartitionKeys(tables: readonly ServedTable[]): Set<string> {
+  return new Set(
+    tables.flatMap((t) => t.entry.table.PartitionKeys.filter((k) => k.Type === "string").map((k) => k.Name)),
+  );
 }

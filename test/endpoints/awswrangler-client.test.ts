@@ -16,6 +16,8 @@ interface WranglerAnswer {
   ctasDtypes: string[];
   ctasRows: (string | number | null)[][];
   ctasTablesLeft: number;
+  byDayPartitions: string[][];
+  byDayCounts: [string, number][];
   databases: string[];
   tables: [string, string][];
   partitions: string[][];
@@ -53,5 +55,17 @@ describe("awswrangler with AWS_ENDPOINT_URL at clickstream serve", () => {
     assert.deepEqual(answer.databases, [names.database, "wrangler_tmp"]);
     assert.deepEqual(answer.tables, [["transformed", "year, month, day"]]);
     assert.deepEqual(answer.partitions, [["2026", "11", "05"]]);
+    // wr.athena.create_ctas_table(partitioning_info=["event_date"]): one partition per day, read back whole.
+    const days = await f!.engineRun(
+      "SELECT CAST(event_date AS varchar) AS d, count(*) AS n FROM transformed GROUP BY 1 ORDER BY 1",
+    );
+    assert.deepEqual(
+      answer.byDayPartitions,
+      days.rows.map(([d]) => [String(d)]),
+    );
+    assert.deepEqual(
+      answer.byDayCounts,
+      days.rows.map(([d, n]) => [String(d), Number(n)]),
+    );
   });
 });

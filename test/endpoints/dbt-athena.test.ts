@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { GetTableCommand, GetTablesCommand } from "@aws-sdk/client-glue";
+import { GetPartitionsCommand, GetTableCommand, GetTablesCommand } from "@aws-sdk/client-glue";
 import type { Storage } from "../../src/storage/storage.js";
 import { dbtAthena, requireTool, venvDbt } from "../support/optional-suite.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -121,11 +121,11 @@ describe("dbt-athena (examples/dbt) with AWS_ENDPOINT_URL at clickstream serve",
       [
         "session_id varchar",
         "user_id varchar",
-        "session_date date",
         "started_at timestamp",
         "events bigint",
         "purchases bigint",
         "revenue double",
+        "session_date date",
       ],
     );
     assert.deepEqual(queried.rows, expectedTable.rows);
@@ -139,10 +139,22 @@ describe("dbt-athena (examples/dbt) with AWS_ENDPOINT_URL at clickstream serve",
     ]);
     assert.deepEqual(
       (await f!.engineRun(`DESCRIBE ${schema}.daily_sessions`)).rows.map((r) => r[1]),
-      ["string", "string", "date", "timestamp", "bigint", "bigint", "double"],
+      ["string", "string", "timestamp", "bigint", "bigint", "double", "date"],
     );
+    // partitioned_by = ['session_date']: one Hive folder (and file) per day, one catalog partition each.
+    const days = (
+      await f!.engineRun(`SELECT DISTINCT CAST(session_date AS varchar) FROM (${tableSql}) AS t ORDER BY 1`)
+    ).rows.map(([d]) => `${tableLocation}session_date=${String(d)}/`);
+    const folders = (files: string[]): string[] => files.map((k) => k.slice(0, k.lastIndexOf("/") + 1));
     const firstFiles = await keys(f!.storage, "athena-results", tableLocation);
-    assert.equal(firstFiles.length, 1, "one Parquet file at the model's location");
+    assert.deepEqual(folders(firstFiles), days, "one Parquet file per partition at the model's location");
+    const partitions = await f!.glue.send(
+      new GetPartitionsCommand({ DatabaseName: schema, TableName: "daily_sessions" }),
+    );
+    assert.deepEqual(
+      partitions.Partitions!.map((p) => `${tableLocation}session_date=${p.Values![0]}/`).sort(),
+      days,
+    );
     const glueTable = (
       await f!.glue.send(new GetTableCommand({ DatabaseName: schema, Name: "daily_sessions" }))
     ).Table!;
@@ -158,7 +170,7 @@ describe("dbt-athena (examples/dbt) with AWS_ENDPOINT_URL at clickstream serve",
     assert.deepEqual((await dbt(project, env, ["run"])).statuses, models);
     tests((await dbt(project, env, ["test"])).statuses);
     const secondFiles = await keys(f!.storage, "athena-results", tableLocation);
-    assert.equal(secondFiles.length, 1);
+    assert.deepEqual(folders(secondFiles), days);
     assert.notDeepEqual(secondFiles, firstFiles, "the old file is gone, a new one written");
     assert.deepEqual((await f!.engineRun(table)).rows, expectedTable.rows);
 
