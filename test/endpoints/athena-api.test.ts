@@ -24,9 +24,11 @@ import { GetTableCommand } from "@aws-sdk/client-glue";
 import { parseQueryFile } from "../../src/query/query-file.js";
 import {
   asAthena,
+  finishedQuery,
   names,
   rejects,
   startEndpointsFixture,
+  startQuery,
   type EndpointsFixture,
 } from "./endpoints-fixture.js";
 
@@ -37,28 +39,9 @@ before(async () => {
 });
 after(() => f.stop());
 
-async function start(
-  sql: string,
-  extra: Partial<{ WorkGroup: string; OutputLocation: string }> = {},
-): Promise<string> {
-  const { QueryExecutionId } = await f.athena.send(
-    new StartQueryExecutionCommand({
-      QueryString: sql,
-      QueryExecutionContext: { Database: names.database },
-      ResultConfiguration: { OutputLocation: extra.OutputLocation ?? `s3://${names.resultsBucket}/` },
-      WorkGroup: extra.WorkGroup ?? names.workgroup,
-    }),
-  );
-  return QueryExecutionId!;
-}
-
-async function finished(id: string): Promise<QueryExecution> {
-  for (;;) {
-    const { QueryExecution: e } = await f.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
-    if (!["QUEUED", "RUNNING"].includes(e!.Status!.State!)) return e!;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const start = (sql: string, extra?: Partial<{ WorkGroup: string; OutputLocation: string }>) =>
+  startQuery(f.athena, sql, extra);
+const finished = (id: string): Promise<QueryExecution> => finishedQuery(f.athena, id);
 
 /** Every row of a result, paged with MaxResults, as VarCharValues (undefined = NULL). */
 async function allRows(

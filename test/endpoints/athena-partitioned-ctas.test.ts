@@ -1,21 +1,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import {
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  GetTableMetadataCommand,
-  StartQueryExecutionCommand,
-  type QueryExecution,
-} from "@aws-sdk/client-athena";
+import { GetQueryResultsCommand, GetTableMetadataCommand, type QueryExecution } from "@aws-sdk/client-athena";
 import { GetPartitionsCommand, GetTableCommand } from "@aws-sdk/client-glue";
 import { CatalogStore } from "../../src/catalog/catalog-store.js";
 import { hiveEscapePathName, writeCtasTable } from "../../src/endpoints/athena-ctas.js";
 import type { Storage } from "../../src/storage/storage.js";
 import {
   asAthena,
+  finishedQuery,
   names,
   rejects,
   startEndpointsFixture,
+  startQuery,
   type EndpointsFixture,
 } from "./endpoints-fixture.js";
 
@@ -25,26 +21,8 @@ before(async () => {
 });
 after(() => f.stop());
 
-async function start(sql: string): Promise<string> {
-  const { QueryExecutionId } = await f.athena.send(
-    new StartQueryExecutionCommand({
-      QueryString: sql,
-      QueryExecutionContext: { Database: names.database },
-      ResultConfiguration: { OutputLocation: `s3://${names.resultsBucket}/` },
-      WorkGroup: names.workgroup,
-    }),
-  );
-  return QueryExecutionId!;
-}
-
-async function run(sql: string): Promise<QueryExecution> {
-  const id = await start(sql);
-  for (;;) {
-    const { QueryExecution: e } = await f.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
-    if (!["QUEUED", "RUNNING"].includes(e!.Status!.State!)) return e!;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const run = async (sql: string): Promise<QueryExecution> =>
+  finishedQuery(f.athena, await startQuery(f.athena, sql));
 
 async function succeeded(sql: string): Promise<QueryExecution> {
   const e = await run(sql);
@@ -246,7 +224,7 @@ describe("partitioned CTAS (WITH partitioned_by = ARRAY[…])", () => {
       assert.deepEqual(await keysUnder(`athena-results/tables/${e.QueryExecutionId}/`), [], sql);
     }
     await rejects(
-      start(`CREATE TABLE parts.bad WITH (partitioned_by = ARRAY['a' 'b']) AS ${select}`),
+      startQuery(f.athena, `CREATE TABLE parts.bad WITH (partitioned_by = ARRAY['a' 'b']) AS ${select}`),
       "InvalidRequestException",
       /must end with \]/,
     );

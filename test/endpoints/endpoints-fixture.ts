@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { AthenaClient } from "@aws-sdk/client-athena";
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  StartQueryExecutionCommand,
+  type QueryExecution,
+} from "@aws-sdk/client-athena";
 import { GlueClient } from "@aws-sdk/client-glue";
 import { runCrawler } from "../../src/catalog/crawler.js";
 import { parseConfig } from "../../src/config/load-config.js";
@@ -122,4 +127,30 @@ export async function rejects(promise: Promise<unknown>, name: string, message?:
     if (message) assert.match(error.message, message);
     return true;
   });
+}
+
+/** StartQueryExecution in the pipeline's database, workgroup and results bucket (or those of `extra`). */
+export async function startQuery(
+  athena: AthenaClient,
+  sql: string,
+  extra: Partial<{ WorkGroup: string; OutputLocation: string }> = {},
+): Promise<string> {
+  const { QueryExecutionId } = await athena.send(
+    new StartQueryExecutionCommand({
+      QueryString: sql,
+      QueryExecutionContext: { Database: names.database },
+      ResultConfiguration: { OutputLocation: extra.OutputLocation ?? `s3://${names.resultsBucket}/` },
+      WorkGroup: extra.WorkGroup ?? names.workgroup,
+    }),
+  );
+  return QueryExecutionId!;
+}
+
+/** The execution once it left QUEUED and RUNNING. */
+export async function finishedQuery(athena: AthenaClient, id: string): Promise<QueryExecution> {
+  for (;;) {
+    const { QueryExecution: e } = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
+    if (!["QUEUED", "RUNNING"].includes(e!.Status!.State!)) return e!;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
